@@ -1,0 +1,42 @@
+"""Shared fixtures: every test runs with its own data dir and config, and no real API key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point data dir and config at a temporary folder; drop keys and URLs from the caller."""
+    for var in (
+        "TRACER_DB",
+        "TRACER_CATALOG",
+        "S2_API_KEY",
+        "OPENALEX_API_KEY",
+        "TRACER_S2_API_URL",
+        "TRACER_OPENALEX_API_URL",
+        "TRACER_CONTACT_EMAIL",
+        "TRACER_ROR_DUMP",
+        "TRACER_ROR_DUMP_URL",
+        "TRACER_HTTP_TIMEOUT",
+        "TRACER_HTTP_RETRIES",
+        "TRACER_NO_CACHE",
+        "NO_COLOR",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("TRACER_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("TRACER_CONFIG", str(tmp_path / "config.toml"))
+    return data_dir
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """../shared/data, or skip where it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is absent")
+    return SHARED_DATA.resolve()

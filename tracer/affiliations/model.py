@@ -1,0 +1,58 @@
+"""What the classifier answers: one Affiliation per distinct affiliation, with its flags."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SECTORS = (
+    "academic",
+    "commercial",
+    "government",
+    "military",
+    "research institute",
+    "healthcare",
+    "nonprofit",
+    "other",
+    "unknown",
+)
+
+METHODS = ("openalex", "ror-exact", "ror-fuzzy", "watchlist", "rule", "country-only", "none")
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One listing of an institution on a public list, with its source and dates."""
+
+    list: str  # short id: "us-entity-list", "dod-1260h", "aspi-cdut", "pla-university"
+    label: str  # human text: "US Entity List"
+    category: str | None = None  # e.g. ASPI "Seven sons of national defence"
+    source: str | None = None  # URL of the government or public list
+    start: str | None = None  # ISO date or YYYY-MM, None where unknown
+    end: str | None = None  # None while current
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Affiliation:
+    raw: str | None
+    institution_id: str | None = None  # "https://ror.org/05d2yfz11" or OpenAlex "I..." when no ROR
+    institution_name: str | None = None
+    parent_id: str | None = None
+    parent_name: str | None = None
+    country: str | None = None  # ISO 3166-1 alpha-2
+    sector: str = "unknown"
+    flags: list[Flag] = field(default_factory=list)
+    confidence: float = 0.0
+    method: str = "none"
+
+    @property
+    def matched(self) -> bool:
+        return self.institution_id is not None or self.institution_name is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["flags"] = [flag.to_dict() for flag in self.flags]
+        return data

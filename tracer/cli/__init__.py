@@ -1,0 +1,42 @@
+"""The `tracer` command line: parse, call the core, print, exit with the right code.
+
+Each command lives in its own module below and registers itself on `cli`; this module holds the
+group, the shared options and the one place where errors become messages and exit codes.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from tracer import __version__
+from tracer.cli.common import run_main
+
+# Modules that define commands; each adds its commands to `cli` when imported.
+COMMAND_MODULES = [
+    "datasets",
+]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "-V", "--version", prog_name="tracer")
+def cli() -> None:
+    """Trace where a research dataset goes: the papers that cite or mention it, their authors'
+    institutions, countries and sectors, and the military, defence-linked or sanctioned
+    organisations among them.
+
+    \b
+    Examples:
+      tracer datasets                 list the datasets in the catalog
+      tracer scan brainwash           crawl, classify and print the report
+      tracer export brainwash -o brainwash.csv
+    """
+
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(f"tracer.cli.{_name}")
+
+
+def main(args: list[str] | None = None) -> None:
+    run_main(cli, args)
