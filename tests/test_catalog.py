@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import run_cli
 from tracer.catalog import load_catalog
 from tracer.config import PACKAGED_CATALOG
 from tracer.errors import CatalogError, ExitCode, NotFoundError
-from tests.helpers import run_cli
 
 GOOD = """\
 version: 1

@@ -7,10 +7,10 @@ import sys
 
 import click
 
+from tests.helpers import run_cli
 from tracer import __version__
 from tracer.cli import cli
 from tracer.errors import ExitCode
-from tests.helpers import run_cli
 
 
 def all_commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:

@@ -156,7 +156,7 @@ class _LineLoader(yaml.SafeLoader):
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=True)
         if key in seen:
             raise CatalogError(
                 f"{loader.name}:{key_node.start_mark.line + 1}: duplicate key {key!r} "
@@ -199,7 +199,7 @@ def parse_catalog(text: str, path: Path) -> Catalog:
     except yaml.YAMLError as exc:
         raise CatalogError(f"{path}: invalid YAML ({exc}).") from None
     finally:
-        loader.dispose()  # type: ignore[no-untyped-call]
+        loader.dispose()
     if not isinstance(document, dict):
         raise CatalogError(f"{path}:1: expected a mapping with a 'datasets' list.")
     entries = document.get("datasets")
@@ -230,15 +230,23 @@ class _Entry:
         value = self.data.get(name)
         if value is None:
             if required:
-                raise CatalogError(f"{self.path}:{self.line}: {self.what}: missing required '{name}'.")
+                raise CatalogError(
+                    f"{self.path}:{self.line}: {self.what}: missing required '{name}'."
+                )
             return None
         if isinstance(value, bool) or not isinstance(value, kind):
             names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
             raise self.fail(name, f"must be {_article(names)}, not {type(value).__name__}")
         return value
 
-    def text(self, name: str, *, required: bool = False, check: Callable[[str], bool] | None = None,
-             expect: str = "") -> str | None:
+    def text(
+        self,
+        name: str,
+        *,
+        required: bool = False,
+        check: Callable[[str], object] | None = None,
+        expect: str = "",
+    ) -> str | None:
         value = self.get(name, (str, int, float, datetime.date), required=required)
         if value is None:
             return None
@@ -253,8 +261,9 @@ class _Entry:
         value = self.get(name, list, required=required)
         if value is None:
             return ()
-        if any(not isinstance(v, str | int) or isinstance(v, bool) or not str(v).strip()
-               for v in value):
+        if any(
+            not isinstance(v, str | int) or isinstance(v, bool) or not str(v).strip() for v in value
+        ):
             raise self.fail(name, "must be a list of non-empty strings")
         if required and not value:
             raise self.fail(name, "must not be empty")
@@ -269,7 +278,9 @@ class _Entry:
     def unknown_keys(self, known: set[str]) -> None:
         for name in self.data:
             if name not in known and not str(name).startswith("__"):
-                raise self.fail(name, "is not a known field (known: " + ", ".join(sorted(known)) + ")")
+                raise self.fail(
+                    name, "is not a known field (known: " + ", ".join(sorted(known)) + ")"
+                )
 
 
 def _article(noun: str) -> str:
@@ -277,8 +288,20 @@ def _article(noun: str) -> str:
 
 
 _DATASET_FIELDS = {
-    "key", "name", "aliases", "mentions", "description", "year", "creators", "institutions",
-    "homepage", "licence", "licence_terms", "status", "fields_of_study", "origin_papers",
+    "key",
+    "name",
+    "aliases",
+    "mentions",
+    "description",
+    "year",
+    "creators",
+    "institutions",
+    "homepage",
+    "licence",
+    "licence_terms",
+    "status",
+    "fields_of_study",
+    "origin_papers",
     "derivatives",
 }
 _PAPER_FIELDS = {"title", "year", "venue", "doi", "arxiv", "s2_corpus_id", "openalex"}
@@ -290,14 +313,19 @@ def _dataset(data: Any, path: Path, index: int) -> Dataset:
     key = data.get("key") if isinstance(data, dict) else None
     entry = _Entry(data, path, f"dataset {key or f'#{index + 1}'}", line)
     entry.unknown_keys(_DATASET_FIELDS)
-    key = entry.text("key", required=True, check=KEY_RE.match, expect="lowercase letters, digits and hyphens")
+    key = entry.text(
+        "key", required=True, check=KEY_RE.match, expect="lowercase letters, digits and hyphens"
+    )
     papers_raw = entry.get("origin_papers", list, required=True)
     if not papers_raw:
         raise entry.fail("origin_papers", "must list at least one paper")
     papers = tuple(_paper(p, path, f"dataset {key}, origin paper", entry.line) for p in papers_raw)
     status_raw = entry.get("status", dict)
-    terms = entry.text("licence_terms", check=lambda t: t in LICENCE_TERMS,
-                       expect="one of " + ", ".join(LICENCE_TERMS))
+    terms = entry.text(
+        "licence_terms",
+        check=lambda t: t in LICENCE_TERMS,
+        expect="one of " + ", ".join(LICENCE_TERMS),
+    )
     return Dataset(
         key=str(key),
         name=str(entry.text("name", required=True)),
@@ -343,8 +371,9 @@ def _paper(data: Any, path: Path, what: str, line: int) -> OriginPaper:
 def _status(data: Any, path: Path, what: str) -> Status:
     entry = _Entry(data, path, what, 0)
     entry.unknown_keys(_STATUS_FIELDS)
-    state = entry.text("state", required=True, check=lambda s: s in STATES,
-                       expect="one of " + ", ".join(STATES))
+    state = entry.text(
+        "state", required=True, check=lambda s: s in STATES, expect="one of " + ", ".join(STATES)
+    )
     date = entry.text("date", check=DATE_RE.match, expect="a date as YYYY, YYYY-MM or YYYY-MM-DD")
     return Status(state=str(state), date=date, source=entry.text("source"), note=entry.text("note"))
 
@@ -366,4 +395,6 @@ def _check_catalog(datasets: list[Dataset], path: Path) -> None:
                     "is not a key in this catalog."
                 )
             if derived == dataset.key:
-                raise CatalogError(f"{path}:{dataset.line}: dataset {dataset.key} derives from itself.")
+                raise CatalogError(
+                    f"{path}:{dataset.line}: dataset {dataset.key} derives from itself."
+                )

@@ -61,9 +61,9 @@ def json_option(func: F) -> F:
 
 
 def quiet_option(func: F) -> F:
-    return click.option(
-        "-q", "--quiet", is_flag=True, help="No progress or messages on stderr."
-    )(func)
+    return click.option("-q", "--quiet", is_flag=True, help="No progress or messages on stderr.")(
+        func
+    )
 
 
 def fail(error: TracerError) -> None:

@@ -28,7 +28,9 @@ def datasets_command(ctx: click.Context, catalog_path: str | None, as_json: bool
     settings = settings_from(ctx, catalog_path=catalog_path)
     catalog = load_catalog(settings.catalog_path)
     if as_json:
-        click.echo(json.dumps([d.to_dict() for d in catalog.datasets], indent=2, ensure_ascii=False))
+        click.echo(
+            json.dumps([d.to_dict() for d in catalog.datasets], indent=2, ensure_ascii=False)
+        )
         return
     table = Table(title=f"{len(catalog.datasets)} datasets in {catalog.path}")
     table.add_column("key", style="bold")

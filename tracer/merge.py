@@ -1,0 +1,91 @@
+"""Which records are the same work.
+
+Sources disagree on identity: Semantic Scholar merges a paper's arXiv and proceedings versions,
+OpenAlex often keeps them apart, and the arXiv version's DOI (10.48550/arXiv.N) names the same
+work as the arXiv id. These pure functions give every record the keys under which it may already
+be known; the store joins on them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from tracer.records import Work
+
+ARXIV_DOI_PREFIX = "10.48550/arxiv."
+_ARXIV_VERSION = re.compile(r"v\d+$")
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+# A normalised title shorter than this is too generic ("Introduction") to join two records on.
+MIN_TITLE_KEY = 24
+
+
+def normalize_doi(doi: str | None) -> str | None:
+    if not doi:
+        return None
+    text = doi.strip().lower()
+    for prefix in ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "doi:"):
+        if text.startswith(prefix):
+            text = text[len(prefix) :]
+    return text if text.startswith("10.") and "/" in text else None
+
+
+def normalize_arxiv(arxiv_id: str | None) -> str | None:
+    if not arxiv_id:
+        return None
+    text = arxiv_id.strip()
+    lowered = text.lower()
+    for prefix in ("arxiv:", "https://arxiv.org/abs/", "http://arxiv.org/abs/"):
+        if lowered.startswith(prefix):
+            text = text[len(prefix) :]
+            lowered = text.lower()
+    return _ARXIV_VERSION.sub("", text) or None
+
+
+def normalize_title(title: str | None) -> str:
+    """Fold case, accents, punctuation and spacing: the key a preprint and its version share."""
+    if not title:
+        return ""
+    text = unicodedata.normalize("NFKD", title)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    return _NON_WORD.sub(" ", text).strip()
+
+
+def canonical_ids(work: Work) -> Work:
+    """Normalise a work's ids in place; an arXiv DOI becomes the arXiv id it stands for."""
+    doi = normalize_doi(work.doi)
+    if doi and doi.startswith(ARXIV_DOI_PREFIX):
+        work.arxiv_id = work.arxiv_id or normalize_arxiv(doi[len(ARXIV_DOI_PREFIX) :])
+        doi = None
+    work.doi = doi
+    work.arxiv_id = normalize_arxiv(work.arxiv_id)
+    if work.openalex_id:
+        work.openalex_id = work.openalex_id.rsplit("/", 1)[-1].upper()
+    return work
+
+
+def id_keys(work: Work) -> list[tuple[str, str]]:
+    """Every (kind, value) id under which this work may already be stored."""
+    keys: list[tuple[str, str]] = []
+    if work.doi:
+        keys.append(("doi", work.doi))
+    if work.arxiv_id:
+        keys.append(("arxiv", work.arxiv_id))
+    if work.s2_paper_id:
+        keys.append(("s2", work.s2_paper_id))
+    if work.corpus_id is not None:
+        keys.append(("corpus", str(work.corpus_id)))
+    if work.openalex_id:
+        keys.append(("openalex", work.openalex_id))
+    return keys
+
+
+def title_key(work: Work) -> str | None:
+    """The normalised title, when it is specific enough to join records on (with the year)."""
+    key = normalize_title(work.title)
+    return key if len(key) >= MIN_TITLE_KEY else None
+
+
+def same_year(a: int | None, b: int | None) -> bool:
+    """A preprint and its published version are often a year apart."""
+    return a is None or b is None or abs(a - b) <= 1

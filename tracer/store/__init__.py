@@ -1,0 +1,564 @@
+"""SQLite store: one file, versioned schema, idempotent upserts. Knows nothing of HTTP.
+
+Every value from an API is bound as a parameter, never formatted into SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tracer.errors import DataError
+from tracer.merge import canonical_ids, id_keys, normalize_title, same_year, title_key
+from tracer.records import Author, Work
+from tracer.store.schema import MIGRATIONS
+
+_WORK_COLUMNS = (
+    "title",
+    "year",
+    "publication_date",
+    "venue",
+    "abstract",
+    "doi",
+    "arxiv_id",
+    "s2_paper_id",
+    "corpus_id",
+    "openalex_id",
+)
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+class Store:
+    """The project's database. Use as a context manager or call close()."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DataError(
+                    f"Cannot create the database folder {self.path.parent}: {exc.strerror}."
+                ) from None
+        try:
+            self.conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+            self.conn.row_factory = sqlite3.Row
+            self.conn.execute("PRAGMA foreign_keys = ON")
+            self.conn.execute("PRAGMA journal_mode = WAL")
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise DataError(
+                f"The database {self.path} cannot be used: {exc}.",
+                hint="Move it aside (or pass --db with another file) and scan again.",
+            ) from None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- schema -------------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        done = {row[0] for row in self.conn.execute("SELECT version FROM schema_migrations")}
+        newest = max(v for v, _, _ in MIGRATIONS)
+        if done and max(done) > newest:
+            raise DataError(
+                f"The database {self.path} was written by a newer tracer (schema {max(done)}).",
+                hint="Upgrade tracer, or use another --db.",
+            )
+        for version, name, sql in MIGRATIONS:
+            if version in done:
+                continue
+            with self.transaction():
+                for statement in sql.split(";"):
+                    if statement.strip():
+                        self.conn.execute(statement)
+                self.conn.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, name, now())
+                )
+
+    def schema_version(self) -> int:
+        row = self.conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
+        return int(row[0] or 0)
+
+    def integrity_ok(self) -> bool:
+        row = self.conn.execute("PRAGMA integrity_check").fetchone()
+        fk = self.conn.execute("PRAGMA foreign_key_check").fetchall()
+        return bool(row[0] == "ok" and not fk)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        if self.conn.in_transaction:
+            yield self.conn
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # -- runs ---------------------------------------------------------------------------------
+
+    def start_run(self, dataset: str, kind: str) -> int:
+        with self.transaction():
+            cursor = self.conn.execute(
+                "INSERT INTO runs (dataset, kind, started_at, status) VALUES (?, ?, ?, 'running')",
+                (dataset, kind, now()),
+            )
+        return int(cursor.lastrowid or 0)
+
+    def finish_run(
+        self,
+        run_id: int,
+        status: str,
+        *,
+        requests: dict[str, dict[str, int]],
+        new_papers: int = 0,
+        stats: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE runs SET finished_at = ?, status = ?, requests = ?, new_papers = ?, "
+                "stats = ?, error = ? WHERE id = ?",
+                (now(), status, dumps(requests), new_papers, dumps(stats or {}), error, run_id),
+            )
+
+    def runs(self, dataset: str | None = None) -> list[dict[str, Any]]:
+        if dataset:
+            rows = self.conn.execute(
+                "SELECT * FROM runs WHERE dataset = ? ORDER BY id", (dataset,)
+            ).fetchall()
+        else:
+            rows = self.conn.execute("SELECT * FROM runs ORDER BY id").fetchall()
+        result = []
+        for row in rows:
+            item = dict(row)
+            item["requests"] = json.loads(item["requests"])
+            item["stats"] = json.loads(item["stats"])
+            result.append(item)
+        return result
+
+    def last_complete_run(self, dataset: str) -> dict[str, Any] | None:
+        done = [r for r in self.runs(dataset) if r["status"] == "ok"]
+        return done[-1] if done else None
+
+    # -- origins ------------------------------------------------------------------------------
+
+    def save_origin(
+        self,
+        dataset: str,
+        idx: int,
+        *,
+        title: str | None,
+        s2_paper_id: str | None,
+        corpus_id: int | None,
+        openalex_ids: Sequence[str],
+        s2_citation_count: int | None,
+        openalex_cited_by_count: int | None,
+    ) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO origins VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (dataset, idx) DO UPDATE SET title = excluded.title, "
+                "s2_paper_id = coalesce(excluded.s2_paper_id, s2_paper_id), "
+                "corpus_id = coalesce(excluded.corpus_id, corpus_id), "
+                "openalex_ids = excluded.openalex_ids, "
+                "s2_citation_count = coalesce(excluded.s2_citation_count, s2_citation_count), "
+                "openalex_cited_by_count = "
+                "coalesce(excluded.openalex_cited_by_count, openalex_cited_by_count), "
+                "resolved_at = excluded.resolved_at",
+                (
+                    dataset,
+                    idx,
+                    title,
+                    s2_paper_id,
+                    corpus_id,
+                    dumps(sorted(set(openalex_ids))),
+                    s2_citation_count,
+                    openalex_cited_by_count,
+                    now(),
+                ),
+            )
+
+    def origins(self, dataset: str) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT * FROM origins WHERE dataset = ? ORDER BY idx", (dataset,)
+        ).fetchall()
+        return [dict(row, openalex_ids=json.loads(row["openalex_ids"])) for row in rows]
+
+    # -- papers -------------------------------------------------------------------------------
+
+    def find_paper(self, work: Work) -> list[int]:
+        """Ids of stored papers that are this work: by any id, else by title and year."""
+        keys = id_keys(work)
+        found: list[int] = []
+        for kind, value in keys:
+            row = self.conn.execute(
+                "SELECT paper_id FROM paper_ids WHERE kind = ? AND value = ?", (kind, value)
+            ).fetchone()
+            if row and row[0] not in found:
+                found.append(row[0])
+        if not found:
+            key = title_key(work)
+            if key:
+                rows = self.conn.execute(
+                    "SELECT id, year FROM papers WHERE norm_title = ? ORDER BY id", (key,)
+                ).fetchall()
+                found = [row["id"] for row in rows if same_year(row["year"], work.year)][:1]
+        return found
+
+    def upsert_work(self, work: Work) -> tuple[int, bool]:
+        """Store a work (merging it with what is known), return (paper id, whether it is new)."""
+        canonical_ids(work)
+        with self.transaction():
+            matches = self.find_paper(work)
+            stamp = now()
+            if not matches:
+                cursor = self.conn.execute(
+                    "INSERT INTO papers (title, norm_title, year, publication_date, venue,"
+                    " abstract, doi, arxiv_id, s2_paper_id, corpus_id, openalex_id, fields_of_study,"
+                    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        work.title,
+                        normalize_title(work.title),
+                        work.year,
+                        work.publication_date,
+                        work.venue,
+                        work.abstract,
+                        work.doi,
+                        work.arxiv_id,
+                        work.s2_paper_id,
+                        work.corpus_id,
+                        work.openalex_id,
+                        dumps(sorted(set(work.fields_of_study))),
+                        stamp,
+                        stamp,
+                    ),
+                )
+                paper_id, new = int(cursor.lastrowid or 0), True
+            else:
+                paper_id, new = matches[0], False
+                for other in matches[1:]:
+                    self._merge_papers(paper_id, other)
+                self._fill(paper_id, work, stamp)
+            for kind, value in id_keys(work):
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO paper_ids VALUES (?, ?, ?)", (kind, value, paper_id)
+                )
+        return paper_id, new
+
+    def _fill(self, paper_id: int, work: Work, stamp: str) -> None:
+        """Fill what the stored record lacks; never overwrite a value with a missing one."""
+        row = self.conn.execute("SELECT * FROM papers WHERE id = ?", (paper_id,)).fetchone()
+        updates: dict[str, Any] = {}
+        for column in _WORK_COLUMNS:
+            value = getattr(work, column)
+            if value not in (None, "") and row[column] in (None, ""):
+                updates[column] = value
+        if work.source == "s2" and work.title and row["title"] != work.title:
+            updates["title"] = work.title  # S2's title is the merged record's; prefer it
+        if "title" in updates:
+            updates["norm_title"] = normalize_title(updates["title"])
+        fields = sorted(set(json.loads(row["fields_of_study"])) | set(work.fields_of_study))
+        if fields != json.loads(row["fields_of_study"]):
+            updates["fields_of_study"] = dumps(fields)
+        if updates:
+            updates["updated_at"] = stamp
+            assignments = ", ".join(f"{column} = ?" for column in updates)
+            self.conn.execute(
+                f"UPDATE papers SET {assignments} WHERE id = ?",  # noqa: S608 - column names are ours
+                (*updates.values(), paper_id),
+            )
+
+    def _merge_papers(self, keep: int, drop: int) -> None:
+        """Two stored papers turned out to be one work: move everything onto `keep`."""
+        self.conn.execute("UPDATE paper_ids SET paper_id = ? WHERE paper_id = ?", (keep, drop))
+        self.conn.execute(
+            "INSERT OR IGNORE INTO dataset_papers SELECT dataset, ?, level, score, evidence,"
+            " reasons, via_derivative, first_run, last_seen_run, missing_since_run"
+            " FROM dataset_papers WHERE paper_id = ?",
+            (keep, drop),
+        )
+        self.conn.execute("DELETE FROM dataset_papers WHERE paper_id = ?", (drop,))
+        self.conn.execute(
+            "INSERT OR IGNORE INTO evidence SELECT dataset, ?, route, source, target, "
+            "via_derivative, contexts, intents, is_influential, cites_origin, last_seen_run "
+            "FROM evidence WHERE paper_id = ?",
+            (keep, drop),
+        )
+        self.conn.execute("DELETE FROM evidence WHERE paper_id = ?", (drop,))
+        has_authors = self.conn.execute(
+            "SELECT 1 FROM authorships WHERE paper_id = ? LIMIT 1", (keep,)
+        ).fetchone()
+        if not has_authors:
+            for table in ("authorships", "affiliations"):
+                self.conn.execute(
+                    f"UPDATE {table} SET paper_id = ? WHERE paper_id = ?",  # noqa: S608
+                    (keep, drop),
+                )
+        self.conn.execute("DELETE FROM affiliations WHERE paper_id = ?", (drop,))
+        self.conn.execute("DELETE FROM authorships WHERE paper_id = ?", (drop,))
+        row = self.conn.execute("SELECT * FROM papers WHERE id = ?", (drop,)).fetchone()
+        self.conn.execute("DELETE FROM papers WHERE id = ?", (drop,))
+        if row is not None:
+            dropped = Work(source="merge", **{c: row[c] for c in _WORK_COLUMNS})
+            dropped.fields_of_study = json.loads(row["fields_of_study"])
+            self._fill(keep, dropped, now())
+
+    def paper(self, paper_id: int) -> dict[str, Any]:
+        row = self.conn.execute("SELECT * FROM papers WHERE id = ?", (paper_id,)).fetchone()
+        if row is None:
+            raise KeyError(paper_id)
+        return dict(row, fields_of_study=json.loads(row["fields_of_study"]))
+
+    def paper_ids(self, paper_id: int) -> dict[str, list[str]]:
+        ids: dict[str, list[str]] = {}
+        for row in self.conn.execute(
+            "SELECT kind, value FROM paper_ids WHERE paper_id = ? ORDER BY kind, value", (paper_id,)
+        ):
+            ids.setdefault(row["kind"], []).append(row["value"])
+        return ids
+
+    # -- dataset links and evidence -----------------------------------------------------------
+
+    def link(self, dataset: str, paper_id: int, run_id: int, via_derivative: str | None) -> bool:
+        """Record that a run found this paper for this dataset; True when it is new to it."""
+        with self.transaction():
+            cursor = self.conn.execute(
+                "INSERT INTO dataset_papers (dataset, paper_id, via_derivative, first_run,"
+                " last_seen_run) VALUES (?, ?, ?, ?, ?) ON CONFLICT (dataset, paper_id) DO UPDATE"
+                " SET last_seen_run = excluded.last_seen_run, missing_since_run = NULL,"
+                " via_derivative = CASE WHEN excluded.via_derivative IS NULL THEN NULL"
+                " ELSE via_derivative END"
+                " RETURNING first_run",
+                (dataset, paper_id, via_derivative, run_id, run_id),
+            )
+            first_run = cursor.fetchone()[0]
+        return bool(first_run == run_id)
+
+    def add_evidence(
+        self,
+        dataset: str,
+        paper_id: int,
+        run_id: int,
+        *,
+        route: str,
+        source: str,
+        target: str,
+        contexts: Sequence[str] = (),
+        intents: Sequence[str] = (),
+        is_influential: bool | None = None,
+        cites_origin: bool | None = None,
+        via_derivative: str | None = None,
+    ) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO evidence VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (dataset, paper_id, route, source, target, via_derivative) DO UPDATE"
+                " SET contexts = excluded.contexts, intents = excluded.intents,"
+                " is_influential = coalesce(excluded.is_influential, is_influential),"
+                " cites_origin = coalesce(excluded.cites_origin, cites_origin),"
+                " last_seen_run = excluded.last_seen_run",
+                (
+                    dataset,
+                    paper_id,
+                    route,
+                    source,
+                    target,
+                    via_derivative or "",
+                    dumps(list(dict.fromkeys(contexts))),
+                    dumps(sorted(set(intents))),
+                    None if is_influential is None else int(is_influential),
+                    None if cites_origin is None else int(cites_origin),
+                    run_id,
+                ),
+            )
+
+    def evidence(self, dataset: str, paper_id: int | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM evidence WHERE dataset = ?"
+        params: tuple[Any, ...] = (dataset,)
+        if paper_id is not None:
+            sql += " AND paper_id = ?"
+            params += (paper_id,)
+        rows = self.conn.execute(sql + " ORDER BY paper_id, route, source, target", params)
+        return [
+            dict(row, contexts=json.loads(row["contexts"]), intents=json.loads(row["intents"]))
+            for row in rows
+        ]
+
+    def dataset_paper_ids(self, dataset: str) -> list[int]:
+        rows = self.conn.execute(
+            "SELECT paper_id FROM dataset_papers WHERE dataset = ? ORDER BY paper_id", (dataset,)
+        )
+        return [row[0] for row in rows]
+
+    def save_judgement(
+        self,
+        dataset: str,
+        paper_id: int,
+        *,
+        level: str,
+        score: float,
+        evidence: list[dict[str, Any]],
+        reasons: list[str],
+    ) -> None:
+        self.conn.execute(
+            "UPDATE dataset_papers SET level = ?, score = ?, evidence = ?, reasons = ?"
+            " WHERE dataset = ? AND paper_id = ?",
+            (level, round(score, 4), dumps(evidence), dumps(reasons), dataset, paper_id),
+        )
+
+    def mark_missing(self, dataset: str, run_id: int) -> int:
+        """After a complete run: papers it no longer found are marked, never deleted."""
+        with self.transaction():
+            cursor = self.conn.execute(
+                "UPDATE dataset_papers SET missing_since_run = ? WHERE dataset = ?"
+                " AND last_seen_run < ? AND missing_since_run IS NULL",
+                (run_id, dataset, run_id),
+            )
+        return cursor.rowcount
+
+    def set_coverage(
+        self,
+        dataset: str,
+        run_id: int,
+        *,
+        source: str,
+        route: str,
+        target: str,
+        fetched: int,
+        total: int | None,
+        capped: bool,
+        note: str | None,
+    ) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "INSERT OR REPLACE INTO coverage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (dataset, source, route, target, fetched, total, int(capped), note, run_id),
+            )
+
+    def coverage(self, dataset: str) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT * FROM coverage WHERE dataset = ? ORDER BY source, route, target", (dataset,)
+        )
+        return [dict(row) for row in rows]
+
+    # -- authorships and affiliations ---------------------------------------------------------
+
+    def papers_to_enrich(self, dataset: str) -> list[dict[str, Any]]:
+        """Papers of a dataset whose OpenAlex authorships have not been looked up yet."""
+        rows = self.conn.execute(
+            "SELECT p.id, p.doi, p.arxiv_id, p.openalex_id FROM papers p"
+            " JOIN dataset_papers d ON d.paper_id = p.id"
+            " WHERE d.dataset = ? AND p.enriched_at IS NULL ORDER BY p.id",
+            (dataset,),
+        )
+        return [dict(row) for row in rows]
+
+    def save_authors(self, paper_id: int, authors: Sequence[Author], source: str) -> None:
+        """Replace a paper's authorships with a source's list (OpenAlex wins over S2)."""
+        with self.transaction():
+            row = self.conn.execute(
+                "SELECT authors_source FROM papers WHERE id = ?", (paper_id,)
+            ).fetchone()
+            if row["authors_source"] == "openalex" and source != "openalex":
+                return
+            if source != "openalex" and row["authors_source"] == source:
+                return
+            self.conn.execute("DELETE FROM affiliations WHERE paper_id = ?", (paper_id,))
+            self.conn.execute("DELETE FROM authorships WHERE paper_id = ?", (paper_id,))
+            for position, author in enumerate(authors):
+                self.conn.execute(
+                    "INSERT INTO authorships VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                    (
+                        paper_id,
+                        position,
+                        author.name,
+                        author.s2_author_id,
+                        author.openalex_author_id,
+                        dumps(author.raw_affiliations),
+                        dumps([asdict(i) for i in author.institutions]),
+                        dumps(author.countries),
+                    ),
+                )
+            self.conn.execute(
+                "UPDATE papers SET authors_source = ? WHERE id = ?", (source, paper_id)
+            )
+
+    def mark_enriched(self, paper_id: int, *, truncated: bool = False) -> None:
+        self.conn.execute(
+            "UPDATE papers SET enriched_at = ?, authors_truncated = ? WHERE id = ?",
+            (now(), int(truncated), paper_id),
+        )
+
+    def authorships_to_classify(self, dataset: str) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT a.* FROM authorships a JOIN dataset_papers d ON d.paper_id = a.paper_id"
+            " WHERE d.dataset = ? AND a.classified = 0 ORDER BY a.paper_id, a.position",
+            (dataset,),
+        )
+        return [
+            dict(
+                row,
+                raw_affiliations=json.loads(row["raw_affiliations"]),
+                institutions=json.loads(row["institutions"]),
+                countries=json.loads(row["countries"]),
+            )
+            for row in rows
+        ]
+
+    def save_affiliations(
+        self, paper_id: int, position: int, affiliations: Sequence[dict[str, Any]]
+    ) -> None:
+        self.conn.execute(
+            "DELETE FROM affiliations WHERE paper_id = ? AND position = ?", (paper_id, position)
+        )
+        for idx, aff in enumerate(affiliations):
+            self.conn.execute(
+                "INSERT INTO affiliations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    paper_id,
+                    position,
+                    idx,
+                    aff.get("raw"),
+                    aff.get("institution_id"),
+                    aff.get("institution_name"),
+                    aff.get("parent_id"),
+                    aff.get("parent_name"),
+                    aff.get("country"),
+                    aff.get("sector") or "unknown",
+                    dumps(aff.get("flags", [])),
+                    float(aff.get("confidence") or 0.0),
+                    aff.get("method") or "none",
+                ),
+            )
+        self.conn.execute(
+            "UPDATE authorships SET classified = 1 WHERE paper_id = ? AND position = ?",
+            (paper_id, position),
+        )
