@@ -1,0 +1,240 @@
+"""Semantic Scholar Graph API routes of the fake server (paths after /graph/v1)."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from tests.fakeapi.common import ApiError, Recorded, Reply, decode_cursor, encode_cursor
+
+if TYPE_CHECKING:
+    from tests.fakeapi.server import FakeApi, Fault
+
+# From the swagger: BasePaper (citing papers, search results) and FullPaper (single, batch).
+BASE_PAPER = frozenset(
+    "paperId corpusId externalIds url title abstract venue publicationVenue year referenceCount "
+    "citationCount influentialCitationCount isOpenAccess openAccessPdf fieldsOfStudy "
+    "s2FieldsOfStudy publicationTypes publicationDate journal citationStyles authors".split()
+)
+FULL_PAPER = BASE_PAPER | {"citations", "references", "embedding", "tldr", "textAvailability"}
+CITATION = frozenset({"contexts", "intents", "contextsWithIntent", "isInfluential"})
+AUTHOR_SUBFIELDS = frozenset(
+    "authorId externalIds url name affiliations homepage paperCount citationCount hIndex".split()
+)
+MAX_LIMIT = 1000
+OFFSET_CAP = 10_000
+BATCH_MAX = 500
+BULK_PAGE = 1000
+
+
+def handle(api: FakeApi, request: Recorded, path: str, fault: Fault | None) -> Reply:
+    if path == "/paper/batch":
+        if request.method != "POST":
+            raise ApiError(405, {"message": "Method Not Allowed"})
+        return _batch(api, request)
+    if request.method != "GET":
+        raise ApiError(405, {"message": "Method Not Allowed"})
+    if path == "/snippet/search":
+        return _snippets(api, request)
+    if path == "/paper/search/bulk":
+        return _bulk(api, request, fault)
+    if path.startswith("/paper/") and path.endswith("/citations"):
+        return _citations(api, request, path[len("/paper/") : -len("/citations")])
+    if path.startswith("/paper/"):
+        return _paper(api, request, path[len("/paper/") :])
+    raise ApiError(404, {"message": "Not Found"})
+
+
+def _fields(request: Recorded, allowed: frozenset[str]) -> list[str]:
+    raw = request.param("fields")
+    if not raw:
+        return []
+    names = [f.strip() for f in raw.split(",") if f.strip()]
+    bad = []
+    for name in names:
+        head, _, sub = name.partition(".")
+        if head not in allowed or (head == "authors" and sub and sub not in AUTHOR_SUBFIELDS):
+            bad.append(name)
+    if bad:
+        raise ApiError(400, {"error": f"Unrecognized or unsupported fields: [{', '.join(bad)}]"})
+    return names
+
+
+def project(paper: dict[str, Any], fields: list[str]) -> dict[str, Any]:
+    """What S2 returns for `fields`: paperId always; title alone when none are asked for."""
+    out: dict[str, Any] = {"paperId": paper["paperId"]}
+    wanted = [f for f in fields if f.split(".")[0] in FULL_PAPER] or ["title"]
+    author_subs = {"authorId", "name"} | {
+        f.partition(".")[2] for f in wanted if f.startswith("authors.")
+    }
+    for name in wanted:
+        head = name.split(".")[0]
+        if head == "authors":
+            out["authors"] = [
+                {k: a.get(k, [] if k == "affiliations" else None) for k in sorted(author_subs)}
+                for a in paper.get("authors") or []
+            ]
+        else:
+            out[head] = paper.get(head)
+    return out
+
+
+def _int_param(request: Recorded, name: str, default: int) -> int:
+    raw = request.param(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ApiError(400, {"error": f"Unacceptable query params: [{name}={raw}]"}) from None
+
+
+def _resolve(api: FakeApi, raw_id: str) -> str:
+    pid = api.corpus.resolve_s2(raw_id)
+    if pid is None:
+        raise ApiError(404, {"error": f"Paper with id {raw_id} not found"})
+    return pid
+
+
+def _paper(api: FakeApi, request: Recorded, raw_id: str) -> Reply:
+    fields = _fields(request, FULL_PAPER)
+    paper = api.corpus.s2_papers[_resolve(api, raw_id)]
+    return Reply(200, project(paper, fields))
+
+
+def _citations(api: FakeApi, request: Recorded, raw_id: str) -> Reply:
+    fields = _fields(request, BASE_PAPER | CITATION)
+    offset = _int_param(request, "offset", 0)
+    limit = _int_param(request, "limit", 100)
+    if limit > MAX_LIMIT or limit < 1:
+        raise ApiError(400, {"error": f"Unacceptable query params: [limit={limit}]"})
+    if offset < 0 or offset + limit >= OFFSET_CAP:
+        raise ApiError(
+            400, {"error": "The offset + limit must be less than 10000. Consider bulk search."}
+        )
+    pid = _resolve(api, raw_id)
+    rows = api.corpus.s2_citations.get(pid, [])
+    paper_fields = [f for f in fields if f.split(".")[0] in BASE_PAPER]
+    cite_fields = [f for f in fields if f in CITATION]
+    data = []
+    for row in rows[offset : offset + limit]:
+        item: dict[str, Any] = {f: row[f] for f in cite_fields}
+        item["citingPaper"] = project(api.corpus.s2_papers[row["citing"]], paper_fields)
+        data.append(item)
+    body: dict[str, Any] = {"offset": offset, "data": data}
+    if offset + limit < len(rows):
+        body["next"] = offset + limit  # absent on the last page
+    return Reply(200, body)
+
+
+def _batch(api: FakeApi, request: Recorded) -> Reply:
+    fields = _fields(request, FULL_PAPER)
+    try:
+        payload = json.loads(request.body or b"{}")
+    except ValueError:
+        raise ApiError(400, {"error": "Body is not valid JSON"}) from None
+    ids = payload.get("ids") if isinstance(payload, dict) else None
+    if not isinstance(ids, list):
+        raise ApiError(400, {"error": "Missing required field ids"})
+    if len(ids) > BATCH_MAX:
+        raise ApiError(400, {"error": f"Too many ids. Maximum is {BATCH_MAX}."})
+    out: list[Any] = []
+    for raw in ids:
+        pid = api.corpus.resolve_s2(str(raw))
+        out.append(project(api.corpus.s2_papers[pid], fields) if pid else None)
+    return Reply(200, out)
+
+
+def _year_ok(year: int | None, spec: str | None) -> bool:
+    if not spec:
+        return True
+    if year is None:
+        return False
+    low, sep, high = spec.partition("-")
+    if not sep:
+        return year == int(low)
+    return (not low or year >= int(low)) and (not high or year <= int(high))
+
+
+def _snippets(api: FakeApi, request: Recorded) -> Reply:
+    query = (request.param("query") or "").strip()
+    if not query:
+        raise ApiError(400, {"error": "Missing required query parameter: query"})
+    limit = _int_param(request, "limit", 10)
+    if limit > MAX_LIMIT or limit < 1:
+        raise ApiError(400, {"error": f"Unacceptable query params: [limit={limit}]"})
+    fos = {f.strip().lower() for f in (request.param("fieldsOfStudy") or "").split(",") if f}
+    year = request.param("year")
+    allowed_corpus: set[int] | None = None
+    if request.param("paperIds"):
+        allowed_corpus = set()
+        for raw in (request.param("paperIds") or "").split(","):
+            pid = api.corpus.resolve_s2(raw)
+            if pid and api.corpus.s2_papers[pid].get("corpusId") is not None:
+                allowed_corpus.add(int(api.corpus.s2_papers[pid]["corpusId"]))
+    words = query.lower().split()
+    hits = []
+    for entry in api.corpus.snippets:
+        text = entry.text.lower()
+        if not all(w in text for w in words):
+            continue
+        if fos and not fos & {f.lower() for f in entry.fields_of_study}:
+            continue
+        if not _year_ok(entry.year, year):
+            continue
+        if allowed_corpus is not None and entry.corpus_id not in allowed_corpus:
+            continue
+        hits.append(entry)
+    hits.sort(key=lambda e: -e.score)
+    data = [
+        {
+            "snippet": {
+                "text": e.text,
+                "snippetKind": e.kind,
+                "section": e.section,
+                "snippetOffset": {"start": 0, "end": len(e.text)},
+                "annotations": {
+                    "sentences": [{"start": 0, "end": len(e.text)}],
+                    "refMentions": [
+                        {"start": 0, "end": 0, "matchedPaperCorpusId": str(c)}
+                        for c in e.ref_corpus_ids
+                    ],
+                },
+            },
+            "score": e.score,
+            "paper": {
+                "corpusId": str(e.corpus_id),
+                "title": e.title,
+                "authors": e.authors,
+                "openAccessInfo": None,
+            },
+        }
+        for e in hits[:limit]
+    ]
+    return Reply(200, {"data": data, "retrievalVersion": "fake-1"})
+
+
+def _bulk(api: FakeApi, request: Recorded, fault: Fault | None) -> Reply:
+    fields = _fields(request, BASE_PAPER)
+    words = (request.param("query") or "").lower().split()
+    matches = [
+        p
+        for p in api.corpus.s2_papers.values()
+        if all(w in str(p.get("title") or "").lower() for w in words)
+    ]
+    token = request.param("token")
+    start = decode_cursor(token) if token else 0
+    if start is None:
+        raise ApiError(400, {"error": "Invalid token"})
+    page = matches[start : start + BULK_PAGE]
+    more = start + BULK_PAGE < len(matches)
+    if fault is not None and fault.kind == "token_null":
+        more = False  # under load the real API ends a listing early: compare with `total`
+    return Reply(
+        200,
+        {
+            "total": len(matches),
+            "token": encode_cursor(start + BULK_PAGE) if more else None,
+            "data": [project(p, fields) for p in page],
+        },
+    )

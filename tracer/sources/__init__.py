@@ -1,0 +1,40 @@
+"""One module per external source; each talks through tracer.http.HttpClient and yields records."""
+
+from __future__ import annotations
+
+import re
+
+_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)", re.IGNORECASE)
+_ARXIV_PREFIX = re.compile(r"^(?:https?://arxiv\.org/(?:abs|pdf)/|arxiv:)", re.IGNORECASE)
+_ARXIV_VERSION = re.compile(r"v\d+$")
+
+
+def normalize_doi(value: str | None) -> str | None:
+    """'https://doi.org/10.1/ABC' -> '10.1/abc'; None for anything that is not a DOI."""
+    if not value:
+        return None
+    doi = _DOI_PREFIX.sub("", value.strip()).lower()
+    return doi if doi.startswith("10.") else None
+
+
+def normalize_arxiv(value: str | None) -> str | None:
+    """'arXiv:1506.04878v2' -> '1506.04878'."""
+    if not value:
+        return None
+    text = _ARXIV_PREFIX.sub("", value.strip())
+    text = text.removesuffix(".pdf")
+    return _ARXIV_VERSION.sub("", text) or None
+
+
+def short_openalex_id(value: str | None) -> str | None:
+    """'https://openalex.org/W2741809807' -> 'W2741809807'."""
+    if not value:
+        return None
+    return value.rstrip("/").rsplit("/", 1)[-1] or None
+
+
+def short_ror(value: str | None) -> str | None:
+    """'https://ror.org/00f54p054' -> '00f54p054'."""
+    if not value:
+        return None
+    return value.rstrip("/").rsplit("/", 1)[-1] or None

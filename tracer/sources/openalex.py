@@ -1,0 +1,231 @@
+"""OpenAlex: works by id or DOI, works citing a set of works, institutions, citation counts.
+
+Facts this module rests on: single-record lookups (/works/W.., /works/doi:..) are free, list
+calls cost credits and want a key (`api_key`, added by the HttpClient); an OR filter takes at most
+100 values and the URL must stay under 4,096 characters; `per_page` is at most 100; paging is by
+cursor (`cursor=*`, then `meta.next_cursor`); `select=` takes top-level fields only; list answers
+cut authorships at 100 (`is_authors_truncated`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from tracer.errors import NotFoundError
+from tracer.http import LIST_TTL, NO_STORE, RECORD_TTL, HttpClient
+from tracer.records import Author, SourceInstitution, Work
+from tracer.sources import normalize_arxiv, normalize_doi, short_openalex_id, short_ror
+
+SOURCE = "openalex"
+PER_PAGE = 100
+MAX_OR_VALUES = 100
+MAX_URL = 4096
+URL_MARGIN = 200  # room for cursor, api_key and select beside the filter
+WORK_FIELDS = (
+    "id,doi,title,display_name,publication_year,publication_date,ids,primary_location,"
+    "locations,authorships,cited_by_count,abstract_inverted_index,type"
+)
+LIST_AUTHORSHIP_CUT = 100
+
+
+class OpenAlex:
+    def __init__(self, http: HttpClient) -> None:
+        self.http = http
+        self.base = http.settings.openalex_api_url.rstrip("/")
+
+    @property
+    def has_key(self) -> bool:
+        return bool(self.http.settings.openalex_api_key)
+
+    def work(self, id_or_doi: str) -> Work | None:
+        """One work by OpenAlex id ("W123", URL) or DOI (bare, "doi:", URL); None if unknown."""
+        doi = normalize_doi(id_or_doi)
+        ref = f"doi:{doi}" if doi else (short_openalex_id(id_or_doi) or id_or_doi)
+        try:
+            data = self.http.get_json(
+                SOURCE, "work", f"{self.base}/works/{quote(ref, safe=':/')}", ttl=RECORD_TTL
+            )
+        except NotFoundError:
+            return None
+        return parse_work(data) if isinstance(data, dict) else None
+
+    def works_by_doi(self, dois: list[str]) -> list[Work]:
+        """Works for many DOIs: batched `doi:` filters with a key, single lookups without."""
+        clean = list(dict.fromkeys(d for d in (normalize_doi(x) for x in dois) if d))
+        # A comma or bar inside a DOI would break the filter syntax: look those up one by one.
+        odd = [d for d in clean if "," in d or "|" in d]
+        singles = clean if not self.has_key else odd
+        out = [w for w in (self.work(f"doi:{d}") for d in singles) if w is not None]
+        if not self.has_key:
+            return out
+        plain = [d for d in clean if d not in set(odd)]
+        for batch in self._or_batches("doi", plain, extra={"select": WORK_FIELDS}):
+            out.extend(self._list("works_by_doi", f"doi:{batch}", WORK_FIELDS, LIST_TTL))
+        return out
+
+    def citing_works(self, openalex_ids: list[str]) -> Iterator[Work]:
+        """Works citing any of the given works (every version of an origin paper), deduplicated."""
+        ids = list(dict.fromkeys(i for i in (short_openalex_id(x) for x in openalex_ids) if i))
+        seen: set[str] = set()
+        for batch in self._or_batches("cites", ids, extra={"select": WORK_FIELDS}):
+            for work in self._list("citing_works", f"cites:{batch}", WORK_FIELDS, LIST_TTL):
+                key = work.openalex_id or ""
+                if key and key in seen:
+                    continue
+                seen.add(key)
+                yield work
+
+    def cited_by_counts(self, openalex_ids: list[str]) -> dict[str, int]:
+        """cited_by_count per work, fresh from the source (change detection)."""
+        ids = list(dict.fromkeys(i for i in (short_openalex_id(x) for x in openalex_ids) if i))
+        counts: dict[str, int] = {}
+        for batch in self._or_batches("openalex", ids, extra={"select": "id,cited_by_count"}):
+            params = {
+                "filter": f"openalex:{batch}",
+                "select": "id,cited_by_count",
+                "per_page": PER_PAGE,
+            }
+            data = self.http.get_json(SOURCE, "counts", f"{self.base}/works", params, ttl=NO_STORE)
+            for row in (data or {}).get("results") or []:
+                wid = short_openalex_id(row.get("id"))
+                if wid and isinstance(row.get("cited_by_count"), int):
+                    counts[wid] = row["cited_by_count"]
+        return counts
+
+    def institution(self, openalex_id: str) -> SourceInstitution | None:
+        ref = short_openalex_id(openalex_id) or openalex_id
+        try:
+            data = self.http.get_json(
+                SOURCE,
+                "institution",
+                f"{self.base}/institutions/{quote(ref, safe=':/')}",
+                ttl=RECORD_TTL,
+            )
+        except NotFoundError:
+            return None
+        return parse_institution(data) if isinstance(data, dict) else None
+
+    # -- paging and batching ----------------------------------------------------------------
+
+    def _list(self, endpoint: str, filter_: str, select: str, ttl: int | None) -> Iterator[Work]:
+        cursor: str | None = "*"
+        while cursor:
+            params = {"filter": filter_, "select": select, "per_page": PER_PAGE, "cursor": cursor}
+            data = self.http.get_json(SOURCE, endpoint, f"{self.base}/works", params, ttl=ttl)
+            if not isinstance(data, dict):
+                return
+            results = data.get("results") or []
+            for row in results:
+                if isinstance(row, dict):
+                    yield parse_work(row, listed=True)
+            nxt = (data.get("meta") or {}).get("next_cursor")
+            cursor = nxt if isinstance(nxt, str) and nxt and results else None
+
+    def _or_batches(self, key: str, values: list[str], extra: dict[str, str]) -> Iterator[str]:
+        """Join values with "|" in groups of at most 100 whose URL stays under 4,096 chars."""
+        fixed = len(f"{self.base}/works?") + len(urlencode(extra)) + URL_MARGIN
+        batch: list[str] = []
+        for value in values:
+            trial = batch + [value]
+            encoded = len(urlencode({"filter": f"{key}:" + "|".join(trial)}))
+            if batch and (len(trial) > MAX_OR_VALUES or fixed + encoded >= MAX_URL):
+                yield "|".join(batch)
+                batch = [value]
+            else:
+                batch = trial
+        if batch:
+            yield "|".join(batch)
+
+
+# -- parsing (pure functions, tested on recorded bodies) --------------------------------------
+
+
+def parse_work(data: dict[str, Any], *, listed: bool = False) -> Work:
+    ids = data.get("ids") or {}
+    primary = data.get("primary_location") or {}
+    venue = (primary.get("source") or {}).get("display_name")
+    authorships = [a for a in data.get("authorships") or [] if isinstance(a, dict)]
+    truncated = bool(data.get("is_authors_truncated"))
+    if listed and len(authorships) >= LIST_AUTHORSHIP_CUT:
+        truncated = True  # lists cut at 100; the single record has them all
+    year = data.get("publication_year")
+    return Work(
+        source=SOURCE,
+        title=data.get("title") or data.get("display_name"),
+        year=year if isinstance(year, int) else None,
+        publication_date=data.get("publication_date"),
+        venue=venue,
+        abstract=abstract_from_index(data.get("abstract_inverted_index")),
+        doi=normalize_doi(data.get("doi") or ids.get("doi")),
+        arxiv_id=_arxiv_id(data),
+        openalex_id=short_openalex_id(data.get("id") or ids.get("openalex")),
+        authors=[_author(a, i) for i, a in enumerate(authorships)],
+        authors_truncated=truncated,
+        citation_count=data.get("cited_by_count")
+        if isinstance(data.get("cited_by_count"), int)
+        else None,
+        url=data.get("id"),
+    )
+
+
+def parse_institution(data: dict[str, Any]) -> SourceInstitution:
+    lineage = [short_openalex_id(x) for x in data.get("lineage") or [] if isinstance(x, str)]
+    country = data.get("country_code")
+    return SourceInstitution(
+        openalex_id=short_openalex_id(data.get("id")),
+        ror=short_ror(data.get("ror")),
+        display_name=data.get("display_name"),
+        country_code=country.upper() if isinstance(country, str) else None,
+        type=data.get("type"),
+        lineage=[x for x in lineage if x],
+    )
+
+
+def abstract_from_index(index: Any) -> str | None:
+    """OpenAlex ships abstracts as {word: [positions]}; put the words back in order."""
+    if not isinstance(index, dict) or not index:
+        return None
+    slots: dict[int, str] = {}
+    for word, positions in index.items():
+        for pos in positions or []:
+            if isinstance(pos, int):
+                slots[pos] = word
+    return " ".join(slots[i] for i in sorted(slots)) or None
+
+
+def _author(data: dict[str, Any], position: int) -> Author:
+    person = data.get("author") or {}
+    raw = [s for s in data.get("raw_affiliation_strings") or [] if isinstance(s, str) and s]
+    institutions = [
+        parse_institution(i) for i in data.get("institutions") or [] if isinstance(i, dict)
+    ]
+    countries = [c.upper() for c in data.get("countries") or [] if isinstance(c, str)]
+    return Author(
+        name=str(person.get("display_name") or data.get("raw_author_name") or ""),
+        position=position,
+        openalex_author_id=short_openalex_id(person.get("id")),
+        raw_affiliations=raw,
+        institutions=institutions,
+        countries=countries,
+    )
+
+
+def _arxiv_id(data: dict[str, Any]) -> str | None:
+    """arXiv ids hide in a 10.48550 DOI or in an arxiv.org location."""
+    doi = normalize_doi(data.get("doi")) or ""
+    if doi.startswith("10.48550/arxiv."):
+        return normalize_arxiv(doi.removeprefix("10.48550/arxiv."))
+    for loc in data.get("locations") or []:
+        if not isinstance(loc, dict):
+            continue
+        for url in (loc.get("landing_page_url"), loc.get("pdf_url")):
+            if isinstance(url, str) and "arxiv.org/" in url:
+                tail = url.split("arxiv.org/", 1)[1]
+                if tail.startswith(("abs/", "pdf/")):
+                    return normalize_arxiv(tail[4:])
+        loc_doi = normalize_doi(loc.get("doi") if isinstance(loc.get("doi"), str) else None)
+        if loc_doi and loc_doi.startswith("10.48550/arxiv."):
+            return normalize_arxiv(loc_doi.removeprefix("10.48550/arxiv."))
+    return None
