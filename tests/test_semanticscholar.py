@@ -1,0 +1,193 @@
+"""Semantic Scholar client against the fake server: paging, the 9,999 cap, batches, snippets."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.fakeapi import FakeApi, s2_paper
+from tracer.config import load_settings
+from tracer.errors import NotFoundError
+from tracer.http import HttpClient
+from tracer.sources.semanticscholar import SemanticScholar
+
+
+def client() -> SemanticScholar:
+    return SemanticScholar(HttpClient(load_settings()))
+
+
+def add_citers(api: FakeApi, count: int, start: int = 1) -> str:
+    origin = api.corpus.add_s2_paper(s2_paper(0, title="The origin dataset paper"))
+    for i in range(start, start + count):
+        citing = api.corpus.add_s2_paper(s2_paper(i))
+        api.corpus.add_s2_citation(
+            origin, citing, contexts=[f"We train on X ({i})."], intents=["methodology"]
+        )
+    return origin
+
+
+def test_paging_2500_citations_takes_3_requests(fake_api: FakeApi) -> None:
+    add_citers(fake_api, 2500)
+    listing = client().citations("CorpusId:100000")
+    assert len(listing.items) == 2500 and not listing.capped and listing.note is None
+    calls = fake_api.requests_to(r"/citations$")
+    assert [(r.param("offset"), r.param("limit")) for r in calls] == [
+        ("0", "1000"),
+        ("1000", "1000"),
+        ("2000", "1000"),
+    ]
+    fields = (calls[0].param("fields") or "").split(",")
+    for name in ("contexts", "intents", "isInfluential", "externalIds", "abstract", "authors"):
+        assert name in fields
+    first = listing.items[0]
+    assert first.cited == "CorpusId:100000"
+    assert first.contexts == ["We train on X (1)."] and first.intents == ["methodology"]
+    assert first.citing.doi == "10.5555/test.1" and first.citing.corpus_id == 100_001
+    assert len({c.citing.s2_paper_id for c in listing.items}) == 2500
+
+
+def test_a_list_beyond_9999_is_reported_as_capped(fake_api: FakeApi) -> None:
+    add_citers(fake_api, 10_500)
+    listing = client().citations("CorpusId:100000")
+    assert len(listing.items) == 9_999
+    assert listing.capped is True
+    assert listing.note is not None and "9,999" in listing.note
+    calls = fake_api.requests_to(r"/citations$")
+    assert len(calls) == 10
+    assert all(int(r.param("offset") or 0) + int(r.param("limit") or 0) < 10_000 for r in calls)
+
+
+def test_exactly_9999_citations_are_complete_not_capped(fake_api: FakeApi) -> None:
+    add_citers(fake_api, 9_999)
+    listing = client().citations("CorpusId:100000")
+    assert len(listing.items) == 9_999 and listing.capped is False
+
+
+def test_no_citations_is_an_empty_listing(fake_api: FakeApi) -> None:
+    fake_api.corpus.add_s2_paper(s2_paper(0))
+    listing = client().citations("CorpusId:100000")
+    assert listing.items == [] and not listing.capped
+
+
+def test_citations_of_an_unknown_paper_say_so(fake_api: FakeApi) -> None:
+    with pytest.raises(NotFoundError, match="Paper with id CorpusId:1 not found"):
+        client().citations("CorpusId:1")
+
+
+@pytest.mark.parametrize(
+    "ref", ["CorpusId:100007", "DOI:10.5555/test.7", "doi:10.5555/TEST.7", "ARXIV:1506.04878"]
+)
+def test_paper_by_any_id_form(fake_api: FakeApi, ref: str) -> None:
+    fake_api.corpus.add_s2_paper(
+        s2_paper(
+            7,
+            externalIds={"DOI": "10.5555/TEST.7", "ArXiv": "1506.04878", "CorpusId": 100_007},
+        )
+    )
+    work = client().paper(ref)
+    assert work is not None
+    assert work.corpus_id == 100_007 and work.doi == "10.5555/test.7"
+    assert work.arxiv_id == "1506.04878" and work.year == 2022
+
+
+def test_unknown_paper_is_none(fake_api: FakeApi) -> None:
+    assert client().paper("DOI:10.9999/nothing") is None
+
+
+def test_sparse_records_parse(fake_api: FakeApi) -> None:
+    origin = fake_api.corpus.add_s2_paper(s2_paper(0))
+    sparse = fake_api.corpus.add_s2_paper(
+        {
+            "paperId": "f" * 40,
+            "title": "Untitled draft",
+            "year": None,
+            "externalIds": None,
+            "authors": None,
+            "fieldsOfStudy": None,
+            "s2FieldsOfStudy": None,
+            "venue": "",
+            "publicationVenue": {"name": "Fallback Venue"},
+        }
+    )
+    fake_api.corpus.s2_citations.setdefault(origin, []).append(
+        {
+            "citing": sparse,
+            "contexts": None,
+            "intents": None,
+            "contextsWithIntent": [{"context": "as in [3]", "intents": ["background"]}],
+            "isInfluential": None,
+        }
+    )
+    (citation,) = client().citations(origin).items
+    assert citation.citing.title == "Untitled draft" and citation.citing.year is None
+    assert citation.citing.authors == [] and citation.citing.doi is None
+    assert citation.citing.venue == "Fallback Venue"
+    assert citation.contexts == ["as in [3]"] and citation.intents == ["background"]
+    assert citation.is_influential is None
+
+
+def test_batch_lookup_takes_500_ids_per_call(fake_api: FakeApi) -> None:
+    for i in range(1, 1101):
+        fake_api.corpus.add_s2_paper(s2_paper(i))
+    ids = [f"CorpusId:{100_000 + i}" for i in range(1, 1101)] + ["CorpusId:1"]
+    works = client().papers(ids)
+    assert len(works) == 1101
+    assert works[-1] is None
+    assert [w.corpus_id for w in works[:3] if w] == [100_001, 100_002, 100_003]
+    calls = fake_api.requests_to(r"/paper/batch$", "POST")
+    assert [len(json.loads(r.body)["ids"]) for r in calls] == [500, 500, 101]
+
+
+def test_citation_counts_in_one_call(fake_api: FakeApi) -> None:
+    fake_api.corpus.add_s2_paper(s2_paper(1, citationCount=42))
+    fake_api.corpus.add_s2_paper(s2_paper(2, citationCount=7))
+    counts = client().citation_counts(["CorpusId:100001", "DOI:10.5555/test.2", "CorpusId:5"])
+    assert counts == {"CorpusId:100001": 42, "DOI:10.5555/test.2": 7, "CorpusId:5": None}
+    (call,) = fake_api.requests
+    assert call.method == "POST" and call.param("fields") == "citationCount"
+
+
+def test_snippets_filter_and_carry_ref_mentions(fake_api: FakeApi) -> None:
+    corpus = fake_api.corpus
+    corpus.add_snippet(
+        "We evaluate on the Brainwash dataset [12].",
+        corpus_id=5,
+        title="Head detection",
+        authors=["A. One"],
+        ref_corpus_ids=[100_000],
+        fields_of_study=["Computer Science"],
+        year=2019,
+        score=0.9,
+        section="Experiments",
+    )
+    corpus.add_snippet(
+        "Brainwash dataset, in the psychological sense.",
+        corpus_id=6,
+        fields_of_study=["Psychology"],
+        year=2019,
+    )
+    corpus.add_snippet(
+        "An older use of the Brainwash dataset.",
+        corpus_id=7,
+        fields_of_study=["Computer Science"],
+        year=2014,
+    )
+    found = client().snippets(
+        "brainwash dataset", fields_of_study=["Computer Science"], year="2016-2020"
+    )
+    assert [s.paper.corpus_id for s in found] == [5]
+    snippet = found[0]
+    assert snippet.ref_corpus_ids == [100_000]
+    assert snippet.section == "Experiments" and snippet.kind == "body"
+    assert snippet.paper.title == "Head detection" and snippet.paper.authors[0].name == "A. One"
+    assert snippet.query == "brainwash dataset" and snippet.score == 0.9
+    (call,) = fake_api.requests_to(r"/snippet/search$")
+    assert call.param("fieldsOfStudy") == "Computer Science"
+    assert call.param("year") == "2016-2020" and call.param("limit") == "1000"
+
+
+def test_snippet_limit_never_exceeds_1000(fake_api: FakeApi) -> None:
+    fake_api.corpus.add_snippet("brainwash", corpus_id=1)
+    assert len(client().snippets("brainwash", limit=5000)) == 1
+    assert fake_api.requests[0].param("limit") == "1000"
