@@ -1,0 +1,1 @@
+"""Benchmarks: each prints its figures beside a naive baseline. Run: python -m benchmarks.NAME"""
