@@ -1,0 +1,197 @@
+"""Affiliation matching benchmark: ROR-id precision/recall/F1, country accuracy, speed.
+
+Runs the classifier over the labelled sets in ../shared/data/eval/affiliations (ROR's Crossref
+2024 and Springer 2023 sets, the S2AFF test split) and prints, per set, the figures on the rows
+that the loaded gazetteer covers (every gold id is in the dump) and on the "no match" rows,
+beside the published figures of other systems.
+
+    .venv/bin/python -m benchmarks.affiliations            # every row
+    .venv/bin/python -m benchmarks.affiliations --quick    # a fixed sample of each set
+
+Nothing here tunes anything: the sets are read, scored and printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import csv
+import json
+import random
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tracer.affiliations.classify import Classifier  # noqa: E402
+from tracer.affiliations.gazetteer import Gazetteer, cache_path, load_or_build  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "data"
+EVAL = SHARED / "eval" / "affiliations"
+DUMP = SHARED / "ror" / "ror-data-partial_schema_v2.zip"
+
+
+@dataclass
+class Row:
+    text: str
+    gold: frozenset[str]  # full ROR URLs; empty = "no match"
+
+
+@dataclass
+class Scores:
+    rows: int = 0
+    covered: int = 0
+    no_match_rows: int = 0
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    country_rows: int = 0
+    country_ok: int = 0
+    seconds: float = 0.0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    @property
+    def country_accuracy(self) -> float:
+        return self.country_ok / self.country_rows if self.country_rows else 0.0
+
+    @property
+    def per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds else 0.0
+
+
+def load_ror_api(path: Path) -> list[Row]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return [Row(item["affiliation"], frozenset(item.get("ror_ids") or ())) for item in data]
+
+
+def load_s2aff(path: Path, split: str = "test") -> list[Row]:
+    rows = []
+    with path.open(encoding="utf-8", newline="") as handle:
+        for item in csv.DictReader(handle):
+            if item.get("split") != split:
+                continue
+            labels = item.get("labels") or ""
+            try:
+                gold = ast.literal_eval(labels) if labels.strip() else set()
+            except (ValueError, SyntaxError):
+                continue
+            ids = frozenset(g for g in gold if isinstance(g, str) and g.startswith("https://ror.org/"))
+            if len(ids) != len(gold):
+                continue  # a label that is a name, not a ROR id: cannot be scored
+            rows.append(Row(item["original_affiliation"], ids))
+    return rows
+
+
+def score(
+    rows: Iterable[Row],
+    predict: Callable[[str], tuple[set[str], str | None]],
+    known: Callable[[str], bool],
+    country_of: Callable[[str], str | None],
+) -> Scores:
+    """Score predictions on the covered rows: those whose gold ids are all `known`, and the
+    "no match" rows. `predict(text)` returns (ROR ids, country)."""
+    result = Scores()
+    work = [row for row in rows if all(known(g) for g in row.gold)]
+    result.rows = len(work)
+    started = time.perf_counter()
+    predictions = [predict(row.text) for row in work]
+    result.seconds = time.perf_counter() - started
+    for row, (ids, country) in zip(work, predictions, strict=True):
+        result.covered += 1 if row.gold else 0
+        result.no_match_rows += 0 if row.gold else 1
+        result.tp += len(ids & row.gold)
+        result.fp += len(ids - row.gold)
+        result.fn += len(row.gold - ids)
+        gold_countries = {country_of(g) for g in row.gold} - {None}
+        if gold_countries:
+            result.country_rows += 1
+            result.country_ok += 1 if country in gold_countries else 0
+    return result
+
+
+def predictor(classifier: Classifier) -> Callable[[str], tuple[set[str], str | None]]:
+    def predict(text: str) -> tuple[set[str], str | None]:
+        affs = classifier.classify_text(text)
+        ids = {a.institution_id for a in affs if a.institution_id and "ror.org" in a.institution_id}
+        country = next((a.country for a in affs if a.country), None)
+        return ids, country
+
+    return predict
+
+
+def datasets() -> dict[str, list[Row]]:
+    return {
+        "crossref-2024": load_ror_api(EVAL / "ror_api" / "dataset_affiliations_crossref_2024_02_19.json"),
+        "springer-2023": load_ror_api(EVAL / "ror_api" / "dataset_affiliations_springer_2023_10_31.json"),
+        "s2aff-test": load_s2aff(EVAL / "s2aff" / "gold_affiliation_annotations.csv", "test"),
+    }
+
+
+def published() -> list[str]:
+    lines = []
+    for path in sorted((EVAL / "ror_amx").glob("PUBLISHED_*.csv")):
+        with path.open(encoding="utf-8", newline="") as handle:
+            for item in csv.DictReader(handle):
+                name = item.get("Dataset") or item.get("dataset") or item.get("test_data") or ""
+                strategy = item.get("strategy") or path.stem.replace("PUBLISHED_RESULTS_", "")
+                p, r = float(item["Precision"]), float(item["Recall"])
+                lines.append(f"  {strategy[:40]:40} {name[:60]:60} P={p:.3f} R={r:.3f}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="score a fixed sample of 300 rows per set")
+    parser.add_argument("--dump", type=Path, default=DUMP, help="ROR dump zip")
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/tracer-bench"), help="index cache dir")
+    args = parser.parse_args(argv)
+    if not args.dump.exists() or not EVAL.is_dir():
+        print(f"missing {args.dump} or {EVAL}; nothing to measure", file=sys.stderr)
+        return 1
+    load_or_build(args.cache, args.dump)  # build once, then time a plain load
+    started = time.perf_counter()
+    gaz = Gazetteer.load(cache_path(args.cache, args.dump))
+    load_seconds = time.perf_counter() - started
+    assert gaz is not None
+    classifier = Classifier(gaz)
+    countries = gaz.columns["country"]
+
+    def country_of(ror_id: str) -> str | None:
+        index = gaz.by_id.get(ror_id)
+        return countries[index] if index is not None else None
+
+    print(f"ROR index: {len(gaz)} records from {gaz.source}; load {load_seconds:.3f} s (target < 1 s)")
+    print(f"{'set':15} {'rows':>5} {'gold':>5} {'none':>5} {'P':>6} {'R':>6} {'F1':>6} {'country':>8} {'str/s':>8}")
+    for name, rows in datasets().items():
+        if args.quick:
+            rows = random.Random(7).sample(rows, min(300, len(rows)))
+        s = score(rows, predictor(classifier), lambda g: g in gaz.by_id, country_of)
+        print(
+            f"{name:15} {s.rows:5d} {s.covered:5d} {s.no_match_rows:5d} {s.precision:6.3f} "
+            f"{s.recall:6.3f} {s.f1:6.3f} {s.country_accuracy:8.3f} {s.per_second:8.0f}"
+        )
+    print("targets: P >= 0.95, R >= 0.90, country >= 0.98, >= 50,000 strings/s, load < 1 s")
+    print("published figures (other systems, ROR's own test sets, full ROR):")
+    print("\n".join(published()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

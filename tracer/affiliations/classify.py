@@ -1,0 +1,308 @@
+"""The classifier: authorships and free-text affiliations -> institution, country, sector, flags.
+
+Route per affiliation string: split into affiliations, tokenise each (chunk by chunk, so the
+comma boundaries are known), detect the country, find every ROR name in one pass, keep the
+longest names, keep only candidates of the detected country, and answer "no match" when a name
+still points at several organisations. The watchlist and the military rules then set sector and
+flags. Without a ROR dump the same route runs on the watchlist, the rules and the country alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from tracer.affiliations import gazetteer as gz
+from tracer.affiliations.countries import CountryDetector
+from tracer.affiliations.model import Affiliation, Flag
+from tracer.affiliations.normalize import chunks, split_affiliations, tokens
+from tracer.affiliations.rules import military_rule, sector_for
+from tracer.affiliations.watchlist import Entry, Watchlist, default_watchlist
+from tracer.config import Settings
+from tracer.records import Author, SourceInstitution
+
+# Words that make a one-word name too common to trust anywhere but at the head of a part.
+_MIN_SINGLE = 4
+
+
+class Classifier:
+    def __init__(
+        self,
+        gazetteer: gz.Gazetteer | None = None,
+        watchlist: Watchlist | None = None,
+        *,
+        both_levels: bool = True,
+    ) -> None:
+        self.gazetteer = gazetteer
+        self.watchlist = watchlist or default_watchlist()
+        self.detector = CountryDetector(gazetteer.city_countries() if gazetteer else ())
+        # Report a unit and its parent when a string names both ("ICT, Chinese Academy of
+        # Sciences"), or the most specific one only.
+        self.both_levels = both_levels
+
+    @property
+    def gazetteer_available(self) -> bool:
+        return self.gazetteer is not None
+
+    @classmethod
+    def load(cls, settings: Settings) -> Classifier:
+        """With the ROR index from TRACER_ROR_DUMP, else from `tracer data update`, else none."""
+        return cls(load_gazetteer(settings))
+
+    # -- authors --------------------------------------------------------------------------
+    def classify_author(self, author: Author) -> list[Affiliation]:
+        """One Affiliation per distinct institution: the source's institutions first, then
+        what the raw strings add; bare countries when nothing else is known."""
+        out: list[Affiliation] = []
+        seen: set[str] = set()
+        for inst in author.institutions:
+            aff = self.from_institution(inst)
+            key = aff.institution_id or aff.institution_name or ""
+            if key and key not in seen:
+                seen.add(key)
+                out.append(aff)
+        for raw in author.raw_affiliations:
+            for aff in self.classify_text(raw):
+                key = aff.institution_id or aff.institution_name or ""
+                if key and key in seen:
+                    continue
+                if not key and author.institutions:
+                    continue  # the source already resolved this author; keep its answer
+                if key:
+                    seen.add(key)
+                out.append(aff)
+        countries = {a.country for a in out if a.country}
+        for code in author.countries:
+            if code and code.upper() not in countries:
+                countries.add(code.upper())
+                out.append(
+                    Affiliation(raw=None, country=code.upper(), confidence=0.5, method="country-only")
+                )
+        return out
+
+    def from_institution(self, inst: SourceInstitution) -> Affiliation:
+        ror = f"{gz.ROR_PREFIX}{inst.ror}" if inst.ror and not inst.ror.startswith("http") else inst.ror
+        record = self.gazetteer.record(ror) if (self.gazetteer and ror) else None
+        types = [inst.type] + (list(record.types) if record else [])
+        aff = Affiliation(
+            raw=inst.display_name,
+            institution_id=ror or (f"I{inst.openalex_id.lstrip('I')}" if inst.openalex_id else None),
+            institution_name=inst.display_name or (record.name if record else None),
+            country=(inst.country_code or (record.country if record else None) or None),
+            sector=sector_for(types, inst.display_name),
+            confidence=0.95,
+            method="openalex",
+        )
+        if aff.country:
+            aff.country = aff.country.upper()
+        if record:
+            self._set_parent(aff, record)
+        elif len(inst.lineage) > 1:
+            aff.parent_id = inst.lineage[-1].rsplit("/", 1)[-1]
+        entry = self.watchlist.for_ror(ror)
+        if entry is None and inst.display_name:
+            found = self.watchlist.find(tokens(inst.display_name), "")
+            if len(found) == 1 and found[0][1] == len(tokens(inst.display_name)):
+                entry = found[0][2]
+        return self._finish(aff, entry, [inst.display_name])
+
+    # -- free text ------------------------------------------------------------------------
+    def classify_text(self, text: str) -> list[Affiliation]:
+        """Every affiliation a free-text string names (several when it holds several)."""
+        out: list[Affiliation] = []
+        seen: set[str] = set()
+        for part in split_affiliations(text) or ([text] if text.strip() else []):
+            for aff in self._classify_part(part):
+                key = aff.institution_id or aff.institution_name or f"?{part}"
+                if key not in seen:
+                    seen.add(key)
+                    out.append(aff)
+        return out
+
+    def _classify_part(self, part: str) -> list[Affiliation]:
+        toks: list[str] = []
+        bounds = {0}
+        for chunk in chunks(part):
+            toks.extend(tokens(chunk))
+            bounds.add(len(toks))
+        frozen = frozenset(bounds)
+        country = self.detector.detect(part, " ".join(toks))
+        listed = [(s, e, entry) for s, e, entry in self.watchlist.find(toks, part, frozen)
+                  if entry.country in (None, country) or country is None or s >= 0]
+        picks = self._ror_matches(toks, frozen, country, part) if self.gazetteer else []
+        results: list[Affiliation] = []
+        for start, end, record, confidence in picks:
+            aff = Affiliation(
+                raw=part,
+                institution_id=record.id,
+                institution_name=record.name,
+                country=record.country or country,
+                sector=sector_for(record.types, record.name),
+                confidence=confidence,
+                method="ror-exact",
+            )
+            self._set_parent(aff, record)
+            entry = self._entry_for(record)
+            if entry is None:
+                entry = next((e for s, t, e in listed if s >= start and t <= end), None)
+            span = " ".join(toks[start:end])
+            results.append(self._finish(aff, entry, [record.name, span]))
+        covered = {r.institution_id for r in results}
+        for start, end, entry in listed:
+            if entry.ror and entry.ror in covered:
+                continue
+            if any(start >= 0 and s <= start and end <= t and (s, t) != (start, end)
+                   for s, t, _, _ in picks):
+                continue  # part of a longer name that the gazetteer knows
+            if any(r.flags and entry.flags and r.flags == list(entry.flags) for r in results):
+                continue
+            aff = Affiliation(
+                raw=part,
+                institution_id=entry.ror,
+                institution_name=entry.name,
+                country=entry.country or country,
+                sector="unknown",
+                confidence=0.9 if start >= 0 else 0.7,
+                method="watchlist",
+            )
+            results.append(self._finish(aff, entry, [entry.name]))
+        if results:
+            return results
+        label = None
+        for chunk in chunks(part):
+            label = military_rule(chunk)
+            if label:
+                aff = Affiliation(raw=part, institution_name=chunk, country=country,
+                                  sector="military", confidence=0.6, method="rule")
+                return [aff]
+        if country:
+            return [Affiliation(raw=part, country=country, confidence=0.5, method="country-only")]
+        return [Affiliation(raw=part)]
+
+    def _ror_matches(
+        self, toks: list[str], bounds: frozenset[int], country: str | None, raw: str
+    ) -> list[tuple[int, int, gz.Record, float]]:
+        gaz = self.gazetteer
+        assert gaz is not None
+        found = gaz.find(toks)
+        found.sort(key=lambda m: (m[0] - m[1], m[0]))
+        kept: list[tuple[int, int, int]] = []
+        for start, end, index in found:
+            if any(start < e and s < end for s, e, _ in kept):
+                continue  # inside or across a longer name already kept
+            if end - start == 1 and (start not in bounds or len(toks[start]) < _MIN_SINGLE):
+                continue  # a lone common word inside a phrase ("Physics", "Energy")
+            kept.append((start, end, index))
+        picks: list[tuple[int, int, gz.Record, float]] = []
+        for start, end, index in sorted(kept):
+            record = self._resolve(gaz.entries[index], country, toks)
+            if record is not None:
+                confidence = 0.9 if country else 0.75
+                picks.append((start, end, record, confidence))
+        if not picks and country:
+            picks.extend(self._acronym_matches(raw, country))
+        if not self.both_levels and len(picks) > 1:
+            ancestors = {a for p in picks for a in self._ancestors(p[2])}
+            picks = [p for p in picks if p[2].index not in ancestors] or picks
+        return picks
+
+    def _resolve(
+        self, entries: tuple[tuple[int, int], ...], country: str | None, toks: list[str]
+    ) -> gz.Record | None:
+        gaz = self.gazetteer
+        assert gaz is not None
+        countries = gaz.columns["country"]
+        cands = list(entries)
+        if country:
+            cands = [c for c in cands if countries[c[0]] == country]
+        if not cands:
+            return None
+        best_kind = min(kind for _, kind in cands)
+        ids = [i for i, kind in cands if kind == best_kind]
+        if len(ids) > 1:
+            status = gaz.columns["status"]
+            active = [i for i in ids if status[i] == "active"]
+            ids = active or ids
+        if len(ids) > 1:
+            norm = " " + " ".join(toks) + " "
+            cities = gaz.columns["city"]
+            local = [i for i in ids if cities[i] and f" {' '.join(tokens(cities[i]))} " in norm]
+            ids = local if len(local) == 1 else ids
+        if len(ids) > 1:
+            parents = gaz.columns["parent"]
+            roots = [i for i in ids if parents[i] not in ids]
+            ids = roots if len(roots) == 1 and all(parents[i] in roots for i in ids if i not in roots) else ids
+        return gaz.record(ids[0]) if len(ids) == 1 else None
+
+    def _acronym_matches(self, raw: str, country: str) -> list[tuple[int, int, gz.Record, float]]:
+        gaz = self.gazetteer
+        assert gaz is not None
+        out = []
+        for chunk in chunks(raw):
+            word = chunk.strip(" .")
+            ids = [i for i in gaz.acronyms.get(word, ()) if gaz.columns["country"][i] == country]
+            if len(word) >= 3 and word.isupper() and len(ids) == 1:
+                record = gaz.record(ids[0])
+                if record is not None:
+                    out.append((-1, -1, record, 0.6))
+        return out
+
+    # -- shared ---------------------------------------------------------------------------
+    def _ancestors(self, record: gz.Record) -> list[int]:
+        gaz = self.gazetteer
+        out: list[int] = []
+        parent = record.parent
+        while gaz is not None and parent >= 0 and parent not in out and len(out) < 8:
+            out.append(parent)
+            parent = gaz.columns["parent"][parent]
+        return out
+
+    def _set_parent(self, aff: Affiliation, record: gz.Record) -> None:
+        gaz = self.gazetteer
+        if gaz is not None and record.parent >= 0:
+            parent = gaz.record(record.parent)
+            if parent is not None:
+                aff.parent_id, aff.parent_name = parent.id, parent.name
+
+    def _entry_for(self, record: gz.Record) -> Entry | None:
+        """The watchlist entry of a record or of the organisation it belongs to."""
+        entry = self.watchlist.for_ror(record.id)
+        if entry is None and self.gazetteer is not None:
+            for index in self._ancestors(record):
+                entry = self.watchlist.for_ror(self.gazetteer.columns["id"][index])
+                if entry is not None:
+                    break
+        return entry
+
+    def _finish(self, aff: Affiliation, entry: Entry | None, names: list[str | None]) -> Affiliation:
+        if entry is not None:
+            aff.flags = [replace(flag) for flag in entry.flags]
+            if entry.sector:
+                aff.sector = entry.sector
+            if aff.country is None:
+                aff.country = entry.country
+            if aff.institution_id is None and entry.ror:
+                aff.institution_id = entry.ror
+            if aff.method in {"none", "country-only"}:
+                aff.method = "watchlist"
+        if aff.sector != "military" and military_rule(*names):
+            aff.sector = "military"
+        return aff
+
+
+def load_gazetteer(settings: Settings) -> gz.Gazetteer | None:
+    """The ROR index: from settings.ror_dump (cached by name and mtime), else the index that
+    `tracer data update` built, else the newest dump in the data dir, else None."""
+    if settings.ror_dump is not None:
+        return gz.load_or_build(settings.data_dir, Path(settings.ror_dump))
+    if settings.ror_index.exists():
+        loaded = gz.Gazetteer.load(settings.ror_index)
+        if loaded is not None:
+            return loaded
+    dumps = sorted(settings.ror_dump_dir.glob("*.zip"), key=lambda p: p.stat().st_mtime)
+    if dumps:
+        return gz.load_or_build(settings.data_dir, dumps[-1])
+    return None
+
+
+__all__ = ["Affiliation", "Classifier", "Flag", "load_gazetteer"]

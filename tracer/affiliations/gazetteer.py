@@ -1,0 +1,264 @@
+"""The ROR gazetteer: the official dump (a zip holding *_schema_v2.json) turned into a compact
+index that loads fast: a record table, an exact-name table and one Aho-Corasick automaton that
+finds every known name in a string in one pass.
+
+The index is cached as a pickle beside the data dir, keyed by the dump's name, size and mtime, so
+a new dump is indexed once and every later run only loads it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import re
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tracer.errors import DataError
+from tracer.affiliations.normalize import normalize
+
+INDEX_VERSION = 3
+ROR_PREFIX = "https://ror.org/"
+_PAREN_SUFFIX = re.compile(r"\s*\([^()]*\)\s*$")
+# Name kinds, strongest first: a display name or label says more than an alias.
+LABEL, ALIAS = 0, 1
+
+
+@dataclass(frozen=True)
+class Record:
+    """One ROR organisation, as the classifier needs it."""
+
+    index: int
+    id: str  # full ROR URL
+    name: str
+    country: str | None
+    city: str | None
+    types: tuple[str, ...]
+    status: str
+    parent: int  # index of the parent record, -1 when none (or not in the dump)
+
+
+class Gazetteer:
+    """Columns of records plus one dict holding every token prefix of every name.
+
+    `lookup[prefix]` is -1 for a proper prefix of some name and the name's index for a whole
+    name, so a left-to-right walk over a string's tokens finds every name in it and stops as
+    soon as no name continues; plain dicts and lists load from a pickle in a fraction of a
+    second, where an automaton would have to be rebuilt.
+    """
+
+    def __init__(
+        self,
+        columns: dict[str, list[Any]],
+        names: list[str],
+        entries: list[tuple[tuple[int, int], ...]],
+        acronyms: dict[str, tuple[int, ...]],
+        source: str = "",
+    ) -> None:
+        self.columns = columns
+        self.names = names
+        self.entries = entries
+        self.acronyms = acronyms
+        self.source = source
+        self.by_id = {rid: i for i, rid in enumerate(columns["id"])}
+        lookup: dict[str, int] = {}
+        for index, key in enumerate(names):
+            parts = key.split(" ")
+            for size in range(1, len(parts)):
+                lookup.setdefault(" ".join(parts[:size]), -1)
+            lookup[key] = index
+        self.lookup = lookup
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k not in {"by_id"}}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.by_id = {rid: i for i, rid in enumerate(self.columns["id"])}
+
+    def __len__(self) -> int:
+        return len(self.columns["id"])
+
+    # -- building -------------------------------------------------------------------------
+    @classmethod
+    def from_records(cls, raw: list[dict[str, Any]], source: str = "") -> Gazetteer:
+        kept = [item for item in raw if item.get("status") != "withdrawn" and item.get("id")]
+        by_id = {item["id"]: i for i, item in enumerate(kept)}
+        columns: dict[str, list[Any]] = {
+            k: [] for k in ("id", "name", "country", "city", "types", "status", "parent")
+        }
+        table: dict[str, dict[int, int]] = {}
+        acronyms: dict[str, set[int]] = {}
+
+        def add(key: str, index: int, kind: int) -> None:
+            if key:
+                slot = table.setdefault(key, {})
+                slot[index] = min(kind, slot.get(index, kind))
+
+        for index, item in enumerate(kept):
+            names = item.get("names") or []
+            display = next(
+                (n["value"] for n in names if "ror_display" in (n.get("types") or [])),
+                names[0]["value"] if names else item["id"],
+            )
+            locations = item.get("locations") or []
+            geo = (locations[0].get("geonames_details") or {}) if locations else {}
+            parent = next(
+                (r.get("id") for r in item.get("relationships") or [] if r.get("type") == "parent"),
+                None,
+            )
+            columns["id"].append(item["id"])
+            columns["name"].append(display)
+            columns["country"].append(geo.get("country_code"))
+            columns["city"].append(geo.get("name"))
+            columns["types"].append(" ".join(item.get("types") or ()))
+            columns["status"].append(item.get("status") or "active")
+            columns["parent"].append(by_id.get(parent, -1) if parent else -1)
+            for name in names:
+                value, types = name.get("value") or "", name.get("types") or []
+                if "acronym" in types:
+                    if 2 <= len(value) <= 12:
+                        acronyms.setdefault(value, set()).add(index)
+                    continue
+                kind = ALIAS if types == ["alias"] else LABEL
+                add(normalize(value), index, kind)
+                # "Megvii (China)", "Stanford University (Stanford)": the bare name too.
+                stripped = _PAREN_SUFFIX.sub("", value)
+                if stripped != value:
+                    add(normalize(stripped), index, kind)
+        keys = sorted(table)
+        return cls(
+            columns=columns,
+            names=keys,
+            entries=[tuple(sorted(table[k].items())) for k in keys],
+            acronyms={k: tuple(sorted(v)) for k, v in acronyms.items()},
+            source=source,
+        )
+
+    @classmethod
+    def from_dump(cls, path: Path) -> Gazetteer:
+        return cls.from_records(read_dump(path), source=path.name)
+
+    # -- lookups --------------------------------------------------------------------------
+    def find(self, toks: list[str]) -> list[tuple[int, int, int]]:
+        """Every known name in a token list: (first token, last token + 1, name index)."""
+        lookup = self.lookup
+        out = []
+        count = len(toks)
+        for start in range(count):
+            key = toks[start]
+            end = start + 1
+            while True:
+                value = lookup.get(key)
+                if value is None:
+                    break
+                if value >= 0:
+                    out.append((start, end, value))
+                if end >= count:
+                    break
+                key = key + " " + toks[end]
+                end += 1
+        return out
+
+    def record(self, ref: str | int) -> Record | None:
+        """A record by index or ROR id (full URL or bare)."""
+        if isinstance(ref, int):
+            index: int | None = ref
+        else:
+            index = self.by_id.get(ref if ref.startswith("http") else ROR_PREFIX + ref)
+        if index is None or not 0 <= index < len(self):
+            return None
+        c = self.columns
+        return Record(
+            index=index,
+            id=c["id"][index],
+            name=c["name"][index],
+            country=c["country"][index],
+            city=c["city"][index],
+            types=tuple(c["types"][index].split()),
+            status=c["status"][index],
+            parent=c["parent"][index],
+        )
+
+    def city_countries(self) -> list[tuple[str, str]]:
+        """Cities named by the dump that lie in exactly one country, for country detection."""
+        seen: dict[str, set[str]] = {}
+        for city, country in zip(self.columns["city"], self.columns["country"], strict=True):
+            if city and country and len(city) >= 4:
+                seen.setdefault(city, set()).add(country)
+        return sorted((city, next(iter(c))) for city, c in seen.items() if len(c) == 1)
+
+    # -- persistence ----------------------------------------------------------------------
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            pickle.dump((INDEX_VERSION, self), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: Path) -> Gazetteer | None:
+        """The cached index, or None when it is missing, unreadable or of another version."""
+        try:
+            with path.open("rb") as handle:
+                version, gaz = pickle.load(handle)
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
+            return None
+        if version != INDEX_VERSION or not isinstance(gaz, cls):
+            return None
+        return gaz
+
+
+def read_dump(path: Path) -> list[dict[str, Any]]:
+    """The records of a ROR dump zip (the *_schema_v2.json member)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [n for n in archive.namelist() if n.endswith("_schema_v2.json")]
+            if not members:
+                members = [n for n in archive.namelist() if n.endswith(".json")]
+            if not members:
+                raise DataError(f"{path} holds no *_schema_v2.json file.")
+            data = json.loads(archive.read(sorted(members)[-1]))
+    except FileNotFoundError:
+        raise DataError(f"ROR dump {path} does not exist.") from None
+    except (zipfile.BadZipFile, OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(
+            f"ROR dump {path} is unreadable: {exc}.",
+            hint="Run `tracer data update` to fetch a fresh dump.",
+        ) from None
+    if not isinstance(data, list) or (data and not isinstance(data[0], dict)):
+        raise DataError(f"ROR dump {path} is not a list of organisation records.")
+    if any("id" not in item or "names" not in item for item in data[:10]):
+        raise DataError(f"ROR dump {path} is not in ROR schema v2.")
+    return data
+
+
+def cache_path(data_dir: Path, dump: Path) -> Path:
+    """Where the index built from this dump (by name, size and mtime) is cached."""
+    stat = dump.stat()
+    key = f"{dump.resolve()}|{stat.st_size}|{int(stat.st_mtime)}|{INDEX_VERSION}"
+    digest = hashlib.sha1(key.encode()).hexdigest()[:12]
+    return data_dir / "ror-index" / f"{dump.stem}-{digest}.pickle"
+
+
+def load_or_build(data_dir: Path, dump: Path) -> Gazetteer:
+    """The index for `dump`, from the cache when it is there, else built and cached."""
+    if not dump.exists():
+        raise DataError(
+            f"ROR dump {dump} does not exist.",
+            hint="Set TRACER_ROR_DUMP to a ROR zip, or run `tracer data update`.",
+        )
+    path = cache_path(data_dir, dump)
+    gaz = Gazetteer.load(path)
+    if gaz is None:
+        gaz = Gazetteer.from_dump(dump)
+        try:
+            gaz.save(path)
+        except OSError:
+            pass  # a read-only data dir costs a rebuild next time, not a failure now
+    return gaz

@@ -1,0 +1,80 @@
+"""Text folding shared by the gazetteer, the watchlist and the classifier.
+
+Both sides of every comparison (an affiliation string and an institution's names) go through the
+same `normalize`, so abbreviations, accents, punctuation and plural/spelling variants cannot stop
+an exact match. CJK characters become tokens of their own, because Chinese names have no spaces.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+
+# Letters that NFKD does not decompose into a base letter plus a mark.
+_SPECIAL = str.maketrans(
+    {"ß": "ss", "ø": "o", "Ø": "o", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "ł": "l",
+     "Ł": "l", "đ": "d", "Đ": "d", "ı": "i", "þ": "th", "ð": "d", "’": "", "'": "", "‘": "",
+     "`": "", "&": " and ", "＆": " and "}
+)
+_NON_WORD = re.compile(r"[^0-9a-z\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+")
+_CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff])")
+# Separators between the affiliations of one string; commas separate parts of one affiliation.
+_MULTI = re.compile(r"\s*(?:;|\||\n|#N#|#TAB#|\t|<br\s*/?>)\s*", re.IGNORECASE)
+_CHUNK = re.compile(r"[,()\[\]{}]|\s[-–—]\s")
+_TAGS = re.compile(r"<[^>]{1,40}>")
+_STOP = frozenset({"the"})
+
+
+@lru_cache(maxsize=1)
+def abbreviations() -> dict[str, str]:
+    text = resources.files("tracer.affiliations").joinpath("data/abbreviations.yaml").read_text(
+        encoding="utf-8"
+    )
+    data = yaml.safe_load(text)
+    return {str(k).rstrip("."): str(v) for k, v in data.items()}
+
+
+def fold(text: str) -> str:
+    """Lower case, no accents, no markup: the form every comparison starts from."""
+    if "&" in text and ";" in text:
+        text = html.unescape(text)
+    if "<" in text:
+        text = _TAGS.sub(" ", text)
+    text = text.translate(_SPECIAL)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+        text = _CJK.sub(r" \1 ", text)
+    return text.lower()
+
+
+def tokens(text: str) -> list[str]:
+    """Folded word tokens with abbreviations expanded and stop words dropped."""
+    abbr = abbreviations()
+    out: list[str] = []
+    for tok in _NON_WORD.split(fold(text)):
+        if not tok or tok in _STOP:
+            continue
+        out.append(abbr.get(tok, tok))
+    return out
+
+
+def normalize(text: str) -> str:
+    """One space-separated string of tokens: the key form of a name or of a string's part."""
+    return " ".join(tokens(text))
+
+
+def split_affiliations(text: str) -> list[str]:
+    """Split a string holding several affiliations (";", "|", line breaks) into its parts."""
+    parts = [part.strip(" ,.") for part in _MULTI.split(text)]
+    return [part for part in parts if part and any(ch.isalpha() for ch in part)]
+
+
+def chunks(text: str) -> list[str]:
+    """The comma/parenthesis-separated pieces of one affiliation, in order."""
+    return [piece.strip() for piece in _CHUNK.split(text) if piece.strip()]

@@ -1,0 +1,60 @@
+"""Sectors from organisation types and names, and the military rules (data/*.yaml)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from tracer.affiliations.normalize import normalize
+
+
+def _data(name: str) -> Any:
+    text = resources.files("tracer.affiliations").joinpath(f"data/{name}").read_text("utf-8")
+    return yaml.safe_load(text)
+
+
+@lru_cache(maxsize=1)
+def _sector_tables() -> tuple[list[tuple[str, str]], list[tuple[re.Pattern[str], str]]]:
+    data = _data("sectors.yaml")
+    types = [(str(t), str(s)) for t, s in data["types"]]
+    names = [(re.compile(p), str(s)) for p, s in data["names"]]
+    return types, names
+
+
+@lru_cache(maxsize=1)
+def _military() -> list[tuple[re.Pattern[str], str]]:
+    return [(re.compile(rule["pattern"]), str(rule["label"])) for rule in _data("military_rules.yaml")["rules"]]
+
+
+def sector_for(types: Iterable[str | None], name: str | None = None) -> str:
+    """The sector of an organisation from its ROR/OpenAlex types, the name deciding when the
+    types say nothing (only `funder`, or none). Military rules are applied separately."""
+    by_type, by_name = _sector_tables()
+    present = {t.lower() for t in types if t}
+    for kind, sector in by_type:
+        if kind in present:
+            return sector
+    if name:
+        norm = normalize(name)
+        for pattern, sector in by_name:
+            if pattern.search(norm):
+                return sector
+    return "unknown"
+
+
+def military_rule(*names: str | None) -> str | None:
+    """The label of the first military rule that one of these names meets, or None."""
+    rules = _military()
+    for name in names:
+        if not name:
+            continue
+        norm = normalize(name)
+        for pattern, label in rules:
+            if pattern.search(norm):
+                return label
+    return None

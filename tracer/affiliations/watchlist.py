@@ -1,0 +1,157 @@
+"""The curated watchlist (data/watchlist.yaml): institutions on public lists, matched by ROR id
+or by an exact alias that stands as a whole name in the string."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tracer.affiliations.model import Flag
+from tracer.affiliations.normalize import normalize, tokens
+from tracer.errors import DataError
+
+# A name followed by one of these goes on ("Nanjing University of Aeronautics ..."): it is the
+# start of a longer name, not the listed institution.
+_CONTINUES = frozenset({"of", "for", "and", "in", "at", "de", "di", "du"})
+_ACRONYM = re.compile(r"^[A-Z][A-Z0-9]{1,7}$")
+
+
+@dataclass(frozen=True)
+class Entry:
+    key: str
+    name: str
+    ror: str | None  # full ROR URL
+    country: str | None
+    sector: str | None
+    aliases: tuple[str, ...]
+    flags: tuple[Flag, ...]
+
+
+class Watchlist:
+    def __init__(self, entries: list[Entry]) -> None:
+        self.entries = entries
+        self.by_ror = {e.ror: e for e in entries if e.ror}
+        self.by_key = {e.key: e for e in entries}
+        # Phrase lookup like the gazetteer's: every token prefix -> -1, a whole alias -> entry.
+        self._lookup: dict[str, int] = {}
+        self._acronyms: dict[str, int] = {}
+        for index, entry in enumerate(entries):
+            for alias in entry.aliases:
+                if _ACRONYM.match(alias):
+                    self._acronyms[alias] = index
+                    continue
+                key = normalize(alias)
+                parts = key.split(" ")
+                for size in range(1, len(parts)):
+                    self._lookup.setdefault(" ".join(parts[:size]), -1)
+                self._lookup[key] = index
+
+    @classmethod
+    def from_file(cls, path: Path | None = None) -> Watchlist:
+        if path is None:
+            text = (
+                resources.files("tracer.affiliations")
+                .joinpath("data/watchlist.yaml")
+                .read_text("utf-8")
+            )
+            origin = "the packaged watchlist"
+        else:
+            try:
+                text = path.read_text("utf-8")
+            except OSError as exc:
+                raise DataError(f"Cannot read watchlist {path}: {exc.strerror}.") from None
+            origin = str(path)
+        try:
+            data = yaml.safe_load(text)
+            return cls(parse(data))
+        except (yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
+            raise DataError(f"{origin} is malformed: {exc}.") from None
+
+    def for_ror(self, ror_id: str | None) -> Entry | None:
+        return self.by_ror.get(ror_id) if ror_id else None
+
+    def find(
+        self, toks: list[str], raw: str, bounds: frozenset[int] = frozenset()
+    ) -> list[tuple[int, int, Entry]]:
+        """Entries whose alias stands as a whole name in the string: (start, end, entry) in
+        token offsets; acronym aliases only where written in capitals as a word of their own."""
+        found: list[tuple[int, int, Entry]] = []
+        lookup = self._lookup
+        count = len(toks)
+        for start in range(count):
+            key = toks[start]
+            end = start + 1
+            best = None
+            while True:
+                value = lookup.get(key)
+                if value is None:
+                    break
+                if value >= 0:
+                    best = (end, value)
+                if end >= count:
+                    break
+                key = key + " " + toks[end]
+                end += 1
+            if best is None:
+                continue
+            stop, index = best
+            if stop < count and stop not in bounds and toks[stop] in _CONTINUES:
+                continue
+            found.append((start, stop, self.entries[index]))
+        if self._acronyms:
+            for word in re.findall(r"[A-Za-z0-9]+", raw):
+                index = self._acronyms.get(word, -1)
+                if index >= 0:
+                    found.append((-1, -1, self.entries[index]))
+        return found
+
+
+def parse(data: dict[str, Any]) -> list[Entry]:
+    lists = data["lists"]
+    entries = []
+    for item in data["entries"]:
+        flags = []
+        for flag in item.get("flags") or []:
+            meta = lists[flag["list"]]
+            flags.append(
+                Flag(
+                    list=flag["list"],
+                    label=meta["label"],
+                    category=flag.get("category"),
+                    source=flag.get("source") or meta.get("source"),
+                    start=_date(flag.get("start")),
+                    end=_date(flag.get("end")),
+                )
+            )
+        ror = item.get("ror")
+        entries.append(
+            Entry(
+                key=item["key"],
+                name=item["name"],
+                ror=f"https://ror.org/{ror}" if ror else None,
+                country=item.get("country"),
+                sector=item.get("sector"),
+                aliases=tuple(str(a) for a in item.get("aliases") or ()),
+                flags=tuple(flags),
+            )
+        )
+    return entries
+
+
+def _date(value: Any) -> str | None:
+    # YAML reads 2024-01-31 as a date; keep every date as the text it was written as.
+    return None if value is None else str(value)
+
+
+@lru_cache(maxsize=1)
+def default_watchlist() -> Watchlist:
+    return Watchlist.from_file()
+
+
+__all__ = ["Entry", "Watchlist", "default_watchlist", "tokens"]
