@@ -181,6 +181,17 @@ def test_distinctive_name_is_on_topic_without_a_cue() -> None:
     assert on_topic(DUKE, text="Market-1501 and DukeMTMC", fields_of_study=[], cites=False)
 
 
+def test_short_acronyms_match_only_as_written_and_as_a_dataset() -> None:
+    dif = DatasetTerms.build("DiF", ["Diversity in Faces"], [], [], [])
+    lfw = DatasetTerms.build("LFW", [], [], [], [])
+    assert not on_topic(dif, text="Item bias was tested with DIF on the survey.",
+                        fields_of_study=[], cites=False)
+    assert on_topic(dif, text="the diversity in faces annotations", fields_of_study=[],
+                    cites=False)
+    assert on_topic(lfw, text="99.6% accuracy on LFW", fields_of_study=[], cites=False)
+    assert not on_topic(lfw, text="LFW and its friends", fields_of_study=[], cites=False)
+
+
 def test_a_dataset_without_names_is_refused() -> None:
     with pytest.raises(CatalogError):
         DatasetTerms.build("  ", [], [], [], [])

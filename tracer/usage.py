@@ -112,24 +112,30 @@ def _rules() -> _Rules:
 
 
 def _name_regex(name: str) -> tuple[str, bool, str]:
-    """The pattern for one name, whether it reads as an ordinary word, and a literal it holds.
+    """The pattern for one name, whether it reads as ordinary words, and a literal it holds.
 
-    Names with a digit, an inner capital (DukeMTMC, CelebA) or three words and more are
-    distinctive: matched in any case. Others (Brainwash, LFW, Universe) are matched as written or
-    in capitals, and need a cue that the text speaks of a dataset (see on_topic).
+    Names with a digit (MS-Celeb-1M), three words and more, or an inner capital in a name of
+    five letters and more (DukeMTMC, CelebA) are distinctive: matched in any case. Others
+    (Brainwash, LFW, DiF, Duke MTMC) are matched as written (long ones also in capitals, as in
+    titles) and need a cue that the text speaks of a dataset (see on_topic).
     """
     tokens = [t for t in _NAME_SPLIT.split(name.strip()) if t]
     parts = [p for t in tokens for p in _CAMEL_SPLIT.split(t)]
+    letters = sum(c.isalpha() for c in name)
     sep = f"[{_SEP_CHARS}]?"
+    anchor = max(parts, key=len).lower()
     distinctive = (
-        any(c.isdigit() for c in name) or len(parts) > len(tokens) or len(tokens) >= 3
+        any(c.isdigit() for c in name)
+        or len(tokens) >= 3
+        or (len(parts) > len(tokens) and letters >= 5)
     )
-    if distinctive:
-        return "(?i:" + sep.join(re.escape(p) for p in parts) + ")", False, max(parts, key=len).lower()
     written = sep.join(re.escape(p) for p in parts)
+    if distinctive:
+        return f"(?i:{written})", False, anchor
     upper = sep.join(re.escape(p.upper()) for p in parts)
-    pattern = f"(?:{written}|{upper})" if written != upper else written
-    return pattern, True, max(parts, key=len).lower()
+    if upper == written or letters <= 4:  # "DIF" is not "DiF"
+        return written, True, anchor
+    return f"(?:{written}|{upper})", True, anchor
 
 
 _LEADING_WORD = re.compile(r"^\\b([a-z]+)")
@@ -214,12 +220,16 @@ class DatasetTerms:
     _matcher: _Matcher = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        names = _dedupe(self.names)
+        # A name must hold a letter or digit to be looked for at all.
+        names = [n for n in _dedupe(self.names) if any(c.isalnum() for c in n)]
         if not names:
             raise CatalogError(f"Dataset '{self.key}' has no name to look for in papers.")
         object.__setattr__(self, "names", names)
-        derived = [d for d in _dedupe(self.derivative_names) if d.casefold() not in
-                   {n.casefold() for n in names}]
+        known = {n.casefold() for n in names}
+        derived = [
+            d for d in _dedupe(self.derivative_names)
+            if d.casefold() not in known and any(c.isalnum() for c in d)
+        ]
         object.__setattr__(self, "derivative_names", derived)
         object.__setattr__(self, "fields_of_study", _dedupe(self.fields_of_study))
         object.__setattr__(self, "_matcher", _Matcher(names, derived))
