@@ -562,3 +562,33 @@ class Store:
             "UPDATE authorships SET classified = 1 WHERE paper_id = ? AND position = ?",
             (paper_id, position),
         )
+
+    # -- what a dataset's report rests on, for telling what is new -----------------------------
+
+    def facets(self, dataset: str) -> dict[str, set[str]]:
+        """Countries, institutions and flagged institutions among a dataset's papers."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT a.country, a.institution_id, a.institution_name, a.flags"
+            " FROM affiliations a JOIN dataset_papers d ON d.paper_id = a.paper_id"
+            " WHERE d.dataset = ?",
+            (dataset,),
+        ).fetchall()
+        facets: dict[str, set[str]] = {"countries": set(), "institutions": set(), "flagged": set()}
+        for row in rows:
+            if row["country"]:
+                facets["countries"].add(row["country"])
+            name = row["institution_name"] or row["institution_id"]
+            if name:
+                facets["institutions"].add(name)
+                if json.loads(row["flags"]):
+                    facets["flagged"].add(name)
+        return facets
+
+    def last_mention_search(self, dataset: str) -> str | None:
+        """When the dataset's full-text mention searches last completed, if ever."""
+        row = self.conn.execute(
+            "SELECT max(r.started_at) FROM coverage c JOIN runs r ON r.id = c.run_id"
+            " WHERE c.dataset = ? AND c.route = 'mentions'",
+            (dataset,),
+        ).fetchone()
+        return str(row[0]) if row and row[0] else None

@@ -1,0 +1,149 @@
+"""`tracer scan` end to end, against the fake Semantic Scholar and OpenAlex server."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.corpora import (
+    NUDT,
+    USED_SENTENCE,
+    add_brainwash,
+    add_citers,
+    add_origin,
+)
+from tests.fakeapi.server import FakeApi
+from tests.helpers import run_cli
+from tracer.errors import ExitCode
+
+CATALOG = """\
+version: 1
+datasets:
+  - key: brainwash
+    name: Brainwash
+    aliases: [Brainwash dataset]
+    mentions: [Brainwash dataset]
+    year: 2014
+    status: {state: withdrawn, date: "2019-06"}
+    fields_of_study: [Computer Science]
+    origin_papers:
+      - title: End-to-end people detection in crowded scenes
+        year: 2016
+        doi: 10.1109/cvpr.2016.255
+        arxiv: "1506.04878"
+        s2_corpus_id: 206593654
+"""
+
+
+@pytest.fixture
+def world(tmp_path: Path, fake_api: FakeApi, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A catalog, a database path and OpenAlex/S2 keys pointing at the fake server."""
+    catalog = tmp_path / "datasets.yaml"
+    catalog.write_text(CATALOG, encoding="utf-8")
+    monkeypatch.setenv("TRACER_CATALOG", str(catalog))
+    monkeypatch.setenv("OPENALEX_API_KEY", "oa-test-key")
+    monkeypatch.setenv("S2_API_KEY", "s2-test-key")
+    db = tmp_path / "tracer.db"
+    monkeypatch.setenv("TRACER_DB", str(db))
+    return db
+
+
+def papers_by_title(db: Path) -> dict[str, dict[str, Any]]:
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    rows = conn.execute(
+        "SELECT p.id, p.title, d.level, d.evidence FROM dataset_papers d "
+        "JOIN papers p ON p.id = d.paper_id WHERE d.dataset = 'brainwash'"
+    ).fetchall()
+    result = {r["title"].lower(): dict(r, evidence=json.loads(r["evidence"])) for r in rows}
+    conn.close()
+    return result
+
+
+def affiliations_of(db: Path, paper_id: int) -> list[dict[str, Any]]:
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    rows = conn.execute("SELECT * FROM affiliations WHERE paper_id = ?", (paper_id,)).fetchall()
+    conn.close()
+    return [dict(r, flags=json.loads(r["flags"])) for r in rows]
+
+
+def test_brainwash_like_scan(world: Path, fake_api: FakeApi) -> None:
+    expected = add_brainwash(fake_api.corpus)
+    result = run_cli("scan", "brainwash", "--quiet")
+    assert result.code == 0, result.err
+    papers = papers_by_title(world)
+
+    # Two OpenAlex versions and one S2 record are one paper.
+    assert sum(1 for t in papers if t == expected.versions.lower()) == 1
+    conn = sqlite3.connect(world)
+    versions_id = papers[expected.versions.lower()]["id"]
+    oa_ids = conn.execute(
+        "SELECT count(*) FROM paper_ids WHERE paper_id = ? AND kind = 'openalex'", (versions_id,)
+    ).fetchone()[0]
+    assert oa_ids == 2
+
+    assert papers[expected.used.lower()]["level"] == "used"
+    assert any(USED_SENTENCE[:40] in e["text"] for e in papers[expected.used.lower()]["evidence"])
+    assert papers[expected.cited.lower()]["level"] == "cited"
+    assert papers[expected.mentioned.lower()]["level"] == "mentioned"
+    assert expected.off_topic.lower() not in papers
+    assert "coercive persuasion" not in papers
+    assert len(papers) == 4
+
+    nudt = affiliations_of(world, papers[expected.used.lower()]["id"])
+    assert nudt and nudt[0]["sector"] == "military" and nudt[0]["country"] == "CN"
+    assert nudt[0]["raw"] == NUDT
+    megvii = affiliations_of(world, papers[expected.cited.lower()]["id"])
+    assert any(f["list"] == "us-entity-list" for a in megvii for f in a["flags"])
+
+    run = conn.execute("SELECT status, requests FROM runs ORDER BY id DESC").fetchone()
+    assert run[0] == "ok"
+    assert json.loads(run[1])["s2"] and json.loads(run[1])["openalex"]
+    assert "Requests:" in result.err or result.err == ""
+
+
+def test_requests_for_227_citers_are_a_handful(world: Path, fake_api: FakeApi) -> None:
+    origin = add_origin(fake_api.corpus, citation_count=0)
+    add_citers(fake_api.corpus, origin, 227)
+    result = run_cli("scan", "brainwash", "--json", "--quiet")
+    assert result.code == 0, result.err
+    counted = len(fake_api.requests_to(r"."))
+    report = json.loads(result.out)
+    stored = sqlite3.connect(world).execute("SELECT requests FROM runs").fetchone()[0]
+    per_source = {s: sum(v.values()) for s, v in json.loads(stored).items()}
+    assert sum(per_source.values()) == counted  # what the run stored is what the server saw
+    assert counted <= 12, per_source
+    assert report["run"]["requests"] == json.loads(stored)
+    assert len(papers_by_title(world)) == 227
+
+
+def test_second_scan_fetches_only_what_changed(world: Path, fake_api: FakeApi) -> None:
+    add_brainwash(fake_api.corpus)
+    assert run_cli("scan", "brainwash", "--quiet", "--no-mentions").code == 0
+    fake_api.clear_requests()
+    assert run_cli("scan", "brainwash", "--quiet", "--no-mentions").code == 0
+    paths = [r.path for r in fake_api.requests_to(r".")]
+    assert not any("citations" in p or "filter=cites" in p for p in paths), paths
+
+
+def test_typo_suggests_the_dataset(world: Path) -> None:
+    result = run_cli("scan", "brainwsh")
+    assert result.code == ExitCode.NOT_FOUND
+    assert "brainwash" in result.err and "Traceback" not in result.err
+
+
+def test_failing_source_keeps_what_was_stored(world: Path, fake_api: FakeApi) -> None:
+    add_brainwash(fake_api.corpus)
+    assert run_cli("scan", "brainwash", "--quiet").code == 0
+    before = papers_by_title(world)
+    fake_api.inject(r"/graph/v1/", times=None, status=503)
+    result = run_cli("scan", "brainwash", "--quiet", "--full")
+    assert result.code in (ExitCode.PARTIAL, ExitCode.NETWORK)
+    assert "Semantic Scholar" in result.err or "s2" in result.err
+    assert "Traceback" not in result.err
+    assert papers_by_title(world).keys() == before.keys()

@@ -1,0 +1,81 @@
+"""`tracer scan`: crawl the sources for a dataset, classify, judge, store, print the report."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from tracer.catalog import load_catalog
+from tracer.cli import cli
+from tracer.cli.common import (
+    catalog_option,
+    db_option,
+    json_option,
+    quiet_option,
+    settings_from,
+    stderr_console,
+    stdout_console,
+)
+from tracer.cli.progress import RichProgress
+from tracer.errors import PartialFailure
+from tracer.render.terminal import print_report
+from tracer.report import build_report
+from tracer.scan import ScanOptions, run_scan
+from tracer.store import Store
+
+
+@cli.command("scan")
+@click.argument("name")
+@click.option("--no-mentions", is_flag=True, help="Skip the full-text mention searches.")
+@click.option("--since", type=click.IntRange(1900, 2100), help="Keep papers from this year on.")
+@click.option("--full", is_flag=True, help="Ignore stored state: fetch every list again.")
+@db_option
+@catalog_option
+@json_option
+@quiet_option
+@click.pass_context
+def scan_command(
+    ctx: click.Context,
+    name: str,
+    no_mentions: bool,
+    since: int | None,
+    full: bool,
+    db_path: str | None,
+    catalog_path: str | None,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Find the papers that cite or mention dataset NAME, judge their use, store them, and
+    print the report.
+
+    A second scan fetches only what changed since the last one; --full fetches everything.
+
+    \b
+    Examples:
+      tracer scan brainwash
+      tracer scan duke-mtmc --since 2019 --json > duke.json
+      S2_API_KEY=... OPENALEX_API_KEY=... tracer scan ms-celeb-1m --quiet
+    """
+    settings = settings_from(ctx, db_path=db_path, catalog_path=catalog_path)
+    catalog = load_catalog(settings.catalog_path)
+    dataset = catalog.get(name)
+    err = stderr_console(quiet)
+    options = ScanOptions(mentions=not no_mentions, since=since, full=full)
+    result = run_scan(settings, catalog, dataset, options, RichProgress(err, enabled=not quiet))
+    with Store(settings.database) as store:
+        report = build_report(store, dataset)
+    if as_json:
+        payload = {"run": result.to_dict(), "report": report.to_dict()}
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+    else:
+        print_report(report, stdout_console())
+    requests = ", ".join(
+        f"{source} {sum(per.values())}" for source, per in sorted(result.requests.items())
+    )
+    err.print(f"Requests: {requests or 'none'} (total {result.total_requests}).")
+    if result.failures:
+        raise PartialFailure(
+            f"The scan of {dataset.key} finished without: " + "; ".join(result.failures) + ".",
+            hint="Run the scan again later; what was stored is kept.",
+        )
