@@ -15,7 +15,7 @@ from pathlib import Path
 from tracer.affiliations import gazetteer as gz
 from tracer.affiliations.countries import CountryDetector
 from tracer.affiliations.model import Affiliation, Flag
-from tracer.affiliations.normalize import chunks, split_affiliations, tokens
+from tracer.affiliations.normalize import chunk_tokens, chunks, split_affiliations, tokens
 from tracer.affiliations.rules import military_rule, sector_for
 from tracer.affiliations.watchlist import Entry, Watchlist, default_watchlist
 from tracer.config import Settings
@@ -120,12 +120,7 @@ class Classifier:
         return out
 
     def _classify_part(self, part: str) -> list[Affiliation]:
-        toks: list[str] = []
-        bounds = {0}
-        for chunk in chunks(part):
-            toks.extend(tokens(chunk))
-            bounds.add(len(toks))
-        frozen = frozenset(bounds)
+        toks, frozen = chunk_tokens(part)
         country = self.detector.detect(part, " ".join(toks))
         listed = [(s, e, entry) for s, e, entry in self.watchlist.find(toks, part, frozen)
                   if entry.country in (None, country) or country is None or s >= 0]

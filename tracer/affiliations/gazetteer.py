@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tracer.errors import DataError
 from tracer.affiliations.normalize import normalize
+from tracer.errors import DataError
 
 INDEX_VERSION = 3
 ROR_PREFIX = "https://ror.org/"

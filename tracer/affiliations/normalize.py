@@ -53,15 +53,26 @@ def fold(text: str) -> str:
     return text.lower()
 
 
-def tokens(text: str) -> list[str]:
+def tokens(text: str, folded: bool = False) -> list[str]:
     """Folded word tokens with abbreviations expanded and stop words dropped."""
     abbr = abbreviations()
     out: list[str] = []
-    for tok in _NON_WORD.split(fold(text)):
+    for tok in _NON_WORD.split(text if folded else fold(text)):
         if not tok or tok in _STOP:
             continue
         out.append(abbr.get(tok, tok))
     return out
+
+
+def chunk_tokens(text: str) -> tuple[list[str], frozenset[int]]:
+    """Tokens of one affiliation and the token offsets where its comma-separated chunks start
+    and end: names never need to cross a chunk, watchlist aliases must not run on past one."""
+    toks: list[str] = []
+    bounds = {0}
+    for piece in _CHUNK.split(fold(text)):
+        toks.extend(tokens(piece, folded=True))
+        bounds.add(len(toks))
+    return toks, frozenset(bounds)
 
 
 def normalize(text: str) -> str:

@@ -32,10 +32,14 @@ def _military() -> list[tuple[re.Pattern[str], str]]:
 
 
 def sector_for(types: Iterable[str | None], name: str | None = None) -> str:
+    return _sector_for(tuple(sorted(t.lower() for t in types if t)), name)
+
+
+@lru_cache(maxsize=65536)
+def _sector_for(present: tuple[str, ...], name: str | None) -> str:
     """The sector of an organisation from its ROR/OpenAlex types, the name deciding when the
     types say nothing (only `funder`, or none). Military rules are applied separately."""
     by_type, by_name = _sector_tables()
-    present = {t.lower() for t in types if t}
     for kind, sector in by_type:
         if kind in present:
             return sector
@@ -49,12 +53,18 @@ def sector_for(types: Iterable[str | None], name: str | None = None) -> str:
 
 def military_rule(*names: str | None) -> str | None:
     """The label of the first military rule that one of these names meets, or None."""
-    rules = _military()
     for name in names:
-        if not name:
-            continue
-        norm = normalize(name)
-        for pattern, label in rules:
-            if pattern.search(norm):
+        if name:
+            label = _military_one(name)
+            if label:
                 return label
+    return None
+
+
+@lru_cache(maxsize=65536)
+def _military_one(name: str) -> str | None:
+    norm = normalize(name)
+    for pattern, label in _military():
+        if pattern.search(norm):
+            return label
     return None

@@ -16,6 +16,9 @@ from tracer.cli.common import run_main
 # Modules that define commands; each adds its commands to `cli` when imported.
 COMMAND_MODULES = [
     "datasets",
+    "scan",
+    "classify",
+    "data",
 ]
 
 
