@@ -23,6 +23,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from tracer.catalog import Dataset
 from tracer.errors import UsageError
@@ -258,10 +259,15 @@ def levels_from(min_usage: str | None) -> list[str]:
 
 
 def links_for(ids: dict[str, list[str]]) -> list[str]:
-    links = [f"https://doi.org/{v}" for v in ids.get("doi", [])]
-    links += [f"https://arxiv.org/abs/{v}" for v in ids.get("arxiv", [])]
-    links += [f"https://www.semanticscholar.org/paper/{v}" for v in ids.get("s2", [])]
-    links += [f"https://openalex.org/{v}" for v in ids.get("openalex", [])]
+    """Links to the paper in each source, built from its ids (quoted: ids come from APIs)."""
+
+    def q(value: str) -> str:
+        return quote(value, safe="/:;()._-")
+
+    links = [f"https://doi.org/{q(v)}" for v in ids.get("doi", [])]
+    links += [f"https://arxiv.org/abs/{q(v)}" for v in ids.get("arxiv", [])]
+    links += [f"https://www.semanticscholar.org/paper/{q(v)}" for v in ids.get("s2", [])]
+    links += [f"https://openalex.org/{q(v)}" for v in ids.get("openalex", [])]
     return links
 
 
@@ -395,7 +401,7 @@ def _keep(paper: PaperRow, levels: list[str], filters: Filters) -> bool:
     return filters.country is None or filters.country in paper.countries
 
 
-def _shares(paper: PaperRow) -> list[tuple[AffiliationRow | None, float]]:
+def shares(paper: PaperRow) -> list[tuple[AffiliationRow | None, float]]:
     """Each affiliation's share of the paper under fractional counting (None: no affiliation)."""
     if not paper.authors:
         return [(None, 1.0)]
@@ -419,7 +425,7 @@ def _tally(
     fractional: dict[str, float] = defaultdict(float)
     for paper in papers:
         seen = set()
-        for aff, share in _shares(paper):
+        for aff, share in shares(paper):
             value = (key(aff) if aff else None) or UNKNOWN
             fractional[value] += share
             if aff is not None and value != UNKNOWN:
@@ -433,7 +439,7 @@ def _tally(
 def _institutions(papers: list[PaperRow]) -> list[InstitutionRow]:
     rows: dict[str, InstitutionRow] = {}
     for paper in papers:
-        for aff, share in _shares(paper):
+        for aff, share in shares(paper):
             key = _institution_key(aff) if aff else None
             if aff is None or key is None:
                 continue

@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "scan",
     "classify",
     "data",
+    "report",
 ]
 
 
