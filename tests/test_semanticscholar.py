@@ -191,3 +191,17 @@ def test_snippet_limit_never_exceeds_1000(fake_api: FakeApi) -> None:
     fake_api.corpus.add_snippet("brainwash", corpus_id=1)
     assert len(client().snippets("brainwash", limit=5000)) == 1
     assert fake_api.requests[0].param("limit") == "1000"
+
+
+def test_fake_bulk_search_can_end_early_with_token_null(fake_api: FakeApi) -> None:
+    """The fault the real API shows under load: `token: null` before the end; `total` tells."""
+    import requests
+
+    for i in range(1, 2501):
+        fake_api.corpus.add_s2_paper(s2_paper(i, title=f"Crowd counting study {i}"))
+    url = f"{fake_api.s2_url}/paper/search/bulk"
+    page = requests.get(url, params={"query": "crowd counting"}, timeout=5).json()
+    assert page["total"] == 2500 and len(page["data"]) == 1000 and page["token"]
+    fake_api.inject(r"/paper/search/bulk$", "token_null", times=1)
+    page = requests.get(url, params={"query": "crowd", "token": page["token"]}, timeout=5).json()
+    assert page["token"] is None and len(page["data"]) == 1000 and page["total"] == 2500

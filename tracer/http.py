@@ -306,7 +306,9 @@ class HttpClient:
     def _is_cached(self, prepared: requests.PreparedRequest) -> bool:
         assert isinstance(self._session, requests_cache.CachedSession)
         try:
-            return bool(self._session.cache.contains(request=prepared))
+            cache = self._session.cache
+            found = cache.get_response(cache.create_key(prepared))
+            return found is not None and not found.is_expired  # expired ones go out again
         except sqlite3.DatabaseError as exc:
             raise _corrupt_cache(self.settings, exc) from None
 
