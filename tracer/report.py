@@ -383,7 +383,7 @@ def _load_papers(store: Store, dataset: Dataset) -> list[PaperRow]:
                 authors=paper_authors,
                 countries=sorted({a.country for a in all_affs if a.country}),
                 institutions=_unique([a.institution_name or "" for a in all_affs]),
-                sectors=sorted({a.sector for a in all_affs}),
+                sectors=sorted({a.sector for a in all_affs if a.sector != UNKNOWN}),
                 flags=_unique([_flag_label(f) for a in all_affs for f in a.flags]),
                 links=links_for(paper_ids),
             )
