@@ -1,0 +1,243 @@
+"""Affiliation classification as a user sees it: the institution, country, sector and flags."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.affiliation_fixtures import DUMP, ror_index, seed_cache  # noqa: F401
+from tests.helpers import run_cli
+from tracer.affiliations import Affiliation, Classifier
+from tracer.affiliations.countries import detect_country
+from tracer.affiliations.gazetteer import Gazetteer
+from tracer.affiliations.normalize import normalize, split_affiliations
+from tracer.errors import ExitCode
+from tracer.records import Author, SourceInstitution
+
+NUDT = "School of Computer, National University of Defense Technology, Changsha 410073, China"
+MEGVII = "Megvii Inc. (Face++), Beijing"
+STANFORD = "Dept. of EE, Stanford University, CA 94305"
+
+
+@pytest.fixture
+def classifier(ror_index: tuple[Gazetteer, Path]) -> Classifier:  # noqa: F811
+    return Classifier(ror_index[0])
+
+
+def one(affs: list[Affiliation]) -> Affiliation:
+    assert len(affs) == 1, affs
+    return affs[0]
+
+
+def test_the_three_examples_on_the_command_line(
+    ror_index: tuple[Gazetteer, Path],  # noqa: F811
+    isolated_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TRACER_ROR_DUMP", str(DUMP))
+    seed_cache(isolated_env, ror_index[1])
+    result = run_cli("classify", "--json", NUDT, MEGVII, STANFORD)
+    assert result.code == 0, result.err
+    rows = {item["input"]: item["affiliations"] for item in json.loads(result.out)}
+    nudt = rows[NUDT][0]
+    assert nudt["institution_id"] == "https://ror.org/05d2yfz11"
+    assert (nudt["country"], nudt["sector"]) == ("CN", "military")
+    assert {"pla-university", "aspi-cdut"} <= {f["list"] for f in nudt["flags"]}
+    megvii = rows[MEGVII][0]
+    assert megvii["institution_id"] == "https://ror.org/040b32p69"
+    assert (megvii["country"], megvii["sector"]) == ("CN", "commercial")
+    entity = [f for f in megvii["flags"] if f["list"] == "us-entity-list"]
+    assert entity and entity[0]["start"] == "2019-10" and entity[0]["end"] is None
+    dod = [f for f in megvii["flags"] if f["list"] == "dod-1260h"]
+    assert dod and (dod[0]["start"], dod[0]["end"]) == ("2024-01-31", "2025-01-07")
+    stanford = rows[STANFORD][0]
+    assert stanford["institution_id"] == "https://ror.org/00f54p054"
+    assert (stanford["country"], stanford["sector"], stanford["flags"]) == ("US", "academic", [])
+
+
+def test_table_output_and_input_from_stdin(
+    ror_index: tuple[Gazetteer, Path],  # noqa: F811
+    isolated_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TRACER_ROR_DUMP", str(DUMP))
+    monkeypatch.setenv("COLUMNS", "200")
+    seed_cache(isolated_env, ror_index[1])
+    result = run_cli("classify", "-", input=f"{MEGVII}\n\n{STANFORD}\n")
+    assert result.code == 0, result.err
+    assert "Megvii" in result.out and "Stanford University" in result.out
+    assert "Entity List" in result.out
+
+
+def test_file_input_and_missing_file(tmp_path: Path) -> None:
+    listing = tmp_path / "affs.txt"
+    listing.write_text(f"{NUDT}\n", encoding="utf-8")
+    result = run_cli("classify", "--json", "--file", str(listing))
+    assert result.code == 0
+    assert json.loads(result.out)[0]["affiliations"][0]["sector"] == "military"
+    assert "no ROR gazetteer" in result.err
+    missing = run_cli("classify", "--file", str(tmp_path / "nope.txt"))
+    assert missing.code == ExitCode.USAGE and "Traceback" not in missing.err
+
+
+def test_no_input_is_a_usage_error() -> None:
+    result = run_cli("classify")
+    assert result.code == ExitCode.USAGE and "No affiliation given" in result.err
+
+
+def test_without_a_gazetteer_the_watchlist_and_country_still_answer() -> None:
+    bare = Classifier(None)
+    assert not bare.gazetteer_available
+    nudt = one(bare.classify_text(NUDT))
+    assert (nudt.institution_id, nudt.country, nudt.sector) == (
+        "https://ror.org/05d2yfz11", "CN", "military"
+    )
+    assert nudt.method == "watchlist"
+    megvii = one(bare.classify_text(MEGVII))
+    assert megvii.sector == "commercial" and megvii.flags
+    stanford = one(bare.classify_text(STANFORD))
+    assert stanford.institution_id is None and stanford.country == "US"
+    assert stanford.method == "country-only"
+
+
+def test_classifier_load_without_dump_reports_missing_gazetteer() -> None:
+    from tracer.config import load_settings
+
+    assert Classifier.load(load_settings()).gazetteer_available is False
+
+
+def test_a_name_inside_a_longer_name_is_not_that_institution(classifier: Classifier) -> None:
+    nju = one(classifier.classify_text("Department of Physics, Nanjing University, Nanjing, China"))
+    assert nju.institution_name == "Nanjing University" and nju.flags == []
+    nuaa = one(classifier.classify_text(
+        "College of Automation, Nanjing University of Aeronautics and Astronautics, Nanjing, China"
+    ))
+    assert nuaa.institution_id == "https://ror.org/01scyh794"
+    assert [f.category for f in nuaa.flags] == ["Seven sons of national defence"]
+    bare = Classifier(None)
+    assert all(not a.flags for a in bare.classify_text("Nanjing University, Nanjing 210093, China"))
+
+
+def test_department_rolls_up_and_parent_is_named(classifier: Classifier) -> None:
+    affs = classifier.classify_text(
+        "Inst. of Comput. Technol., Chinese Acad. of Sci., Beijing, China"
+    )
+    ict = next(a for a in affs if a.institution_id == "https://ror.org/0090r4d87")
+    assert ict.parent_id == "https://ror.org/034t30j35"
+    assert ict.parent_name == "Chinese Academy of Sciences"
+
+
+def test_several_affiliations_in_one_string(classifier: Classifier) -> None:
+    affs = classifier.classify_text(
+        "Department of Physics, Harvard University, Cambridge, MA 02138; "
+        "Google Research, Mountain View, CA, USA"
+    )
+    assert [a.institution_id for a in affs] == [
+        "https://ror.org/03vek6s52", "https://ror.org/00njsd438"
+    ]
+    assert [a.sector for a in affs] == ["academic", "commercial"]
+
+
+def test_no_guess_when_nothing_is_known(classifier: Classifier) -> None:
+    aff = one(classifier.classify_text("Department of Applied Mathematics"))
+    assert aff.institution_id is None and aff.country is None and aff.method == "none"
+
+
+def test_country_consistency_drops_a_same_name_elsewhere(classifier: Classifier) -> None:
+    # "National Defense University" exists in several countries: the country decides.
+    us = one(classifier.classify_text("National Defense University, Washington, DC 20319, USA"))
+    assert us.institution_id == "https://ror.org/01nqk4x38" and us.sector == "military"
+    unknown = classifier.classify_text("National Defense University")
+    assert all(a.institution_id is None for a in unknown)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Army Engineering University of PLA, Nanjing 210007, China",
+        "Air Force Research Laboratory, Wright-Patterson AFB, OH 45433, USA",
+        "Naval Postgraduate School, Monterey, CA 93943",
+        "US Army Research Laboratory, Adelphi, MD 20783, USA",
+        "Defence Science and Technology Laboratory, Porton Down, Salisbury, UK",
+    ],
+)
+def test_military_bodies_on_no_list_are_military(classifier: Classifier, text: str) -> None:
+    affs = classifier.classify_text(text)
+    assert affs and affs[0].sector == "military", affs
+    bare = Classifier(None).classify_text(text)
+    assert bare and bare[0].sector == "military", bare
+
+
+def test_openalex_funder_type_is_resolved(shared_data: Path) -> None:
+    work = json.loads((shared_data / "openalex" / "work_W2741809807_singleton.json").read_text())
+    classifier = Classifier(None)
+    seen = []
+    for authorship in work["authorships"]:
+        author = Author(
+            name=authorship["author"]["display_name"],
+            raw_affiliations=authorship.get("raw_affiliation_strings") or [],
+            institutions=[
+                SourceInstitution(
+                    openalex_id=i["id"].rsplit("/", 1)[-1],
+                    ror=(i.get("ror") or "").rsplit("/", 1)[-1] or None,
+                    display_name=i["display_name"],
+                    country_code=i.get("country_code"),
+                    type=i.get("type"),
+                )
+                for i in authorship["institutions"]
+            ],
+        )
+        seen.extend(classifier.classify_author(author))
+    montreal = next(a for a in seen if a.institution_name == "Université de Montréal")
+    assert montreal.sector == "academic" and montreal.country == "CA"
+    assert montreal.institution_id == "https://ror.org/0161xgx34" and montreal.method == "openalex"
+    assert all(a.sector != "funder" for a in seen)
+    assert any(a.sector == "commercial" for a in seen)
+
+
+def test_author_with_only_raw_strings_and_countries(classifier: Classifier) -> None:
+    author = Author(name="A", raw_affiliations=[MEGVII], countries=["US"])
+    affs = classifier.classify_author(author)
+    assert affs[0].institution_id == "https://ror.org/040b32p69"
+    assert affs[-1].method == "country-only" and affs[-1].country == "US"
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Beijing 100044 P.R. China", "CN"),
+        ("Nanjing 210093 (P.R. China)", "CN"),
+        ("Dept. of EE, Stanford, CA 94305", "US"),
+        ("Atlanta, Georgia", "US"),
+        ("Cambridge CB3 0WA, United Kingdom", "GB"),
+        ("Hsinchu, Taiwan (ROC)", "TW"),
+        ("Lab X, e-mail: someone@cs.tsinghua.edu.cn", "CN"),
+        ("Universität Wien, Österreich", "AT"),
+        ("Department of Applied Mathematics", None),
+    ],
+)
+def test_country_detection(text: str, code: str | None) -> None:
+    assert detect_country(text) == code
+
+
+def test_normalisation_and_splitting() -> None:
+    assert normalize("Inst. of Comput. Technol., Chinese Acad. of Sci.") == (
+        "institute of computing technology chinese academy of science"
+    )
+    assert normalize("Université de Montréal") == "universite de montreal"
+    assert normalize("Aerospace Science &#x0026; Industry") == "aerospace science and industry"
+    assert split_affiliations("A, Paris; B, Lyon | C, Nice#TAB#") == ["A, Paris", "B, Lyon", "C, Nice"]
+
+
+def test_classifier_pickles(classifier: Classifier) -> None:
+    import pickle
+
+    copy = pickle.loads(pickle.dumps(Classifier(None)))
+    assert copy.classify_text(NUDT)[0].sector == "military"
+
+
+def test_to_dict_is_json_ready(classifier: Classifier) -> None:
+    data = classifier.classify_text(MEGVII)[0].to_dict()
+    assert json.loads(json.dumps(data))["flags"][0]["list"] == "us-entity-list"
