@@ -205,6 +205,8 @@ def test_keys_go_on_every_request_and_nowhere_else(
     assert S2_KEY.encode() not in raw and OA_KEY.encode() not in raw
     assert b"REDACTED" in raw  # the stored requests kept the header and parameter, blanked
     assert caplog.records, "DEBUG logging should have caught the requests"
+    # urllib3 logs every URL at DEBUG, the OpenAlex key among its parameters: redacted here.
+    assert any("api_key=REDACTED" in r.getMessage() for r in caplog.records)
     for record in caplog.records:
         line = record.getMessage()
         assert S2_KEY not in line and OA_KEY not in line
