@@ -1,0 +1,110 @@
+"""Every curated watchlist entry against the public copies of its source lists in
+../shared/data/watchlists (each check skips where its list is absent)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.affiliation_fixtures import ror_index  # noqa: F401
+from tracer.affiliations.gazetteer import Gazetteer
+from tracer.affiliations.normalize import normalize
+from tracer.affiliations.watchlist import Entry, default_watchlist
+
+DATE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
+
+
+def entries() -> list[Entry]:
+    return default_watchlist().entries
+
+
+def names_of(entry: Entry) -> set[str]:
+    return {normalize(n) for n in (entry.name, *entry.aliases)}
+
+
+def test_every_flag_has_a_source_and_well_formed_dates() -> None:
+    assert len(entries()) >= 30
+    keys = [e.key for e in entries()]
+    assert len(keys) == len(set(keys))
+    for entry in entries():
+        assert entry.flags, entry.key
+        for flag in entry.flags:
+            assert flag.source and flag.source.startswith("https://"), entry.key
+            for date in (flag.start, flag.end):
+                assert date is None or DATE.match(date), (entry.key, date)
+            if flag.start and flag.end:
+                assert flag.start < flag.end
+
+
+def test_aspi_entries_match_the_tracker(shared_data: Path) -> None:
+    path = shared_data / "watchlists" / "misp_galaxy_china-defence-universities_ASPI.json"
+    if not path.exists():
+        pytest.skip("ASPI tracker copy absent")
+    values = json.loads(path.read_text(encoding="utf-8"))["values"]
+    by_name: dict[str, dict[str, object]] = {}
+    for value in values:
+        meta = value["meta"]
+        for name in [value["value"].split(" (")[0], *meta.get("aliases", [])]:
+            by_name.setdefault(normalize(name), value)
+    checked = 0
+    for entry in entries():
+        for flag in entry.flags:
+            if flag.list not in {"aspi-cdut", "pla-university"}:
+                continue
+            hits = {id(by_name[n]): by_name[n] for n in names_of(entry) if n in by_name}
+            assert len(hits) == 1, f"{entry.key}: not exactly one ASPI tracker entry"
+            value = next(iter(hits.values()))
+            meta = value["meta"]
+            assert isinstance(meta, dict)
+            assert flag.category in meta["categories"], entry.key
+            assert flag.source in meta["refs"], entry.key
+            if flag.list == "pla-university":
+                assert "Military" in meta["categories"]
+            checked += 1
+    assert checked >= 25
+
+
+def test_1260h_entries_match_the_dod_list(shared_data: Path) -> None:
+    path = shared_data / "watchlists" / "opensanctions_us_dod_1260h_chinese_military_companies.csv"
+    if not path.exists():
+        pytest.skip("1260H copy absent")
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    checked = 0
+    for entry in entries():
+        for flag in entry.flags:
+            if flag.list != "dod-1260h":
+                continue
+            mine = names_of(entry)
+            matching = [
+                r for r in rows
+                if normalize(r["Clean Name"]) in mine or (r["Alias"] and normalize(r["Alias"]) in mine)
+            ]
+            assert matching, f"{entry.key}: not on the 1260H list"
+            starts = sorted(r["Start date"] for r in matching if r["Start date"])
+            assert flag.start == starts[0], f"{entry.key}: first listed {starts[0]}"
+            ends = {r["End date"] or None for r in matching if r["Start date"] == flag.start}
+            if flag.end:
+                assert flag.end in ends, f"{entry.key}: end date {flag.end} not on the list"
+                assert not any(r["Start date"] > flag.end for r in matching), (
+                    f"{entry.key}: listed again after {flag.end}"
+                )
+            checked += 1
+    assert checked >= 8
+
+
+def test_ror_ids_name_the_same_organisation(ror_index: tuple[Gazetteer, Path]) -> None:  # noqa: F811
+    gaz = ror_index[0]
+    for entry in entries():
+        if not entry.ror:
+            continue
+        record = gaz.record(entry.ror)
+        if record is None:
+            continue  # the partial dump does not hold every organisation
+        assert record.country == entry.country, entry.key
+        ror_names = {normalize(n) for n in gaz.names_of(record.index)}
+        assert ror_names & names_of(entry), f"{entry.key}: {record.name} shares no name"
