@@ -147,3 +147,16 @@ def test_failing_source_keeps_what_was_stored(world: Path, fake_api: FakeApi) ->
     assert "Semantic Scholar" in result.err or "s2" in result.err
     assert "Traceback" not in result.err
     assert papers_by_title(world).keys() == before.keys()
+
+
+def test_new_citations_are_found_despite_the_cache(world: Path, fake_api: FakeApi) -> None:
+    add_brainwash(fake_api.corpus)
+    assert run_cli("scan", "brainwash", "--quiet", "--no-mentions").code == 0
+    origin = fake_api.corpus.resolve_s2("CorpusId:206593654")
+    assert origin is not None
+    add_citers(fake_api.corpus, origin, 2)
+    result = run_cli("scan", "brainwash", "--json", "--quiet", "--no-mentions")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["run"]["new_papers"] == 2
+    titles = papers_by_title(world)
+    assert "citing paper number 1000" in titles and "citing paper number 1001" in titles

@@ -190,9 +190,13 @@ class HttpClient:
         params: Mapping[str, Any] | None = None,
         *,
         ttl: int | None = RECORD_TTL,
+        fresh: bool = False,
     ) -> Any:
-        """GET `url` and return its JSON body. 404 raises NotFoundError."""
-        return self._call("GET", source, endpoint, url, params, None, ttl)
+        """GET `url` and return its JSON body. 404 raises NotFoundError.
+
+        `fresh`: ask the source even if the cache holds an answer (and store the new one).
+        """
+        return self._call("GET", source, endpoint, url, params, None, ttl, fresh)
 
     def post_json(
         self,
@@ -250,6 +254,7 @@ class HttpClient:
         params: Mapping[str, Any] | None,
         body: Any,
         ttl: int | None,
+        fresh: bool = False,
     ) -> Any:
         name = SOURCE_NAMES.get(source, source)
         path = urlsplit(url).path  # never the query: that is where a key may sit
@@ -261,9 +266,9 @@ class HttpClient:
             prepared = self._prepare(method, source, url, params, body)
             retry_after: float | None = None
             try:
-                if not (cached and self._is_cached(prepared)):
+                if fresh or not (cached and self._is_cached(prepared)):
                     self.limiter.wait(source)
-                response = self._send(prepared, cached, ttl)
+                response = self._send(prepared, cached, ttl, fresh)
             except requests.Timeout:
                 self.counts[(source, endpoint)] += 1
                 problem, status = (
@@ -313,7 +318,7 @@ class HttpClient:
             raise _corrupt_cache(self.settings, exc) from None
 
     def _send(
-        self, prepared: requests.PreparedRequest, cached: bool, ttl: int | None
+        self, prepared: requests.PreparedRequest, cached: bool, ttl: int | None, fresh: bool
     ) -> requests.Response:
         timeout = self.settings.http_timeout
         try:
@@ -322,7 +327,9 @@ class HttpClient:
                     return self._session.send(
                         prepared, timeout=timeout, expire_after=requests_cache.DO_NOT_CACHE
                     )
-                return self._session.send(prepared, timeout=timeout, expire_after=ttl)
+                return self._session.send(
+                    prepared, timeout=timeout, expire_after=ttl, force_refresh=fresh
+                )
             return self._session.send(prepared, timeout=timeout)
         except sqlite3.DatabaseError as exc:
             raise _corrupt_cache(self.settings, exc) from None

@@ -289,13 +289,19 @@ class Scanner:
             or set(stored["openalex_ids"]) != set(origin.openalex_ids)
         )
 
+    @staticmethod
+    def _fresh(state: _RunState, origin: Origin) -> bool:
+        """Cached pages may serve a fetch that never completed (a resumed scan), but not one
+        whose list is known to have changed since it was last fetched whole."""
+        return state.options.full or (origin.slot, origin.idx) in state.stored_origins
+
     def _collect_s2(self, state: _RunState, origins: list[Origin]) -> None:
         todo = [o for o in origins if o.s2_id and self._changed(state, o, "s2")]
         with self.progress.stage("Semantic Scholar citations", total=len(todo)):
             for origin in todo:
                 assert origin.s2_id is not None
                 try:
-                    listing = self.s2.citations(origin.s2_id)
+                    listing = self.s2.citations(origin.s2_id, fresh=self._fresh(state, origin))
                 except AuthError:
                     raise
                 except SourceError as exc:
@@ -353,7 +359,8 @@ class Scanner:
                 target = "|".join(ids)
                 fetched = 0
                 try:
-                    for work in self.openalex.citing_works(ids):
+                    fresh = any(self._fresh(state, o) for o in group)
+                    for work in self.openalex.citing_works(ids, fresh=fresh):
                         fetched += 1
                         self.progress.advance()
                         if not state.keep(work):

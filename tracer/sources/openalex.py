@@ -65,12 +65,16 @@ class OpenAlex:
             out.extend(self._list("works_by_doi", f"doi:{batch}", WORK_FIELDS, LIST_TTL))
         return out
 
-    def citing_works(self, openalex_ids: list[str]) -> Iterator[Work]:
-        """Works citing any of the given works (every version of an origin paper), deduplicated."""
+    def citing_works(self, openalex_ids: list[str], *, fresh: bool = False) -> Iterator[Work]:
+        """Works citing any of the given works (every version of an origin paper), deduplicated.
+
+        `fresh`: the list is known to have changed, so cached pages must not be reused.
+        """
         ids = list(dict.fromkeys(i for i in (short_openalex_id(x) for x in openalex_ids) if i))
         seen: set[str] = set()
         for batch in self._or_batches("cites", ids, extra={"select": WORK_FIELDS}):
-            for work in self._list("citing_works", f"cites:{batch}", WORK_FIELDS, LIST_TTL):
+            pages = self._list("citing_works", f"cites:{batch}", WORK_FIELDS, LIST_TTL, fresh)
+            for work in pages:
                 key = work.openalex_id or ""
                 if key and key in seen:
                     continue
@@ -109,11 +113,15 @@ class OpenAlex:
 
     # -- paging and batching ----------------------------------------------------------------
 
-    def _list(self, endpoint: str, filter_: str, select: str, ttl: int | None) -> Iterator[Work]:
+    def _list(
+        self, endpoint: str, filter_: str, select: str, ttl: int | None, fresh: bool = False
+    ) -> Iterator[Work]:
         cursor: str | None = "*"
         while cursor:
             params = {"filter": filter_, "select": select, "per_page": PER_PAGE, "cursor": cursor}
-            data = self.http.get_json(SOURCE, endpoint, f"{self.base}/works", params, ttl=ttl)
+            data = self.http.get_json(
+                SOURCE, endpoint, f"{self.base}/works", params, ttl=ttl, fresh=fresh
+            )
             if not isinstance(data, dict):
                 return
             results = data.get("results") or []

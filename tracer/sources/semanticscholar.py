@@ -87,8 +87,11 @@ class SemanticScholar:
                 counts[pid] = value if isinstance(value, int) else None
         return counts
 
-    def citations(self, paper_id: str) -> Listing:
-        """Every citation S2 will list for a paper (up to 9,999), with contexts and intents."""
+    def citations(self, paper_id: str, *, fresh: bool = False) -> Listing:
+        """Every citation S2 will list for a paper (up to 9,999), with contexts and intents.
+
+        `fresh`: the list is known to have changed, so cached pages must not be reused.
+        """
         url = f"{self.base}/paper/{_quote_id(paper_id)}/citations"
         listing = Listing()
         offset = 0
@@ -107,6 +110,7 @@ class SemanticScholar:
                 url,
                 {"fields": CITATION_FIELDS, "offset": offset, "limit": limit},
                 ttl=LIST_TTL,
+                fresh=fresh,
             )
             if not isinstance(page, dict):
                 break
