@@ -12,34 +12,12 @@ import re
 import unicodedata
 
 from tracer.records import Work
+from tracer.sources import normalize_arxiv, normalize_doi, short_openalex_id
 
 ARXIV_DOI_PREFIX = "10.48550/arxiv."
-_ARXIV_VERSION = re.compile(r"v\d+$")
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 # A normalised title shorter than this is too generic ("Introduction") to join two records on.
 MIN_TITLE_KEY = 24
-
-
-def normalize_doi(doi: str | None) -> str | None:
-    if not doi:
-        return None
-    text = doi.strip().lower()
-    for prefix in ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "doi:"):
-        if text.startswith(prefix):
-            text = text[len(prefix) :]
-    return text if text.startswith("10.") and "/" in text else None
-
-
-def normalize_arxiv(arxiv_id: str | None) -> str | None:
-    if not arxiv_id:
-        return None
-    text = arxiv_id.strip()
-    lowered = text.lower()
-    for prefix in ("arxiv:", "https://arxiv.org/abs/", "http://arxiv.org/abs/"):
-        if lowered.startswith(prefix):
-            text = text[len(prefix) :]
-            lowered = text.lower()
-    return _ARXIV_VERSION.sub("", text) or None
 
 
 def normalize_title(title: str | None) -> str:
@@ -59,8 +37,7 @@ def canonical_ids(work: Work) -> Work:
         doi = None
     work.doi = doi
     work.arxiv_id = normalize_arxiv(work.arxiv_id)
-    if work.openalex_id:
-        work.openalex_id = work.openalex_id.rsplit("/", 1)[-1].upper()
+    work.openalex_id = short_openalex_id(work.openalex_id)
     return work
 
 
