@@ -103,7 +103,7 @@ def bar_chart(
             x, y = 30 + i * slot, height - 30 - h
             parts.append(
                 f'<rect class="bar" x="{x}" y="{y:.1f}" width="{slot - 10}" height="{h:.1f}" '
-                f'fill="#c0392b" data-label="{escape(name)}" data-value="{value:g}">'
+                f'fill="#7b3294" data-label="{escape(name)}" data-value="{value:g}">'
                 f"<title>{escape(name)}: {value:g}</title></rect>"
                 f'<text x="{x + (slot - 10) / 2}" y="{y - 4:.1f}" text-anchor="middle">{value:g}</text>'
                 f'<text x="{x + (slot - 10) / 2}" y="{height - 12}" text-anchor="middle">'
