@@ -92,7 +92,9 @@ def load_s2aff(path: Path, split: str = "test") -> list[Row]:
                 gold = ast.literal_eval(labels) if labels.strip() else set()
             except (ValueError, SyntaxError):
                 continue
-            ids = frozenset(g for g in gold if isinstance(g, str) and g.startswith("https://ror.org/"))
+            ids = frozenset(
+                g for g in gold if isinstance(g, str) and g.startswith("https://ror.org/")
+            )
             if len(ids) != len(gold):
                 continue  # a label that is a name, not a ROR id: cannot be scored
             rows.append(Row(item["original_affiliation"], ids))
@@ -138,8 +140,12 @@ def predictor(classifier: Classifier) -> Callable[[str], tuple[set[str], str | N
 
 def datasets() -> dict[str, list[Row]]:
     return {
-        "crossref-2024": load_ror_api(EVAL / "ror_api" / "dataset_affiliations_crossref_2024_02_19.json"),
-        "springer-2023": load_ror_api(EVAL / "ror_api" / "dataset_affiliations_springer_2023_10_31.json"),
+        "crossref-2024": load_ror_api(
+            EVAL / "ror_api" / "dataset_affiliations_crossref_2024_02_19.json"
+        ),
+        "springer-2023": load_ror_api(
+            EVAL / "ror_api" / "dataset_affiliations_springer_2023_10_31.json"
+        ),
         "s2aff-test": load_s2aff(EVAL / "s2aff" / "gold_affiliation_annotations.csv", "test"),
     }
 
@@ -158,9 +164,13 @@ def published() -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="score a fixed sample of 300 rows per set")
+    parser.add_argument(
+        "--quick", action="store_true", help="score a fixed sample of 300 rows per set"
+    )
     parser.add_argument("--dump", type=Path, default=DUMP, help="ROR dump zip")
-    parser.add_argument("--cache", type=Path, default=Path("/tmp/tracer-bench"), help="index cache dir")
+    parser.add_argument(
+        "--cache", type=Path, default=Path("/tmp/tracer-bench"), help="index cache dir"
+    )
     args = parser.parse_args(argv)
     if not args.dump.exists() or not EVAL.is_dir():
         print(f"missing {args.dump} or {EVAL}; nothing to measure", file=sys.stderr)
@@ -177,8 +187,12 @@ def main(argv: list[str] | None = None) -> int:
         index = gaz.by_id.get(ror_id)
         return countries[index] if index is not None else None
 
-    print(f"ROR index: {len(gaz)} records from {gaz.source}; load {load_seconds:.3f} s (target < 1 s)")
-    print(f"{'set':15} {'rows':>5} {'gold':>5} {'none':>5} {'P':>6} {'R':>6} {'F1':>6} {'country':>8} {'str/s':>8}")
+    print(
+        f"ROR index: {len(gaz)} records from {gaz.source}; load {load_seconds:.3f} s (target < 1 s)"
+    )
+    print(
+        f"{'set':15} {'rows':>5} {'gold':>5} {'none':>5} {'P':>6} {'R':>6} {'F1':>6} {'country':>8} {'str/s':>8}"
+    )
     for name, rows in datasets().items():
         if args.quick:
             rows = random.Random(7).sample(rows, min(300, len(rows)))

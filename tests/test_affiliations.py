@@ -92,7 +92,9 @@ def test_without_a_gazetteer_the_watchlist_and_country_still_answer() -> None:
     assert not bare.gazetteer_available
     nudt = one(bare.classify_text(NUDT))
     assert (nudt.institution_id, nudt.country, nudt.sector) == (
-        "https://ror.org/05d2yfz11", "CN", "military"
+        "https://ror.org/05d2yfz11",
+        "CN",
+        "military",
     )
     assert nudt.method == "watchlist"
     megvii = one(bare.classify_text(MEGVII))
@@ -111,9 +113,11 @@ def test_classifier_load_without_dump_reports_missing_gazetteer() -> None:
 def test_a_name_inside_a_longer_name_is_not_that_institution(classifier: Classifier) -> None:
     nju = one(classifier.classify_text("Department of Physics, Nanjing University, Nanjing, China"))
     assert nju.institution_name == "Nanjing University" and nju.flags == []
-    nuaa = one(classifier.classify_text(
-        "College of Automation, Nanjing University of Aeronautics and Astronautics, Nanjing, China"
-    ))
+    nuaa = one(
+        classifier.classify_text(
+            "College of Automation, Nanjing University of Aeronautics and Astronautics, Nanjing, China"
+        )
+    )
     assert nuaa.institution_id == "https://ror.org/01scyh794"
     assert [f.category for f in nuaa.flags] == ["Seven sons of national defence"]
     bare = Classifier(None)
@@ -135,7 +139,8 @@ def test_several_affiliations_in_one_string(classifier: Classifier) -> None:
         "Google Research, Mountain View, CA, USA"
     )
     assert [a.institution_id for a in affs] == [
-        "https://ror.org/03vek6s52", "https://ror.org/00njsd438"
+        "https://ror.org/03vek6s52",
+        "https://ror.org/00njsd438",
     ]
     assert [a.sector for a in affs] == ["academic", "commercial"]
 
@@ -228,7 +233,11 @@ def test_normalisation_and_splitting() -> None:
     )
     assert normalize("Université de Montréal") == "universite de montreal"
     assert normalize("Aerospace Science &#x0026; Industry") == "aerospace science and industry"
-    assert split_affiliations("A, Paris; B, Lyon | C, Nice#TAB#") == ["A, Paris", "B, Lyon", "C, Nice"]
+    assert split_affiliations("A, Paris; B, Lyon | C, Nice#TAB#") == [
+        "A, Paris",
+        "B, Lyon",
+        "C, Nice",
+    ]
 
 
 def test_classifier_pickles(classifier: Classifier) -> None:

@@ -21,13 +21,17 @@ from tracer.config import load_settings
 from tracer.errors import DataError, ExitCode
 
 
-def record(rid: str, name: str, country: str, types: list[str], **extra: object) -> dict[str, object]:
+def record(
+    rid: str, name: str, country: str, types: list[str], **extra: object
+) -> dict[str, object]:
     return {
         "id": f"https://ror.org/{rid}",
         "names": [{"value": name, "types": ["ror_display", "label"], "lang": None}],
         "types": types,
         "status": extra.get("status", "active"),
-        "locations": [{"geonames_id": 1, "geonames_details": {"country_code": country, "name": "X"}}],
+        "locations": [
+            {"geonames_id": 1, "geonames_details": {"country_code": country, "name": "X"}}
+        ],
         "relationships": extra.get("relationships", []),
     }
 
@@ -36,8 +40,13 @@ SMALL = [
     record("00test001", "Example University", "NZ", ["education", "funder"]),
     record("00test002", "Example Robotics (New Zealand)", "NZ", ["company"]),
     record("00test003", "Gone Institute", "NZ", ["facility"], status="withdrawn"),
-    record("00test004", "Example University Hospital", "NZ", ["healthcare"],
-           relationships=[{"type": "parent", "id": "https://ror.org/00test001", "label": "x"}]),
+    record(
+        "00test004",
+        "Example University Hospital",
+        "NZ",
+        ["healthcare"],
+        relationships=[{"type": "parent", "id": "https://ror.org/00test001", "label": "x"}],
+    ),
 ]
 
 
@@ -104,9 +113,22 @@ def zenodo(tmp_path: Path) -> Iterator[tuple[str, list[str]]]:
             agents.append(self.headers.get("User-Agent", ""))
             host = f"http://127.0.0.1:{self.server.server_address[1]}"
             if self.path.startswith("/records"):
-                body = json.dumps({"hits": {"hits": [{"files": [
-                    {"key": "v9.9-2030-01-01-ror-data.zip",
-                     "links": {"self": f"{host}/files/ror.zip"}}]}]}}).encode()
+                body = json.dumps(
+                    {
+                        "hits": {
+                            "hits": [
+                                {
+                                    "files": [
+                                        {
+                                            "key": "v9.9-2030-01-01-ror-data.zip",
+                                            "links": {"self": f"{host}/files/ror.zip"},
+                                        }
+                                    ]
+                                }
+                            ]
+                        }
+                    }
+                ).encode()
             elif self.path == "/files/ror.zip":
                 body = payload
             else:
@@ -167,11 +189,19 @@ def test_benchmark_scoring_on_a_sample(ror_index: tuple[Gazetteer, Path]) -> Non
     gaz = ror_index[0]
     classifier = Classifier(gaz)
     rows = bench.datasets()["springer-2023"][:150]
-    s = bench.score(rows, bench.predictor(classifier), lambda g: g in gaz.by_id,
-                    lambda g: gaz.columns["country"][gaz.by_id[g]])
+    s = bench.score(
+        rows,
+        bench.predictor(classifier),
+        lambda g: g in gaz.by_id,
+        lambda g: gaz.columns["country"][gaz.by_id[g]],
+    )
     assert s.rows > 100 and s.tp + s.fn > 0
     assert 0.8 <= s.precision <= 1.0 and 0.7 <= s.recall <= 1.0
     assert s.country_accuracy >= 0.9
-    perfect = bench.score(rows, lambda t: (set(next(r.gold for r in rows if r.text == t)), None),
-                          lambda g: g in gaz.by_id, lambda g: None)
+    perfect = bench.score(
+        rows,
+        lambda t: (set(next(r.gold for r in rows if r.text == t)), None),
+        lambda g: g in gaz.by_id,
+        lambda g: None,
+    )
     assert perfect.precision == 1.0 and perfect.recall == 1.0

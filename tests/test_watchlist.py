@@ -81,8 +81,10 @@ def test_1260h_entries_match_the_dod_list(shared_data: Path) -> None:
                 continue
             mine = names_of(entry)
             matching = [
-                r for r in rows
-                if normalize(r["Clean Name"]) in mine or (r["Alias"] and normalize(r["Alias"]) in mine)
+                r
+                for r in rows
+                if normalize(r["Clean Name"]) in mine
+                or (r["Alias"] and normalize(r["Alias"]) in mine)
             ]
             assert matching, f"{entry.key}: not on the 1260H list"
             starts = sorted(r["Start date"] for r in matching if r["Start date"])

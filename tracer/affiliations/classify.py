@@ -76,17 +76,24 @@ class Classifier:
             if code and code.upper() not in countries:
                 countries.add(code.upper())
                 out.append(
-                    Affiliation(raw=None, country=code.upper(), confidence=0.5, method="country-only")
+                    Affiliation(
+                        raw=None, country=code.upper(), confidence=0.5, method="country-only"
+                    )
                 )
         return out
 
     def from_institution(self, inst: SourceInstitution) -> Affiliation:
-        ror = f"{gz.ROR_PREFIX}{inst.ror}" if inst.ror and not inst.ror.startswith("http") else inst.ror
+        ror = (
+            f"{gz.ROR_PREFIX}{inst.ror}"
+            if inst.ror and not inst.ror.startswith("http")
+            else inst.ror
+        )
         record = self.gazetteer.record(ror) if (self.gazetteer and ror) else None
         types = [inst.type] + (list(record.types) if record else [])
         aff = Affiliation(
             raw=inst.display_name,
-            institution_id=ror or (f"I{inst.openalex_id.lstrip('I')}" if inst.openalex_id else None),
+            institution_id=ror
+            or (f"I{inst.openalex_id.lstrip('I')}" if inst.openalex_id else None),
             institution_name=inst.display_name or (record.name if record else None),
             country=(inst.country_code or (record.country if record else None) or None),
             sector=sector_for(types, inst.display_name),
@@ -122,8 +129,11 @@ class Classifier:
     def _classify_part(self, part: str) -> list[Affiliation]:
         toks, frozen = chunk_tokens(part)
         country = self.detector.detect(part, " ".join(toks))
-        listed = [(s, e, entry) for s, e, entry in self.watchlist.find(toks, part, frozen)
-                  if entry.country in (None, country) or country is None or s >= 0]
+        listed = [
+            (s, e, entry)
+            for s, e, entry in self.watchlist.find(toks, part, frozen)
+            if entry.country in (None, country) or country is None or s >= 0
+        ]
         picks = self._ror_matches(toks, frozen, country, part) if self.gazetteer else []
         results: list[Affiliation] = []
         for start, end, record, confidence in picks:
@@ -146,8 +156,10 @@ class Classifier:
         for start, end, entry in listed:
             if entry.ror and entry.ror in covered:
                 continue
-            if any(start >= 0 and s <= start and end <= t and (s, t) != (start, end)
-                   for s, t, _, _ in picks):
+            if any(
+                start >= 0 and s <= start and end <= t and (s, t) != (start, end)
+                for s, t, _, _ in picks
+            ):
                 continue  # part of a longer name that the gazetteer knows
             if any(r.flags and entry.flags and r.flags == list(entry.flags) for r in results):
                 continue
@@ -167,8 +179,14 @@ class Classifier:
         for chunk in chunks(part):
             label = military_rule(chunk)
             if label:
-                aff = Affiliation(raw=part, institution_name=chunk, country=country,
-                                  sector="military", confidence=0.6, method="rule")
+                aff = Affiliation(
+                    raw=part,
+                    institution_name=chunk,
+                    country=country,
+                    sector="military",
+                    confidence=0.6,
+                    method="rule",
+                )
                 return [aff]
         if country:
             return [Affiliation(raw=part, country=country, confidence=0.5, method="country-only")]
@@ -226,7 +244,11 @@ class Classifier:
         if len(ids) > 1:
             parents = gaz.columns["parent"]
             roots = [i for i in ids if parents[i] not in ids]
-            ids = roots if len(roots) == 1 and all(parents[i] in roots for i in ids if i not in roots) else ids
+            ids = (
+                roots
+                if len(roots) == 1 and all(parents[i] in roots for i in ids if i not in roots)
+                else ids
+            )
         return gaz.record(ids[0]) if len(ids) == 1 else None
 
     def _acronym_matches(self, raw: str, country: str) -> list[tuple[int, int, gz.Record, float]]:
@@ -269,7 +291,9 @@ class Classifier:
                     break
         return entry
 
-    def _finish(self, aff: Affiliation, entry: Entry | None, names: list[str | None]) -> Affiliation:
+    def _finish(
+        self, aff: Affiliation, entry: Entry | None, names: list[str | None]
+    ) -> Affiliation:
         if entry is not None:
             aff.flags = [replace(flag) for flag in entry.flags]
             if entry.sector:

@@ -187,8 +187,11 @@ class Gazetteer:
 
     def names_of(self, index: int) -> list[str]:
         """Every normalised name of one record (a scan: for checks, not for matching)."""
-        return [key for key, entries in zip(self.names, self.entries, strict=True)
-                if any(i == index for i, _ in entries)]
+        return [
+            key
+            for key, entries in zip(self.names, self.entries, strict=True)
+            if any(i == index for i, _ in entries)
+        ]
 
     def city_countries(self) -> list[tuple[str, str]]:
         """Cities named by the dump that lie in exactly one country, for country detection."""

@@ -17,9 +17,28 @@ import yaml
 
 # Letters that NFKD does not decompose into a base letter plus a mark.
 _SPECIAL = str.maketrans(
-    {"ß": "ss", "ø": "o", "Ø": "o", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "ł": "l",
-     "Ł": "l", "đ": "d", "Đ": "d", "ı": "i", "þ": "th", "ð": "d", "’": "", "'": "", "‘": "",
-     "`": "", "&": " and ", "＆": " and "}
+    {
+        "ß": "ss",
+        "ø": "o",
+        "Ø": "o",
+        "æ": "ae",
+        "Æ": "ae",
+        "œ": "oe",
+        "Œ": "oe",
+        "ł": "l",
+        "Ł": "l",
+        "đ": "d",
+        "Đ": "d",
+        "ı": "i",
+        "þ": "th",
+        "ð": "d",
+        "’": "",
+        "'": "",
+        "‘": "",
+        "`": "",
+        "&": " and ",
+        "＆": " and ",
+    }
 )
 _NON_WORD = re.compile(r"[^0-9a-z\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+")
 _CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff])")
@@ -32,8 +51,10 @@ _STOP = frozenset({"the"})
 
 @lru_cache(maxsize=1)
 def abbreviations() -> dict[str, str]:
-    text = resources.files("tracer.affiliations").joinpath("data/abbreviations.yaml").read_text(
-        encoding="utf-8"
+    text = (
+        resources.files("tracer.affiliations")
+        .joinpath("data/abbreviations.yaml")
+        .read_text(encoding="utf-8")
     )
     data = yaml.safe_load(text)
     return {str(k).rstrip("."): str(v) for k, v in data.items()}

@@ -28,7 +28,10 @@ def _sector_tables() -> tuple[list[tuple[str, str]], list[tuple[re.Pattern[str],
 
 @lru_cache(maxsize=1)
 def _military() -> list[tuple[re.Pattern[str], str]]:
-    return [(re.compile(rule["pattern"]), str(rule["label"])) for rule in _data("military_rules.yaml")["rules"]]
+    return [
+        (re.compile(rule["pattern"]), str(rule["label"]))
+        for rule in _data("military_rules.yaml")["rules"]
+    ]
 
 
 def sector_for(types: Iterable[str | None], name: str | None = None) -> str:

@@ -45,7 +45,9 @@ def _get_json(session: requests.Session, url: str, settings: Settings) -> Any:
         raise SourceError(f"Cannot reach {url}: {exc.__class__.__name__}.", source="ror") from None
     if response.status_code != 200:
         raise SourceError(
-            f"{url} answered HTTP {response.status_code}.", source="ror", status=response.status_code
+            f"{url} answered HTTP {response.status_code}.",
+            source="ror",
+            status=response.status_code,
         )
     try:
         return response.json()

@@ -17,7 +17,10 @@ from tracer.errors import UsageError
 @cli.command("classify")
 @click.argument("affiliations", nargs=-1)
 @click.option(
-    "--file", "-f", "path", type=click.Path(dir_okay=False, allow_dash=True),
+    "--file",
+    "-f",
+    "path",
+    type=click.Path(dir_okay=False, allow_dash=True),
     help="Read affiliations from a file, one per line ('-' for stdin).",
 )
 @json_option
@@ -39,7 +42,9 @@ def classify_command(
         texts.extend(_read_lines(path or "-"))
     texts = [t.strip() for t in texts if t.strip()]
     if not texts:
-        raise UsageError("No affiliation given.", hint='Try: tracer classify "Dept. of EE, Stanford University"')
+        raise UsageError(
+            "No affiliation given.", hint='Try: tracer classify "Dept. of EE, Stanford University"'
+        )
     settings = settings_from(ctx)
     classifier = Classifier.load(settings)
     if not classifier.gazetteer_available:
@@ -64,8 +69,14 @@ def classify_command(
             if aff.parent_name:
                 name += f"\npart of {aff.parent_name}"
             flags = "\n".join(_flag_text(f.label, f.category, f.start, f.end) for f in aff.flags)
-            table.add_row(text, name, aff.country or "—", aff.sector, flags,
-                          f"{aff.method} {aff.confidence:.2f}")
+            table.add_row(
+                text,
+                name,
+                aff.country or "—",
+                aff.sector,
+                flags,
+                f"{aff.method} {aff.confidence:.2f}",
+            )
     stdout_console().print(table)
 
 
