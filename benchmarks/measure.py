@@ -1,0 +1,175 @@
+"""One measurement in its own process, so that peak memory and CPU time are the run's alone.
+
+    python -m benchmarks.measure RESULT.json tracer scan cafecam --quiet
+    python -m benchmarks.measure RESULT.json naive API_ROOT OPENALEX_URL ORIGIN_DOI BUDGET_S
+
+`tracer ...` runs the command line in-process, with the report going to /dev/null, and times
+the local stages by wrapping, from here, the functions that do them (the core carries no timers):
+
+    merge     Store.upsert_work: match a work with what is stored and merge its versions
+    classify  Scanner._classify: affiliation strings and institutions to institution, country,
+              sector and flags
+    judge     Scanner._judge: used / cited / mentioned, with evidence
+    report    tracer.report.build_report and everything in tracer.render (outermost call only)
+
+It also keeps the request counts of every HTTP client the command closed (the run's own count,
+to set beside the server's log) and the ScanResult of each scan.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import resource
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+STAGES: dict[str, dict[str, float]] = {}
+HTTP_COUNTS: list[dict[str, dict[str, int]]] = []
+SCANS: list[dict[str, Any]] = []
+
+
+def _timed(stage: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    depth = [0]
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if depth[0]:
+            return func(*args, **kwargs)
+        depth[0] += 1
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            depth[0] -= 1
+            totals = STAGES.setdefault(stage, {"wall_s": 0.0, "cpu_s": 0.0, "calls": 0})
+            totals["wall_s"] += time.perf_counter() - wall
+            totals["cpu_s"] += time.process_time() - cpu
+            totals["calls"] += 1
+
+    wrapper.benchmark_stage = stage  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _replace_everywhere(original: Any, wrapper: Any) -> None:
+    """Point every tracer module's reference to `original` at `wrapper` (`from x import f`)."""
+    for name, module in list(sys.modules.items()):
+        if not (name == "tracer" or name.startswith("tracer.")) or module is None:
+            continue
+        for attr, value in list(vars(module).items()):
+            if value is original:
+                setattr(module, attr, wrapper)
+
+
+def instrument() -> list[str]:
+    """Wrap the stages; returns the names of what could not be found (the core moved on)."""
+    import tracer.cli  # noqa: F401 - imports every command module, and through them the core
+    import tracer.http
+    import tracer.report
+    import tracer.scan
+    import tracer.store
+
+    missing = []
+    store_cls = tracer.store.Store
+    store_cls.upsert_work = _timed("merge", store_cls.upsert_work)  # type: ignore[method-assign]
+    scanner = tracer.scan.Scanner
+    for method, stage in (("_classify", "classify"), ("_judge", "judge")):
+        if hasattr(scanner, method):
+            setattr(scanner, method, _timed(stage, getattr(scanner, method)))
+        else:
+            missing.append(f"Scanner.{method}")
+    report_funcs: list[Any] = [tracer.report.build_report]
+    for name, module in list(sys.modules.items()):
+        if name.startswith("tracer.render") and module is not None:
+            report_funcs += [
+                f
+                for attr, f in vars(module).items()
+                if callable(f)
+                and not attr.startswith("_")
+                and getattr(f, "__module__", "") == name
+                and not isinstance(f, type)
+            ]
+    for func in report_funcs:
+        _replace_everywhere(func, _timed("report", func))
+
+    original_scan = scanner.scan
+
+    @functools.wraps(original_scan)
+    def scan(self: Any, *args: Any, **kwargs: Any) -> Any:
+        result = original_scan(self, *args, **kwargs)
+        SCANS.append({"dataset": result.dataset, "requests": result.requests,
+                      "stats": result.stats, "status": result.status})
+        return result
+
+    scanner.scan = scan  # type: ignore[method-assign]
+
+    client = tracer.http.HttpClient
+    original_close = client.close
+
+    def close(self: Any) -> None:
+        HTTP_COUNTS.append(self.request_counts())
+        original_close(self)
+
+    client.close = close  # type: ignore[method-assign]
+    return missing
+
+
+def run_tracer(argv: list[str]) -> dict[str, Any]:
+    missing = instrument()
+    from tracer.cli import main
+
+    saved = sys.stdout
+    code = 0
+    with open(os.devnull, "w", encoding="utf-8") as sink:
+        sys.stdout = sink
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            main(argv)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        finally:
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            sys.stdout = saved
+    return {
+        "exit_code": code,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "stages": STAGES,
+        "http_counts": HTTP_COUNTS,
+        "scans": SCANS,
+        "not_instrumented": missing,
+    }
+
+
+def run_naive_child(api_root: str, openalex_url: str, doi: str, budget: float) -> dict[str, Any]:
+    from benchmarks.naive import run_naive
+
+    wall, cpu = time.perf_counter(), time.process_time()
+    run = run_naive(api_root, openalex_url, doi, budget)
+    return {
+        "exit_code": 0,
+        "wall_s": time.perf_counter() - wall,
+        "cpu_s": time.process_time() - cpu,
+        "naive": run.to_dict(),
+    }
+
+
+def main(argv: list[str]) -> None:
+    out, kind, *rest = argv
+    if kind == "tracer":
+        result = run_tracer(rest)
+    elif kind == "naive":
+        result = run_naive_child(rest[0], rest[1], rest[2], float(rest[3]))
+    else:
+        raise SystemExit(f"unknown measurement {kind!r}")
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    result["peak_rss_mb"] = usage.ru_maxrss / 1024  # Linux reports kilobytes
+    with open(out, "w", encoding="utf-8") as handle:
+        json.dump(result, handle)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
