@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.fakeapi.plugin"]
+pytest_plugins = ["tests.fakeapi.plugin", "tests.fault_table"]
 
 SHARED_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 

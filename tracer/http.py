@@ -289,11 +289,16 @@ class HttpClient:
                 status = response.status_code
                 if status == 200:
                     try:
-                        return response.json()
+                        body = response.json()
                     except ValueError:
-                        self._forget(response)
-                        problem = f"an unreadable (truncated or malformed) JSON body from {path}"
-                        log.info("%s %s: %s (attempt %d)", name, endpoint, problem, attempt)
+                        body = None
+                    if body is not None:
+                        return body
+                    # Neither API answers a bare `null`: like a cut body, it must not be
+                    # served from the cache to the retry or to the next run.
+                    self._forget(response)
+                    problem = f"an unreadable (truncated, malformed or null) JSON body from {path}"
+                    log.info("%s %s: %s (attempt %d)", name, endpoint, problem, attempt)
                 else:
                     self._raise_for(name, source, path, response)
                     problem = f"HTTP {status} on {path}"

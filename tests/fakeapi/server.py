@@ -24,7 +24,7 @@ from tests.fakeapi import openalex_routes, s2_routes
 from tests.fakeapi.common import ApiError, Recorded, Reply
 from tests.fakeapi.corpus import Corpus
 
-FAULT_KINDS = ("status", "delay", "cut", "malformed", "truncated", "token_null")
+FAULT_KINDS = ("status", "delay", "cut", "malformed", "truncated", "token_null", "body")
 
 
 @dataclass
@@ -37,6 +37,7 @@ class Fault:
     delay: float = 0.0
     method: str | None = None
     fired: int = 0
+    body: Any = None  # kind "body": this JSON instead of the real answer (a wrong shape)
 
 
 class FakeApi:
@@ -104,12 +105,15 @@ class FakeApi:
         retry_after: str | float | None = None,
         delay: float = 0.0,
         method: str | None = None,
+        body: Any = None,
     ) -> Fault:
         """Answer requests whose path matches `route` (a regex) with a fault, `times` times.
 
         kinds: status (an error status, optional Retry-After), delay (sleep, then answer),
         cut (close the connection mid-body), malformed (200, not JSON), truncated (200, JSON
-        cut short with a matching Content-Length), token_null (bulk search ends early).
+        cut short with a matching Content-Length), token_null (a listing ends early: bulk
+        search's token, S2 citations' `next`, OpenAlex's `meta.next_cursor`), body (200 with
+        `body` as JSON: valid JSON of the wrong shape).
         """
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}")
@@ -121,6 +125,7 @@ class FakeApi:
             None if retry_after is None else str(retry_after),
             delay,
             method,
+            body=body,
         )
         self.faults.append(fault)
         return fault
@@ -203,7 +208,14 @@ class _Handler(BaseHTTPRequestHandler):
             headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
             self._send(Reply(fault.status, _status_body(request.path, fault.status), headers))
             return
+        if fault is not None and fault.kind == "body":
+            self._send(Reply(200, fault.body))
+            return
         reply = self.api.route(request, fault)
+        if fault is not None and fault.kind == "token_null" and isinstance(reply.body, dict):
+            reply.body.pop("next", None)  # S2 citations: the page claims to be the last
+            if isinstance(reply.body.get("meta"), dict):
+                reply.body["meta"] = dict(reply.body["meta"], next_cursor=None)
         if fault is None or fault.kind == "token_null" or reply.status != 200:
             self._send(reply)
             return

@@ -20,6 +20,8 @@ COMMAND_MODULES = [
     "classify",
     "data",
     "report",
+    "cache",
+    "config",
 ]
 
 

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import os
+import re
+import signal
+import sqlite3
 import sys
 from collections.abc import Callable
+from types import FrameType
 from typing import Any, TypeVar
 
 import click
 from rich.console import Console
 
 from tracer.config import Settings, load_settings
-from tracer.errors import ExitCode, TracerError
+from tracer.errors import DataError, ExitCode, TracerError
 
 F = TypeVar("F", bound=Callable[..., Any])
+_KEY_IN_TEXT = re.compile(r"((?:api_key|x-api-key)[=:]\s*)[^&\s\"']+", re.IGNORECASE)
 
 
 def _no_color() -> bool:
@@ -75,8 +80,31 @@ def fail(error: TracerError) -> None:
     sys.exit(int(error.exit_code))
 
 
+def _terminated(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM (a cron timeout, `kill`, a container stop) unwinds like Ctrl-C: the run is
+    marked interrupted and what was stored stays; the exit code is 130 for both."""
+    raise KeyboardInterrupt
+
+
+def _redacted(text: str) -> str:
+    return _KEY_IN_TEXT.sub(r"\1REDACTED", text)
+
+
 def run_main(group: click.Group, args: list[str] | None = None) -> None:
     """Run the CLI; turn known errors into messages and exit codes, never a traceback."""
+    try:
+        previous: Any = signal.signal(signal.SIGTERM, _terminated)
+        installed = True
+    except ValueError:  # not the main thread (an embedding program): leave signals alone
+        installed = False
+    try:
+        _run(group, args)
+    finally:
+        if installed:
+            signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
+def _run(group: click.Group, args: list[str] | None) -> None:
     try:
         rv = group.main(args=args, standalone_mode=False, prog_name="tracer")
     except click.exceptions.Abort:
@@ -99,4 +127,24 @@ def run_main(group: click.Group, args: list[str] | None = None) -> None:
         # `tracer ... | head`: the reader went away; that is not an error of ours.
         sys.stderr.close()
         sys.exit(int(ExitCode.OK))
+    except sqlite3.DatabaseError as exc:
+        fail(
+            DataError(
+                f"A database operation failed: {exc}.",
+                hint="Check that the disk has room and the database file is writable; "
+                "stored data is kept up to the last completed step.",
+            )
+        )
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        fail(TracerError(f"A file operation failed: {exc.strerror or exc}{where}."))
+    except Exception as exc:  # a bug of ours: one line, not a traceback, unless asked for
+        if os.environ.get("TRACER_DEBUG"):
+            raise
+        fail(
+            TracerError(
+                _redacted(f"tracer failed unexpectedly ({type(exc).__name__}: {exc})."),
+                hint="Run again with TRACER_DEBUG=1 to see where, and please report it.",
+            )
+        )
     sys.exit(int(rv) if isinstance(rv, int) else 0)

@@ -92,7 +92,10 @@ class OpenAlex:
                 "per_page": PER_PAGE,
             }
             data = self.http.get_json(SOURCE, "counts", f"{self.base}/works", params, ttl=NO_STORE)
-            for row in (data or {}).get("results") or []:
+            rows = data.get("results") if isinstance(data, dict) else None
+            for row in rows if isinstance(rows, list) else []:
+                if not isinstance(row, dict):
+                    continue
                 wid = short_openalex_id(row.get("id"))
                 if wid and isinstance(row.get("cited_by_count"), int):
                     counts[wid] = row["cited_by_count"]

@@ -202,6 +202,8 @@ def parse_paper(data: dict[str, Any]) -> Work:
 
 
 def parse_citation(row: dict[str, Any], cited: str) -> Citation | None:
+    if not isinstance(row, dict):
+        return None  # a body of the wrong shape: skip the row rather than fail the listing
     paper = row.get("citingPaper")
     if not isinstance(paper, dict) or not (paper.get("paperId") or paper.get("title")):
         return None  # S2 lists citing papers it cannot resolve as {"paperId": null}
@@ -225,11 +227,13 @@ def parse_citation(row: dict[str, Any], cited: str) -> Citation | None:
 
 
 def parse_snippet(row: dict[str, Any], query: str) -> Snippet | None:
-    snippet = row.get("snippet") or {}
-    text = snippet.get("text")
-    if not isinstance(text, str):
+    snippet = row.get("snippet") if isinstance(row, dict) else None
+    text = snippet.get("text") if isinstance(snippet, dict) else None
+    if not isinstance(snippet, dict) or not isinstance(text, str):
         return None
-    paper = row.get("paper") or {}
+    paper = row.get("paper")
+    if not isinstance(paper, dict):
+        paper = {}
     refs: list[int] = []
     for mention in (snippet.get("annotations") or {}).get("refMentions") or []:
         corpus = _int((mention or {}).get("matchedPaperCorpusId"))
