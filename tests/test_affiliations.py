@@ -209,6 +209,69 @@ def test_author_with_only_raw_strings_and_countries(classifier: Classifier) -> N
     assert affs[-1].method == "country-only" and affs[-1].country == "US"
 
 
+MEGVII_OPENALEX = SourceInstitution(
+    openalex_id="I4210135211", display_name="Megvii (China)", country_code="CN", type="company"
+)
+
+
+@pytest.mark.parametrize("with_gazetteer", [True, False])
+def test_openalex_institution_and_raw_string_are_one_affiliation(
+    ror_index: tuple[Gazetteer, Path],  # noqa: F811
+    with_gazetteer: bool,
+) -> None:
+    # OpenAlex gives no ROR id and suffixes the country; the raw string names the same company.
+    classifier = Classifier(ror_index[0] if with_gazetteer else None)
+    author = Author(
+        name="A",
+        raw_affiliations=["Megvii Inc. (Face++), Beijing, China"],
+        institutions=[MEGVII_OPENALEX],
+    )
+    megvii = one(classifier.classify_author(author))
+    assert megvii.institution_id == "https://ror.org/040b32p69"
+    assert (megvii.country, megvii.sector, megvii.method) == ("CN", "commercial", "openalex")
+    assert {f.list for f in megvii.flags} == {"us-entity-list", "dod-1260h"}
+    assert megvii.raw == "Megvii Inc. (Face++), Beijing, China"
+
+
+def test_openalex_institution_alone_gets_its_flags_and_ror_id(classifier: Classifier) -> None:
+    megvii = one(classifier.classify_author(Author(name="A", institutions=[MEGVII_OPENALEX])))
+    assert megvii.institution_id == "https://ror.org/040b32p69"
+    assert megvii.flags and megvii.flags[0].list == "us-entity-list"
+
+
+def test_same_ror_id_from_both_routes_is_merged(classifier: Classifier) -> None:
+    author = Author(
+        name="A",
+        raw_affiliations=[STANFORD, "Google Research, Mountain View, CA, USA"],
+        institutions=[
+            SourceInstitution(
+                openalex_id="I97018004",
+                ror="00f54p054",
+                display_name="Stanford University",
+                country_code="US",
+                type="funder",
+            )
+        ],
+    )
+    affs = classifier.classify_author(author)
+    assert [a.institution_id for a in affs] == [
+        "https://ror.org/00f54p054",
+        "https://ror.org/00njsd438",
+    ]
+    assert affs[0].sector == "academic" and affs[0].raw == STANFORD
+
+
+def test_a_same_name_in_another_country_is_not_merged_or_flagged() -> None:
+    other = SourceInstitution(
+        openalex_id="I1",
+        display_name="National University of Defense Technology (Elsewhere)",
+        country_code="NZ",
+        type="education",
+    )
+    aff = one(Classifier(None).classify_author(Author(name="A", institutions=[other])))
+    assert aff.flags == [] and aff.institution_id == "I1"
+
+
 @pytest.mark.parametrize(
     ("text", "code"),
     [

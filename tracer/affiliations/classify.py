@@ -15,9 +15,15 @@ from pathlib import Path
 from tracer.affiliations import gazetteer as gz
 from tracer.affiliations.countries import CountryDetector
 from tracer.affiliations.model import Affiliation, Flag
-from tracer.affiliations.normalize import chunk_tokens, chunks, split_affiliations, tokens
+from tracer.affiliations.normalize import (
+    chunk_tokens,
+    chunks,
+    normalize,
+    split_affiliations,
+    tokens,
+)
 from tracer.affiliations.rules import military_rule, sector_for
-from tracer.affiliations.watchlist import Entry, Watchlist, default_watchlist
+from tracer.affiliations.watchlist import Entry, Watchlist, default_watchlist, strip_suffix
 from tracer.config import Settings
 from tracer.records import Author, SourceInstitution
 
@@ -52,25 +58,33 @@ class Classifier:
     # -- authors --------------------------------------------------------------------------
     def classify_author(self, author: Author) -> list[Affiliation]:
         """One Affiliation per distinct institution: the source's institutions first, then
-        what the raw strings add; bare countries when nothing else is known."""
+        what the raw strings add; bare countries when nothing else is known.
+
+        A raw-string match that is the same institution as a source institution (same ROR id,
+        same watchlist entry or same name) is merged into it rather than reported twice."""
         out: list[Affiliation] = []
-        seen: set[str] = set()
+        keys: list[set[str]] = []
         for inst in author.institutions:
             aff = self.from_institution(inst)
-            key = aff.institution_id or aff.institution_name or ""
-            if key and key not in seen:
-                seen.add(key)
-                out.append(aff)
+            ident = self._identity(aff)
+            if ident and any(ident & k for k in keys):
+                continue
+            out.append(aff)
+            keys.append(ident)
+        from_source = len(out)
         for raw in author.raw_affiliations:
             for aff in self.classify_text(raw):
-                key = aff.institution_id or aff.institution_name or ""
-                if key and key in seen:
+                ident = self._identity(aff)
+                same = next((i for i, k in enumerate(keys) if ident & k), None)
+                if same is not None:
+                    if same < from_source:
+                        self._merge(out[same], aff)
+                        keys[same] |= ident
                     continue
-                if not key and author.institutions:
+                if not ident and author.institutions:
                     continue  # the source already resolved this author; keep its answer
-                if key:
-                    seen.add(key)
                 out.append(aff)
+                keys.append(ident)
         countries = {a.country for a in out if a.country}
         for code in author.countries:
             if code and code.upper() not in countries:
@@ -82,36 +96,88 @@ class Classifier:
                 )
         return out
 
+    def _identity(self, aff: Affiliation) -> set[str]:
+        """The keys under which two answers are the same institution: the id, the watchlist
+        entry, the normalised name (without an OpenAlex country suffix)."""
+        if not aff.matched:
+            return set()
+        ident: set[str] = set()
+        if aff.institution_id:
+            ident.add(aff.institution_id)
+        entry = self.watchlist.for_ror(aff.institution_id) or self.watchlist.named(
+            aff.institution_name
+        )
+        if entry is not None:
+            ident.add(f"watchlist:{entry.key}")
+        if aff.institution_name:
+            ident.add(f"name:{normalize(strip_suffix(aff.institution_name))}")
+        return ident
+
+    def _merge(self, into: Affiliation, other: Affiliation) -> None:
+        """Fold a raw-string match into the source's answer for the same institution: the
+        string is the better `raw`, a ROR id beats an OpenAlex id, flags are the union."""
+        if other.raw:
+            into.raw = other.raw
+        if other.institution_id and "ror.org" in other.institution_id:
+            if not (into.institution_id and "ror.org" in into.institution_id):
+                into.institution_id = other.institution_id
+                into.parent_id = other.parent_id or into.parent_id
+                into.parent_name = other.parent_name or into.parent_name
+        into.country = into.country or other.country
+        if into.sector == "unknown" or other.sector == "military":
+            into.sector = other.sector
+        for flag in other.flags:
+            if flag not in into.flags:
+                into.flags.append(flag)
+        into.confidence = max(into.confidence, other.confidence)
+
     def from_institution(self, inst: SourceInstitution) -> Affiliation:
         ror = (
             f"{gz.ROR_PREFIX}{inst.ror}"
             if inst.ror and not inst.ror.startswith("http")
             else inst.ror
         )
+        country = (inst.country_code or "").upper() or None
         record = self.gazetteer.record(ror) if (self.gazetteer and ror) else None
+        if record is None and not ror and inst.display_name and self.gazetteer:
+            # No ROR id from the source: the display name may still be a ROR name exactly.
+            record = self._name_record(inst.display_name, country)
+            if record is not None:
+                ror = record.id
         types = [inst.type] + (list(record.types) if record else [])
         aff = Affiliation(
             raw=inst.display_name,
             institution_id=ror
             or (f"I{inst.openalex_id.lstrip('I')}" if inst.openalex_id else None),
             institution_name=inst.display_name or (record.name if record else None),
-            country=(inst.country_code or (record.country if record else None) or None),
+            country=country or (record.country if record else None),
             sector=sector_for(types, inst.display_name),
             confidence=0.95,
             method="openalex",
         )
-        if aff.country:
-            aff.country = aff.country.upper()
         if record:
             self._set_parent(aff, record)
         elif len(inst.lineage) > 1:
             aff.parent_id = inst.lineage[-1].rsplit("/", 1)[-1]
-        entry = self.watchlist.for_ror(ror)
-        if entry is None and inst.display_name:
-            found = self.watchlist.find(tokens(inst.display_name), "")
-            if len(found) == 1 and found[0][1] == len(tokens(inst.display_name)):
-                entry = found[0][2]
+        entry = self._entry_for(record) if record else self.watchlist.for_ror(ror)
+        if entry is None:
+            entry = self.watchlist.named(inst.display_name)
+            if entry is not None and entry.country not in (None, aff.country) and aff.country:
+                entry = None  # same name, another country's institution
         return self._finish(aff, entry, [inst.display_name])
+
+    def _name_record(self, name: str, country: str | None) -> gz.Record | None:
+        """The ROR record whose name is exactly this whole name, in this country."""
+        gaz = self.gazetteer
+        assert gaz is not None
+        for form in dict.fromkeys((name, strip_suffix(name))):
+            toks = tokens(form)
+            index = gaz.lookup.get(" ".join(toks), -1)
+            if index >= 0:
+                record = self._resolve(gaz.entries[index], country, toks)
+                if record is not None:
+                    return record
+        return None
 
     # -- free text ------------------------------------------------------------------------
     def classify_text(self, text: str) -> list[Affiliation]:

@@ -20,6 +20,12 @@ from tracer.errors import DataError
 # start of a longer name, not the listed institution.
 _CONTINUES = frozenset({"of", "for", "and", "in", "at", "de", "di", "du"})
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9]{1,7}$")
+_PAREN_SUFFIX = re.compile(r"\s*\([^()]*\)\s*$")
+
+
+def strip_suffix(name: str) -> str:
+    """A name without its trailing parenthesis: "Megvii (China)" -> "Megvii"."""
+    return _PAREN_SUFFIX.sub("", name)
 
 
 @dataclass(frozen=True)
@@ -41,12 +47,16 @@ class Watchlist:
         # Phrase lookup like the gazetteer's: every token prefix -> -1, a whole alias -> entry.
         self._lookup: dict[str, int] = {}
         self._acronyms: dict[str, int] = {}
+        # Whole normalised name -> entry, for names that stand alone (OpenAlex display names).
+        self.by_name: dict[str, Entry] = {}
         for index, entry in enumerate(entries):
+            self.by_name.setdefault(normalize(entry.name), entry)
             for alias in entry.aliases:
                 if _ACRONYM.match(alias):
                     self._acronyms[alias] = index
                     continue
                 key = normalize(alias)
+                self.by_name.setdefault(key, entry)
                 parts = key.split(" ")
                 for size in range(1, len(parts)):
                     self._lookup.setdefault(" ".join(parts[:size]), -1)
@@ -75,6 +85,18 @@ class Watchlist:
 
     def for_ror(self, ror_id: str | None) -> Entry | None:
         return self.by_ror.get(ror_id) if ror_id else None
+
+    def named(self, name: str | None) -> Entry | None:
+        """The entry one of whose names is this whole name ("Megvii (China)" counts as
+        "Megvii": OpenAlex suffixes display names with the country)."""
+        if not name:
+            return None
+        entry = self.by_name.get(normalize(name))
+        if entry is None:
+            stripped = strip_suffix(name)
+            if stripped != name:
+                entry = self.by_name.get(normalize(stripped))
+        return entry
 
     def find(
         self, toks: list[str], raw: str, bounds: frozenset[int] = frozenset()
@@ -154,4 +176,4 @@ def default_watchlist() -> Watchlist:
     return Watchlist.from_file()
 
 
-__all__ = ["Entry", "Watchlist", "default_watchlist", "tokens"]
+__all__ = ["Entry", "Watchlist", "default_watchlist", "strip_suffix", "tokens"]
