@@ -324,3 +324,24 @@ def test_write_atomic_replaces_whole_files(tmp_path: Path) -> None:
     umask = os.umask(0)
     os.umask(umask)
     assert target.stat().st_mode & 0o777 == 0o666 & ~umask  # readable like any other file
+
+
+def test_write_reports_for_refresh_and_text_report_file(setup: list[str], tmp_path: Path) -> None:
+    from tracer.render.formats import write_reports
+
+    with build_store(tmp_path / "r.db") as store:
+        paths = write_reports(store, DATASET, tmp_path / "reports", ["json", "html", "md", "csv"])
+    assert sorted(Path(p).name for p in paths) == [
+        "brainwash.csv",
+        "brainwash.html",
+        "brainwash.json",
+        "brainwash.md",
+    ]
+    data = json.loads((tmp_path / "reports" / "brainwash.json").read_text(encoding="utf-8"))
+    assert data["total_papers"] == 10
+    cli_ok("report", "brainwash", "-o", str(tmp_path / "r.txt"), *setup)
+    text = (tmp_path / "r.txt").read_text(encoding="utf-8")
+    assert figures_from_terminal(text) == figures_from_terminal(
+        cli_ok("report", "brainwash", *setup)
+    )
+    assert "\x1b[" not in text  # no colour codes in a file

@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from rich.console import Console
 
 from tracer.catalog import load_catalog
 from tracer.cli import cli
 from tracer.cli.common import catalog_option, db_option, settings_from, stdout_console
 from tracer.errors import NotFoundError, UsageError
 from tracer.render import write_atomic
+from tracer.render.formats import REPORT_FORMATS, render_report
 from tracer.render.graph import GRAPH_FORMATS, build_graph, write_graph
-from tracer.render.html import render_html
-from tracer.render.tables import FORMATS, WHAT, article_rows, export, to_csv, to_json, to_markdown
+from tracer.render.tables import FORMATS, WHAT, export
 from tracer.render.terminal import print_report
 from tracer.report import LEVELS, Report, build_report
 from tracer.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
-REPORT_FORMATS = ("terminal", "json", "md", "csv", "html")
 _SUFFIX_FORMATS = {
     ".json": "json",
     ".md": "md",
@@ -92,13 +89,6 @@ def emit(text: str, output: str | None) -> None:
         click.echo(text, nl=not text.endswith("\n"))
 
 
-def terminal_text(report: Report, width: int = 110) -> str:
-    """The terminal report as plain text, for -o FILE.txt."""
-    console = Console(record=True, width=width, no_color=True, file=io.StringIO())
-    print_report(report, console)
-    return console.export_text()
-
-
 @cli.command("report")
 @click.argument("name")
 @click.option(
@@ -150,19 +140,10 @@ def report_command(
         until=until,
         country=country,
     )
-    if fmt == "terminal":
-        if output:
-            emit(terminal_text(report), output)
-        else:
-            print_report(report, stdout_console())
+    if fmt == "terminal" and not output:
+        print_report(report, stdout_console())
         return
-    render: dict[str, Callable[[Report], str]] = {
-        "json": lambda r: to_json(r.to_dict()),
-        "md": to_markdown,
-        "csv": lambda r: to_csv(article_rows(r)),
-        "html": render_html,
-    }
-    emit(render[fmt](report), output)
+    emit(render_report(report, fmt), output)
 
 
 @cli.command("export")

@@ -19,6 +19,10 @@ SPARKS = "▁▂▃▄▅▆▇█"
 BAR_WIDTH = 24
 
 
+def papers(count: int) -> str:
+    return f"{count} paper" if count == 1 else f"{count} papers"
+
+
 def sparkline(values: list[int]) -> str:
     top = max(values, default=0)
     if top <= 0:
@@ -49,7 +53,7 @@ def _counts(title: str, what: str, rows: list[CountRow], total: int, *, fraction
             cells.append(f"{row.fractional:.2f}")
         cells.append(bar(row.papers, top))
         table.add_row(*cells)
-    table.caption = f"{total} papers"
+    table.caption = papers(total)
     return table
 
 
@@ -78,7 +82,7 @@ def _flagged(report: Report) -> Group | Text:
     parts: list[Table | Text] = []
     for inst in report.flagged:
         head = Text(f"⚑ {inst.name}", style="bold red")
-        head.append(f"  {inst.country or '?'}, {inst.sector}, {inst.papers} papers", style="")
+        head.append(f"  {inst.country or '?'}, {inst.sector}, {papers(inst.papers)}", style="")
         for flag in inst.flags:
             dates = f" {flag.start or '?'}..{flag.end or 'now'}" if flag.start or flag.end else ""
             category = f" ({flag.category})" if flag.category else ""
@@ -101,7 +105,7 @@ def _findings(report: Report) -> Text:
     text = Text()
     if w.withdrawn_on:
         text.append(f"Use after withdrawal ({w.withdrawn_on}): ", style="bold")
-        text.append(f"{w.papers} papers published after it")
+        text.append(f"{papers(w.papers)} published after it")
         levels = ", ".join(f"{n} {lv}" for lv, n in w.by_level.items() if n)
         text.append(f" ({levels})\n" if levels else "\n")
         for pid in w.paper_ids:
@@ -113,12 +117,12 @@ def _findings(report: Report) -> Text:
     text.append("Licence against user: ", style="bold")
     if lic.applies:
         text.append(
-            f"{lic.papers} papers by commercial or military users of a "
+            f"{papers(lic.papers)} by commercial or military users of a "
             f"{lic.licence_terms} dataset\n"
         )
         for inst in lic.institutions:
             text.append(
-                f"  {inst.name} ({inst.sector}, {inst.country or '?'}): {inst.papers} papers\n"
+                f"  {inst.name} ({inst.sector}, {inst.country or '?'}): {papers(inst.papers)}\n"
             )
     else:
         text.append(f"licence terms {lic.licence_terms or 'unknown'}, no restriction to check\n")

@@ -1,0 +1,57 @@
+"""Every report format as text, and the report files `tracer refresh` rewrites."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+from tracer.catalog import Dataset
+from tracer.errors import UsageError
+from tracer.render import write_atomic
+from tracer.render.html import render_html
+from tracer.render.tables import article_rows, to_csv, to_json, to_markdown
+from tracer.render.terminal import print_report
+from tracer.report import Report, build_report
+from tracer.store import Store
+
+REPORT_FORMATS = ("terminal", "json", "md", "csv", "html")
+SUFFIXES = {"terminal": ".txt", "json": ".json", "md": ".md", "csv": ".csv", "html": ".html"}
+
+
+def terminal_text(report: Report, width: int = 110) -> str:
+    """The terminal report as plain text (no colour), for a file."""
+    console = Console(record=True, width=width, no_color=True, file=io.StringIO())
+    print_report(report, console)
+    return console.export_text()
+
+
+_RENDERERS: dict[str, Callable[[Report], str]] = {
+    "terminal": terminal_text,
+    "json": lambda report: to_json(report.to_dict()),
+    "md": to_markdown,
+    "csv": lambda report: to_csv(article_rows(report)),  # the articles CSV
+    "html": render_html,
+}
+
+
+def render_report(report: Report, fmt: str) -> str:
+    if fmt not in _RENDERERS:
+        raise UsageError(
+            f"Unknown report format {fmt!r}.", hint="Use one of: " + ", ".join(REPORT_FORMATS) + "."
+        )
+    return _RENDERERS[fmt](report)
+
+
+def write_reports(
+    store: Store, dataset: Dataset, folder: Path, formats: Sequence[str]
+) -> list[str]:
+    """Write FOLDER/KEY.<suffix> for each format, each file atomically; return the paths."""
+    report = build_report(store, dataset)
+    written = []
+    for fmt in formats:
+        text = render_report(report, fmt)
+        written.append(str(write_atomic(Path(folder) / f"{dataset.key}{SUFFIXES[fmt]}", text)))
+    return written
