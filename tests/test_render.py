@@ -139,7 +139,9 @@ def figures_from_html(text: str) -> dict[str, object]:
 
 
 def test_terminal_json_csv_and_html_list_the_same_counts(setup: list[str], tmp_path: Path) -> None:
-    terminal = figures_from_terminal(cli_ok("report", "brainwash", *setup))
+    shown = cli_ok("report", "brainwash", *setup)
+    assert "\x1b[" not in shown  # stdout is not a terminal here: no colour codes
+    terminal = figures_from_terminal(shown)
     as_json = figures_from_json(
         json.loads(cli_ok("report", "brainwash", "--format", "json", *setup))
     )

@@ -22,6 +22,7 @@ import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any
 from urllib.parse import quote
 
@@ -231,10 +232,12 @@ class Report:
         return asdict(self)
 
     def paper(self, paper_id: int) -> PaperRow:
-        for paper in self.papers:
-            if paper.paper_id == paper_id:
-                return paper
-        raise KeyError(paper_id)
+        return self._papers_by_id[paper_id]
+
+    @cached_property
+    def _papers_by_id(self) -> dict[int, PaperRow]:
+        # Not a dataclass field, so it stays out of to_dict().
+        return {paper.paper_id: paper for paper in self.papers}
 
 
 def country_name(code: str | None) -> str:

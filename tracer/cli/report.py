@@ -10,7 +10,13 @@ import click
 
 from tracer.catalog import load_catalog
 from tracer.cli import cli
-from tracer.cli.common import catalog_option, db_option, settings_from, stdout_console
+from tracer.cli.common import (
+    catalog_option,
+    db_option,
+    json_option,
+    settings_from,
+    stdout_console,
+)
 from tracer.errors import NotFoundError, UsageError
 from tracer.render import write_atomic
 from tracer.render.formats import REPORT_FORMATS, render_report
@@ -103,6 +109,7 @@ def emit(text: str, output: str | None) -> None:
     type=click.Path(dir_okay=False),
     help="Write to this file (atomically) instead of stdout.",
 )
+@json_option
 @filter_options
 @db_option
 @catalog_option
@@ -112,6 +119,7 @@ def report_command(
     name: str,
     fmt: str | None,
     output: str | None,
+    as_json: bool,
     min_usage: str | None,
     since: int | None,
     until: int | None,
@@ -126,8 +134,14 @@ def report_command(
       tracer report brainwash
       tracer report brainwash --min-usage used --since 2019
       tracer report brainwash -o brainwash.html
-      tracer report brainwash --format json | jq .countries
+      tracer report brainwash --json | jq .countries
+
+    The JSON shape is stable and documented in docs/json-report.md.
     """
+    if as_json:
+        if fmt not in (None, "json"):
+            raise UsageError(f"--json and --format {fmt} disagree.", hint="Pass only one of them.")
+        fmt = "json"
     if fmt is None:
         fmt = _SUFFIX_FORMATS.get(Path(output).suffix.lower(), "terminal") if output else "terminal"
     report = load_report(

@@ -17,6 +17,8 @@ from tracer.report import CountRow, Report
 
 SPARKS = "▁▂▃▄▅▆▇█"
 BAR_WIDTH = 24
+LIST_LIMIT = 10  # papers listed per flagged institution and finding; files list them all
+MORE = "see `tracer report NAME -o report.html` or `tracer export NAME`"
 
 
 def papers(count: int) -> str:
@@ -93,10 +95,12 @@ def _flagged(report: Report) -> Group | Text:
         table.add_column("usage")
         table.add_column("title")
         table.add_column("evidence")
-        for pid in inst.paper_ids:
+        for pid in inst.paper_ids[:LIST_LIMIT]:
             p = report.paper(pid)
             table.add_row(str(p.year or "?"), p.level, Text(p.title or ""), Text(evidence_text(p)))
         parts.append(table)
+        if len(inst.paper_ids) > LIST_LIMIT:
+            parts.append(Text(f"  ... and {len(inst.paper_ids) - LIST_LIMIT} more: {MORE}"))
     return Group(*parts)
 
 
@@ -108,10 +112,12 @@ def _findings(report: Report) -> Text:
         text.append(f"{papers(w.papers)} published after it")
         levels = ", ".join(f"{n} {lv}" for lv, n in w.by_level.items() if n)
         text.append(f" ({levels})\n" if levels else "\n")
-        for pid in w.paper_ids:
+        for pid in w.paper_ids[:LIST_LIMIT]:
             p = report.paper(pid)
             text.append(f"  {p.publication_date or p.year}  {p.level:<10} ").append(p.title or "")
             text.append("\n")
+        if len(w.paper_ids) > LIST_LIMIT:
+            text.append(f"  ... and {len(w.paper_ids) - LIST_LIMIT} more: {MORE}\n")
     else:
         text.append("Use after withdrawal: the catalog records no withdrawal.\n")
     text.append("Licence against user: ", style="bold")
