@@ -184,7 +184,11 @@ def load_catalog(path: Path | str) -> Catalog:
 
 
 def parse_catalog(text: str, path: Path) -> Catalog:
-    loader = _LineLoader(text)
+    try:
+        # The reader rejects control characters as soon as it is built, so build it in here.
+        loader = _LineLoader(text)
+    except yaml.YAMLError as exc:
+        raise CatalogError(f"{path}: not a YAML text ({' '.join(str(exc).split())}).") from None
     loader.name = str(path)
     try:
         document = loader.get_single_data()

@@ -491,21 +491,34 @@ class Store:
                 return
             if source != "openalex" and row["authors_source"] == source:
                 return
+            rows = [
+                (
+                    paper_id,
+                    position,
+                    author.name,
+                    author.s2_author_id,
+                    author.openalex_author_id,
+                    dumps(author.raw_affiliations),
+                    dumps([asdict(i) for i in author.institutions]),
+                    dumps(author.countries),
+                )
+                for position, author in enumerate(authors)
+            ]
+            stored = self.conn.execute(
+                "SELECT paper_id, position, name, s2_author_id, openalex_author_id, "
+                "raw_affiliations, institutions, countries FROM authorships "
+                "WHERE paper_id = ? ORDER BY position",
+                (paper_id,),
+            ).fetchall()
+            if row["authors_source"] == source and [tuple(r) for r in stored] == rows:
+                # Unchanged: keep the classified affiliations rather than drop them until the
+                # classify step runs again (a run stopped in between would show none).
+                return
             self.conn.execute("DELETE FROM affiliations WHERE paper_id = ?", (paper_id,))
             self.conn.execute("DELETE FROM authorships WHERE paper_id = ?", (paper_id,))
-            for position, author in enumerate(authors):
+            for values in rows:
                 self.conn.execute(
-                    "INSERT INTO authorships VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
-                    (
-                        paper_id,
-                        position,
-                        author.name,
-                        author.s2_author_id,
-                        author.openalex_author_id,
-                        dumps(author.raw_affiliations),
-                        dumps([asdict(i) for i in author.institutions]),
-                        dumps(author.countries),
-                    ),
+                    "INSERT INTO authorships VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)", values
                 )
             self.conn.execute(
                 "UPDATE papers SET authors_source = ? WHERE id = ?", (source, paper_id)
