@@ -97,6 +97,4 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         )
     lost = sum(o.lost for o in OUTCOMES)
     groups = sorted({o.group for o in OUTCOMES})
-    tr.write_line(
-        f"{len(OUTCOMES)} cases ({', '.join(groups)}); rows of stored data lost: {lost}"
-    )
+    tr.write_line(f"{len(OUTCOMES)} cases ({', '.join(groups)}); rows of stored data lost: {lost}")

@@ -103,7 +103,11 @@ def test_corrupt_database(world: Path) -> None:
     for command in (["scan", "brainwash"], ["report", "brainwash"]):
         result = run_cli(*command)
         expect(
-            result, ExitCode.DATA, str(world), case="corrupt database", command=command[0],
+            result,
+            ExitCode.DATA,
+            str(world),
+            case="corrupt database",
+            command=command[0],
             hint=True,
         )
     assert world.read_bytes().startswith(b"this is not a database")  # never overwritten
@@ -179,9 +183,7 @@ def test_output_folder_not_writable(scanned: Path, tmp_path: Path) -> None:
     try:
         for command in ("report", "export"):
             result = run_cli(command, "brainwash", "-o", str(folder / "out.csv"))
-            expect(
-                result, ExitCode.DATA, "cannot write", case="read-only folder", command=command
-            )
+            expect(result, ExitCode.DATA, "cannot write", case="read-only folder", command=command)
         assert list(folder.iterdir()) == []
     finally:
         folder.chmod(0o700)
@@ -247,7 +249,11 @@ def test_full_disk_during_a_scan(world: Path) -> None:
     size = world.stat().st_size
     done = run_limited(["scan", "brainwash", "--quiet", "--full"], size)
     record(
-        "bad-input", "full disk: scan", "scan", done.stderr.strip()[:60], done.returncode,
+        "bad-input",
+        "full disk: scan",
+        "scan",
+        done.stderr.strip()[:60],
+        done.returncode,
         snapshot(world).lost_since(before),
     )
     assert "Traceback" not in done.stderr, done.stderr
@@ -283,7 +289,11 @@ def test_bad_option_values(scanned: Path, args: list[str]) -> None:
 
 @pytest.mark.parametrize(
     ("var", "value"),
-    [("TRACER_HTTP_TIMEOUT", "-1"), ("TRACER_HTTP_RETRIES", "many"), ("TRACER_S2_API_URL", "ftp:x")],
+    [
+        ("TRACER_HTTP_TIMEOUT", "-1"),
+        ("TRACER_HTTP_RETRIES", "many"),
+        ("TRACER_S2_API_URL", "ftp:x"),
+    ],
 )
 def test_bad_environment_values(
     world: Path, monkeypatch: pytest.MonkeyPatch, var: str, value: str
