@@ -12,6 +12,7 @@ from rich.progress import (
     Progress,
     SpinnerColumn,
     TextColumn,
+    TaskID,
     TimeElapsedColumn,
 )
 
@@ -23,7 +24,7 @@ class RichProgress:
         self.console = console
         self.enabled = enabled and console.is_terminal
         self._progress: Progress | None = None
-        self._task: int | None = None
+        self._task: TaskID | None = None
 
     @contextmanager
     def stage(self, name: str, total: int | None = None) -> Iterator[None]:

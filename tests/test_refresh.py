@@ -1,0 +1,127 @@
+"""`tracer refresh` for cron, against the fake server: cheap checks, only new work, the lock."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.corpora import add_brainwash, add_citers
+from tests.fakeapi.server import FakeApi
+from tests.helpers import run_cli
+from tests.test_scan import CATALOG
+from tracer.errors import ExitCode
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def world(tmp_path: Path, fake_api: FakeApi, monkeypatch: pytest.MonkeyPatch) -> Path:
+    catalog = tmp_path / "datasets.yaml"
+    catalog.write_text(CATALOG, encoding="utf-8")
+    monkeypatch.setenv("TRACER_CATALOG", str(catalog))
+    monkeypatch.setenv("OPENALEX_API_KEY", "oa-test-key")
+    monkeypatch.setenv("TRACER_DB", str(tmp_path / "tracer.db"))
+    add_brainwash(fake_api.corpus)
+    return tmp_path / "reports"
+
+
+def requests_per_source(api: FakeApi) -> dict[str, int]:
+    return {
+        "s2": len(api.requests_to(r"^/graph/v1/")),
+        "openalex": len(api.requests_to(r"^/openalex/")),
+    }
+
+
+def test_second_refresh_costs_at_most_one_request_per_source(
+    world: Path, fake_api: FakeApi
+) -> None:
+    first = run_cli("refresh", "brainwash", "--out", str(world), "--quiet")
+    assert first.code == 0, first.err
+    assert "new paper: Head detection in dense crowds" in first.out
+    fake_api.clear_requests()
+    second = run_cli("refresh", "brainwash", "--out", str(world), "--quiet")
+    assert second.code == 0, second.err
+    assert second.out == ""  # nothing changed: cron mails nothing
+    counts = requests_per_source(fake_api)
+    assert counts["s2"] <= 1 and counts["openalex"] <= 1, counts
+
+
+def test_two_new_citers_are_reported_fetched_alone_and_written(
+    world: Path, fake_api: FakeApi
+) -> None:
+    assert run_cli("refresh", "brainwash", "--out", str(world), "--quiet").code == 0
+    report = world / "brainwash" / "brainwash.json"
+    csv = world / "brainwash" / "brainwash.csv"
+    before = json.loads(report.read_text(encoding="utf-8"))
+    origin = fake_api.corpus.resolve_s2("CorpusId:206593654")
+    assert origin is not None
+    add_citers(fake_api.corpus, origin, 2)
+    fake_api.clear_requests()
+
+    result = run_cli("refresh", "brainwash", "--out", str(world), "--quiet")
+    assert result.code == 0, result.err
+    new_lines = [ln for ln in result.out.splitlines() if ": new paper: " in ln]
+    assert sorted(new_lines) == [
+        "brainwash: new paper: Citing paper number 1000 (2021)",
+        "brainwash: new paper: Citing paper number 1001 (2022)",
+    ]
+    # The count check in each source, one page of each citation list, nothing else: the new
+    # papers' authorships came with the OpenAlex list, and no known paper was looked up again.
+    seen = [r.path + json.dumps(r.query) for r in fake_api.requests_to(r".")]
+    assert len(seen) == 4, seen
+    assert sum("/paper/batch" in s or "openalex:" in s for s in seen) == 2
+    assert sum("/citations" in s or "cites:" in s for s in seen) == 2
+    after = json.loads(report.read_text(encoding="utf-8"))
+    assert after != before
+    assert "Citing paper number 1000" in csv.read_text(encoding="utf-8")
+    assert (world / "index.html").is_file()
+
+
+def test_a_failing_source_keeps_previous_reports(world: Path, fake_api: FakeApi) -> None:
+    assert run_cli("refresh", "brainwash", "--out", str(world), "--quiet").code == 0
+    report = world / "brainwash" / "brainwash.html"
+    kept = report.read_bytes()
+    origin = fake_api.corpus.resolve_s2("CorpusId:206593654")
+    assert origin is not None
+    add_citers(fake_api.corpus, origin, 1)
+    fake_api.inject(r"^/graph/v1/paper/.*/citations", times=None, status=503)
+    result = run_cli("refresh", "brainwash", "--out", str(world), "--quiet")
+    assert result.code == ExitCode.PARTIAL
+    assert "brainwash" in result.err and "Semantic Scholar" in result.err
+    assert "Traceback" not in result.err
+    assert report.read_bytes() == kept
+
+
+def test_bad_arguments_are_usage_errors(world: Path) -> None:
+    assert run_cli("refresh").code == ExitCode.USAGE
+    assert run_cli("refresh", "brainwash", "--all").code == ExitCode.USAGE
+    result = run_cli("refresh", "brainwash", "--formats", "pdf")
+    assert result.code == ExitCode.USAGE and "pdf" in result.err
+
+
+def test_two_refreshes_started_together(world: Path, fake_api: FakeApi, tmp_path: Path) -> None:
+    """One runs; the other exits with the lock code at once."""
+    fake_api.inject(r"^/graph/v1/", kind="delay", delay=0.3, times=None)
+    env = dict(os.environ)
+    command = [sys.executable, "-m", "tracer", "refresh", "brainwash", "--quiet"]
+    first = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    lock = Path(env["TRACER_DATA_DIR"]) / "refresh.lock"
+    deadline = time.monotonic() + 30
+    while not fake_api.requests_to(r".") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert lock.exists()
+    started = time.monotonic()
+    second = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert second.returncode == ExitCode.LOCKED, second.stderr
+    assert time.monotonic() - started < 10
+    assert "lock" in second.stderr and "Traceback" not in second.stderr
+    out, err = first.communicate(timeout=120)
+    assert first.returncode == 0, err
