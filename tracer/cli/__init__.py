@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "report",
     "cache",
     "config",
+    "refresh",
 ]
 
 
