@@ -313,3 +313,13 @@ def test_classifier_pickles(classifier: Classifier) -> None:
 def test_to_dict_is_json_ready(classifier: Classifier) -> None:
     data = classifier.classify_text(MEGVII)[0].to_dict()
     assert json.loads(json.dumps(data))["flags"][0]["list"] == "us-entity-list"
+
+
+def test_remembered_answers_are_copies(classifier: Classifier) -> None:
+    first = classifier.classify_text(MEGVII)
+    first[0].flags.clear()
+    first[0].sector = "changed"
+    again = classifier.classify_text(MEGVII)
+    assert again[0].sector == "commercial" and again[0].flags
+    classifier.forget()
+    assert classifier.classify_text(MEGVII) == again

@@ -16,17 +16,18 @@ from tracer.affiliations import gazetteer as gz
 from tracer.affiliations.countries import CountryDetector
 from tracer.affiliations.model import Affiliation, Flag
 from tracer.affiliations.normalize import (
-    chunk_tokens,
     chunks,
     normalize,
+    pieces,
     split_affiliations,
     tokens,
 )
-from tracer.affiliations.rules import military_rule, sector_for
+from tracer.affiliations.rules import military_rule, military_rule_normalized, sector_for
 from tracer.affiliations.watchlist import Entry, Watchlist, default_watchlist, strip_suffix
 from tracer.config import Settings
 from tracer.records import Author, SourceInstitution
 
+_MEMO_SIZE = 200_000  # strings remembered by classify_text before the memo starts over
 # Words that make a one-word name too common to trust anywhere but at the head of a part.
 _MIN_SINGLE = 4
 
@@ -45,6 +46,18 @@ class Classifier:
         # Report a unit and its parent when a string names both ("ICT, Chinese Academy of
         # Sciences"), or the most specific one only.
         self.both_levels = both_levels
+        self._memo: dict[str, list[Affiliation]] = {}
+
+    def __getstate__(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if k != "_memo"}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._memo = {}
+
+    def forget(self) -> None:
+        """Drop the remembered classify_text answers (for measuring, or after a data change)."""
+        self._memo.clear()
 
     @property
     def gazetteer_available(self) -> bool:
@@ -181,7 +194,19 @@ class Classifier:
 
     # -- free text ------------------------------------------------------------------------
     def classify_text(self, text: str) -> list[Affiliation]:
-        """Every affiliation a free-text string names (several when it holds several)."""
+        """Every affiliation a free-text string names (several when it holds several).
+
+        Answers are remembered by the exact string (a scan meets the same strings again and
+        again); callers get copies, so changing one never changes a later answer."""
+        known = self._memo.get(text)
+        if known is None:
+            known = self._classify_text(text)
+            if len(self._memo) >= _MEMO_SIZE:
+                self._memo.clear()
+            self._memo[text] = known
+        return [replace(aff, flags=list(aff.flags)) for aff in known]
+
+    def _classify_text(self, text: str) -> list[Affiliation]:
         out: list[Affiliation] = []
         seen: set[str] = set()
         for part in split_affiliations(text) or ([text] if text.strip() else []):
@@ -193,8 +218,14 @@ class Classifier:
         return out
 
     def _classify_part(self, part: str) -> list[Affiliation]:
-        toks, frozen = chunk_tokens(part)
-        country = self.detector.detect(part, " ".join(toks))
+        cut = pieces(part)
+        toks: list[str] = []
+        bounds = {0}
+        for piece in cut:
+            toks.extend(piece)
+            bounds.add(len(toks))
+        frozen = frozenset(bounds)
+        country = self.detector.detect_pieces(part, cut)
         listed = [
             (s, e, entry)
             for s, e, entry in self.watchlist.find(toks, part, frozen)
@@ -216,8 +247,8 @@ class Classifier:
             entry = self._entry_for(record)
             if entry is None:
                 entry = next((e for s, t, e in listed if s >= start and t <= end), None)
-            span = " ".join(toks[start:end])
-            results.append(self._finish(aff, entry, [record.name, span]))
+            span = " ".join(toks[start:end]) if start >= 0 else ""
+            results.append(self._finish(aff, entry, [record.name], span))
         covered = {r.institution_id for r in results}
         for start, end, entry in listed:
             if entry.ror and entry.ror in covered:
@@ -241,10 +272,12 @@ class Classifier:
             results.append(self._finish(aff, entry, [entry.name]))
         if results:
             return results
-        label = None
-        for chunk in chunks(part):
-            label = military_rule(chunk)
-            if label:
+        if not military_rule_normalized(" ".join(toks)):
+            chunk_list = []  # no rule anywhere in the string: no chunk to try
+        else:
+            chunk_list = chunks(part)
+        for chunk in chunk_list:
+            if military_rule(chunk):
                 aff = Affiliation(
                     raw=part,
                     institution_name=chunk,
@@ -358,7 +391,7 @@ class Classifier:
         return entry
 
     def _finish(
-        self, aff: Affiliation, entry: Entry | None, names: list[str | None]
+        self, aff: Affiliation, entry: Entry | None, names: list[str | None], norm: str = ""
     ) -> Affiliation:
         if entry is not None:
             aff.flags = [replace(flag) for flag in entry.flags]
@@ -370,7 +403,9 @@ class Classifier:
                 aff.institution_id = entry.ror
             if aff.method in {"none", "country-only"}:
                 aff.method = "watchlist"
-        if aff.sector != "military" and military_rule(*names):
+        if aff.sector != "military" and (
+            military_rule(*names) or (norm and military_rule_normalized(norm))
+        ):
             aff.sector = "military"
         return aff
 

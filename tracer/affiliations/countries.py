@@ -9,7 +9,6 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import ahocorasick
 import yaml
 
 from tracer.affiliations.normalize import normalize
@@ -33,8 +32,13 @@ def country_names() -> dict[str, list[str]]:
     return data
 
 
+Place = tuple[int, int, tuple[tuple[str, int], ...]]  # first token, end token, candidates
+
+
 class CountryDetector:
-    """One Aho-Corasick pass over a normalised string finds every place name in it."""
+    """Place names found by a walk over each piece's tokens in a dict of every token prefix of
+    every place name; a piece's places are remembered, since pieces ("Beijing 100190",
+    "China") repeat across strings."""
 
     def __init__(self, extra_cities: Iterable[tuple[str, str]] = ()) -> None:
         places = _data("places.yaml")
@@ -62,55 +66,113 @@ class CountryDetector:
         domains = _data("email_domains.yaml")
         self.domains: dict[str, str | None] = {str(k): v for k, v in domains.items()}
         self.codes = frozenset(country_names())
-        automaton = ahocorasick.Automaton()
+        # name -> candidates; a proper prefix of some name -> None.
+        lookup: dict[str, tuple[tuple[str, int], ...] | None] = {}
+        for key in entries:
+            parts = key.split(" ")
+            for size in range(1, len(parts)):
+                lookup.setdefault(" ".join(parts[:size]), None)
         for key, values in entries.items():
-            automaton.add_word(f" {key} ", (len(key) + 2, tuple(sorted(values))))
-        automaton.make_automaton()
-        self._automaton = automaton
+            lookup[key] = tuple(sorted(values))
+        self._lookup = lookup
+        self._memo: dict[tuple[str, ...], list[Place]] = {}
+        self._votes: dict[tuple[str, ...], list[tuple[int, int, tuple[str, ...]]]] = {}
 
-    def places(self, norm: str) -> list[tuple[int, int, tuple[tuple[str, int], ...]]]:
-        """Non-overlapping place mentions (start, end, candidates), longest first wins."""
-        found = []
-        for end, (length, values) in self._automaton.iter(f" {norm} "):
-            found.append((end - length + 1, end, values))
-        found.sort(key=lambda m: (m[0] - m[1], m[0]))
-        kept: list[tuple[int, int, tuple[tuple[str, int], ...]]] = []
-        for start, end, values in found:
-            # Mentions share their bounding spaces; overlap means more than one shared char.
-            if all(end <= s + 1 or start >= e - 1 for s, e, _ in kept):
-                kept.append((start, end, values))
-        kept.sort()
-        return kept
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k not in {"_memo", "_votes"}}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._memo, self._votes = {}, {}
+
+    def places(self, norm: str) -> list[Place]:
+        """Non-overlapping place mentions in a normalised string (token offsets)."""
+        return self.piece_places(tuple(norm.split()))
+
+    def piece_places(self, toks: tuple[str, ...]) -> list[Place]:
+        """Non-overlapping place mentions in one piece, the longest first, in token offsets."""
+        memo = self._memo.get(toks)
+        if memo is not None:
+            return memo
+        lookup = self._lookup
+        found: list[Place] = []
+        count = len(toks)
+        for start in range(count):
+            key = toks[start]
+            end = start + 1
+            while key in lookup:
+                values = lookup[key]
+                if values is not None:
+                    found.append((start, end, values))
+                if end >= count:
+                    break
+                key = key + " " + toks[end]
+                end += 1
+        if len(found) > 1:
+            found.sort(key=lambda m: (m[0] - m[1], m[0]))
+            kept: list[Place] = []
+            for start, end, values in found:
+                if all(end <= s or start >= e for s, e, _ in kept):
+                    kept.append((start, end, values))
+            kept.sort()
+            found = kept
+        if len(self._memo) > 1 << 16:
+            self._memo.clear()
+        self._memo[toks] = found
+        return found
+
+    def _piece_votes(self, toks: tuple[str, ...]) -> list[tuple[int, int, tuple[str, ...]]]:
+        votes = self._votes.get(toks)
+        if votes is None:
+            votes = [
+                (max(kind for _, kind in values), start, tuple({code for code, _ in values}))
+                for start, _end, values in self.piece_places(toks)
+            ]
+            if len(self._votes) > 1 << 16:
+                self._votes.clear()
+            self._votes[toks] = votes
+        return votes
 
     def detect(self, raw: str, norm: str | None = None) -> str | None:
         """The country an affiliation string names, or None when it names none or several."""
-        if norm is None:
-            norm = normalize(raw)
-        votes: list[tuple[int, int, set[str]]] = []  # (strength, position, codes)
-        for start, _end, values in self.places(norm):
-            strength = max(kind for _, kind in values)
-            codes = {code for code, _kind in values}
-            votes.append((strength, start, codes))
+        toks = tuple((norm if norm is not None else normalize(raw)).split())
+        return self.detect_pieces(raw, [toks])
+
+    def detect_pieces(self, raw: str, pieces: list[tuple[str, ...]]) -> str | None:
+        """`detect` on a string already cut into tokenised pieces (names never cross a piece)."""
+        votes: list[tuple[int, int, tuple[str, ...]]] = []  # (strength, position, codes)
+        offset = 0
+        for piece in pieces:
+            for strength, start, codes in self._piece_votes(piece):
+                votes.append((strength, offset + start, codes))
+            offset += len(piece)
         for match in _ZIP.finditer(raw):
             if match.group(1) in self.us_states:
-                votes.append((REGION + 1, len(norm), {"US"}))
+                votes.append((REGION + 1, offset, ("US",)))
         trailing = _TRAILING_STATE.search(raw)
         if trailing and trailing.group(1) in self.us_states:
-            votes.append((REGION, len(norm), {"US"}))
-        for match in _EMAIL.finditer(raw):
-            code = self._domain_country(match.group(1).lower())
-            if code:
-                votes.append((REGION, len(norm), {code}))
+            votes.append((REGION, offset, ("US",)))
+        if "@" in raw:
+            for match in _EMAIL.finditer(raw):
+                code = self._domain_country(match.group(1).lower())
+                if code:
+                    votes.append((REGION, offset, (code,)))
         if not votes:
             return None
+        if len(votes) == 1:
+            codes = votes[0][2]
+            return codes[0] if len(codes) == 1 else None
         ranked = sorted(votes, key=lambda v: (v[0], v[1]), reverse=True)
         # The strongest, right-most unambiguous mention wins; an ambiguous one (Georgia the
         # country or the state) is settled by any other mention in the string, else skipped.
         for index, (_strength, _pos, codes) in enumerate(ranked):
             if len(codes) == 1:
-                return next(iter(codes))
-            others = set().union(*(c for i, (_, _, c) in enumerate(ranked) if i != index))
-            agreed = codes & others
+                return codes[0]
+            others: set[str] = set()
+            for i, (_, _, c) in enumerate(ranked):
+                if i != index:
+                    others.update(c)
+            agreed = set(codes) & others
             if len(agreed) == 1:
                 return next(iter(agreed))
         return None

@@ -40,13 +40,14 @@ _SPECIAL = str.maketrans(
         "＆": " and ",
     }
 )
-_NON_WORD = re.compile(r"[^0-9a-z\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+")
+_WORD = re.compile(r"[0-9a-z\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+")
 _CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff])")
 # Separators between the affiliations of one string; commas separate parts of one affiliation.
 _MULTI = re.compile(r"\s*(?:;|\||\n|#N#|#TAB#|\t|<br\s*/?>)\s*", re.IGNORECASE)
 _CHUNK = re.compile(r"[,()\[\]{}]|\s[-–—]\s")
 _TAGS = re.compile(r"<[^>]{1,40}>")
 _STOP = frozenset({"the"})
+_ALPHA = re.compile(r"[^\W\d_]")
 
 
 @lru_cache(maxsize=1)
@@ -77,11 +78,29 @@ def fold(text: str) -> str:
 def tokens(text: str, folded: bool = False) -> list[str]:
     """Folded word tokens with abbreviations expanded and stop words dropped."""
     abbr = abbreviations()
-    out: list[str] = []
-    for tok in _NON_WORD.split(text if folded else fold(text)):
-        if not tok or tok in _STOP:
-            continue
-        out.append(abbr.get(tok, tok))
+    return [
+        abbr.get(tok, tok)
+        for tok in _WORD.findall(text if folded else fold(text))
+        if tok not in _STOP
+    ]
+
+
+@lru_cache(maxsize=1 << 17)
+def _piece_tokens(piece: str) -> tuple[str, ...]:
+    # Pieces ("Beijing 100190", "Department of Computer Science") repeat across strings.
+    return tuple(tokens(piece))
+
+
+def pieces(text: str) -> list[tuple[str, ...]]:
+    """The tokens of each comma/parenthesis-separated piece of one affiliation, in order;
+    empty pieces dropped."""
+    if "<" in text:
+        text = _TAGS.sub(" ", text)  # before cutting: a tag may hold a separator
+    out = []
+    for piece in _CHUNK.split(text):
+        toks = _piece_tokens(piece)
+        if toks:
+            out.append(toks)
     return out
 
 
@@ -90,8 +109,8 @@ def chunk_tokens(text: str) -> tuple[list[str], frozenset[int]]:
     and end: names never need to cross a chunk, watchlist aliases must not run on past one."""
     toks: list[str] = []
     bounds = {0}
-    for piece in _CHUNK.split(fold(text)):
-        toks.extend(tokens(piece, folded=True))
+    for piece in pieces(text):
+        toks.extend(piece)
         bounds.add(len(toks))
     return toks, frozenset(bounds)
 
@@ -104,7 +123,7 @@ def normalize(text: str) -> str:
 def split_affiliations(text: str) -> list[str]:
     """Split a string holding several affiliations (";", "|", line breaks) into its parts."""
     parts = [part.strip(" ,.") for part in _MULTI.split(text)]
-    return [part for part in parts if part and any(ch.isalpha() for ch in part)]
+    return [part for part in parts if _ALPHA.search(part)]
 
 
 def chunks(text: str) -> list[str]:

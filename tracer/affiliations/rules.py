@@ -27,11 +27,11 @@ def _sector_tables() -> tuple[list[tuple[str, str]], list[tuple[re.Pattern[str],
 
 
 @lru_cache(maxsize=1)
-def _military() -> list[tuple[re.Pattern[str], str]]:
-    return [
-        (re.compile(rule["pattern"]), str(rule["label"]))
-        for rule in _data("military_rules.yaml")["rules"]
-    ]
+def _military() -> tuple[re.Pattern[str], list[str]]:
+    # One alternation with a group per rule: one search answers which rule (if any) matches.
+    rules = _data("military_rules.yaml")["rules"]
+    pattern = "|".join(f"(?P<r{i}>{rule['pattern']})" for i, rule in enumerate(rules))
+    return re.compile(pattern), [str(rule["label"]) for rule in rules]
 
 
 def sector_for(types: Iterable[str | None], name: str | None = None) -> str:
@@ -64,10 +64,16 @@ def military_rule(*names: str | None) -> str | None:
     return None
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=1 << 16)
 def _military_one(name: str) -> str | None:
-    norm = normalize(name)
-    for pattern, label in _military():
-        if pattern.search(norm):
-            return label
-    return None
+    return military_rule_normalized(normalize(name))
+
+
+@lru_cache(maxsize=1 << 16)
+def military_rule_normalized(norm: str) -> str | None:
+    """`military_rule` on a name already normalised (institution names repeat: cached)."""
+    pattern, labels = _military()
+    match = pattern.search(norm)
+    if match is None or match.lastgroup is None:
+        return None
+    return labels[int(match.lastgroup[1:])]
