@@ -124,13 +124,54 @@ def test_a_name_inside_a_longer_name_is_not_that_institution(classifier: Classif
     assert all(not a.flags for a in bare.classify_text("Nanjing University, Nanjing 210093, China"))
 
 
-def test_department_rolls_up_and_parent_is_named(classifier: Classifier) -> None:
-    affs = classifier.classify_text(
-        "Inst. of Comput. Technol., Chinese Acad. of Sci., Beijing, China"
+def test_department_rolls_up_and_parent_is_named(ror_index: tuple[Gazetteer, Path]) -> None:  # noqa: F811
+    text = "Inst. of Comput. Technol., Chinese Acad. of Sci., Beijing, China"
+    cas, ict = "https://ror.org/034t30j35", "https://ror.org/0090r4d87"
+    rolled = one(Classifier(ror_index[0]).classify_text(text))
+    assert rolled.institution_id == cas and rolled.country == "CN"
+    unit = one(Classifier(ror_index[0], levels="unit").classify_text(text))
+    assert (unit.institution_id, unit.parent_id, unit.parent_name) == (
+        ict,
+        cas,
+        "Chinese Academy of Sciences",
     )
-    ict = next(a for a in affs if a.institution_id == "https://ror.org/0090r4d87")
-    assert ict.parent_id == "https://ror.org/034t30j35"
-    assert ict.parent_name == "Chinese Academy of Sciences"
+    both = Classifier(ror_index[0], levels="both").classify_text(text)
+    assert {a.institution_id for a in both} == {cas, ict}
+    alone = one(Classifier(ror_index[0]).classify_text("Inst. of Comput. Technol., Beijing, China"))
+    assert (alone.institution_id, alone.parent_id) == (ict, cas)
+    with pytest.raises(ValueError, match="levels"):
+        Classifier(None, levels="all")
+
+
+def test_a_name_running_across_a_comma_must_start_the_piece(classifier: Classifier) -> None:
+    # "... Medical Science, The University of Tokyo": no "Science University of Tokyo".
+    aff = one(
+        classifier.classify_text(
+            "The Institute of Medical Science, The University of Tokyo, Tokyo 108-8639, Japan"
+        )
+    )
+    assert aff.institution_name == "The University of Tokyo"
+
+
+def test_hong_kong_written_with_china_is_hong_kong(classifier: Classifier) -> None:
+    assert detect_country("Kowloon, Hong Kong, China") == "HK"
+    aff = one(
+        classifier.classify_text(
+            "Dept. of Computer Science, Hong Kong Univ. of Sci. & Technol., Kowloon, Hong Kong, China"
+        )
+    )
+    assert aff.institution_name == "Hong Kong University of Science and Technology"
+
+
+def test_words_in_another_order_match_only_in_the_right_country(classifier: Classifier) -> None:
+    aff = one(
+        classifier.classify_text("Dept. of Mech. Eng., Univ. Duisburg-Essen, Duisburg, Germany")
+    )
+    assert aff.institution_name == "University of Duisburg-Essen" and aff.method == "ror-fuzzy"
+    assert all(
+        a.institution_id is None
+        for a in classifier.classify_text("Univ. Duisburg-Essen, Paris, France")
+    )
 
 
 def test_several_affiliations_in_one_string(classifier: Classifier) -> None:

@@ -13,9 +13,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from tracer.affiliations import gazetteer as gz
-from tracer.affiliations.countries import CountryDetector
+from tracer.affiliations.countries import CITY, CountryDetector
 from tracer.affiliations.model import Affiliation, Flag
 from tracer.affiliations.normalize import (
+    bag,
     chunks,
     normalize,
     pieces,
@@ -27,6 +28,9 @@ from tracer.affiliations.watchlist import Entry, Watchlist, default_watchlist, s
 from tracer.config import Settings
 from tracer.records import Author, SourceInstitution
 
+# Words after a name that make it the start of a longer name, and before it the end of one.
+_CONTINUES = frozenset({"of", "for", "de", "di", "du", "des", "der", "fur"})
+_PRECEDED = frozenset({"for", "fur"})
 _MEMO_SIZE = 200_000  # strings remembered by classify_text before the memo starts over
 # Words that make a one-word name too common to trust anywhere but at the head of a part.
 _MIN_SINGLE = 4
@@ -38,15 +42,19 @@ class Classifier:
         gazetteer: gz.Gazetteer | None = None,
         watchlist: Watchlist | None = None,
         *,
-        both_levels: bool = True,
+        levels: str = "parent",
     ) -> None:
         self.gazetteer = gazetteer
         self.watchlist = watchlist or default_watchlist()
         self.detector = CountryDetector(gazetteer.city_countries() if gazetteer else ())
-        # Report a unit and its parent when a string names both ("ICT, Chinese Academy of
-        # Sciences"), or the most specific one only.
-        self.both_levels = both_levels
+        # When a string names a unit and the organisation it belongs to ("ICT, Chinese Academy
+        # of Sciences"): "parent" reports the organisation (departments roll up), "unit" the
+        # most specific one, "both" each of them. A unit named alone keeps its parent_id.
+        if levels not in {"parent", "unit", "both"}:
+            raise ValueError(f"levels must be parent, unit or both, not {levels!r}")
+        self.levels = levels
         self._memo: dict[str, list[Affiliation]] = {}
+        self._weak_country = False  # the current string's country rests on a city name only
 
     def __getstate__(self) -> dict[str, object]:
         return {k: v for k, v in self.__dict__.items() if k != "_memo"}
@@ -225,7 +233,8 @@ class Classifier:
             toks.extend(piece)
             bounds.add(len(toks))
         frozen = frozenset(bounds)
-        country = self.detector.detect_pieces(part, cut)
+        country, strength = self.detector.detect_strength(part, cut)
+        self._weak_country = strength == CITY
         listed = [
             (s, e, entry)
             for s, e, entry in self.watchlist.find(toks, part, frozen)
@@ -241,7 +250,7 @@ class Classifier:
                 country=record.country or country,
                 sector=sector_for(record.types, record.name),
                 confidence=confidence,
-                method="ror-exact",
+                method="ror-exact" if confidence >= 0.75 else "ror-fuzzy",
             )
             self._set_parent(aff, record)
             entry = self._entry_for(record)
@@ -299,27 +308,45 @@ class Classifier:
         found = gaz.find(toks)
         found.sort(key=lambda m: (m[0] - m[1], m[0]))
         kept: list[tuple[int, int, int]] = []
+        count = len(toks)
         for start, end, index in found:
             if any(start < e and s < end for s, e, _ in kept):
                 continue  # inside or across a longer name already kept
             if end - start == 1 and (start not in bounds or len(toks[start]) < _MIN_SINGLE):
                 continue  # a lone common word inside a phrase ("Physics", "Energy")
+            if start not in bounds and any(start < b < end for b in bounds):
+                continue  # "Medical Science, (The) University of Tokyo" is no "Science
+                # University of Tokyo": a name runs across a comma only from a piece's start
+            if end < count and end not in bounds and toks[end] in _CONTINUES:
+                continue  # the start of a longer name ("Faculty of ...", "X University of Y")
+            if _PRECEDED and start > 0 and start not in bounds and toks[start - 1] in _PRECEDED:
+                continue  # the end of a longer name ("Institute for Physical Science")
             kept.append((start, end, index))
         picks: list[tuple[int, int, gz.Record, float]] = []
         for start, end, index in sorted(kept):
-            record = self._resolve(gaz.entries[index], country, toks)
+            record = self._resolve(gaz.entries[index], country, toks, tuple(toks[start:end]))
             if record is not None:
                 confidence = 0.9 if country else 0.75
                 picks.append((start, end, record, confidence))
+        if not picks:
+            picks.extend(self._loose_matches(toks, bounds, country))
         if not picks and country:
             picks.extend(self._acronym_matches(raw, country))
-        if not self.both_levels and len(picks) > 1:
-            ancestors = {a for p in picks for a in self._ancestors(p[2])}
-            picks = [p for p in picks if p[2].index not in ancestors] or picks
+        if self.levels != "both" and len(picks) > 1:
+            if self.levels == "unit":
+                drop = {a for p in picks for a in self._ancestors(p[2])}
+            else:
+                named = {p[2].index for p in picks}
+                drop = {p[2].index for p in picks if named.intersection(self._ancestors(p[2]))}
+            picks = [p for p in picks if p[2].index not in drop] or picks
         return picks
 
     def _resolve(
-        self, entries: tuple[tuple[int, int], ...], country: str | None, toks: list[str]
+        self,
+        entries: tuple[tuple[int, int], ...],
+        country: str | None,
+        toks: list[str],
+        span: tuple[str, ...] = (),
     ) -> gz.Record | None:
         gaz = self.gazetteer
         assert gaz is not None
@@ -327,6 +354,8 @@ class Classifier:
         cands = list(entries)
         if country:
             cands = [c for c in cands if countries[c[0]] == country]
+            if not cands and self._weak_country and len(entries) == 1 and self._names_city(span):
+                cands = list(entries)  # the city that set the country is inside this name
         if not cands:
             return None
         best_kind = min(kind for _, kind in cands)
@@ -349,6 +378,34 @@ class Classifier:
                 else ids
             )
         return gaz.record(ids[0]) if len(ids) == 1 else None
+
+    def _loose_matches(
+        self, toks: list[str], bounds: frozenset[int], country: str | None
+    ) -> list[tuple[int, int, gz.Record, float]]:
+        """Pieces whose words, in any order and cut to their stems, are exactly one
+        organisation's name in the string's country ("Univ. Duisburg-Essen")."""
+        gaz = self.gazetteer
+        assert gaz is not None
+        if not gaz.bags or country is None:
+            return []
+        countries = gaz.columns["country"]
+        edges = sorted(bounds)
+        out = []
+        for start, end in zip(edges, edges[1:], strict=False):
+            ids = gaz.bags.get(bag(toks[start:end]), ())
+            ids = tuple(i for i in ids if countries[i] == country)
+            if len(ids) == 1:
+                record = gaz.record(ids[0])
+                if record is not None:
+                    out.append((start, end, record, 0.7))
+        return out
+
+    def _names_city(self, span: tuple[str, ...]) -> bool:
+        return any(
+            kind == CITY
+            for _s, _e, values in self.detector.piece_places(span)
+            for _c, kind in values
+        )
 
     def _acronym_matches(self, raw: str, country: str) -> list[tuple[int, int, gz.Record, float]]:
         gaz = self.gazetteer

@@ -17,6 +17,7 @@ COUNTRY, REGION, CITY = 3, 2, 1
 
 _ZIP = re.compile(r"\b([A-Z]{2})\.?\s*(\d{5})(?:-\d{4})?\b")
 _TRAILING_STATE = re.compile(r",\s*([A-Z]{2})\.?\s*$")
+_INSIDE_CN = frozenset({"HK", "MO", "TW"})  # ISO codes of their own, often written "..., China"
 _EMAIL = re.compile(r"@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 
 
@@ -140,6 +141,17 @@ class CountryDetector:
 
     def detect_pieces(self, raw: str, pieces: list[tuple[str, ...]]) -> str | None:
         """`detect` on a string already cut into tokenised pieces (names never cross a piece)."""
+        return self.detect_strength(raw, pieces)[0]
+
+    def detect_strength(self, raw: str, pieces: list[tuple[str, ...]]) -> tuple[str | None, int]:
+        """The country and the strongest kind of evidence for it (COUNTRY, REGION, CITY; 0
+        for none): a city alone is a weak hint, often a word inside a name ("Sloan
+        Kettering", "Nanyang Technological University")."""
+        code = self._detect(raw, pieces)
+        return code, self._strength if code else 0
+
+    def _detect(self, raw: str, pieces: list[tuple[str, ...]]) -> str | None:
+        self._strength = 0
         votes: list[tuple[int, int, tuple[str, ...]]] = []  # (strength, position, codes)
         offset = 0
         for piece in pieces:
@@ -159,6 +171,12 @@ class CountryDetector:
                     votes.append((REGION, offset, (code,)))
         if not votes:
             return None
+        self._strength = max(v[0] for v in votes)
+        if len(votes) > 1:
+            # "Kowloon, Hong Kong, China": the special region is the more precise answer.
+            special = {c for v in votes for c in v[2] if c in _INSIDE_CN and len(v[2]) == 1}
+            if len(special) == 1 and all(set(v[2]) <= special | {"CN"} for v in votes):
+                return special.pop()
         if len(votes) == 1:
             codes = votes[0][2]
             return codes[0] if len(codes) == 1 else None

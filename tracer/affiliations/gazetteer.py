@@ -19,14 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tracer.affiliations.normalize import normalize
+from tracer.affiliations.normalize import bag, normalize
 from tracer.errors import DataError
 
-INDEX_VERSION = 3
+INDEX_VERSION = 5
 ROR_PREFIX = "https://ror.org/"
 _PAREN_SUFFIX = re.compile(r"\s*\([^()]*\)\s*$")
-# Name kinds, strongest first: a display name or label says more than an alias.
-LABEL, ALIAS = 0, 1
+# Name kinds, strongest first: a display name or label says more than an alias, and both more
+# than a name with its parenthesis cut off ("HKUST (Guangzhou)" is not HKUST).
+LABEL, ALIAS, STRIPPED = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,12 @@ class Gazetteer:
         entries: list[tuple[tuple[int, int], ...]],
         acronyms: dict[str, tuple[int, ...]],
         source: str = "",
+        bags: dict[str, tuple[int, ...]] | None = None,
     ) -> None:
         self.columns = columns
+        # Order-free keys of labels and aliases (normalize.bag) -> records, for the pieces of
+        # a string that no name matches exactly.
+        self.bags = bags or {}
         self.names = names
         self.entries = entries
         self.acronyms = acronyms
@@ -94,6 +99,7 @@ class Gazetteer:
         }
         table: dict[str, dict[int, int]] = {}
         acronyms: dict[str, set[int]] = {}
+        bags: dict[str, set[int]] = {}
 
         def add(key: str, index: int, kind: int) -> None:
             if key:
@@ -126,11 +132,15 @@ class Gazetteer:
                         acronyms.setdefault(value, set()).add(index)
                     continue
                 kind = ALIAS if types == ["alias"] else LABEL
-                add(normalize(value), index, kind)
+                key = normalize(value)
+                add(key, index, kind)
+                loose = bag(key.split(" "))
+                if loose:
+                    bags.setdefault(loose, set()).add(index)
                 # "Megvii (China)", "Stanford University (Stanford)": the bare name too.
                 stripped = _PAREN_SUFFIX.sub("", value)
                 if stripped != value:
-                    add(normalize(stripped), index, kind)
+                    add(normalize(stripped), index, STRIPPED)
         keys = sorted(table)
         return cls(
             columns=columns,
@@ -138,6 +148,7 @@ class Gazetteer:
             entries=[tuple(sorted(table[k].items())) for k in keys],
             acronyms={k: tuple(sorted(v)) for k, v in acronyms.items()},
             source=source,
+            bags={k: tuple(sorted(v)) for k, v in bags.items()},
         )
 
     @classmethod

@@ -115,6 +115,18 @@ def chunk_tokens(text: str) -> tuple[list[str], frozenset[int]]:
     return toks, frozenset(bounds)
 
 
+# Words a name can gain or lose between spellings ("University of Tel-Aviv", "Tel Aviv
+# University"; "Univ. Duisburg-Essen", "University of Duisburg-Essen").
+_BAG_DROP = frozenset({"of", "and", "at", "de", "di", "du", "des", "der", "la", "le", "del", "in"})
+
+
+def bag(toks: tuple[str, ...] | list[str]) -> str:
+    """An order-free key of a name: its words without connectors, each cut to six letters
+    ("technological" and "technology" agree), sorted. Empty for fewer than two words."""
+    words = sorted({tok[:6] for tok in toks if tok not in _BAG_DROP})
+    return " ".join(words) if len(words) >= 2 else ""
+
+
 def normalize(text: str) -> str:
     """One space-separated string of tokens: the key form of a name or of a string's part."""
     return " ".join(tokens(text))
