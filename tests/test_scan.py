@@ -160,3 +160,16 @@ def test_new_citations_are_found_despite_the_cache(world: Path, fake_api: FakeAp
     assert json.loads(result.out)["run"]["new_papers"] == 2
     titles = papers_by_title(world)
     assert "citing paper number 1000" in titles and "citing paper number 1001" in titles
+
+
+def test_report_says_what_the_run_could_not_see(
+    world: Path, fake_api: FakeApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENALEX_API_KEY")
+    add_brainwash(fake_api.corpus)
+    result = run_cli("scan", "brainwash", "--json", "--quiet")
+    assert result.code == 0, result.err
+    notes = json.loads(result.out)["report"]["missing"]["notes"]
+    assert any("OPENALEX_API_KEY" in n for n in notes)
+    filters = [r.param("filter") or "" for r in fake_api.requests_to(r"^/openalex/works$")]
+    assert not any(f.startswith("cites:") for f in filters)

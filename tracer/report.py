@@ -206,6 +206,7 @@ class Missing:
     papers_marked_missing: list[int]
     papers_not_judged: list[int]
     papers_authors_truncated: list[int]
+    notes: list[str]  # what the last run could not see (no gazetteer, a source skipped)
 
 
 @dataclass
@@ -498,7 +499,13 @@ def _missing(store: Store, dataset: Dataset, papers: list[PaperRow]) -> Missing:
         papers_marked_missing=[p.paper_id for p in papers if p.missing],
         papers_not_judged=[p.paper_id for p in papers if p.level == NOT_JUDGED],
         papers_authors_truncated=[p.paper_id for p in papers if p.authors_truncated],
+        notes=_last_notes(store, dataset),
     )
+
+
+def _last_notes(store: Store, dataset: Dataset) -> list[str]:
+    finished = [r for r in store.runs(dataset.key) if r["status"] in ("ok", "partial")]
+    return list(finished[-1]["stats"].get("notes", [])) if finished else []
 
 
 def _coverage(store: Store, dataset: Dataset) -> list[CoverageRow]:

@@ -137,6 +137,11 @@ class Scanner:
         derived = [n for k in dataset.derivatives for n in self.catalog.get(k).names]
         state = _RunState(dataset, run_id, options, derived)
         try:
+            if not self.classifier.gazetteer_available:
+                state.note(
+                    "No ROR gazetteer was loaded: institutions come only from OpenAlex and "
+                    "the watchlist (run `tracer data update`)."
+                )
             origins = self._resolve(state, known)
             self._collect_s2(state, origins)
             self._collect_openalex(state, origins)
@@ -219,6 +224,9 @@ class Scanner:
                 raise SourceError(
                     f"Could not resolve the origin papers of {state.dataset.key}: "
                     + "; ".join(state.failures)
+                    + ".",
+                    hint="Check the network connection and the API URLs "
+                    "(TRACER_S2_API_URL, TRACER_OPENALEX_API_URL); nothing stored was lost.",
                 )
             titles = "; ".join(o.paper.label() for o in origins)
             raise NotFoundError(
@@ -345,7 +353,10 @@ class Scanner:
 
     def _collect_openalex(self, state: _RunState, origins: list[Origin]) -> None:
         if not self.openalex.has_key:
-            state.stats["openalex_cites"] = "skipped: no OpenAlex API key (list calls need one)"
+            state.note(
+                "OpenAlex citations were not collected: list calls need OPENALEX_API_KEY; "
+                "only Semantic Scholar's citations are counted."
+            )
             for origin in origins:
                 self._save_origin(state, origin, s2=False)
             return
@@ -648,8 +659,12 @@ class _RunState:
         since = self.options.since
         return since is None or work.year is None or work.year >= since
 
+    def note(self, text: str) -> None:
+        """Something the run could not see, for the report's 'what is missing'."""
+        self.stats.setdefault("notes", []).append(text)
+
     def fail(self, source: str, what: str, exc: SourceError) -> None:
-        self.failures.append(f"{source}: {what}: {exc.message}")
+        self.failures.append(f"{source}: {what}: {exc.message.rstrip('.')}")
 
 
 def run_scan(

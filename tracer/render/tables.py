@@ -322,6 +322,7 @@ def _findings_md(report: Report) -> list[str]:
             "",
         ]
     out += ["## What is missing", ""]
+    out += [f"- {md(note)}" for note in miss.notes]
     out += [f"- Papers without any affiliation: {len(miss.papers_without_affiliation)}"]
     out += [
         f"- Affiliation strings not resolved to an institution: {miss.unresolved_affiliations} ({miss.country_only_affiliations} with a country only)"

@@ -133,6 +133,8 @@ def _findings(report: Report) -> Text:
     else:
         text.append(f"licence terms {lic.licence_terms or 'unknown'}, no restriction to check\n")
     text.append("\nWhat is missing\n", style="bold")
+    for note in miss.notes:
+        text.append(f"  {note}\n")
     text.append(f"  papers without any affiliation: {len(miss.papers_without_affiliation)}\n")
     text.append(
         f"  affiliation strings not resolved: {miss.unresolved_affiliations}"
