@@ -355,3 +355,87 @@ def test_odd_but_valid_records(world: Path, fake_api: FakeApi) -> None:
     assert "odd record with nulls" in titles
     assert "citing paper number 1000" in titles
     assert integrity_ok(world)
+
+
+# -- refresh ----------------------------------------------------------------------------------
+
+REFRESH_CASES = [
+    c
+    for c in CASES
+    if c.name
+    in {
+        "429 burst, Retry-After",
+        "429 storm, no Retry-After (OA)",
+        "503 burst",
+        "500 outage (S2 + OA)",
+        "slower than timeout, always",
+        "cut mid-body, once",
+        "truncated JSON, always",
+        "wrong shape: batch not a list",
+        "wrong shape: JSON null",
+        "listing ends early (cursor)",
+    }
+]
+
+
+def report_files(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("case", REFRESH_CASES, ids=[c.name for c in REFRESH_CASES])
+def test_refresh_survives(case: Case, world: Path, fake_api: FakeApi, tmp_path: Path) -> None:
+    """A nightly refresh meets a misbehaving source just when there is something new."""
+    out = tmp_path / "reports"
+    good = run_cli("refresh", "brainwash", "--out", str(out), "--quiet")
+    assert good.code == 0, good.err
+    before = snapshot(world)
+    reports = report_files(out)
+    assert any(name.endswith(".html") for name in reports)
+
+    origin = fake_api.corpus.resolve_s2(f"CorpusId:{ORIGIN_CORPUS_ID}")
+    assert origin is not None
+    add_citers(fake_api.corpus, origin, 5, start=5000)  # new citing papers since last night
+    assert run_cli("cache", "clear", "--quiet").code == 0
+    fault = fake_api.inject(case.route, case.kind, **case.fault)
+    result = run_cli("refresh", "brainwash", "--out", str(out), "--log", str(tmp_path / "r.log"))
+    assert fault.fired > 0, "the fault never struck: the case tests nothing"
+    after = snapshot(world)
+    lost = after.lost_since(before)
+    new = {f"citing paper number {n}" for n in range(5000, 5005)}
+    got = new & {t for t, _, _ in after.papers}
+    shown = outcome_of(result).replace("same data", f"{len(got)}/{len(new)} new papers")
+    record("faults", case.name, "refresh", shown, result.code, lost)
+
+    check_clean(result)
+    assert integrity_ok(world)
+    assert lost == 0
+    # Success or a failure cron mails about (5); never a silent half-done run.
+    assert result.code in (ExitCode.OK, ExitCode.PARTIAL), result.err
+    if result.code == ExitCode.OK:
+        assert got == new  # success means the new papers are in
+    if result.code == ExitCode.PARTIAL:
+        assert "Error:" in result.err
+        kept = report_files(out)
+        assert set(reports) <= set(kept)  # yesterday's reports are still there, whole
+        assert all(kept[name] for name in reports)
+
+    fake_api.faults.clear()
+    again = run_cli("refresh", "brainwash", "--out", str(out), "--quiet")
+    check_clean(again)
+    assert again.code == 0, again.err
+    assert new <= {t for t, _, _ in snapshot(world).papers}
+    assert snapshot(world).lost_since(before) == 0
+
+
+def test_refresh_lock_held(world: Path, isolated_env: Path) -> None:
+    import filelock
+
+    from tracer.config import load_settings
+
+    lock = filelock.FileLock(str(load_settings().lock_path), timeout=0)
+    with lock:
+        result = run_cli("refresh", "brainwash", "--quiet")
+    check_clean(result)
+    record("faults", "refresh while another holds lock", "refresh", outcome_of(result), result.code)
+    assert result.code == ExitCode.LOCKED, result.err
+    assert run_cli("refresh", "brainwash", "--quiet").code == 0  # released: runs again

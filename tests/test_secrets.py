@@ -104,6 +104,20 @@ def test_keys_stay_out_of_everything_written(world: Path, fake_api: FakeApi) -> 
     steps.append(("export", "brainwash", "--format", "bibtex", "-o", str(out / "a.bib")))
     steps.append(("graph", "brainwash", "-o", str(out / "g.graphml")))
     steps.append(("graph", "brainwash", "-o", str(out / "g.gexf")))
+    steps.append(
+        (
+            "refresh",
+            "brainwash",
+            "--full",
+            "--out",
+            str(out / "nightly"),
+            "--log",
+            str(world / "refresh.log"),
+            "--formats",
+            "csv,json,html,md,terminal",
+        )
+    )
+    steps.append(("refresh", "brainwash", "--json", "--mentions-every", "0"))
     for step in steps:
         result = run_cli(*step)
         assert result.code == 0, (step, result.err)
@@ -111,6 +125,7 @@ def test_keys_stay_out_of_everything_written(world: Path, fake_api: FakeApi) -> 
         assert leaks(world) == [], step  # after each step: WAL files come and go
     # Logging really was on, and it does log the URLs that carry the OpenAlex key.
     assert "api_key=REDACTED" in (world / "debug.log").read_text(encoding="utf-8")
+    assert (world / "refresh.log").stat().st_size > 0
     assert any((world / "data").rglob("http-cache*"))  # and the cache was written
     written = sum(1 for p in world.rglob("*") if p.is_file())
     record("secrets", f"{len(steps)} commands, {written} files grepped", "all", "no key found", 0)
