@@ -144,3 +144,42 @@ def test_interrupted_scan_resumes_to_the_same_database(
     assert integrity_ok(db)
     shown = run_cli("report", "brainwash")
     assert shown.code == 0 and "Traceback" not in shown.err, shown.err
+
+
+def test_two_scans_at_once_share_one_database(
+    world: Path, fake_api: FakeApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two processes scan the same dataset into the same database and cache at the same time
+    (a cron job and a user, say): both finish, and the database is what one scan makes."""
+    monkeypatch.setenv("TRACER_DB", str(world / "reference.db"))
+    monkeypatch.setenv("TRACER_DATA_DIR", str(world / "reference-data"))
+    assert run_cli("scan", "brainwash", "--quiet").code == 0
+    expected = snapshot(world / "reference.db")
+
+    db = world / "shared.db"
+    monkeypatch.setenv("TRACER_DB", str(db))
+    monkeypatch.setenv("TRACER_DATA_DIR", str(world / "data"))
+    fake_api.inject(r".", "delay", delay=0.05, times=None)
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tracer", "scan", "brainwash", "--quiet"],
+            cwd=ROOT,
+            env=dict(os.environ),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    errors = [p.communicate(timeout=120)[1] for p in processes]
+    codes = [p.returncode for p in processes]
+    record("interrupt", "two scans at once, one database", "scan", f"exits {codes}", max(codes))
+    for err in errors:
+        assert "Traceback" not in err, err
+    assert codes == [0, 0], errors
+    assert integrity_ok(db)
+    assert snapshot(db) == expected
+    conn = sqlite3.connect(db)
+    statuses = [r[0] for r in conn.execute("SELECT status FROM runs")]
+    conn.close()
+    assert statuses == ["ok", "ok"]
