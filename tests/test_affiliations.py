@@ -112,7 +112,9 @@ def test_classifier_load_without_dump_reports_missing_gazetteer() -> None:
 
 def test_a_name_inside_a_longer_name_is_not_that_institution(classifier: Classifier) -> None:
     nju = one(classifier.classify_text("Department of Physics, Nanjing University, Nanjing, China"))
-    assert nju.institution_name == "Nanjing University" and nju.flags == []
+    # Nanjing University is on the ASPI tracker in its own right (Civilian), never as NUAA.
+    assert nju.institution_name == "Nanjing University"
+    assert [(f.list, f.category) for f in nju.flags] == [("aspi-cdut", "Civilian")]
     nuaa = one(
         classifier.classify_text(
             "College of Automation, Nanjing University of Aeronautics and Astronautics, Nanjing, China"
@@ -121,7 +123,29 @@ def test_a_name_inside_a_longer_name_is_not_that_institution(classifier: Classif
     assert nuaa.institution_id == "https://ror.org/01scyh794"
     assert [f.category for f in nuaa.flags] == ["Seven sons of national defence"]
     bare = Classifier(None)
-    assert all(not a.flags for a in bare.classify_text("Nanjing University, Nanjing 210093, China"))
+    bare_nju = one(bare.classify_text("Nanjing University, Nanjing 210093, China"))
+    assert [f.category for f in bare_nju.flags] == ["Civilian"]
+
+
+@pytest.mark.parametrize("with_gazetteer", [True, False])
+def test_a_name_shared_with_another_country_is_not_flagged(
+    ror_index: tuple[Gazetteer, Path],  # noqa: F811
+    with_gazetteer: bool,
+) -> None:
+    classifier = Classifier(ror_index[0] if with_gazetteer else None)
+    for text in (
+        "Khoury College of Computer Sciences, Northeastern University, Boston, MA 02115, USA",
+        "Department of Computer Science, Southeast University, Dhaka, Bangladesh",
+    ):
+        assert all(not a.flags for a in classifier.classify_text(text)), text
+    shenyang = classifier.classify_text("东北大学, 沈阳 110819, 中国")
+    assert any(f.category == "Civilian" for a in shenyang for f in a.flags)
+
+
+def test_a_pla_academy_added_from_the_tracker_is_military(classifier: Classifier) -> None:
+    aff = one(classifier.classify_text("Dalian Naval Academy, Dalian 116018, China"))
+    assert aff.sector == "military"
+    assert {f.list for f in aff.flags} == {"pla-university", "aspi-cdut"}
 
 
 def test_department_rolls_up_and_parent_is_named(ror_index: tuple[Gazetteer, Path]) -> None:  # noqa: F811

@@ -128,7 +128,9 @@ class Classifier:
         entry = self.watchlist.for_ror(aff.institution_id) or self.watchlist.named(
             aff.institution_name
         )
-        if entry is not None:
+        if entry is not None and (
+            not entry.country or not aff.country or entry.country == aff.country
+        ):
             ident.add(f"watchlist:{entry.key}")
         if aff.institution_name:
             ident.add(f"name:{normalize(strip_suffix(aff.institution_name))}")
@@ -238,7 +240,9 @@ class Classifier:
         listed = [
             (s, e, entry)
             for s, e, entry in self.watchlist.find(toks, part, frozen)
-            if entry.country in (None, country) or country is None or s >= 0
+            # A name that another country's institution shares ("Hebei University" is one
+            # place, but a string naming another country is about something else).
+            if entry.country in (None, country) or country is None
         ]
         picks = self._ror_matches(toks, frozen, country, part) if self.gazetteer else []
         results: list[Affiliation] = []
