@@ -150,14 +150,16 @@ CASES = [
         "wrong shape: citations data",
         S2 + "paper/[^/]+/citations",
         "body",
-        codes=OK + PARTIAL,
+        codes=PARTIAL,
+        says=("unexpected shape",),
         fault={"body": {"data": "oops", "next": 5}, "times": None},
     ),
     Case(
         "wrong shape: batch not a list",
         S2 + "paper/batch",
         "body",
-        codes=OK + PARTIAL,
+        codes=PARTIAL,
+        says=("unexpected shape",),
         fault={"body": {"error": None}, "times": None},
     ),
     Case(
@@ -166,6 +168,14 @@ CASES = [
         "body",
         codes=OK + PARTIAL,
         fault={"body": [], "times": None},
+    ),
+    Case(
+        "wrong shape: works page",
+        OA + "works$",
+        "body",
+        codes=PARTIAL,
+        says=("unexpected shape",),
+        fault={"body": {"meta": {"next_cursor": "x"}, "results": {"0": {}}}, "times": None},
     ),
     Case(
         "wrong shape: works nulls",

@@ -191,12 +191,15 @@ class HttpClient:
         *,
         ttl: int | None = RECORD_TTL,
         fresh: bool = False,
+        valid: Callable[[Any], bool] | None = None,
     ) -> Any:
         """GET `url` and return its JSON body. 404 raises NotFoundError.
 
         `fresh`: ask the source even if the cache holds an answer (and store the new one).
+        `valid`: whether a body has the expected shape; one that has not is retried like a
+        truncated body and never cached (a listing page must not pass for its last page).
         """
-        return self._call("GET", source, endpoint, url, params, None, ttl, fresh)
+        return self._call("GET", source, endpoint, url, params, None, ttl, fresh, valid)
 
     def post_json(
         self,
@@ -207,9 +210,10 @@ class HttpClient:
         body: Any,
         *,
         ttl: int | None = RECORD_TTL,
+        valid: Callable[[Any], bool] | None = None,
     ) -> Any:
-        """POST `body` as JSON to `url` and return the JSON answer."""
-        return self._call("POST", source, endpoint, url, params, body, ttl)
+        """POST `body` as JSON to `url` and return the JSON answer (`valid` as for get_json)."""
+        return self._call("POST", source, endpoint, url, params, body, ttl, valid=valid)
 
     def request_counts(self) -> dict[str, dict[str, int]]:
         """Network requests per source and endpoint, for the runs table."""
@@ -255,6 +259,7 @@ class HttpClient:
         body: Any,
         ttl: int | None,
         fresh: bool = False,
+        valid: Callable[[Any], bool] | None = None,
     ) -> Any:
         name = SOURCE_NAMES.get(source, source)
         path = urlsplit(url).path  # never the query: that is where a key may sit
@@ -289,15 +294,19 @@ class HttpClient:
                 status = response.status_code
                 if status == 200:
                     try:
-                        body = response.json()
+                        answer = response.json()
                     except ValueError:
-                        body = None
-                    if body is not None:
-                        return body
+                        answer = None
+                    if answer is not None and (valid is None or valid(answer)):
+                        return answer
                     # Neither API answers a bare `null`: like a cut body, it must not be
                     # served from the cache to the retry or to the next run.
                     self._forget(response)
-                    problem = f"an unreadable (truncated, malformed or null) JSON body from {path}"
+                    problem = (
+                        f"an unreadable (truncated, malformed or null) JSON body from {path}"
+                        if answer is None
+                        else f"an answer of an unexpected shape from {path}"
+                    )
                     log.info("%s %s: %s (attempt %d)", name, endpoint, problem, attempt)
                 else:
                     self._raise_for(name, source, path, response)

@@ -123,15 +123,14 @@ class OpenAlex:
         while cursor:
             params = {"filter": filter_, "select": select, "per_page": PER_PAGE, "cursor": cursor}
             data = self.http.get_json(
-                SOURCE, endpoint, f"{self.base}/works", params, ttl=ttl, fresh=fresh
+                SOURCE, endpoint, f"{self.base}/works", params, ttl=ttl, fresh=fresh, valid=_is_page
             )
-            if not isinstance(data, dict):
-                return
-            results = data.get("results") or []
+            results = data["results"]
             for row in results:
                 if isinstance(row, dict):
                     yield parse_work(row, listed=True)
-            nxt = (data.get("meta") or {}).get("next_cursor")
+            meta = data.get("meta")
+            nxt = meta.get("next_cursor") if isinstance(meta, dict) else None
             cursor = nxt if isinstance(nxt, str) and nxt and results else None
 
     def _or_batches(self, key: str, values: list[str], extra: dict[str, str]) -> Iterator[str]:
@@ -151,6 +150,11 @@ class OpenAlex:
 
 
 # -- parsing (pure functions, tested on recorded bodies) --------------------------------------
+
+
+def _is_page(body: Any) -> bool:
+    """A list page: {"meta": {...}, "results": [...]}."""
+    return isinstance(body, dict) and isinstance(body.get("results"), list)
 
 
 def parse_work(data: dict[str, Any], *, listed: bool = False) -> Work:

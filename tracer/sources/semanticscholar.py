@@ -62,6 +62,7 @@ class SemanticScholar:
                 {"fields": PAPER_FIELDS},
                 {"ids": chunk},
                 ttl=RECORD_TTL,
+                valid=_is_batch,
             )
             rows = data if isinstance(data, list) else []
             out.extend(parse_paper(row) if isinstance(row, dict) else None for row in rows)
@@ -79,6 +80,7 @@ class SemanticScholar:
                 {"fields": "citationCount"},
                 {"ids": chunk},
                 ttl=NO_STORE,
+                valid=_is_batch,
             )
             rows = data if isinstance(data, list) else []
             for i, pid in enumerate(chunk):
@@ -111,10 +113,9 @@ class SemanticScholar:
                 {"fields": CITATION_FIELDS, "offset": offset, "limit": limit},
                 ttl=LIST_TTL,
                 fresh=fresh,
+                valid=_is_page,
             )
-            if not isinstance(page, dict):
-                break
-            for row in page.get("data") or []:
+            for row in page["data"]:
                 citation = parse_citation(row, paper_id)
                 if citation is not None:
                     listing.items.append(citation)
@@ -256,6 +257,16 @@ def parse_snippet(row: dict[str, Any], query: str) -> Snippet | None:
         score=float(score) if isinstance(score, int | float) else None,
         ref_corpus_ids=refs,
     )
+
+
+def _is_batch(body: Any) -> bool:
+    """A batch answer: a list, one entry (or null) per id asked for."""
+    return isinstance(body, list)
+
+
+def _is_page(body: Any) -> bool:
+    """A citations page: {"data": [...]} (and `next` unless it is the last)."""
+    return isinstance(body, dict) and isinstance(body.get("data"), list)
 
 
 def _int(value: Any) -> int | None:
