@@ -9,7 +9,9 @@ flags. Without a ROR dump the same route runs on the watchlist, the rules and th
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
+from functools import lru_cache
 from pathlib import Path
 
 from tracer.affiliations import gazetteer as gz
@@ -55,13 +57,14 @@ class Classifier:
         self.levels = levels
         self._memo: dict[str, list[Affiliation]] = {}
         self._weak_country = False  # the current string's country rests on a city name only
+        self._piece_names: dict[tuple[str, ...], list[tuple[int, int, int]]] = {}
 
     def __getstate__(self) -> dict[str, object]:
-        return {k: v for k, v in self.__dict__.items() if k != "_memo"}
+        return {k: v for k, v in self.__dict__.items() if k not in {"_memo", "_piece_names"}}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
-        self._memo = {}
+        self._memo, self._piece_names = {}, {}
 
     def forget(self) -> None:
         """Drop the remembered classify_text answers (for measuring, or after a data change)."""
@@ -214,7 +217,7 @@ class Classifier:
             if len(self._memo) >= _MEMO_SIZE:
                 self._memo.clear()
             self._memo[text] = known
-        return [replace(aff, flags=list(aff.flags)) for aff in known]
+        return [_copy(aff) for aff in known]
 
     def _classify_text(self, text: str) -> list[Affiliation]:
         out: list[Affiliation] = []
@@ -309,7 +312,7 @@ class Classifier:
     ) -> list[tuple[int, int, gz.Record, float]]:
         gaz = self.gazetteer
         assert gaz is not None
-        found = gaz.find(toks)
+        found = self._find_names(toks, bounds)
         found.sort(key=lambda m: (m[0] - m[1], m[0]))
         kept: list[tuple[int, int, int]] = []
         count = len(toks)
@@ -345,6 +348,30 @@ class Classifier:
             picks = [p for p in picks if p[2].index not in drop] or picks
         return picks
 
+    def _find_names(self, toks: list[str], bounds: frozenset[int]) -> list[tuple[int, int, int]]:
+        """Every ROR name in the string: those inside a piece from a cache by the piece's
+        tokens (pieces repeat across strings), those running on past a piece only from its
+        start (see _ror_matches)."""
+        gaz = self.gazetteer
+        assert gaz is not None
+        edges = sorted(bounds)
+        if edges[-1] != len(toks):
+            edges.append(len(toks))
+        out: list[tuple[int, int, int]] = []
+        memo = self._piece_names
+        for start, end in zip(edges, edges[1:], strict=False):
+            piece = tuple(toks[start:end])
+            local = memo.get(piece)
+            if local is None:
+                local = gaz.find(list(piece))
+                if len(memo) > 1 << 16:
+                    memo.clear()
+                memo[piece] = local
+            out.extend((start + s, start + e, i) for s, e, i in local)
+            if end < len(toks):
+                out.extend(m for m in gaz.find_at(toks, start) if m[1] > end)
+        return out
+
     def _resolve(
         self,
         entries: tuple[tuple[int, int], ...],
@@ -371,7 +398,7 @@ class Classifier:
         if len(ids) > 1:
             norm = " " + " ".join(toks) + " "
             cities = gaz.columns["city"]
-            local = [i for i in ids if cities[i] and f" {' '.join(tokens(cities[i]))} " in norm]
+            local = [i for i in ids if cities[i] and f" {_city_key(cities[i])} " in norm]
             ids = local if len(local) == 1 else ids
         if len(ids) > 1:
             parents = gaz.columns["parent"]
@@ -469,6 +496,18 @@ class Classifier:
         ):
             aff.sector = "military"
         return aff
+
+
+def _copy(aff: Affiliation) -> Affiliation:
+    # copy.copy is several times faster than dataclasses.replace; flags get a list of their own.
+    out = copy.copy(aff)
+    out.flags = list(aff.flags)
+    return out
+
+
+@lru_cache(maxsize=1 << 14)
+def _city_key(city: str) -> str:
+    return normalize(city)
 
 
 def load_gazetteer(settings: Settings) -> gz.Gazetteer | None:

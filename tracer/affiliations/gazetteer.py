@@ -176,6 +176,25 @@ class Gazetteer:
                 end += 1
         return out
 
+    def find_at(self, toks: list[str], start: int) -> list[tuple[int, int, int]]:
+        """`find` for the names that begin at one token."""
+        lookup = self.lookup
+        out = []
+        count = len(toks)
+        key = toks[start]
+        end = start + 1
+        while True:
+            value = lookup.get(key)
+            if value is None:
+                break
+            if value >= 0:
+                out.append((start, end, value))
+            if end >= count:
+                break
+            key = key + " " + toks[end]
+            end += 1
+        return out
+
     def record(self, ref: str | int) -> Record | None:
         """A record by index or ROR id (full URL or bare)."""
         if isinstance(ref, int):

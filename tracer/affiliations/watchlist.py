@@ -62,6 +62,17 @@ class Watchlist:
                     self._lookup.setdefault(" ".join(parts[:size]), -1)
                 self._lookup[key] = index
 
+        # One scan of the raw string finds every acronym alias written as a word of its own.
+        self._acronym_pattern = (
+            re.compile(
+                r"(?<![A-Za-z0-9])("
+                + "|".join(map(re.escape, self._acronyms))
+                + r")(?![A-Za-z0-9])"
+            )
+            if self._acronyms
+            else None
+        )
+
     @classmethod
     def from_file(cls, path: Path | None = None) -> Watchlist:
         if path is None:
@@ -126,8 +137,8 @@ class Watchlist:
             if stop < count and stop not in bounds and toks[stop] in _CONTINUES:
                 continue
             found.append((start, stop, self.entries[index]))
-        if self._acronyms:
-            for word in re.findall(r"[A-Za-z0-9]+", raw):
+        if self._acronym_pattern is not None and self._acronym_pattern.search(raw):
+            for word in self._acronym_pattern.findall(raw):
                 index = self._acronyms.get(word, -1)
                 if index >= 0:
                     found.append((-1, -1, self.entries[index]))
