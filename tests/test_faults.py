@@ -202,6 +202,7 @@ CASES = [
         says=("null",),
         fault={"body": None, "times": None},
     ),
+    Case("null JSON once (POST retried whole)", S2 + "paper/batch", "body", fault={"body": None}),
     Case("listing ends early (cursor)", OA + "works$", "token_null", fault={"times": None}),
 ]
 
