@@ -57,6 +57,7 @@ class Classifier:
         self.levels = levels
         self._memo: dict[str, list[Affiliation]] = {}
         self._weak_country = False  # the current string's country rests on a city name only
+        self._hint: str | None = None  # the country the current string's names agree on
         self._piece_names: dict[tuple[str, ...], list[tuple[int, int, int]]] = {}
 
     def __getstate__(self) -> dict[str, object]:
@@ -303,6 +304,8 @@ class Classifier:
                     method="rule",
                 )
                 return [aff]
+        if country is None and self.gazetteer is not None:
+            country = self._hint
         if country:
             return [Affiliation(raw=part, country=country, confidence=0.5, method="country-only")]
         return [Affiliation(raw=part)]
@@ -330,11 +333,24 @@ class Classifier:
                 continue  # the end of a longer name ("Institute for Physical Science")
             kept.append((start, end, index))
         picks: list[tuple[int, int, gz.Record, float]] = []
+        self._hint = None
+        countries = gaz.columns["country"]
         for start, end, index in sorted(kept):
             record = self._resolve(gaz.entries[index], country, toks, tuple(toks[start:end]))
             if record is not None:
                 confidence = 0.9 if country else 0.75
                 picks.append((start, end, record, confidence))
+            elif country is None and end - start > 1:
+                # Several organisations of that name, all in one country: no institution,
+                # but the country is known.
+                named = {countries[i] for i, _kind in gaz.entries[index]}
+                if len(named) == 1:
+                    self._hint = next(iter(named))
+        if country is None and len({p[2].country for p in picks}) > 1:
+            # No place named, organisations of several countries: the one named last (strings
+            # run from the unit to the institution) sets the country, the others must agree.
+            last = max(picks, key=lambda p: p[1])[2].country
+            picks = [p for p in picks if p[2].country == last]
         if not picks:
             picks.extend(self._loose_matches(toks, bounds, country))
         if not picks and country:
