@@ -196,6 +196,22 @@ def test_words_in_another_order_match_only_in_the_right_country(classifier: Clas
         a.institution_id is None
         for a in classifier.classify_text("Univ. Duisburg-Essen, Paris, France")
     )
+    unc = one(
+        classifier.classify_text(
+            "Department of Biology, The University of North Carolina - Chapel Hill, NC 27599, USA"
+        )
+    )
+    assert unc.institution_name == "University of North Carolina at Chapel Hill"
+
+
+def test_a_name_two_countries_share_is_no_match_without_a_place(classifier: Classifier) -> None:
+    # Northwestern University is in the US and in the Philippines.
+    assert (
+        one(classifier.classify_text("Feinberg School of Medicine, Northwestern University")).method
+        == "none"
+    )
+    evanston = one(classifier.classify_text("Northwestern University, Evanston, IL 60208"))
+    assert (evanston.institution_name, evanston.country) == ("Northwestern University", "US")
 
 
 def test_several_affiliations_in_one_string(classifier: Classifier) -> None:

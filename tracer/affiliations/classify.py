@@ -429,22 +429,29 @@ class Classifier:
     def _loose_matches(
         self, toks: list[str], bounds: frozenset[int], country: str | None
     ) -> list[tuple[int, int, gz.Record, float]]:
-        """Pieces whose words, in any order and cut to their stems, are exactly one
-        organisation's name in the string's country ("Univ. Duisburg-Essen")."""
+        """Pieces (or two neighbouring pieces: "University of North Carolina - Chapel Hill")
+        whose words, in any order and cut to their stems, are exactly one organisation's
+        name in the string's country ("Univ. Duisburg-Essen")."""
         gaz = self.gazetteer
         assert gaz is not None
         if not gaz.bags or country is None:
             return []
         countries = gaz.columns["country"]
         edges = sorted(bounds)
-        out = []
-        for start, end in zip(edges, edges[1:], strict=False):
+        spans = list(zip(edges, edges[1:], strict=False))
+        spans += list(zip(edges, edges[2:], strict=False))
+        out: list[tuple[int, int, gz.Record, float]] = []
+        taken: set[int] = set()
+        for start, end in spans:
+            if start in taken:
+                continue
             ids = gaz.bags.get(bag(toks[start:end]), ())
             ids = tuple(i for i in ids if countries[i] == country)
             if len(ids) == 1:
                 record = gaz.record(ids[0])
                 if record is not None:
                     out.append((start, end, record, 0.7))
+                    taken.add(start)
         return out
 
     def _names_city(self, span: tuple[str, ...]) -> bool:
