@@ -48,7 +48,7 @@ class Classifier:
     ) -> None:
         self.gazetteer = gazetteer
         self.watchlist = watchlist or default_watchlist()
-        self.detector = CountryDetector(gazetteer.city_countries() if gazetteer else ())
+        self.detector = _detector(gazetteer)
         # When a string names a unit and the organisation it belongs to ("ICT, Chinese Academy
         # of Sciences"): "parent" reports the organisation (departments roll up), "unit" the
         # most specific one, "both" each of them. A unit named alone keeps its parent_id.
@@ -519,6 +519,12 @@ class Classifier:
         ):
             aff.sector = "military"
         return aff
+
+
+@lru_cache(maxsize=2)
+def _detector(gazetteer: gz.Gazetteer | None) -> CountryDetector:
+    # Built once per gazetteer: the dump's cities take a moment to normalise.
+    return CountryDetector(gazetteer.city_countries() if gazetteer else ())
 
 
 def _copy(aff: Affiliation) -> Affiliation:
