@@ -32,19 +32,23 @@ HTTP_COUNTS: list[dict[str, dict[str, int]]] = []
 SCANS: list[dict[str, Any]] = []
 
 
+_DEPTH: dict[str, int] = {}
+
+
 def _timed(stage: str, func: Callable[..., Any]) -> Callable[..., Any]:
-    depth = [0]
+    """Time `func` into `stage`, counting only the outermost call of any of the stage's
+    functions (print_report calls bar(), both wrapped: the time is counted once)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if depth[0]:
+        if _DEPTH.get(stage):
             return func(*args, **kwargs)
-        depth[0] += 1
+        _DEPTH[stage] = 1
         wall, cpu = time.perf_counter(), time.process_time()
         try:
             return func(*args, **kwargs)
         finally:
-            depth[0] -= 1
+            _DEPTH[stage] = 0
             totals = STAGES.setdefault(stage, {"wall_s": 0.0, "cpu_s": 0.0, "calls": 0})
             totals["wall_s"] += time.perf_counter() - wall
             totals["cpu_s"] += time.process_time() - cpu

@@ -27,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -235,25 +236,27 @@ class Bench:
         prepare_ror(self.args.ror, self.data_dir)
         for companion in self.companions:  # stored first, so that refresh covers a catalog
             self.child("tracer", "scan", companion.ids.key, "--quiet")
-        scan = self.tracer("scan", key, "--quiet", bound=bounds.scan_bound(before))
-        scan["papers_found"] = self.papers_found()
-        out["scan"] = scan
+        out["scan"] = _guard(
+            lambda: self.tracer("scan", key, "--quiet", bound=bounds.scan_bound(before))
+        )
+        if "error" not in out["scan"]:
+            out["scan"]["papers_found"] = self.papers_found()
         if has_refresh():
             reports = str(self.work / "reports")
-            out["refresh_unchanged"] = self.tracer(
+            out["refresh_unchanged"] = _guard(lambda: self.tracer(
                 "refresh", "--all", "--out", reports, "--quiet",
                 bound=bounds.refresh_unchanged_bound(),
-            )
-            self.main.add_citers(max(1, self.size // 100))
+            ))
+            new = max(1, self.size // 100)
+            self.main.add_citers(new)
             after = bounds.count(self.api.corpus, self.main.ids, phrase)
-            out["refresh_new"] = self.tracer(
+            out["refresh_new"] = _guard(lambda: self.tracer(
                 "refresh", "--all", "--out", reports, "--quiet",
                 bound=bounds.refresh_new_bound(before, after),
-            )
-            out["refresh_new"]["new_citers"] = max(1, self.size // 100)
+            ) | {"new_citers": new})
         else:
             out["refresh_unchanged"] = out["refresh_new"] = {"error": "tracer refresh missing"}
-        out["naive"] = self.naive()
+        out["naive"] = _guard(self.naive)
         return out
 
     def naive(self) -> dict[str, Any]:
@@ -275,10 +278,21 @@ class Bench:
         return result
 
 
-def has_refresh() -> bool:
-    import tracer.cli
+def _guard(measure: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """A measurement that failed is reported as such; the others still run."""
+    try:
+        return measure()
+    except (RuntimeError, subprocess.TimeoutExpired) as exc:
+        return {"error": str(exc).strip().splitlines()[-1]}
 
-    return "refresh" in tracer.cli.cli.commands
+
+def has_refresh() -> bool:
+    """Asked of a fresh interpreter: the command line is imported there, not here."""
+    proc = subprocess.run(
+        [sys.executable, "-c", "import tracer.cli; print('refresh' in tracer.cli.cli.commands)"],
+        cwd=ROOT, capture_output=True, text=True,
+    )
+    return proc.stdout.strip() == "True"
 
 
 def prepare_ror(dump: Path | None, data_dir: Path) -> None:

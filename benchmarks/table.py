@@ -55,6 +55,9 @@ def render_table(results: list[dict[str, Any]]) -> str:
                 + (f"  [{run['error']}]" if run.get("error") else "")
             )
         naive = res["naive"]
+        if "naive" not in naive:
+            lines.append(f"{res['size']:>7}  {'naive client':<21} {naive.get('error')}")
+            continue
         requests, projected = naive_requests(naive)
         mark = "*" if projected else ""
         lines.append(
@@ -68,7 +71,7 @@ def render_table(results: list[dict[str, Any]]) -> str:
     lines += ["", "Versus the naive client (same server, same run):"]
     for res in results:
         scan, naive = res.get("scan") or {}, res["naive"]
-        if "server" not in scan:
+        if "server" not in scan or "naive" not in naive:
             continue
         requests, projected = naive_requests(naive)
         run = naive["naive"]
@@ -115,10 +118,13 @@ def verdicts(results: list[dict[str, Any]]) -> list[str]:
         ratio = scan["ratio_to_bound"]
         say(ratio <= 1.2, f"{res['size']} citers: full scan {scan['requests']} requests ="
                           f" {ratio:.2f}x the lower bound {scan['lower_bound']['total']} (<= 1.2x)")
-        requests, projected = naive_requests(res["naive"])
-        fewer = requests / scan["requests"]
-        say(fewer >= 10, f"{res['size']} citers: {fewer:.0f}x fewer requests than the naive"
-                         f" client{' (extrapolated)' if projected else ''} (>= 10x)")
+        if "naive" in res["naive"]:
+            requests, projected = naive_requests(res["naive"])
+            fewer = requests / scan["requests"]
+            say(fewer >= 10, f"{res['size']} citers: {fewer:.0f}x fewer requests than the naive"
+                             f" client{' (extrapolated)' if projected else ''} (>= 10x)")
+        else:
+            say(False, f"{res['size']} citers: naive client failed: {res['naive'].get('error')}")
         say(scan["agree"], f"{res['size']} citers: server log and tracer's counts agree")
         unchanged = res.get("refresh_unchanged") or {}
         if "server" in unchanged:
