@@ -183,3 +183,55 @@ def test_two_scans_at_once_share_one_database(
     statuses = [r[0] for r in conn.execute("SELECT status FROM runs")]
     conn.close()
     assert statuses == ["ok", "ok"]
+
+
+def test_interrupted_refresh_keeps_reports_and_lock_free(
+    world: Path, fake_api: FakeApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM (a cron timeout) mid-refresh: exit 130, last night's reports still whole, the
+    lock free for the next run, which completes."""
+    monkeypatch.setenv("TRACER_DB", str(world / "tracer.db"))
+    out = world / "reports"
+    assert run_cli("refresh", "brainwash", "--out", str(out), "--quiet").code == 0
+    reports = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    origin = fake_api.corpus.resolve_s2(f"CorpusId:{ORIGIN_CORPUS_ID}")
+    assert origin is not None
+    add_citers(fake_api.corpus, origin, 30, start=7000)
+    assert run_cli("cache", "clear", "--quiet").code == 0
+    fake_api.clear_requests()
+    fake_api.inject(r".", "delay", delay=DELAY, times=None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tracer", "refresh", "brainwash", "--out", str(out), "--full"],
+        cwd=ROOT,
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert wait_for(lambda: len(fake_api.requests) >= 4, 30)
+        assert process.poll() is None
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    record(
+        "interrupt",
+        "SIGTERM during refresh",
+        "refresh",
+        f"exit {process.returncode}",
+        process.returncode,
+    )
+    assert "Traceback" not in err, err
+    assert process.returncode == ExitCode.INTERRUPTED, err
+    for path in reports:
+        assert path.exists() and path.read_bytes(), path  # no report lost or half-written
+    assert not [p for p in out.rglob("*.tmp")]
+    assert integrity_ok(world / "tracer.db")
+    fake_api.faults.clear()
+    again = run_cli("refresh", "brainwash", "--out", str(out), "--quiet")
+    assert again.code == 0, again.err  # the lock was released
+    titles = {t for t, _, _ in snapshot(world / "tracer.db").papers}
+    assert {f"citing paper number {n}" for n in range(7000, 7030)} <= titles
