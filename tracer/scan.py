@@ -8,7 +8,7 @@ only when the source's citation count has changed since the last complete fetch 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
@@ -26,6 +26,7 @@ from tracer.store import Store
 from tracer.usage import DatasetTerms, judge, on_topic
 
 S2_BATCH = 500
+WRITE_BATCH = 500  # papers written per transaction: fast, and an interruption loses little
 
 
 class Progress(Protocol):
@@ -315,27 +316,26 @@ class Scanner:
                 except SourceError as exc:
                     state.fail("s2", f"citations of {origin.paper.title}", exc)
                     continue
-                kept = 0
-                for citation in listing.items:
-                    work = citation.citing
-                    if not state.keep(work):
-                        continue
-                    kept += 1
-                    paper_id = self._add(state, work, origin.via_derivative)
-                    self.store.add_evidence(
-                        state.dataset.key,
-                        paper_id,
-                        state.run_id,
-                        route="cites",
-                        source="s2",
-                        target=origin.s2_id,
-                        contexts=citation.contexts,
-                        intents=citation.intents,
-                        is_influential=citation.is_influential,
-                        via_derivative=origin.via_derivative,
-                    )
-                    if work.authors:
-                        self.store.save_authors(paper_id, work.authors, "s2")
+                kept = [c for c in listing.items if state.keep(c.citing)]
+                for batch in _chunks(kept, WRITE_BATCH):
+                    with self.store.transaction():
+                        for citation in batch:
+                            work = citation.citing
+                            paper_id = self._add(state, work, origin.via_derivative)
+                            self.store.add_evidence(
+                                state.dataset.key,
+                                paper_id,
+                                state.run_id,
+                                route="cites",
+                                source="s2",
+                                target=origin.s2_id,
+                                contexts=citation.contexts,
+                                intents=citation.intents,
+                                is_influential=citation.is_influential,
+                                via_derivative=origin.via_derivative,
+                            )
+                            if work.authors:
+                                self.store.save_authors(paper_id, work.authors, "s2")
                 self.store.set_coverage(
                     state.dataset.key,
                     state.run_id,
@@ -348,7 +348,7 @@ class Scanner:
                     note=listing.note,
                 )
                 self._save_origin(state, origin, s2=True)
-                state.stats["s2_citations"] = state.stats.get("s2_citations", 0) + kept
+                state.stats["s2_citations"] = state.stats.get("s2_citations", 0) + len(kept)
                 self.progress.advance()
 
     def _collect_openalex(self, state: _RunState, origins: list[Origin]) -> None:
@@ -371,22 +371,24 @@ class Scanner:
                 fetched = 0
                 try:
                     fresh = any(self._fresh(state, o) for o in group)
-                    for work in self.openalex.citing_works(ids, fresh=fresh):
-                        fetched += 1
-                        self.progress.advance()
-                        if not state.keep(work):
-                            continue
-                        paper_id = self._add(state, work, via)
-                        self.store.add_evidence(
-                            state.dataset.key,
-                            paper_id,
-                            state.run_id,
-                            route="cites",
-                            source="openalex",
-                            target=target,
-                            via_derivative=via,
-                        )
-                        self._save_openalex_authors(paper_id, work)
+                    works = self.openalex.citing_works(ids, fresh=fresh)
+                    for batch in _chunks_of(works, WRITE_BATCH):
+                        fetched += len(batch)
+                        self.progress.advance(len(batch))
+                        kept = [self._full_authors(w) for w in batch if state.keep(w)]
+                        with self.store.transaction():
+                            for work in kept:
+                                paper_id = self._add(state, work, via)
+                                self.store.add_evidence(
+                                    state.dataset.key,
+                                    paper_id,
+                                    state.run_id,
+                                    route="cites",
+                                    source="openalex",
+                                    target=target,
+                                    via_derivative=via,
+                                )
+                                self._save_openalex_authors(paper_id, work)
                 except AuthError:
                     raise
                 except SourceError as exc:
@@ -444,6 +446,8 @@ class Scanner:
                 except SourceError as exc:
                     state.fail("s2", f"mentions of {phrase!r}", exc)
                     continue
+                # A paper may come back with several passages: keep them all, as one record.
+                hits: dict[str, tuple[Work, list[str], bool]] = {}
                 for snippet in snippets:
                     cites = bool(origin_corpus & set(snippet.ref_corpus_ids))
                     if not on_topic(
@@ -456,17 +460,22 @@ class Scanner:
                         continue
                     if not state.keep(snippet.paper):
                         continue
-                    paper_id = self._add(state, snippet.paper, None)
-                    self.store.add_evidence(
-                        dataset.key,
-                        paper_id,
-                        state.run_id,
-                        route="mentions",
-                        source="s2",
-                        target=phrase,
-                        contexts=[snippet.text],
-                        cites_origin=cites,
-                    )
+                    key = str(snippet.paper.corpus_id or snippet.paper.s2_paper_id or snippet.text)
+                    work, texts, cited = hits.get(key, (snippet.paper, [], False))
+                    hits[key] = (work, [*texts, snippet.text], cited or cites)
+                with self.store.transaction():
+                    for work, texts, cited in hits.values():
+                        paper_id = self._add(state, work, None)
+                        self.store.add_evidence(
+                            dataset.key,
+                            paper_id,
+                            state.run_id,
+                            route="mentions",
+                            source="s2",
+                            target=phrase,
+                            contexts=texts,
+                            cites_origin=cited,
+                        )
                 self.store.set_coverage(
                     dataset.key,
                     state.run_id,
@@ -541,8 +550,10 @@ class Scanner:
                         paper_id = by_doi.get(f"10.48550/arxiv.{work.arxiv_id.lower()}")
                     if paper_id is None:
                         continue
-                    self.store.upsert_work(work)
-                    self._save_openalex_authors(paper_id, work)
+                    work = self._full_authors(work)
+                    with self.store.transaction():
+                        self.store.upsert_work(work)
+                        self._save_openalex_authors(paper_id, work)
                 with self.store.transaction():
                     for doi in batch:
                         self.store.mark_enriched(by_doi[doi])
@@ -552,11 +563,15 @@ class Scanner:
                     if not (row["doi"] or row["arxiv_id"]):
                         self.store.mark_enriched(row["id"])
 
-    def _save_openalex_authors(self, paper_id: int, work: Work) -> None:
+    def _full_authors(self, work: Work) -> Work:
+        """A listed work whose authorships OpenAlex cut at 100, looked up whole."""
         if work.authors_truncated and work.openalex_id:
             full = self.openalex.work(work.openalex_id)
             if full is not None and full.authors:
-                work = full
+                return full
+        return work
+
+    def _save_openalex_authors(self, paper_id: int, work: Work) -> None:
         if work.authors:
             self.store.save_authors(paper_id, work.authors, "openalex")
         with self.store.transaction():
@@ -683,3 +698,15 @@ def run_scan(
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _chunks_of(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """Like _chunks, for a stream: each chunk as soon as it is complete."""
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
