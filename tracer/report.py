@@ -302,6 +302,13 @@ def _flag_label(flag: Flag) -> str:
     return f"{flag.label}{category}" + (f" {dates}" if dates else "")
 
 
+def _defence_links_only(row: InstitutionRow) -> bool:
+    """Flagged only as a civilian institution with defence links, not military or sanctioned."""
+    return row.sector != "military" and all(
+        (flag.category or "").lower() == "civilian" for flag in row.flags
+    )
+
+
 def _institution_key(aff: AffiliationRow) -> str | None:
     return aff.institution_id or aff.institution_name
 
@@ -591,7 +598,12 @@ def build_report(
         CountRow(level, level, level_counts[level], float(level_counts[level])) for level in levels
     ]
     institutions = _institutions(papers)
-    flagged = [row for row in institutions if row.flags]
+    # Military bodies and listed companies first; universities that a tracker lists only for
+    # defence research links (ASPI's "Civilian" category) after them.
+    flagged = sorted(
+        (row for row in institutions if row.flags),
+        key=lambda row: (_defence_links_only(row), -row.papers, -row.fractional, row.name),
+    )
     late = [p for p in papers if p.after_withdrawal]
     restricted = dataset.licence_terms in RESTRICTED_TERMS
     users = (
