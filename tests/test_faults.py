@@ -339,6 +339,11 @@ def test_odd_but_valid_records(world: Path, fake_api: FakeApi) -> None:
     corpus.add_s2_citation(origin, odd, contexts=[None], intents=[None])  # type: ignore[list-item]
     no_title = corpus.add_s2_paper({"paperId": "e" * 40, "corpusId": 999_002, "title": None})
     corpus.add_s2_citation(origin, no_title)
+    # Half a UTF-16 pair, as JSON can escape it ("\ud800"): not storable as UTF-8.
+    lone = corpus.add_s2_paper(
+        {"paperId": "d" * 40, "corpusId": 999_004, "title": "Lone \ud800 surrogate in a title"}
+    )
+    corpus.add_s2_citation(origin, lone, contexts=["Brainwash dataset \udfff half pair"])
     corpus.add_openalex_work(
         {
             "id": "W999003",
@@ -364,6 +369,7 @@ def test_odd_but_valid_records(world: Path, fake_api: FakeApi) -> None:
     assert result.code == 0, result.err
     titles = {t for t, _, _ in snapshot(world).papers}
     assert "odd record with nulls" in titles
+    assert "lone \ufffd surrogate in a title" in titles
     assert "citing paper number 1000" in titles
     assert integrity_ok(world)
 

@@ -35,7 +35,9 @@ from tracer.store import Store
 
 FAST = settings(max_examples=150, deadline=None)
 HOSTILE = st.text(
-    alphabet=st.sampled_from(list("<>&\"'=+-@\t\r\n/;`aZé中 ")) | st.characters(),
+    # Lone surrogates cannot come from a source: the HTTP layer replaces them (test_faults).
+    alphabet=st.sampled_from(list("<>&\"'=+-@\t\r\n/;`aZé中 "))
+    | st.characters(blacklist_categories=["Cs"]),
     max_size=60,
 )
 

@@ -21,8 +21,10 @@ import re
 import sqlite3
 import threading
 import time
+import types
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -59,6 +61,7 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 120.0  # a Retry-After beyond this is a refusal for today, not a pause
 SECRET_PARAMS = ["api_key", "x-api-key"]
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # bodies without one skip the clean-up
 _KEY_IN_URL = re.compile(r"(api_key=)[^&\s\"']+", re.IGNORECASE)
 
 
@@ -117,10 +120,38 @@ def clear_cache(settings: Settings) -> bool:
     return found
 
 
+CACHE_LOCK_WAIT = 30.0  # seconds to wait for another process's write to the HTTP cache
+
+
+@contextmanager
+def _bounded_sqlite_lock(storage: Any) -> Iterator[None]:
+    """requests-cache 1.x retries BEGIN IMMEDIATE forever on any error, so a full disk or a
+    broken cache file hung the run; wait only for a lock, and not past CACHE_LOCK_WAIT."""
+    with storage._lock:
+        deadline = time.monotonic() + CACHE_LOCK_WAIT
+        while True:
+            try:
+                storage._connection.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+        storage._active_transaction = True
+        try:
+            yield
+            storage._connection.commit()
+        except sqlite3.OperationalError:
+            storage._connection.rollback()  # as requests-cache does: a lost cache write only
+        finally:
+            storage._active_transaction = False
+
+
 def _corrupt_cache(settings: Settings, exc: Exception) -> DataError:
     return DataError(
-        f"The HTTP cache {settings.http_cache} is unreadable ({exc}).",
-        hint="Run `tracer cache clear` to start a fresh cache.",
+        f"The HTTP cache {settings.http_cache} cannot be used ({exc}).",
+        hint="If its disk is full, make room; otherwise `tracer cache clear` starts a fresh "
+        "cache (the database of findings is not touched).",
     )
 
 
@@ -167,7 +198,7 @@ class HttpClient:
         path = self.settings.http_cache
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            return requests_cache.CachedSession(
+            session = requests_cache.CachedSession(
                 str(path),
                 backend="sqlite",
                 expire_after=RECORD_TTL,
@@ -179,6 +210,10 @@ class HttpClient:
             )
         except sqlite3.DatabaseError as exc:
             raise _corrupt_cache(self.settings, exc) from None
+        for storage in (session.cache.responses, session.cache.redirects):
+            if hasattr(storage, "_acquire_sqlite_lock") and hasattr(storage, "_connection"):
+                storage._acquire_sqlite_lock = types.MethodType(_bounded_sqlite_lock, storage)
+        return session
 
     # -- public API -------------------------------------------------------------------------
 
@@ -297,6 +332,8 @@ class HttpClient:
                         answer = response.json()
                     except ValueError:
                         answer = None
+                    if _SURROGATE_ESCAPE.search(response.text):
+                        answer = _without_lone_surrogates(answer)
                     if answer is not None and (valid is None or valid(answer)):
                         return answer
                     # Neither API answers a bare `null`: like a cut body, it must not be
@@ -387,6 +424,18 @@ class HttpClient:
             return min(retry_after, MAX_RETRY_AFTER)
         base = min(self.max_backoff, 2.0 ** (attempt - 1))
         return base + random.uniform(0, base / 2)  # jitter spreads out parallel retries
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    """JSON may escape half a UTF-16 pair ("\\ud800"); such a string cannot be stored (SQLite
+    and files want UTF-8), so the lone half becomes U+FFFD."""
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, list):
+        return [_without_lone_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_lone_surrogates(k): _without_lone_surrogates(v) for k, v in value.items()}
+    return value
 
 
 def _retry_after(response: requests.Response) -> float | None:
