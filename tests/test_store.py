@@ -175,3 +175,13 @@ def test_schema_is_recorded(tmp_path: Path) -> None:
         assert store.schema_version() >= 1
     with Store(tmp_path / "t.db") as store:  # reopening runs nothing twice
         assert store.conn.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] >= 1
+
+
+def test_a_run_whose_process_died_is_marked_interrupted(tmp_path: Path) -> None:
+    with Store(tmp_path / "t.db") as store:
+        dead = store.start_run("brainwash", "scan")
+        # A process id that cannot be alive: the run was left behind by a killed process.
+        store.conn.execute("UPDATE runs SET pid = 2147483647 WHERE id = ?", (dead,))
+        live = store.start_run("brainwash", "scan")
+        status = dict(store.conn.execute("SELECT id, status FROM runs").fetchall())
+        assert status == {dead: "interrupted", live: "running"}

@@ -6,6 +6,8 @@ Every value from an API is bound as a parameter, never formatted into SQL.
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -35,6 +37,16 @@ _WORK_COLUMNS = (
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 def dumps(value: Any) -> str:
@@ -126,11 +138,28 @@ class Store:
 
     def start_run(self, dataset: str, kind: str) -> int:
         with self.transaction():
+            self._close_abandoned_runs()
             cursor = self.conn.execute(
-                "INSERT INTO runs (dataset, kind, started_at, status) VALUES (?, ?, ?, 'running')",
-                (dataset, kind, now()),
+                "INSERT INTO runs (dataset, kind, started_at, status, pid, host)"
+                " VALUES (?, ?, ?, 'running', ?, ?)",
+                (dataset, kind, now(), os.getpid(), socket.gethostname()),
             )
         return int(cursor.lastrowid or 0)
+
+    def _close_abandoned_runs(self) -> None:
+        """A run still `running` whose process on this host is gone was killed (SIGKILL, power
+        loss): say so, rather than leave it running for ever."""
+        host = socket.gethostname()
+        rows = self.conn.execute(
+            "SELECT id, pid FROM runs WHERE status = 'running' AND host = ?", (host,)
+        ).fetchall()
+        for row in rows:
+            if row["pid"] is not None and not _alive(row["pid"]):
+                self.conn.execute(
+                    "UPDATE runs SET status = 'interrupted', finished_at = ?,"
+                    " error = 'the process ended without finishing the run' WHERE id = ?",
+                    (now(), row["id"]),
+                )
 
     def finish_run(
         self,
