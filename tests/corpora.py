@@ -8,7 +8,10 @@ citing papers of each kind the scan must tell apart.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.fakeapi.corpus import Corpus, openalex_work, s2_paper
 
@@ -34,6 +37,47 @@ MENTION_SENTENCE = (
 OFF_TOPIC_SENTENCE = (
     "Model brainwashing is a backdoor attack; we build a poisoned dataset to study it."
 )
+
+
+BRAINWASH_CATALOG = """\
+version: 1
+datasets:
+  - key: brainwash
+    name: Brainwash
+    aliases: [Brainwash dataset]
+    mentions: [Brainwash dataset]
+    year: 2014
+    status: {state: withdrawn, date: "2019-06"}
+    fields_of_study: [Computer Science]
+    origin_papers:
+      - title: End-to-end people detection in crowded scenes
+        year: 2016
+        doi: 10.1109/cvpr.2016.255
+        arxiv: "1506.04878"
+        s2_corpus_id: 206593654
+  - key: nowhere
+    name: Nowhere
+    mentions: [Nowhere dataset]
+    fields_of_study: [Computer Science]
+    year: 2014
+    origin_papers:
+      - title: A paper no source knows
+        year: 2014
+        doi: 10.5555/does.not.exist
+        s2_corpus_id: 1
+"""
+
+
+def use_catalog(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str = BRAINWASH_CATALOG
+) -> Path:
+    """Write a catalog, point TRACER_CATALOG at it and TRACER_DB beside it; the db's path."""
+    catalog = tmp_path / "datasets.yaml"
+    catalog.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("TRACER_CATALOG", str(catalog))
+    db = tmp_path / "tracer.db"
+    monkeypatch.setenv("TRACER_DB", str(db))
+    return db
 
 
 @dataclass

@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.corpora import add_brainwash
+from tests.corpora import add_brainwash, use_catalog
 from tests.fakeapi.server import FakeApi
 from tests.fault_table import integrity_ok, record, snapshot
 from tests.helpers import Run, run_cli
-from tests.test_faults import CATALOG
 from tracer.errors import ExitCode
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,13 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def world(tmp_path: Path, fake_api: FakeApi, monkeypatch: pytest.MonkeyPatch) -> Path:
-    catalog = tmp_path / "datasets.yaml"
-    catalog.write_text(CATALOG, encoding="utf-8")
-    monkeypatch.setenv("TRACER_CATALOG", str(catalog))
+    db = use_catalog(tmp_path, monkeypatch)
     monkeypatch.setenv("OPENALEX_API_KEY", "oa-bad-input-key")
     monkeypatch.setenv("TRACER_HTTP_RETRIES", "2")
-    db = tmp_path / "tracer.db"
-    monkeypatch.setenv("TRACER_DB", str(db))
     add_brainwash(fake_api.corpus)
     return db
 

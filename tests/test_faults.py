@@ -15,39 +15,11 @@ from typing import Any
 
 import pytest
 
-from tests.corpora import ORIGIN_CORPUS_ID, add_brainwash, add_citers, add_origin
+from tests.corpora import ORIGIN_CORPUS_ID, add_brainwash, add_citers, add_origin, use_catalog
 from tests.fakeapi.server import FakeApi
 from tests.fault_table import integrity_ok, record, snapshot
 from tests.helpers import Run, run_cli
 from tracer.errors import ExitCode
-
-CATALOG = """\
-version: 1
-datasets:
-  - key: brainwash
-    name: Brainwash
-    aliases: [Brainwash dataset]
-    mentions: [Brainwash dataset]
-    year: 2014
-    status: {state: withdrawn, date: "2019-06"}
-    fields_of_study: [Computer Science]
-    origin_papers:
-      - title: End-to-end people detection in crowded scenes
-        year: 2016
-        doi: 10.1109/cvpr.2016.255
-        arxiv: "1506.04878"
-        s2_corpus_id: 206593654
-  - key: nowhere
-    name: Nowhere
-    mentions: [Nowhere dataset]
-    fields_of_study: [Computer Science]
-    year: 2014
-    origin_papers:
-      - title: A paper no source knows
-        year: 2014
-        doi: 10.5555/does.not.exist
-        s2_corpus_id: 1
-"""
 
 OK = (ExitCode.OK,)
 PARTIAL = (ExitCode.PARTIAL,)
@@ -58,15 +30,11 @@ EXTRA_CITERS = 150  # OpenAlex then pages (100 a page), so a fault can strike mi
 
 @pytest.fixture
 def world(tmp_path: Path, fake_api: FakeApi, monkeypatch: pytest.MonkeyPatch) -> Path:
-    catalog = tmp_path / "datasets.yaml"
-    catalog.write_text(CATALOG, encoding="utf-8")
-    monkeypatch.setenv("TRACER_CATALOG", str(catalog))
+    db = use_catalog(tmp_path, monkeypatch)
     monkeypatch.setenv("OPENALEX_API_KEY", "oa-fault-key")
     monkeypatch.setenv("S2_API_KEY", "s2-fault-key")
     monkeypatch.setenv("TRACER_HTTP_RETRIES", "3")
     monkeypatch.setenv("TRACER_HTTP_TIMEOUT", "0.5")
-    db = tmp_path / "tracer.db"
-    monkeypatch.setenv("TRACER_DB", str(db))
     add_brainwash(fake_api.corpus)
     origin = fake_api.corpus.resolve_s2(f"CorpusId:{ORIGIN_CORPUS_ID}")
     assert origin is not None
@@ -300,9 +268,7 @@ def test_origin_lookup_answers_404(world: Path, fake_api: FakeApi) -> None:
 
 def test_empty_result(tmp_path: Path, fake_api: FakeApi, monkeypatch: pytest.MonkeyPatch) -> None:
     """An origin paper nobody cites or mentions: a clean scan and an empty report."""
-    catalog = tmp_path / "datasets.yaml"
-    catalog.write_text(CATALOG, encoding="utf-8")
-    monkeypatch.setenv("TRACER_CATALOG", str(catalog))
+    use_catalog(tmp_path, monkeypatch)
     monkeypatch.setenv("TRACER_DB", str(tmp_path / "empty.db"))
     monkeypatch.setenv("OPENALEX_API_KEY", "oa-fault-key")
     add_origin(fake_api.corpus, citation_count=0)

@@ -22,11 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.corpora import ORIGIN_CORPUS_ID, add_brainwash, add_citers
+from tests.corpora import ORIGIN_CORPUS_ID, add_brainwash, add_citers, use_catalog
 from tests.fakeapi.server import FakeApi
 from tests.fault_table import integrity_ok, record, snapshot
 from tests.helpers import run_cli
-from tests.test_faults import CATALOG
 from tracer.errors import ExitCode
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,9 +42,7 @@ MOMENTS = [
 
 @pytest.fixture
 def world(tmp_path: Path, fake_api: FakeApi, monkeypatch: pytest.MonkeyPatch) -> Path:
-    catalog = tmp_path / "datasets.yaml"
-    catalog.write_text(CATALOG, encoding="utf-8")
-    monkeypatch.setenv("TRACER_CATALOG", str(catalog))
+    use_catalog(tmp_path, monkeypatch)
     monkeypatch.setenv("OPENALEX_API_KEY", "oa-interrupt-key")
     monkeypatch.setenv("S2_API_KEY", "s2-interrupt-key")
     monkeypatch.setenv("TRACER_HTTP_RETRIES", "2")

@@ -15,13 +15,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.corpora import ORIGIN_CORPUS_ID, add_brainwash, sync_counts
+from tests.corpora import ORIGIN_CORPUS_ID, add_brainwash, sync_counts, use_catalog
 from tests.fakeapi.corpus import openalex_work, s2_paper
 from tests.fakeapi.server import FakeApi
 from tests.fault_table import record
 from tests.helpers import run_cli
 from tests.report_corpus import DATASET
-from tests.test_faults import CATALOG
 from tracer.affiliations.countries import detect_country
 from tracer.affiliations.normalize import fold, normalize, split_affiliations
 from tracer.catalog import Catalog, parse_catalog
@@ -248,12 +247,8 @@ HOSTILE_AFFILIATION = '<img src=x onerror=alert(1)> Lab, "Quoted" Univ; Robert\'
 def test_hostile_api_text_is_stored_verbatim_and_shown_harmless(
     tmp_path: Path, fake_api: FakeApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    catalog = tmp_path / "datasets.yaml"
-    catalog.write_text(CATALOG, encoding="utf-8")
-    monkeypatch.setenv("TRACER_CATALOG", str(catalog))
+    db = use_catalog(tmp_path, monkeypatch)
     monkeypatch.setenv("OPENALEX_API_KEY", "oa-hostile-key")
-    db = tmp_path / "tracer.db"
-    monkeypatch.setenv("TRACER_DB", str(db))
     corpus = fake_api.corpus
     add_brainwash(corpus)
     origin = corpus.resolve_s2(f"CorpusId:{ORIGIN_CORPUS_ID}")

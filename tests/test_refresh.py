@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.corpora import add_brainwash, add_citers
+from tests.corpora import add_brainwash, add_citers, use_catalog
 from tests.fakeapi.server import FakeApi
 from tests.helpers import run_cli
-from tests.test_scan import CATALOG
 from tracer.errors import ExitCode
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,11 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def world(tmp_path: Path, fake_api: FakeApi, monkeypatch: pytest.MonkeyPatch) -> Path:
-    catalog = tmp_path / "datasets.yaml"
-    catalog.write_text(CATALOG, encoding="utf-8")
-    monkeypatch.setenv("TRACER_CATALOG", str(catalog))
+    use_catalog(tmp_path, monkeypatch)
     monkeypatch.setenv("OPENALEX_API_KEY", "oa-test-key")
-    monkeypatch.setenv("TRACER_DB", str(tmp_path / "tracer.db"))
     add_brainwash(fake_api.corpus)
     return tmp_path / "reports"
 

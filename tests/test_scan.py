@@ -15,40 +15,19 @@ from tests.corpora import (
     add_brainwash,
     add_citers,
     add_origin,
+    use_catalog,
 )
 from tests.fakeapi.server import FakeApi
 from tests.helpers import run_cli
 from tracer.errors import ExitCode
 
-CATALOG = """\
-version: 1
-datasets:
-  - key: brainwash
-    name: Brainwash
-    aliases: [Brainwash dataset]
-    mentions: [Brainwash dataset]
-    year: 2014
-    status: {state: withdrawn, date: "2019-06"}
-    fields_of_study: [Computer Science]
-    origin_papers:
-      - title: End-to-end people detection in crowded scenes
-        year: 2016
-        doi: 10.1109/cvpr.2016.255
-        arxiv: "1506.04878"
-        s2_corpus_id: 206593654
-"""
-
 
 @pytest.fixture
 def world(tmp_path: Path, fake_api: FakeApi, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A catalog, a database path and OpenAlex/S2 keys pointing at the fake server."""
-    catalog = tmp_path / "datasets.yaml"
-    catalog.write_text(CATALOG, encoding="utf-8")
-    monkeypatch.setenv("TRACER_CATALOG", str(catalog))
+    db = use_catalog(tmp_path, monkeypatch)
     monkeypatch.setenv("OPENALEX_API_KEY", "oa-test-key")
     monkeypatch.setenv("S2_API_KEY", "s2-test-key")
-    db = tmp_path / "tracer.db"
-    monkeypatch.setenv("TRACER_DB", str(db))
     return db
 
 

@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.corpora import add_brainwash
+from tests.corpora import add_brainwash, use_catalog
 from tests.fakeapi.server import FakeApi
 from tests.fault_table import record
 from tests.helpers import Run, run_cli
-from tests.test_faults import CATALOG
 from tracer.errors import ExitCode
 
 S2_KEY = "s2KEY-7f3a9c1e5b2d4086"
@@ -29,12 +28,9 @@ KEYS = (S2_KEY, OA_KEY)
 
 @pytest.fixture
 def world(tmp_path: Path, fake_api: FakeApi, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    catalog = tmp_path / "datasets.yaml"
-    catalog.write_text(CATALOG, encoding="utf-8")
-    monkeypatch.setenv("TRACER_CATALOG", str(catalog))
+    use_catalog(tmp_path, monkeypatch)
     monkeypatch.setenv("S2_API_KEY", S2_KEY)
     monkeypatch.setenv("OPENALEX_API_KEY", OA_KEY)
-    monkeypatch.setenv("TRACER_DB", str(tmp_path / "tracer.db"))
     fake_api.require_s2_key = S2_KEY
     fake_api.require_openalex_key = OA_KEY
     add_brainwash(fake_api.corpus)
