@@ -8,9 +8,9 @@ the APIs allow and beside a naive client, on one fake server, in one run.
 For each size it builds a synthetic corpus (benchmarks/synthetic.py) of the measured dataset
 plus two small companion datasets (so that "refresh the whole catalog" means something), serves
 it from the fake S2 + OpenAlex server with the chosen latency and rate limit per source, and
-measures, each in its own process (benchmarks/measure.py): the full scan of the dataset, a
-refresh of the whole catalog with nothing changed, a refresh after 1% new citers, and the naive
-client (benchmarks/naive.py). Requests are counted twice, by the server's log and by tracer's
+measures, each in its own process (benchmarks/measure.py): the full scan of the dataset, the
+first refresh of the whole catalog (it writes the reports), a refresh with nothing changed, a
+refresh after 1% new citers, and the naive client (benchmarks/naive.py). Requests are counted twice, by the server's log and by tracer's
 own HTTP client, and must agree. A table goes to stdout, everything to --json.
 """
 
@@ -243,6 +243,12 @@ class Bench:
             out["scan"]["papers_found"] = self.papers_found()
         if has_refresh():
             reports = str(self.work / "reports")
+            # The first refresh writes every dataset's reports (none exist yet): measured apart,
+            # so that "nothing new" is the steady cron run.
+            out["refresh_first"] = _guard(lambda: self.tracer(
+                "refresh", "--all", "--out", reports, "--quiet",
+                bound=bounds.refresh_unchanged_bound(),
+            ))
             out["refresh_unchanged"] = _guard(lambda: self.tracer(
                 "refresh", "--all", "--out", reports, "--quiet",
                 bound=bounds.refresh_unchanged_bound(),
@@ -255,7 +261,8 @@ class Bench:
                 bound=bounds.refresh_new_bound(before, after),
             ) | {"new_citers": new})
         else:
-            out["refresh_unchanged"] = out["refresh_new"] = {"error": "tracer refresh missing"}
+            missing = {"error": "tracer refresh missing"}
+            out["refresh_first"] = out["refresh_unchanged"] = out["refresh_new"] = missing
         out["naive"] = _guard(self.naive)
         return out
 
@@ -328,8 +335,13 @@ def machine() -> dict[str, Any]:
                 break
     except OSError:
         pass
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                            capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", "tracer"], cwd=ROOT,
+                           capture_output=True, text=True).stdout.strip()
     return {"nproc": os.cpu_count(), "cpu": model, "python": platform.python_version(),
-            "platform": platform.platform()}
+            "platform": platform.platform(),
+            "commit": commit + (" (tracer/ has uncommitted changes)" if dirty else "")}
 
 
 def parse_pacers(latency: list[str], rate: list[str]) -> dict[str, Pacer]:
@@ -360,6 +372,7 @@ def main(argv: list[str] | None = None) -> int:
         args.naive_budget = 10.0 if args.quick else NAIVE_BUDGET_S
     args.pacers = parse_pacers(args.latency, args.rate)
     args.ror = None if args.no_ror or not SHARED_ROR.exists() else SHARED_ROR
+    measured_on = machine()  # before the run: the commit the figures belong to
     results = []
     with tempfile.TemporaryDirectory(prefix="tracer-bench-") as tmp:
         for size in sizes:
@@ -368,7 +381,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{size} citing papers] building and measuring...", file=sys.stderr)
             results.append(Bench(size, args, work).run())
     payload = {
-        "machine": machine(),
+        "machine": measured_on,
         "settings": {
             "latency": {s: p.latency for s, p in args.pacers.items()},
             "rate": {s: (1 / p.interval if p.interval else 0) for s, p in args.pacers.items()},
@@ -380,8 +393,9 @@ def main(argv: list[str] | None = None) -> int:
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(payload, indent=2), encoding="utf-8")
     print(render_table(results))
-    print(f"machine: {payload['machine']['cpu']}, {payload['machine']['nproc']} cores, "
-          f"Python {payload['machine']['python']}; results in {args.json}")
+    mach = payload["machine"]
+    print(f"machine: {mach['cpu']}, {mach['nproc']} cores, Python {mach['python']};"
+          f" tracer at {mach['commit']}; results in {args.json}")
     return 0
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-RUNS = (("scan", "scan"), ("refresh_unchanged", "refresh, nothing new"),
+RUNS = (("scan", "scan"), ("refresh_first", "refresh, writes reports"),
+        ("refresh_unchanged", "refresh, nothing new"),
         ("refresh_new", "refresh, 1% new"))
 STAGES = ("merge", "classify", "judge", "report")
 

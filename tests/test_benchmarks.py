@@ -93,7 +93,7 @@ def test_quick_benchmark_prints_sane_figures(tmp_path: Path) -> None:
     # The listing (100 per page) plus two lookups per citer, as the naive client is written.
     assert projected >= math.ceil(corpus["s2_citations"] / 100) + 1.8 * corpus["s2_citations"]
     assert projected > 10 * scan["requests"]
-    for key in ("refresh_unchanged", "refresh_new"):
+    for key in ("refresh_first", "refresh_unchanged", "refresh_new"):
         run = res[key]
         if "server" in run:  # once `tracer refresh` exists
             assert run["exit_code"] == 0 and run["agree"]
