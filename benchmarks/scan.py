@@ -9,8 +9,8 @@ For each size it builds a synthetic corpus (benchmarks/synthetic.py) of the meas
 plus two small companion datasets (so that "refresh the whole catalog" means something), serves
 it from the fake S2 + OpenAlex server with the chosen latency and rate limit per source, and
 measures, each in its own process (benchmarks/measure.py): the full scan of the dataset, the
-first refresh of the whole catalog (it writes the reports), a refresh with nothing changed, a
-refresh after 1% new citers, and the naive client (benchmarks/naive.py). Requests are counted twice, by the server's log and by tracer's
+naive client on the same corpus (benchmarks/naive.py), the first refresh of the whole catalog
+(it writes the reports), a refresh with nothing changed, and a refresh after 1% new citers. Requests are counted twice, by the server's log and by tracer's
 own HTTP client, and must agree. A table goes to stdout, everything to --json.
 """
 
@@ -241,6 +241,7 @@ class Bench:
         )
         if "error" not in out["scan"]:
             out["scan"]["papers_found"] = self.papers_found()
+        out["naive"] = _guard(self.naive)  # on the same corpus as the scan, before it grows
         if has_refresh():
             reports = str(self.work / "reports")
             # The first refresh writes every dataset's reports (none exist yet): measured apart,
@@ -263,7 +264,6 @@ class Bench:
         else:
             missing = {"error": "tracer refresh missing"}
             out["refresh_first"] = out["refresh_unchanged"] = out["refresh_new"] = missing
-        out["naive"] = _guard(self.naive)
         return out
 
     def naive(self) -> dict[str, Any]:

@@ -37,18 +37,18 @@ def naive_wall(naive: dict[str, Any]) -> float:
 
 
 def render_table(results: list[dict[str, Any]]) -> str:
-    head = (f"{'citers':>7}  {'run':<21} {'requests (s2+oa)':>17} {'bound':>6} {'x bound':>7}"
+    head = (f"{'citers':>7}  {'run':<24} {'requests (s2+oa)':>17} {'bound':>6} {'x bound':>7}"
             f" {'wall s':>7} {'cpu s':>7} {'local cpu s':>11} {'peak MB':>8}  counts agree")
     lines = ["", head, "-" * len(head)]
     for res in results:
         for key, label in RUNS:
             run = res.get(key) or {}
             if "server" not in run:
-                lines.append(f"{res['size']:>7}  {label:<21} {run.get('error', 'not run')}")
+                lines.append(f"{res['size']:>7}  {label:<24} {run.get('error', 'not run')}")
                 continue
             bound = run.get("lower_bound", {}).get("total")
             lines.append(
-                f"{res['size']:>7}  {label:<21} {_by_source(run['server']):>17}"
+                f"{res['size']:>7}  {label:<24} {_by_source(run['server']):>17}"
                 f" {bound if bound is not None else '-':>6}"
                 f" {run.get('ratio_to_bound', 0):>7.2f} {run['wall_s']:>7.2f} {run['cpu_s']:>7.2f}"
                 f" {run['local_cpu_s']:>11.2f} {run['peak_rss_mb']:>8.0f}"
@@ -57,12 +57,12 @@ def render_table(results: list[dict[str, Any]]) -> str:
             )
         naive = res["naive"]
         if "naive" not in naive:
-            lines.append(f"{res['size']:>7}  {'naive client':<21} {naive.get('error')}")
+            lines.append(f"{res['size']:>7}  {'naive client':<24} {naive.get('error')}")
             continue
         requests, projected = naive_requests(naive)
         mark = "*" if projected else ""
         lines.append(
-            f"{res['size']:>7}  {'naive client':<21} {str(requests) + mark:>17} {'':>6} {'':>7}"
+            f"{res['size']:>7}  {'naive client':<24} {str(requests) + mark:>17} {'':>6} {'':>7}"
             f" {naive_wall(naive):>6.1f}{mark or ' '} {naive['cpu_s']:>7.2f} {'':>11}"
             f" {naive['peak_rss_mb']:>8.0f}  {'yes' if naive['agree'] else 'NO'}"
         )
@@ -70,21 +70,7 @@ def render_table(results: list[dict[str, Any]]) -> str:
     lines.append("* extrapolated: the naive client ran out of its time budget; the rest of its")
     lines.append("  list is projected from its measured per-paper requests and time.")
     lines += ["", "Versus the naive client (same server, same run):"]
-    for res in results:
-        scan, naive = res.get("scan") or {}, res["naive"]
-        if "server" not in scan or "naive" not in naive:
-            continue
-        requests, projected = naive_requests(naive)
-        run = naive["naive"]
-        note = (f" (extrapolated from {run['looked_up']} of {run['citers']} papers)"
-                if projected else "")
-        lines.append(
-            f"  {res['size']:>6} citers: naive {requests} requests, {naive_wall(naive):.1f} s;"
-            f" tracer {scan['requests']} requests, {scan['wall_s']:.1f} s: "
-            f"{requests / scan['requests']:.0f}x fewer requests, "
-            f"{naive_wall(naive) / scan['wall_s']:.1f}x less wall time{note}. Papers found:"
-            f" naive {run['citers']}, tracer {scan.get('papers_found', '?')}."
-        )
+    lines += [f"  {line}" for line in versus(results)]
     lines += ["", "Local CPU seconds by stage (merge, classify, judge, report), and requests by"
               " endpoint (server's names / tracer's names):"]
     for res in results:
@@ -103,6 +89,26 @@ def render_table(results: list[dict[str, Any]]) -> str:
                 lines.append(f"         bound:  s2 {bound['s2']}; openalex {bound['openalex']}")
     lines += ["", "Targets (issue 9):"] + [f"  {v}" for v in verdicts(results)]
     return "\n".join(lines)
+
+
+def versus(results: list[dict[str, Any]]) -> list[str]:
+    out = []
+    for res in results:
+        scan, naive = res.get("scan") or {}, res.get("naive") or {}
+        if "server" not in scan or "naive" not in naive:
+            continue
+        requests, projected = naive_requests(naive)
+        run = naive["naive"]
+        note = (f" (extrapolated from {run['looked_up']} of {run['citers']} papers)"
+                if projected else "")
+        out.append(
+            f"{res['size']:>6} citers: naive {requests} requests, {naive_wall(naive):.1f} s;"
+            f" tracer {scan['requests']} requests, {scan['wall_s']:.1f} s: "
+            f"{requests / scan['requests']:.0f}x fewer requests, "
+            f"{naive_wall(naive) / scan['wall_s']:.1f}x less wall time{note}. Papers found:"
+            f" naive {run['citers']}, tracer {scan.get('papers_found', '?')}."
+        )
+    return out
 
 
 def verdicts(results: list[dict[str, Any]]) -> list[str]:
@@ -142,3 +148,51 @@ def verdicts(results: list[dict[str, Any]]) -> list[str]:
             say(scan["peak_rss_mb"] < 1024,
                 f"{res['size']} citers: peak memory {scan['peak_rss_mb']:.0f} MB (< 1 GB)")
     return out
+
+
+def markdown(payload: dict[str, Any]) -> str:
+    """The figures as a Markdown table, for benchmarks/README.md."""
+    mach = payload["machine"]
+    lines = [
+        f"Measured on {mach['cpu']}, {mach['nproc']} cores, Python {mach['python']}, tracer at"
+        f" {mach['commit']}; no added latency or rate limit"
+        f" (`python -m benchmarks.scan`; naive budget {payload['settings']['naive_budget_s']:.0f} s"
+        " per size).",
+        "",
+        "| citers | run | requests (S2+OA) | lower bound | x bound | wall s | CPU s |"
+        " merge / classify / judge / report CPU s | peak MB |",
+        "|---:|---|---:|---:|---:|---:|---:|---|---:|",
+    ]
+    for res in payload["results"]:
+        for key, label in RUNS:
+            run = res.get(key) or {}
+            if "server" not in run:
+                continue
+            stages = " / ".join(
+                f"{run['stages'].get(s, {}).get('cpu_s', 0.0):.1f}" for s in STAGES
+            )
+            lines.append(
+                f"| {res['size']:,} | {label} | {_by_source(run['server'])} |"
+                f" {run['lower_bound']['total']} | {run['ratio_to_bound']:.2f} |"
+                f" {run['wall_s']:.1f} | {run['cpu_s']:.1f} | {stages} | {run['peak_rss_mb']:.0f} |"
+            )
+        naive = res.get("naive") or {}
+        if "naive" in naive:
+            requests, projected = naive_requests(naive)
+            mark = "*" if projected else ""
+            lines.append(
+                f"| {res['size']:,} | naive client | {requests:,}{mark} | | |"
+                f" {naive_wall(naive):.1f}{mark} | {naive['cpu_s']:.1f} | | {naive['peak_rss_mb']:.0f} |"
+            )
+    lines += ["", "\\* extrapolated from the papers the naive client looked up within its budget.",
+              "", "```"] + versus(payload["results"]) + [""] + verdicts(payload["results"])
+    lines += ["```"]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    with open(sys.argv[1], encoding="utf-8") as handle:
+        print(markdown(json.load(handle)))
