@@ -9,19 +9,22 @@ flags. Without a ROR dump the same route runs on the watchlist, the rules and th
 
 from __future__ import annotations
 
-import copy
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from tracer.affiliations import gazetteer as gz
-from tracer.affiliations.countries import CITY, CountryDetector
+from tracer.affiliations import rules
+from tracer.affiliations.countries import CITY, CountryDetector, Vote
 from tracer.affiliations.model import Affiliation, Flag
 from tracer.affiliations.normalize import (
+    abbreviations,
     bag,
     chunks,
     normalize,
-    pieces,
+    piece_tokens,
+    raw_pieces,
     split_affiliations,
     tokens,
 )
@@ -34,8 +37,16 @@ from tracer.records import Author, SourceInstitution
 _CONTINUES = frozenset({"of", "for", "de", "di", "du", "des", "der", "fur"})
 _PRECEDED = frozenset({"for", "fur"})
 _MEMO_SIZE = 200_000  # strings remembered by classify_text before the memo starts over
+_PIECES_SIZE = 1 << 17  # pieces remembered before that cache starts over
 # Words that make a one-word name too common to trust anywhere but at the head of a part.
 _MIN_SINGLE = 4
+
+
+class _Piece(NamedTuple):
+    toks: tuple[str, ...]
+    names: list[tuple[int, int, int]]  # ROR names inside the piece (gazetteer.find)
+    runs_on: bool  # the whole piece begins a longer ROR name
+    votes: list[Vote]  # its places, for country detection
 
 
 class Classifier:
@@ -49,6 +60,9 @@ class Classifier:
         self.gazetteer = gazetteer
         self.watchlist = watchlist or default_watchlist()
         self.detector = _detector(gazetteer)
+        # Data tables read once here, not inside the first strings classified.
+        abbreviations()
+        rules.prepare()
         # When a string names a unit and the organisation it belongs to ("ICT, Chinese Academy
         # of Sciences"): "parent" reports the organisation (departments roll up), "unit" the
         # most specific one, "both" each of them. A unit named alone keeps its parent_id.
@@ -58,14 +72,14 @@ class Classifier:
         self._memo: dict[str, list[Affiliation]] = {}
         self._weak_country = False  # the current string's country rests on a city name only
         self._hint: str | None = None  # the country the current string's names agree on
-        self._piece_names: dict[tuple[str, ...], list[tuple[int, int, int]]] = {}
+        self._pieces: dict[str, _Piece | None] = {}
 
     def __getstate__(self) -> dict[str, object]:
-        return {k: v for k, v in self.__dict__.items() if k not in {"_memo", "_piece_names"}}
+        return {k: v for k, v in self.__dict__.items() if k not in {"_memo", "_pieces"}}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
-        self._memo, self._piece_names = {}, {}
+        self._memo, self._pieces = {}, {}
 
     def forget(self) -> None:
         """Drop the remembered classify_text answers (for measuring, or after a data change)."""
@@ -231,15 +245,45 @@ class Classifier:
                     out.append(aff)
         return out
 
+    def _piece(self, raw: str) -> _Piece | None:
+        """What one piece ("Beijing 100190") holds, computed once: pieces repeat across
+        strings. None for a piece without words."""
+        cache = self._pieces
+        if raw in cache:
+            return cache[raw]
+        toks = piece_tokens(raw)
+        piece: _Piece | None = None
+        if toks:
+            names: list[tuple[int, int, int]] = []
+            runs_on = False
+            gaz = self.gazetteer
+            if gaz is not None:
+                names = gaz.find(list(toks))
+                # A name runs on past the piece only when the whole piece begins one.
+                runs_on = " ".join(toks) in gaz.lookup
+            piece = _Piece(toks, names, runs_on, self.detector.piece_votes(toks))
+        if len(cache) >= _PIECES_SIZE:
+            cache.clear()
+        cache[raw] = piece
+        return piece
+
     def _classify_part(self, part: str) -> list[Affiliation]:
-        cut = pieces(part)
+        cut: list[_Piece] = []
         toks: list[str] = []
         bounds = {0}
-        for piece in cut:
-            toks.extend(piece)
+        votes: list[Vote] = []
+        for raw in raw_pieces(part):
+            piece = self._piece(raw)
+            if piece is None:
+                continue
+            cut.append(piece)
+            if piece.votes:
+                offset = len(toks)
+                votes.extend((k, offset + s, c) for k, s, c in piece.votes)
+            toks.extend(piece.toks)
             bounds.add(len(toks))
         frozen = frozenset(bounds)
-        country, strength = self.detector.detect_strength(part, cut)
+        country, strength = self.detector.detect_votes(part, votes, len(toks))
         self._weak_country = strength == CITY
         listed = [
             (s, e, entry)
@@ -248,7 +292,7 @@ class Classifier:
             # place, but a string naming another country is about something else).
             if entry.country in (None, country) or country is None
         ]
-        picks = self._ror_matches(toks, frozen, country, part) if self.gazetteer else []
+        picks = self._ror_matches(toks, frozen, country, part, cut) if self.gazetteer else []
         results: list[Affiliation] = []
         for start, end, record, confidence in picks:
             aff = Affiliation(
@@ -311,11 +355,16 @@ class Classifier:
         return [Affiliation(raw=part)]
 
     def _ror_matches(
-        self, toks: list[str], bounds: frozenset[int], country: str | None, raw: str
+        self,
+        toks: list[str],
+        bounds: frozenset[int],
+        country: str | None,
+        raw: str,
+        cut: list[_Piece],
     ) -> list[tuple[int, int, gz.Record, float]]:
         gaz = self.gazetteer
         assert gaz is not None
-        found = self._find_names(toks, bounds)
+        found = self._find_names(toks, cut)
         found.sort(key=lambda m: (m[0] - m[1], m[0]))
         kept: list[tuple[int, int, int]] = []
         count = len(toks)
@@ -364,28 +413,24 @@ class Classifier:
             picks = [p for p in picks if p[2].index not in drop] or picks
         return picks
 
-    def _find_names(self, toks: list[str], bounds: frozenset[int]) -> list[tuple[int, int, int]]:
-        """Every ROR name in the string: those inside a piece from a cache by the piece's
-        tokens (pieces repeat across strings), those running on past a piece only from its
-        start (see _ror_matches)."""
+    def _find_names(self, toks: list[str], cut: list[_Piece]) -> list[tuple[int, int, int]]:
+        """Every ROR name in the string: those inside a piece from the piece's cache, those
+        running on past a piece only from its start (see _ror_matches)."""
         gaz = self.gazetteer
         assert gaz is not None
-        edges = sorted(bounds)
-        if edges[-1] != len(toks):
-            edges.append(len(toks))
+        count = len(toks)
         out: list[tuple[int, int, int]] = []
-        memo = self._piece_names
-        for start, end in zip(edges, edges[1:], strict=False):
-            piece = tuple(toks[start:end])
-            local = memo.get(piece)
-            if local is None:
-                local = gaz.find(list(piece))
-                if len(memo) > 1 << 16:
-                    memo.clear()
-                memo[piece] = local
-            out.extend((start + s, start + e, i) for s, e, i in local)
-            if end < len(toks):
+        start = 0
+        for piece in cut:
+            end = start + len(piece.toks)
+            if piece.names:
+                if start:
+                    out.extend((start + s, start + e, i) for s, e, i in piece.names)
+                else:
+                    out.extend(piece.names)
+            if piece.runs_on and end < count:
                 out.extend(m for m in gaz.find_at(toks, start) if m[1] > end)
+            start = end
         return out
 
     def _resolve(
@@ -528,9 +573,12 @@ def _detector(gazetteer: gz.Gazetteer | None) -> CountryDetector:
 
 
 def _copy(aff: Affiliation) -> Affiliation:
-    # copy.copy is several times faster than dataclasses.replace; flags get a list of their own.
-    out = copy.copy(aff)
-    out.flags = list(aff.flags)
+    # A bare instance given a copy of the fields: several times faster than copy.copy or
+    # dataclasses.replace; flags get a list of their own.
+    out: Affiliation = object.__new__(Affiliation)
+    fields = aff.__dict__.copy()
+    fields["flags"] = list(aff.flags)
+    out.__dict__ = fields
     return out
 
 

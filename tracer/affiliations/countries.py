@@ -34,6 +34,7 @@ def country_names() -> dict[str, list[str]]:
 
 
 Place = tuple[int, int, tuple[tuple[str, int], ...]]  # first token, end token, candidates
+Vote = tuple[int, int, tuple[str, ...]]  # strength, first token, codes
 
 
 class CountryDetector:
@@ -77,7 +78,7 @@ class CountryDetector:
             lookup[key] = tuple(sorted(values))
         self._lookup = lookup
         self._memo: dict[tuple[str, ...], list[Place]] = {}
-        self._votes: dict[tuple[str, ...], list[tuple[int, int, tuple[str, ...]]]] = {}
+        self._votes: dict[tuple[str, ...], list[Vote]] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k not in {"_memo", "_votes"}}
@@ -122,17 +123,22 @@ class CountryDetector:
         self._memo[toks] = found
         return found
 
-    def _piece_votes(self, toks: tuple[str, ...]) -> list[tuple[int, int, tuple[str, ...]]]:
+    def _piece_votes(self, toks: tuple[str, ...]) -> list[Vote]:
         votes = self._votes.get(toks)
         if votes is None:
-            votes = [
-                (max(kind for _, kind in values), start, tuple({code for code, _ in values}))
-                for start, _end, values in self.piece_places(toks)
-            ]
+            votes = self.piece_votes(toks)
             if len(self._votes) > 1 << 16:
                 self._votes.clear()
             self._votes[toks] = votes
         return votes
+
+    def piece_votes(self, toks: tuple[str, ...]) -> list[Vote]:
+        """The places of one piece as votes (strength, first token, codes), for callers that
+        keep their own per-piece cache and then call `detect_votes`."""
+        return [
+            (max(kind for _, kind in values), start, tuple({code for code, _ in values}))
+            for start, _end, values in self.piece_places(toks)
+        ]
 
     def detect(self, raw: str, norm: str | None = None) -> str | None:
         """The country an affiliation string names, or None when it names none or several."""
@@ -147,17 +153,18 @@ class CountryDetector:
         """The country and the strongest kind of evidence for it (COUNTRY, REGION, CITY; 0
         for none): a city alone is a weak hint, often a word inside a name ("Sloan
         Kettering", "Nanyang Technological University")."""
-        code = self._detect(raw, pieces)
-        return code, self._strength if code else 0
-
-    def _detect(self, raw: str, pieces: list[tuple[str, ...]]) -> str | None:
-        self._strength = 0
-        votes: list[tuple[int, int, tuple[str, ...]]] = []  # (strength, position, codes)
+        votes: list[Vote] = []  # (strength, position, codes)
         offset = 0
         for piece in pieces:
             for strength, start, codes in self._piece_votes(piece):
                 votes.append((strength, offset + start, codes))
             offset += len(piece)
+        return self.detect_votes(raw, votes, offset)
+
+    def detect_votes(self, raw: str, votes: list[Vote], offset: int) -> tuple[str | None, int]:
+        """`detect_strength` from the votes of the string's pieces (positions in the string's
+        tokens, `offset` tokens in all); adds the ZIP code, state and e-mail votes of `raw`
+        to `votes`."""
         for match in _ZIP.finditer(raw):
             if match.group(1) in self.us_states:
                 votes.append((REGION + 1, offset, ("US",)))
@@ -170,16 +177,20 @@ class CountryDetector:
                 if code:
                     votes.append((REGION, offset, (code,)))
         if not votes:
-            return None
-        self._strength = max(v[0] for v in votes)
-        if len(votes) > 1:
-            # "Kowloon, Hong Kong, China": the special region is the more precise answer.
-            special = {c for v in votes for c in v[2] if c in _INSIDE_CN and len(v[2]) == 1}
-            if len(special) == 1 and all(set(v[2]) <= special | {"CN"} for v in votes):
-                return special.pop()
+            return None, 0
+        strength = max(v[0] for v in votes)
+        code = self._choose(votes)
+        return code, strength if code else 0
+
+    @staticmethod
+    def _choose(votes: list[Vote]) -> str | None:
         if len(votes) == 1:
             codes = votes[0][2]
             return codes[0] if len(codes) == 1 else None
+        # "Kowloon, Hong Kong, China": the special region is the more precise answer.
+        special = {c for v in votes for c in v[2] if c in _INSIDE_CN and len(v[2]) == 1}
+        if len(special) == 1 and all(set(v[2]) <= special | {"CN"} for v in votes):
+            return special.pop()
         ranked = sorted(votes, key=lambda v: (v[0], v[1]), reverse=True)
         # The strongest, right-most unambiguous mention wins; an ambiguous one (Georgia the
         # country or the state) is settled by any other mention in the string, else skipped.

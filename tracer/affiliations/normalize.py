@@ -67,6 +67,13 @@ def fold(text: str) -> str:
         text = html.unescape(text)
     if "<" in text:
         text = _TAGS.sub(" ", text)
+    if text.isascii():
+        # The only ASCII characters in _SPECIAL; str.translate walks a dict per character.
+        if "'" in text or "`" in text:
+            text = text.replace("'", "").replace("`", "")
+        if "&" in text:
+            text = text.replace("&", " and ")
+        return text.lower()
     text = text.translate(_SPECIAL)
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text)
@@ -91,13 +98,24 @@ def _piece_tokens(piece: str) -> tuple[str, ...]:
     return tuple(tokens(piece))
 
 
+def raw_pieces(text: str) -> list[str]:
+    """The comma/parenthesis-separated pieces of one affiliation as written (unstripped,
+    possibly empty): the keys of per-piece caches."""
+    if "<" in text:
+        text = _TAGS.sub(" ", text)  # before cutting: a tag may hold a separator
+    return _CHUNK.split(text)
+
+
+def piece_tokens(piece: str) -> tuple[str, ...]:
+    """The tokens of one piece (from `raw_pieces`), cached."""
+    return _piece_tokens(piece)
+
+
 def pieces(text: str) -> list[tuple[str, ...]]:
     """The tokens of each comma/parenthesis-separated piece of one affiliation, in order;
     empty pieces dropped."""
-    if "<" in text:
-        text = _TAGS.sub(" ", text)  # before cutting: a tag may hold a separator
     out = []
-    for piece in _CHUNK.split(text):
+    for piece in raw_pieces(text):
         toks = _piece_tokens(piece)
         if toks:
             out.append(toks)

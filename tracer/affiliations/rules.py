@@ -34,6 +34,12 @@ def _military() -> tuple[re.Pattern[str], list[str]]:
     return re.compile(pattern), [str(rule["label"]) for rule in rules]
 
 
+def prepare() -> None:
+    """Read and compile the rule tables now rather than on the first name classified."""
+    _sector_tables()
+    _military()
+
+
 def sector_for(types: Iterable[str | None], name: str | None = None) -> str:
     return _sector_for(tuple(sorted(t.lower() for t in types if t)), name)
 
