@@ -9,7 +9,6 @@ flags. Without a ROR dump the same route runs on the watchlist, the rules and th
 
 from __future__ import annotations
 
-from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
@@ -38,6 +37,7 @@ _CONTINUES = frozenset({"of", "for", "de", "di", "du", "des", "der", "fur"})
 _PRECEDED = frozenset({"for", "fur"})
 _MEMO_SIZE = 200_000  # strings remembered by classify_text before the memo starts over
 _PIECES_SIZE = 1 << 17  # pieces remembered before that cache starts over
+_CACHES = ("_memo", "_pieces", "_records", "_resolved")  # not pickled: rebuilt as used
 # Words that make a one-word name too common to trust anywhere but at the head of a part.
 _MIN_SINGLE = 4
 
@@ -47,6 +47,14 @@ class _Piece(NamedTuple):
     names: list[tuple[int, int, int]]  # ROR names inside the piece (gazetteer.find)
     runs_on: bool  # the whole piece begins a longer ROR name
     votes: list[Vote]  # its places, for country detection
+
+
+class _Known(NamedTuple):
+    sector: str  # from the record's types and name
+    parent_id: str | None
+    parent_name: str | None
+    entry: Entry | None  # the watchlist entry of the record or of an ancestor
+    military: bool  # the record's name meets a military rule
 
 
 class Classifier:
@@ -73,13 +81,16 @@ class Classifier:
         self._weak_country = False  # the current string's country rests on a city name only
         self._hint: str | None = None  # the country the current string's names agree on
         self._pieces: dict[str, _Piece | None] = {}
+        self._records: dict[int, _Known] = {}
+        self._resolved: dict[tuple[int, str | None], tuple[bool, gz.Record | None]] = {}
 
     def __getstate__(self) -> dict[str, object]:
-        return {k: v for k, v in self.__dict__.items() if k not in {"_memo", "_pieces"}}
+        return {k: v for k, v in self.__dict__.items() if k not in _CACHES}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
-        self._memo, self._pieces = {}, {}
+        for name in _CACHES:
+            setattr(self, name, {})
 
     def forget(self) -> None:
         """Drop the remembered classify_text answers (for measuring, or after a data change)."""
@@ -273,7 +284,7 @@ class Classifier:
         bounds = {0}
         votes: list[Vote] = []
         for raw in raw_pieces(part):
-            piece = self._piece(raw)
+            piece = self._piece(raw.strip())
             if piece is None:
                 continue
             cut.append(piece)
@@ -295,21 +306,23 @@ class Classifier:
         picks = self._ror_matches(toks, frozen, country, part, cut) if self.gazetteer else []
         results: list[Affiliation] = []
         for start, end, record, confidence in picks:
+            known = self._known(record)
             aff = Affiliation(
                 raw=part,
                 institution_id=record.id,
                 institution_name=record.name,
+                parent_id=known.parent_id,
+                parent_name=known.parent_name,
                 country=record.country or country,
-                sector=sector_for(record.types, record.name),
+                sector=known.sector,
                 confidence=confidence,
                 method="ror-exact" if confidence >= 0.75 else "ror-fuzzy",
             )
-            self._set_parent(aff, record)
-            entry = self._entry_for(record)
-            if entry is None:
+            entry = known.entry
+            if entry is None and listed:
                 entry = next((e for s, t, e in listed if s >= start and t <= end), None)
             span = " ".join(toks[start:end]) if start >= 0 else ""
-            results.append(self._finish(aff, entry, [record.name], span))
+            results.append(self._finish(aff, entry, [], span, known.military))
         covered = {r.institution_id for r in results}
         for start, end, entry in listed:
             if entry.ror and entry.ror in covered:
@@ -385,7 +398,7 @@ class Classifier:
         self._hint = None
         countries = gaz.columns["country"]
         for start, end, index in sorted(kept):
-            record = self._resolve(gaz.entries[index], country, toks, tuple(toks[start:end]))
+            record = self._resolve_name(index, country, toks, start, end)
             if record is not None:
                 confidence = 0.9 if country else 0.75
                 picks.append((start, end, record, confidence))
@@ -432,6 +445,44 @@ class Classifier:
                 out.extend(m for m in gaz.find_at(toks, start) if m[1] > end)
             start = end
         return out
+
+    def _resolve_name(
+        self, index: int, country: str | None, toks: list[str], start: int, end: int
+    ) -> gz.Record | None:
+        """`_resolve` for the name `index` found at toks[start:end], remembered by name and
+        country where the rest of the string cannot change the answer."""
+        key = (index, country)
+        known = self._resolved.get(key)
+        if known is None:
+            known = self._settle(index, country)
+            if len(self._resolved) >= _PIECES_SIZE:
+                self._resolved.clear()
+            self._resolved[key] = known
+        settled, record = known
+        if settled:
+            return record
+        gaz = self.gazetteer
+        assert gaz is not None
+        return self._resolve(gaz.entries[index], country, toks, tuple(toks[start:end]))
+
+    def _settle(self, index: int, country: str | None) -> tuple[bool, gz.Record | None]:
+        """(True, answer) when `_resolve` answers from the name and the country alone; (False,
+        None) when the string's words may decide (a city named beside it, a weak country)."""
+        gaz = self.gazetteer
+        assert gaz is not None
+        entries = gaz.entries[index]
+        countries = gaz.columns["country"]
+        cands = [c for c in entries if countries[c[0]] == country] if country else list(entries)
+        if not cands:
+            return (False, None) if country and len(entries) == 1 else (True, None)
+        best_kind = min(kind for _, kind in cands)
+        ids = [i for i, kind in cands if kind == best_kind]
+        if len(ids) > 1:
+            status = gaz.columns["status"]
+            ids = [i for i in ids if status[i] == "active"] or ids
+        if len(ids) > 1:
+            return False, None
+        return True, gaz.record(ids[0])
 
     def _resolve(
         self,
@@ -546,11 +597,34 @@ class Classifier:
                     break
         return entry
 
+    def _known(self, record: gz.Record) -> _Known:
+        """What a record always brings to an answer, worked out once per record."""
+        known = self._records.get(record.index)
+        if known is None:
+            parent = self.gazetteer.record(record.parent) if self.gazetteer else None
+            known = _Known(
+                sector=sector_for(record.types, record.name),
+                parent_id=parent.id if parent is not None and record.parent >= 0 else None,
+                parent_name=parent.name if parent is not None and record.parent >= 0 else None,
+                entry=self._entry_for(record),
+                military=military_rule(record.name) is not None,
+            )
+            self._records[record.index] = known
+        return known
+
     def _finish(
-        self, aff: Affiliation, entry: Entry | None, names: list[str | None], norm: str = ""
+        self,
+        aff: Affiliation,
+        entry: Entry | None,
+        names: list[str | None],
+        norm: str = "",
+        military: bool = False,
     ) -> Affiliation:
+        """Sector and flags from the watchlist entry and the military rules (`military`: a
+        rule already met by one of the names)."""
         if entry is not None:
-            aff.flags = [replace(flag) for flag in entry.flags]
+            # Flags are frozen: the answer shares them, in a list of its own.
+            aff.flags = list(entry.flags)
             if entry.sector:
                 aff.sector = entry.sector
             if aff.country is None:
@@ -560,7 +634,7 @@ class Classifier:
             if aff.method in {"none", "country-only"}:
                 aff.method = "watchlist"
         if aff.sector != "military" and (
-            military_rule(*names) or (norm and military_rule_normalized(norm))
+            military or military_rule(*names) or (norm and military_rule_normalized(norm))
         ):
             aff.sector = "military"
         return aff

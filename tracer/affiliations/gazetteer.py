@@ -79,12 +79,15 @@ class Gazetteer:
             lookup[key] = index
         self.lookup = lookup
 
+        self._records: dict[int, Record] = {}
+
     def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k not in {"by_id"}}
+        return {k: v for k, v in self.__dict__.items() if k not in {"by_id", "_records"}}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.by_id = {rid: i for i, rid in enumerate(self.columns["id"])}
+        self._records = {}
 
     def __len__(self) -> int:
         return len(self.columns["id"])
@@ -201,10 +204,16 @@ class Gazetteer:
             index: int | None = ref
         else:
             index = self.by_id.get(ref if ref.startswith("http") else ROR_PREFIX + ref)
-        if index is None or not 0 <= index < len(self):
+        if index is None:
+            return None
+        # Records are made once each: the same organisations come up again and again.
+        known = self._records.get(index)
+        if known is not None:
+            return known
+        if not 0 <= index < len(self):
             return None
         c = self.columns
-        return Record(
+        self._records[index] = record = Record(
             index=index,
             id=c["id"][index],
             name=c["name"][index],
@@ -214,6 +223,7 @@ class Gazetteer:
             status=c["status"][index],
             parent=c["parent"][index],
         )
+        return record
 
     def names_of(self, index: int) -> list[str]:
         """Every normalised name of one record (a scan: for checks, not for matching)."""
