@@ -247,12 +247,16 @@ class Scanner:
             state.fail(source, what, exc)
 
     def _resolve_s2(self, origins: list[Origin]) -> None:
-        """Ids from the (cached) records, counts fresh: the counts decide what to fetch."""
+        """Ids from the records (often cached), counts fresh: the counts decide what to fetch."""
         asked = [(o, o.paper.s2_ids()[0]) for o in origins if o.paper.s2_ids()]
+        hits = self._cache_hits("s2")
         found = self.s2.papers([pid for _, pid in asked]) if asked else []
         for (origin, _), work in zip(asked, found, strict=True):
             if work is not None:
                 origin.s2_id, origin.corpus_id = work.s2_paper_id, work.corpus_id
+                origin.s2_count = work.citation_count
+        if self._cache_hits("s2") == hits:
+            return  # the records came from the source just now: their counts are fresh
         ids = [o.s2_id for o in origins if o.s2_id]
         counts = self.s2.citation_counts(ids) if ids else {}
         for origin in origins:
@@ -261,11 +265,15 @@ class Scanner:
 
     def _resolve_openalex(self, origins: list[Origin]) -> None:
         dois = [d for o in origins for d in o.paper.dois()]
+        hits = self._cache_hits("openalex")
         works = self.openalex.works_by_doi(dois) if dois else []
         by_doi: dict[str, Work] = {}
+        counts = KnownCounts()
         for work in works:
             raw_doi = work.doi
             canonical_ids(work)
+            if work.openalex_id and work.citation_count is not None:
+                counts.openalex[work.openalex_id] = work.citation_count
             for key in (raw_doi, work.doi, work.arxiv_id and f"10.48550/arxiv.{work.arxiv_id}"):
                 if key:
                     by_doi[key.lower()] = work
@@ -277,10 +285,15 @@ class Scanner:
                     ids.append(match.openalex_id)
             origin.openalex_ids = ids
         every = sorted({i for o in origins for i in o.openalex_ids})
-        if every and self.openalex.has_key:
+        if not every or not self.openalex.has_key:
+            return
+        if self._cache_hits("openalex") != hits or not set(every) <= set(counts.openalex):
             counts = KnownCounts(openalex=self.openalex.cited_by_counts(every))
-            for origin in origins:
-                origin.openalex_count = counts.openalex_total(origin.openalex_ids)
+        for origin in origins:
+            origin.openalex_count = counts.openalex_total(origin.openalex_ids)
+
+    def _cache_hits(self, source: str) -> int:
+        return sum(n for (name, _), n in self.http.cache_hits.items() if name == source)
 
     # -- stage 2: citations -------------------------------------------------------------------
 
