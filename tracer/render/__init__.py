@@ -8,15 +8,23 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from tracer.errors import DataError
 
 
-def write_atomic(path: Path | str, data: str | bytes) -> Path:
-    """Write text (UTF-8) or bytes to `path` through a temporary file in the same folder."""
+def write_atomic(path: Path | str, data: str | bytes | Iterable[str]) -> Path:
+    """Write text (UTF-8), bytes, or text in pieces (written as they come, so a large report
+    is never held whole in memory) to `path` through a temporary file in the same folder."""
     target = Path(path)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
+    chunks: Iterable[bytes] = (
+        [data.encode("utf-8")]
+        if isinstance(data, str)
+        else [data]
+        if isinstance(data, bytes)
+        else (piece.encode("utf-8") for piece in data)
+    )
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -24,7 +32,8 @@ def write_atomic(path: Path | str, data: str | bytes) -> Path:
         raise DataError(f"Cannot write {target}: {exc.strerror or exc}.") from None
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
+            for chunk in chunks:
+                handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
         # mkstemp makes the file 0600; a report is meant to be read like any other file.

@@ -12,7 +12,7 @@ from tracer.catalog import Dataset
 from tracer.errors import UsageError
 from tracer.render import write_atomic
 from tracer.render.html import render_html
-from tracer.render.tables import article_rows, to_csv, to_json, to_markdown
+from tracer.render.tables import article_rows, json_chunks, to_csv, to_json, to_markdown
 from tracer.render.terminal import print_report
 from tracer.report import Report, build_report
 from tracer.store import Store
@@ -30,7 +30,7 @@ def terminal_text(report: Report, width: int = 110) -> str:
 
 _RENDERERS: dict[str, Callable[[Report], str]] = {
     "terminal": terminal_text,
-    "json": lambda report: to_json(report.to_dict()),
+    "json": to_json,
     "md": to_markdown,
     "csv": lambda report: to_csv(article_rows(report)),  # the articles CSV
     "html": render_html,
@@ -52,6 +52,8 @@ def write_reports(
     report = build_report(store, dataset)
     written = []
     for fmt in formats:
-        text = render_report(report, fmt)
-        written.append(str(write_atomic(Path(folder) / f"{dataset.key}{SUFFIXES[fmt]}", text)))
+        path = Path(folder) / f"{dataset.key}{SUFFIXES[fmt]}"
+        # JSON goes out as it is encoded: the largest format never sits whole in memory.
+        data = json_chunks(report) if fmt == "json" else render_report(report, fmt)
+        written.append(str(write_atomic(path, data)))
     return written

@@ -11,7 +11,8 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import fields, is_dataclass
 from typing import Any
 
 from tracer.errors import UsageError
@@ -136,8 +137,23 @@ def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None)
     return "\ufeff" + out.getvalue()
 
 
+def json_chunks(data: Any) -> Iterator[str]:
+    """JSON text in pieces. Dataclasses (the report model) are turned into objects one at a
+    time as the encoder reaches them: the same text as json.dumps(asdict(...)), without a
+    second copy of the whole report in memory."""
+    encoder = json.JSONEncoder(indent=2, ensure_ascii=False, default=_plain)
+    yield from encoder.iterencode(data)
+    yield "\n"
+
+
+def _plain(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in fields(value)}
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
 def to_json(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return "".join(json_chunks(data))
 
 
 _BIB_ESCAPES = {
