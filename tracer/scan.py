@@ -8,7 +8,7 @@ only when the source's citation count has changed since the last complete fetch 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
@@ -20,6 +20,7 @@ from tracer.errors import AuthError, NotFoundError, SourceError
 from tracer.http import HttpClient
 from tracer.merge import canonical_ids
 from tracer.records import Author, SourceInstitution, Work
+from tracer.sources import chunked
 from tracer.sources.openalex import OpenAlex
 from tracer.sources.semanticscholar import SemanticScholar
 from tracer.store import Store
@@ -330,7 +331,7 @@ class Scanner:
                     state.fail("s2", f"citations of {origin.paper.title}", exc)
                     continue
                 kept = [c for c in listing.items if state.keep(c.citing)]
-                for batch in _chunks(kept, WRITE_BATCH):
+                for batch in chunked(kept, WRITE_BATCH):
                     with self.store.transaction():
                         for citation in batch:
                             work = citation.citing
@@ -385,7 +386,7 @@ class Scanner:
                 try:
                     fresh = any(self._fresh(state, o) for o in group)
                     works = self.openalex.citing_works(ids, fresh=fresh)
-                    for batch in _chunks_of(works, WRITE_BATCH):
+                    for batch in chunked(works, WRITE_BATCH):
                         fetched += len(batch)
                         self.progress.advance(len(batch))
                         kept = [self._full_authors(w) for w in batch if state.keep(w)]
@@ -519,7 +520,7 @@ class Scanner:
         if not rows:
             return
         with self.progress.stage("Semantic Scholar records", total=len(rows)):
-            for batch in _chunks(rows, S2_BATCH):
+            for batch in chunked(rows, S2_BATCH):
                 ids = [r["s2_paper_id"] or f"CorpusId:{r['corpus_id']}" for r in batch]
                 try:
                     works = self.s2.papers(ids)
@@ -547,7 +548,7 @@ class Scanner:
                 doi = row["doi"] or (row["arxiv_id"] and f"10.48550/arxiv.{row['arxiv_id']}")
                 if doi:
                     by_doi[doi.lower()] = row["id"]
-            for batch in _chunks(list(by_doi), 100):
+            for batch in chunked(list(by_doi), 100):
                 try:
                     works = self.openalex.works_by_doi(batch)
                 except AuthError:
@@ -595,7 +596,7 @@ class Scanner:
         if not rows:
             return
         with self.progress.stage("Classifying affiliations", total=len(rows)):
-            for batch in _chunks(rows, 500):
+            for batch in chunked(rows, 500):
                 with self.store.transaction():
                     for row in batch:
                         author = Author(
@@ -706,20 +707,3 @@ def run_scan(
     with Store(settings.database) as store, HttpClient(settings) as http:
         classifier = Classifier.load(settings)
         return Scanner(store, catalog, http, classifier, progress).scan(dataset, options)
-
-
-def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _chunks_of(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    """Like _chunks, for a stream: each chunk as soon as it is complete."""
-    batch: list[Any] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

@@ -8,14 +8,13 @@ listed; batch lookups take 500 ids; snippet search returns at most 1000 passages
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
 from tracer.errors import NotFoundError
 from tracer.http import LIST_TTL, NO_STORE, RECORD_TTL, HttpClient
 from tracer.records import Author, Citation, Listing, Snippet, Work
-from tracer.sources import normalize_arxiv, normalize_doi
+from tracer.sources import chunked, normalize_arxiv, normalize_doi
 
 SOURCE = "s2"
 PAGE_LIMIT = 1000
@@ -54,7 +53,7 @@ class SemanticScholar:
     def papers(self, ids: list[str]) -> list[Work | None]:
         """Many papers, 500 per POST /paper/batch; None where S2 knows no such id."""
         out: list[Work | None] = []
-        for chunk in _chunks(ids, BATCH_LIMIT):
+        for chunk in chunked(ids, BATCH_LIMIT):
             data = self.http.post_json(
                 SOURCE,
                 "batch",
@@ -72,7 +71,7 @@ class SemanticScholar:
     def citation_counts(self, ids: list[str]) -> dict[str, int | None]:
         """Citation counts by the ids given, never from the cache (change detection)."""
         counts: dict[str, int | None] = {}
-        for chunk in _chunks(ids, BATCH_LIMIT):
+        for chunk in chunked(ids, BATCH_LIMIT):
             data = self.http.post_json(
                 SOURCE,
                 "batch",
@@ -282,14 +281,3 @@ def _int(value: Any) -> int | None:
 def _quote_id(paper_id: str) -> str:
     # DOIs hold slashes, which S2 takes as they are; anything else is escaped.
     return quote(paper_id.strip(), safe=":/")
-
-
-def _chunks(items: Iterable[str], size: int) -> Iterable[list[str]]:
-    batch: list[str] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
