@@ -22,7 +22,6 @@ from tracer.affiliations.normalize import (
     bag,
     chunks,
     normalize,
-    piece_tokens,
     raw_pieces,
     split_affiliations,
     tokens,
@@ -44,6 +43,7 @@ _MIN_SINGLE = 4
 
 class _Piece(NamedTuple):
     toks: tuple[str, ...]
+    key: str  # the tokens joined by spaces (the gazetteer's key form)
     names: list[tuple[int, int, int]]  # ROR names inside the piece (gazetteer.find)
     runs_on: bool  # the whole piece begins a longer ROR name
     votes: list[Vote]  # its places, for country detection
@@ -80,7 +80,7 @@ class Classifier:
         self._memo: dict[str, list[Affiliation]] = {}
         self._weak_country = False  # the current string's country rests on a city name only
         self._hint: str | None = None  # the country the current string's names agree on
-        self._pieces: dict[str, _Piece | None] = {}
+        self._pieces: dict[str, _Piece] = {}
         self._records: dict[int, _Known] = {}
         self._resolved: dict[tuple[int, str | None], tuple[bool, gz.Record | None]] = {}
 
@@ -256,23 +256,20 @@ class Classifier:
                     out.append(aff)
         return out
 
-    def _piece(self, raw: str) -> _Piece | None:
-        """What one piece ("Beijing 100190") holds, computed once: pieces repeat across
-        strings. None for a piece without words."""
+    def _piece(self, raw: str) -> _Piece:
+        """What one piece ("Beijing 100190") holds, computed once (the caller looks in
+        self._pieces first): pieces repeat across strings."""
+        toks = tuple(tokens(raw))
+        names: list[tuple[int, int, int]] = []
+        runs_on = False
+        key = " ".join(toks)
+        gaz = self.gazetteer
+        if gaz is not None and toks:
+            names = gaz.find(toks)
+            # A name runs on past the piece only when the whole piece begins one.
+            runs_on = key in gaz.lookup
+        piece = _Piece(toks, key, names, runs_on, self.detector.piece_votes(toks))
         cache = self._pieces
-        if raw in cache:
-            return cache[raw]
-        toks = piece_tokens(raw)
-        piece: _Piece | None = None
-        if toks:
-            names: list[tuple[int, int, int]] = []
-            runs_on = False
-            gaz = self.gazetteer
-            if gaz is not None:
-                names = gaz.find(list(toks))
-                # A name runs on past the piece only when the whole piece begins one.
-                runs_on = " ".join(toks) in gaz.lookup
-            piece = _Piece(toks, names, runs_on, self.detector.piece_votes(toks))
         if len(cache) >= _PIECES_SIZE:
             cache.clear()
         cache[raw] = piece
@@ -283,9 +280,11 @@ class Classifier:
         toks: list[str] = []
         bounds = {0}
         votes: list[Vote] = []
+        cache = self._pieces
         for raw in raw_pieces(part):
-            piece = self._piece(raw.strip())
-            if piece is None:
+            raw = raw.strip()
+            piece = cache.get(raw) or self._piece(raw)
+            if not piece.toks:
                 continue
             cut.append(piece)
             if piece.votes:
@@ -432,6 +431,7 @@ class Classifier:
         gaz = self.gazetteer
         assert gaz is not None
         count = len(toks)
+        lookup = gaz.lookup
         out: list[tuple[int, int, int]] = []
         start = 0
         for piece in cut:
@@ -442,7 +442,17 @@ class Classifier:
                 else:
                     out.extend(piece.names)
             if piece.runs_on and end < count:
-                out.extend(m for m in gaz.find_at(toks, start) if m[1] > end)
+                # The names that run on past the piece: the walk goes on from the piece's
+                # own key, known to be a prefix of some name.
+                key, stop = piece.key, end
+                while stop < count:
+                    key = key + " " + toks[stop]
+                    stop += 1
+                    value = lookup.get(key)
+                    if value is None:
+                        break
+                    if value >= 0:
+                        out.append((start, stop, value))
             start = end
         return out
 

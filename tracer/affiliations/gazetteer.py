@@ -15,6 +15,7 @@ import pickle
 import re
 import tempfile
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -159,43 +160,26 @@ class Gazetteer:
         return cls.from_records(read_dump(path), source=path.name)
 
     # -- lookups --------------------------------------------------------------------------
-    def find(self, toks: list[str]) -> list[tuple[int, int, int]]:
+    def find(self, toks: Sequence[str]) -> list[tuple[int, int, int]]:
         """Every known name in a token list: (first token, last token + 1, name index)."""
         lookup = self.lookup
         out = []
         count = len(toks)
-        for start in range(count):
-            key = toks[start]
+        for start, key in enumerate(toks):
+            value = lookup.get(key)
+            if value is None:
+                continue
             end = start + 1
-            while True:
+            if value >= 0:
+                out.append((start, end, value))
+            while end < count:
+                key = key + " " + toks[end]
                 value = lookup.get(key)
                 if value is None:
                     break
+                end += 1
                 if value >= 0:
                     out.append((start, end, value))
-                if end >= count:
-                    break
-                key = key + " " + toks[end]
-                end += 1
-        return out
-
-    def find_at(self, toks: list[str], start: int) -> list[tuple[int, int, int]]:
-        """`find` for the names that begin at one token."""
-        lookup = self.lookup
-        out = []
-        count = len(toks)
-        key = toks[start]
-        end = start + 1
-        while True:
-            value = lookup.get(key)
-            if value is None:
-                break
-            if value >= 0:
-                out.append((start, end, value))
-            if end >= count:
-                break
-            key = key + " " + toks[end]
-            end += 1
         return out
 
     def record(self, ref: str | int) -> Record | None:

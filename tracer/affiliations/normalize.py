@@ -44,7 +44,9 @@ _WORD = re.compile(r"[0-9a-z\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af
 _CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff])")
 # Separators between the affiliations of one string; commas separate parts of one affiliation.
 _MULTI = re.compile(r"\s*(?:;|\||\n|#N#|#TAB#|\t|<br\s*/?>)\s*", re.IGNORECASE)
+_MULTI_HINT = re.compile(r"[;|\n#\t<]")  # a character every _MULTI separator holds
 _CHUNK = re.compile(r"[,()\[\]{}]|\s[-–—]\s")
+_CHUNK_PLAIN = re.compile(r"[,()\[\]{}]")
 _TAGS = re.compile(r"<[^>]{1,40}>")
 _STOP = frozenset({"the"})
 _ALPHA = re.compile(r"[^\W\d_]")
@@ -103,12 +105,11 @@ def raw_pieces(text: str) -> list[str]:
     possibly empty): the keys of per-piece caches."""
     if "<" in text:
         text = _TAGS.sub(" ", text)  # before cutting: a tag may hold a separator
-    return _CHUNK.split(text)
-
-
-def piece_tokens(piece: str) -> tuple[str, ...]:
-    """The tokens of one piece (from `raw_pieces`), cached."""
-    return _piece_tokens(piece)
+    if "-" in text or "\u2013" in text or "\u2014" in text:
+        return _CHUNK.split(text)
+    # Without a dash only the bracket/comma class can cut: a pattern that starts with a
+    # character class is scanned far faster than _CHUNK's alternation.
+    return _CHUNK_PLAIN.split(text)
 
 
 def pieces(text: str) -> list[tuple[str, ...]]:
@@ -152,6 +153,9 @@ def normalize(text: str) -> str:
 
 def split_affiliations(text: str) -> list[str]:
     """Split a string holding several affiliations (";", "|", line breaks) into its parts."""
+    if _MULTI_HINT.search(text) is None:
+        part = text.strip(" ,.")  # one affiliation: no need for _MULTI's slow scan
+        return [part] if _ALPHA.search(part) else []
     parts = [part.strip(" ,.") for part in _MULTI.split(text)]
     return [part for part in parts if _ALPHA.search(part)]
 

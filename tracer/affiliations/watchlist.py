@@ -21,6 +21,10 @@ from tracer.errors import DataError
 _CONTINUES = frozenset({"of", "for", "and", "in", "at", "de", "di", "du"})
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9]{1,7}$")
 _PAREN_SUFFIX = re.compile(r"\s*\([^()]*\)\s*$")
+# Capitals (and digits) up to the end of an ASCII word; the start is checked by hand, since a
+# pattern that starts with a look-behind is tried at every position.
+_CAPITALS = re.compile(r"[A-Z][A-Z0-9]+(?![A-Za-z0-9])")
+_ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 
 
 def strip_suffix(name: str) -> str:
@@ -61,17 +65,6 @@ class Watchlist:
                 for size in range(1, len(parts)):
                     self._lookup.setdefault(" ".join(parts[:size]), -1)
                 self._lookup[key] = index
-
-        # One scan of the raw string finds every acronym alias written as a word of its own.
-        self._acronym_pattern = (
-            re.compile(
-                r"(?<![A-Za-z0-9])("
-                + "|".join(map(re.escape, self._acronyms))
-                + r")(?![A-Za-z0-9])"
-            )
-            if self._acronyms
-            else None
-        )
 
     @classmethod
     def from_file(cls, path: Path | None = None) -> Watchlist:
@@ -117,29 +110,36 @@ class Watchlist:
         found: list[tuple[int, int, Entry]] = []
         lookup = self._lookup
         count = len(toks)
-        for start in range(count):
-            key = toks[start]
+        for start, key in enumerate(toks):
+            value = lookup.get(key)
+            if value is None:
+                continue  # most words begin no alias: the cheapest way past them
             end = start + 1
-            best = None
-            while True:
+            best = (end, value) if value >= 0 else None
+            while end < count:
+                key = key + " " + toks[end]
                 value = lookup.get(key)
                 if value is None:
                     break
+                end += 1
                 if value >= 0:
                     best = (end, value)
-                if end >= count:
-                    break
-                key = key + " " + toks[end]
-                end += 1
             if best is None:
                 continue
             stop, index = best
             if stop < count and stop not in bounds and toks[stop] in _CONTINUES:
                 continue
             found.append((start, stop, self.entries[index]))
-        if self._acronym_pattern is not None and self._acronym_pattern.search(raw):
-            for word in self._acronym_pattern.findall(raw):
-                index = self._acronyms.get(word, -1)
+        if self._acronyms:
+            # An acronym counts only as a word of its own (a whole run of ASCII letters and
+            # digits): one scan finds the runs of capitals that end a run, a dict says which
+            # are acronyms, with no alternation of every acronym tried at every position.
+            acronyms = self._acronyms
+            for match in _CAPITALS.finditer(raw):
+                start = match.start()
+                if start and raw[start - 1] in _ALNUM:
+                    continue  # the tail of a longer word ("DeNUDT")
+                index = acronyms.get(match.group(), -1)
                 if index >= 0:
                     found.append((-1, -1, self.entries[index]))
         return found
