@@ -80,6 +80,12 @@ class CountryDetector:
         for key, values in entries.items():
             lookup[key] = tuple(sorted(values))
         self._lookup = lookup
+        # Each distinct candidate set as a vote (strongest kind, codes), worked out once.
+        self._forms = {
+            values: (max(kind for _, kind in values), tuple({code for code, _ in values}))
+            for values in set(lookup.values())
+            if values is not None
+        }
         self._memo: dict[tuple[str, ...], list[Place]] = {}
         self._votes: dict[tuple[str, ...], list[Vote]] = {}
 
@@ -143,10 +149,12 @@ class CountryDetector:
     def piece_votes(self, toks: tuple[str, ...]) -> list[Vote]:
         """The places of one piece as votes (strength, first token, codes), for callers that
         keep their own per-piece cache and then call `detect_votes`."""
-        return [
-            (max(kind for _, kind in values), start, tuple({code for code, _ in values}))
-            for start, _end, values in self._places(toks)
-        ]
+        forms = self._forms
+        votes: list[Vote] = []
+        for start, _end, values in self._places(toks):
+            kind, codes = forms[values]
+            votes.append((kind, start, codes))
+        return votes
 
     def detect(self, raw: str, norm: str | None = None) -> str | None:
         """The country an affiliation string names, or None when it names none or several."""
