@@ -180,3 +180,24 @@ def test_to_dict_is_json_and_carries_every_documented_key(store: Store) -> None:
     assert data["version"] == 1
     titles = [p["title"] for p in data["papers"]]
     assert SCRIPT_TITLE in titles and FORMULA_TITLE in titles
+
+
+def test_listed_then_compares_listing_dates_with_publication() -> None:
+    from tracer.report import Flag, PaperRow, listed_then
+
+    entity = Flag("us-entity-list", "US Commerce Entity List", None, None, "2019-10", None)
+    ended = Flag("dod-1260h", "1260H", None, None, "2024-01-31", "2025-01-07")
+    pla = Flag("pla-university", "PLA", "Military", None, None, None)
+
+    def paper(date: str | None, year: int | None) -> PaperRow:
+        row = PaperRow.__new__(PaperRow)
+        row.publication_date, row.year = date, year
+        return row
+
+    assert listed_then([entity], paper("2020-03-01", 2020)) == "yes"
+    assert listed_then([entity], paper("2018-05-01", 2018)) == "no"
+    assert listed_then([entity], paper(None, 2019)) == "?"  # 2019 against 2019-10: cannot tell
+    assert listed_then([ended], paper("2025-06-01", 2025)) == "no"  # taken off the list
+    assert listed_then([ended, entity], paper("2024-06-01", 2024)) == "yes"
+    assert listed_then([pla], paper("2018-05-01", 2018)) == ""  # no dates to compare
+    assert listed_then([entity], paper(None, None)) == "?"

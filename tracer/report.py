@@ -288,6 +288,33 @@ def after_date(publication_date: str | None, year: int | None, cutoff: str) -> b
     return date[:size] > cutoff[:size]
 
 
+def listed_then(flags: list[Flag], paper: PaperRow) -> str:
+    """Whether a dated listing was in force when the paper came out: "yes", "no", "?" (the
+    dates are too coarse to tell) or "" (no listing here has dates, e.g. a military university).
+    """
+    date = paper.publication_date or (str(paper.year) if paper.year else None)
+    dated = [f for f in flags if f.start]
+    if not dated:
+        return ""
+    if not date:
+        return "?"
+    verdicts = set()
+    for flag in dated:
+        assert flag.start is not None
+        started = _compare(date, flag.start)
+        ended = _compare(date, flag.end) if flag.end else -1
+        if started > 0 and ended < 0:
+            return "yes"
+        verdicts.add("no" if started < 0 or ended > 0 else "?")
+    return "?" if "?" in verdicts else "no"
+
+
+def _compare(date: str, other: str) -> int:
+    """-1, 0 or 1 comparing two dates at the coarser precision (0: cannot tell)."""
+    size = min(len(date), len(other))
+    return (date[:size] > other[:size]) - (date[:size] < other[:size])
+
+
 def _unique(values: list[str]) -> list[str]:
     return list(dict.fromkeys(v for v in values if v))
 

@@ -18,7 +18,7 @@ from html import escape
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from tracer.report import UNKNOWN, CountRow, Report, YearRow, country_name
+from tracer.report import UNKNOWN, CountRow, Report, YearRow, country_name, listed_then
 
 # Light to dark; a country with no paper keeps the neutral grey of the map.
 SHADES = ("#fde0c5", "#facba6", "#f8b58b", "#f59e72", "#f2855d", "#ef6a4c", "#c0392b")
@@ -167,4 +167,5 @@ def render_html(report: Report) -> str:
         year_chart=year_chart(report.years),
         sector_chart=sector_chart(report.sectors),
         paper=report.paper,
+        listed_then=listed_then,
     )

@@ -16,7 +16,14 @@ from dataclasses import fields, is_dataclass
 from typing import Any
 
 from tracer.errors import UsageError
-from tracer.report import COUNTING_RULES, AffiliationRow, PaperRow, Report, country_name
+from tracer.report import (
+    COUNTING_RULES,
+    AffiliationRow,
+    PaperRow,
+    Report,
+    country_name,
+    listed_then,
+)
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 WHAT = ("articles", "authors", "institutions", "countries")
@@ -282,7 +289,11 @@ def to_markdown(report: Report) -> str:
         out += [f"Flags: {md(flags)}", ""]
         for pid in inst.paper_ids:
             p = report.paper(pid)
-            out += [f"- {md(p.title)} ({p.year or '?'}, {md(p.level)}): {md(evidence_text(p))}"]
+            then = listed_then(inst.flags, p)
+            listed = f", listed then: {then}" if then else ""
+            out += [
+                f"- {md(p.title)} ({p.year or '?'}, {md(p.level)}{listed}): {md(evidence_text(p))}"
+            ]
         out += [""]
     out += ["## Papers per year", ""]
     out += _md_table(["year", "papers"], [(y.year or "unknown", y.papers) for y in report.years])

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tracer.render.tables import evidence_text
-from tracer.report import CountRow, Report
+from tracer.report import CountRow, Report, listed_then
 
 SPARKS = "▁▂▃▄▅▆▇█"
 BAR_WIDTH = 24
@@ -93,11 +93,18 @@ def _flagged(report: Report) -> Group | Text:
         table = Table(show_header=True, box=None, padding=(0, 1))
         table.add_column("year", justify="right")
         table.add_column("usage")
+        table.add_column("listed then")
         table.add_column("title")
         table.add_column("evidence")
         for pid in inst.paper_ids[:LIST_LIMIT]:
             p = report.paper(pid)
-            table.add_row(str(p.year or "?"), p.level, Text(p.title or ""), Text(evidence_text(p)))
+            table.add_row(
+                str(p.year or "?"),
+                p.level,
+                listed_then(inst.flags, p),
+                Text(p.title or ""),
+                Text(evidence_text(p)),
+            )
         parts.append(table)
         if len(inst.paper_ids) > LIST_LIMIT:
             parts.append(Text(f"  ... and {len(inst.paper_ids) - LIST_LIMIT} more: {MORE}"))
