@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 from tracer.affiliations.classify import Classifier
 from tracer.catalog import Catalog, Dataset, OriginPaper
@@ -27,6 +27,8 @@ from tracer.store import Store
 from tracer.usage import DatasetTerms, judge, on_topic
 
 S2_BATCH = 500
+P = ParamSpec("P")
+T = TypeVar("T")
 WRITE_BATCH = 500  # papers written per transaction: fast, and an interruption loses little
 
 
@@ -216,10 +218,8 @@ class Scanner:
                     origin.s2_count = known.s2.get(origin.s2_id or "")
                     origin.openalex_count = known.openalex_total(origin.openalex_ids)
             else:
-                self._try(state, "s2", "origin papers", lambda: self._resolve_s2(origins))
-                self._try(
-                    state, "openalex", "origin papers", lambda: self._resolve_openalex(origins)
-                )
+                self._ask(state, "s2", "origin papers", self._resolve_s2, origins)
+                self._ask(state, "openalex", "origin papers", self._resolve_openalex, origins)
             self.progress.advance(len(origins))
         if not any(o.s2_id or o.openalex_ids for o in origins):
             if state.failures:
@@ -238,14 +238,23 @@ class Scanner:
         return origins
 
     @staticmethod
-    def _try(state: _RunState, source: str, what: str, step: Callable[[], None]) -> None:
-        """Run one source's step; a failure is recorded and the run goes on (bad keys stop it)."""
+    def _ask(
+        state: _RunState,
+        source: str,
+        what: str,
+        call: Callable[P, T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T | None:
+        """One source's step: its answer, or None when the source failed. The failure is
+        recorded and the run goes on; a refused key (AuthError) stops the run."""
         try:
-            step()
+            return call(*args, **kwargs)
         except AuthError:
             raise
         except SourceError as exc:
             state.fail(source, what, exc)
+            return None
 
     def _resolve_s2(self, origins: list[Origin]) -> None:
         """Ids from the records (often cached), counts fresh: the counts decide what to fetch."""
@@ -323,12 +332,15 @@ class Scanner:
         with self.progress.stage("Semantic Scholar citations", total=len(todo)):
             for origin in todo:
                 assert origin.s2_id is not None
-                try:
-                    listing = self.s2.citations(origin.s2_id, fresh=self._fresh(state, origin))
-                except AuthError:
-                    raise
-                except SourceError as exc:
-                    state.fail("s2", f"citations of {origin.paper.title}", exc)
+                listing = self._ask(
+                    state,
+                    "s2",
+                    f"citations of {origin.paper.title}",
+                    self.s2.citations,
+                    origin.s2_id,
+                    fresh=self._fresh(state, origin),
+                )
+                if listing is None:
                     continue
                 kept = [c for c in listing.items if state.keep(c.citing)]
                 for batch in chunked(kept, WRITE_BATCH):
@@ -451,14 +463,16 @@ class Scanner:
         excluded = 0
         with self.progress.stage("Full-text mentions", total=len(dataset.mentions)):
             for phrase in dataset.mentions:
-                try:
-                    snippets = self.s2.snippets(
-                        phrase, fields_of_study=list(dataset.fields_of_study), year=year
-                    )
-                except AuthError:
-                    raise
-                except SourceError as exc:
-                    state.fail("s2", f"mentions of {phrase!r}", exc)
+                snippets = self._ask(
+                    state,
+                    "s2",
+                    f"mentions of {phrase!r}",
+                    self.s2.snippets,
+                    phrase,
+                    fields_of_study=list(dataset.fields_of_study),
+                    year=year,
+                )
+                if snippets is None:
                     continue
                 # A paper may come back with several passages: keep them all, as one record.
                 hits: dict[str, tuple[Work, list[str], bool]] = {}
@@ -522,12 +536,8 @@ class Scanner:
         with self.progress.stage("Semantic Scholar records", total=len(rows)):
             for batch in chunked(rows, S2_BATCH):
                 ids = [r["s2_paper_id"] or f"CorpusId:{r['corpus_id']}" for r in batch]
-                try:
-                    works = self.s2.papers(ids)
-                except AuthError:
-                    raise
-                except SourceError as exc:
-                    state.fail("s2", "paper records", exc)
+                works = self._ask(state, "s2", "paper records", self.s2.papers, ids)
+                if works is None:
                     return
                 for work in works:
                     if work is None:
@@ -549,14 +559,12 @@ class Scanner:
                 if doi:
                     by_doi[doi.lower()] = row["id"]
             for batch in chunked(list(by_doi), 100):
-                try:
-                    works = self.openalex.works_by_doi(batch)
-                except AuthError:
-                    raise
-                except SourceError as exc:
-                    state.fail("openalex", "authorships", exc)
+                found = self._ask(
+                    state, "openalex", "authorships", self.openalex.works_by_doi, batch
+                )
+                if found is None:
                     return
-                for work in works:
+                for work in found:
                     raw_doi = (work.doi or "").lower()
                     canonical_ids(work)
                     paper_id = by_doi.get(raw_doi)
