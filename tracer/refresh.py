@@ -22,8 +22,6 @@ from tracer.config import Settings
 from tracer.errors import AuthError, LockHeld, SourceError, TracerError
 from tracer.http import HttpClient
 from tracer.scan import KnownCounts, Progress, Scanner, ScanOptions
-from tracer.sources.openalex import OpenAlex
-from tracer.sources.semanticscholar import SemanticScholar
 from tracer.store import Store
 
 FORMATS = ("csv", "json", "html", "md")
@@ -40,7 +38,6 @@ class RefreshOptions:
 @dataclass
 class DatasetOutcome:
     key: str
-    checked: bool = False  # the cheap check ran for it
     changed: bool = False
     reason: str = ""
     new_papers: list[str] = field(default_factory=list)  # "title (year)"
@@ -103,7 +100,7 @@ def refresh(
     try:
         with Store(settings.database) as store, HttpClient(settings) as http:
             scanner = Scanner(store, catalog, http, Classifier.load(settings), progress)
-            outcomes = _refresh(scanner, store, http, datasets, options, render)
+            outcomes = _refresh(scanner, store, datasets, options, render)
             return RefreshResult(outcomes, http.request_counts())
     finally:
         lock.release()
@@ -112,13 +109,12 @@ def refresh(
 def _refresh(
     scanner: Scanner,
     store: Store,
-    http: HttpClient,
     datasets: Sequence[Dataset],
     options: RefreshOptions,
     render: Renderer | None,
 ) -> list[DatasetOutcome]:
     outcomes = {d.key: DatasetOutcome(d.key) for d in datasets}
-    known = _check(scanner, store, http, datasets, outcomes)
+    known = _check(scanner, store, datasets, outcomes)
     now = datetime.now(UTC)
     for dataset in datasets:
         outcome = outcomes[dataset.key]
@@ -164,21 +160,15 @@ def _refresh(
 def _check(
     scanner: Scanner,
     store: Store,
-    http: HttpClient,
     datasets: Sequence[Dataset],
     outcomes: dict[str, DatasetOutcome],
 ) -> KnownCounts:
     """One batched count call per source for every origin paper of every dataset."""
     stored: dict[str, list[dict[str, Any]]] = {}
     for dataset in datasets:
-        rows: list[dict[str, Any]] = []
-        slots = [dataset.key] + [f"{dataset.key}:{k}" for k in dataset.derivatives]
-        for slot in slots:
-            rows += store.origins(slot)
-        expected = len(dataset.origin_papers) + sum(
-            len(scanner.catalog.get(k).origin_papers) for k in dataset.derivatives
-        )
-        if len(rows) < expected:
+        origins = scanner.origins(dataset)
+        rows = [row for slot in {o.slot for o in origins} for row in store.origins(slot)]
+        if len(rows) < len(origins):
             outcomes[dataset.key].reason = "never scanned"
         stored[dataset.key] = rows
     s2_ids = sorted(
@@ -186,8 +176,7 @@ def _check(
     )
     oa_ids = sorted({i for rows in stored.values() for r in rows for i in r["openalex_ids"]})
     known = KnownCounts()
-    s2 = SemanticScholar(http)
-    openalex = OpenAlex(http)
+    s2, openalex = scanner.s2, scanner.openalex
     failed: dict[str, str] = {}
     try:
         if s2_ids:
@@ -205,7 +194,6 @@ def _check(
         failed["openalex"] = exc.message
     for dataset in datasets:
         outcome = outcomes[dataset.key]
-        outcome.checked = True
         for source, message in failed.items():
             outcome.failures.append(f"{source}: change check: {message}")
         if outcome.failures or outcome.reason:

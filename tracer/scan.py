@@ -188,7 +188,8 @@ class Scanner:
 
     # -- stage 1: origin papers ---------------------------------------------------------------
 
-    def _origins(self, dataset: Dataset) -> list[Origin]:
+    def origins(self, dataset: Dataset) -> list[Origin]:
+        """The dataset's origin papers and its derivatives', as the catalog gives them."""
         origins = [
             Origin(dataset.key, i, p, None, owner=dataset.key)
             for i, p in enumerate(dataset.origin_papers)
@@ -202,7 +203,7 @@ class Scanner:
         return origins
 
     def _resolve(self, state: _RunState, known: KnownCounts | None) -> list[Origin]:
-        origins = self._origins(state.dataset)
+        origins = self.origins(state.dataset)
         for slot in {o.slot for o in origins}:
             for row in self.store.origins(slot):
                 state.stored_origins[(slot, row["idx"])] = row
