@@ -53,7 +53,7 @@ def affiliations_of(db: Path, paper_id: int) -> list[dict[str, Any]]:
 
 def test_brainwash_like_scan(world: Path, fake_api: FakeApi) -> None:
     expected = add_brainwash(fake_api.corpus)
-    result = run_cli("scan", "brainwash", "--quiet")
+    result = run_cli("scan", "brainwash")
     assert result.code == 0, result.err
     papers = papers_by_title(world)
 
@@ -83,7 +83,8 @@ def test_brainwash_like_scan(world: Path, fake_api: FakeApi) -> None:
     run = conn.execute("SELECT status, requests FROM runs ORDER BY id DESC").fetchone()
     assert run[0] == "ok"
     assert json.loads(run[1])["s2"] and json.loads(run[1])["openalex"]
-    assert "Requests:" in result.err or result.err == ""
+    assert "Requests: openalex" in result.err and ", s2 " in result.err  # the run's cost, told
+    assert "Traceback" not in result.err
 
 
 def test_requests_for_227_citers_are_a_handful(world: Path, fake_api: FakeApi) -> None:
@@ -91,6 +92,7 @@ def test_requests_for_227_citers_are_a_handful(world: Path, fake_api: FakeApi) -
     add_citers(fake_api.corpus, origin, 227)
     result = run_cli("scan", "brainwash", "--json", "--quiet")
     assert result.code == 0, result.err
+    assert result.err == ""  # --quiet: nothing on stderr
     counted = len(fake_api.requests_to(r"."))
     report = json.loads(result.out)
     stored = sqlite3.connect(world).execute("SELECT requests FROM runs").fetchone()[0]
