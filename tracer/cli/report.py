@@ -116,16 +116,14 @@ def emit(text: str, output: str | None) -> None:
 @click.pass_context
 def report_command(
     ctx: click.Context,
+    /,
     name: str,
     fmt: str | None,
     output: str | None,
     as_json: bool,
-    min_usage: str | None,
-    since: int | None,
-    until: int | None,
-    country: str | None,
     db_path: str | None,
     catalog_path: str | None,
+    **filters: Any,
 ) -> None:
     """Print the report for dataset NAME from the local database (no network).
 
@@ -144,16 +142,7 @@ def report_command(
         fmt = "json"
     if fmt is None:
         fmt = _SUFFIX_FORMATS.get(Path(output).suffix.lower(), "terminal") if output else "terminal"
-    report = load_report(
-        ctx,
-        name,
-        db_path,
-        catalog_path,
-        min_usage=min_usage,
-        since=since,
-        until=until,
-        country=country,
-    )
+    report = load_report(ctx, name, db_path, catalog_path, **filters)
     if fmt == "terminal" and not output:
         print_report(report, stdout_console())
         return
@@ -187,16 +176,14 @@ def report_command(
 @click.pass_context
 def export_command(
     ctx: click.Context,
+    /,
     name: str,
     what: str,
     fmt: str | None,
     output: str | None,
-    min_usage: str | None,
-    since: int | None,
-    until: int | None,
-    country: str | None,
     db_path: str | None,
     catalog_path: str | None,
+    **filters: Any,
 ) -> None:
     """Export dataset NAME's articles, authors, institutions or countries.
 
@@ -212,16 +199,7 @@ def export_command(
     if fmt is None:
         suffix = Path(output).suffix.lower() if output else ""
         fmt = {".json": "json", ".bib": "bibtex"}.get(suffix, "csv")
-    report = load_report(
-        ctx,
-        name,
-        db_path,
-        catalog_path,
-        min_usage=min_usage,
-        since=since,
-        until=until,
-        country=country,
-    )
+    report = load_report(ctx, name, db_path, catalog_path, **filters)
     emit(export(report, what, fmt), output)
 
 
@@ -240,14 +218,12 @@ def export_command(
 @click.pass_context
 def graph_command(
     ctx: click.Context,
+    /,
     name: str,
     output: str,
-    min_usage: str | None,
-    since: int | None,
-    until: int | None,
-    country: str | None,
     db_path: str | None,
     catalog_path: str | None,
+    **filters: Any,
 ) -> None:
     """Write dataset NAME's network of papers, institutions and countries for Gephi.
 
@@ -260,16 +236,7 @@ def graph_command(
         raise UsageError(
             f"Cannot write a graph to {output}.", hint="Name the file .graphml or .gexf."
         )
-    report = load_report(
-        ctx,
-        name,
-        db_path,
-        catalog_path,
-        min_usage=min_usage,
-        since=since,
-        until=until,
-        country=country,
-    )
+    report = load_report(ctx, name, db_path, catalog_path, **filters)
     graph = build_graph(report)
     write_graph(graph, output)
     click.echo(
