@@ -222,8 +222,8 @@ def build_store(path: Path) -> Store:
             Author(name=name, position=i, raw_affiliations=[a["raw"] for a in affs])
             for i, (name, affs) in enumerate(spec["authors"])
         ]
-        store.save_authors(paper_id, authors, "openalex")
-        store.mark_enriched(paper_id)
+        store.save_authors(paper_id, authors, "openalex", 2)
+        store.mark_looked_up(paper_id, "openalex")
         for i, (_, affs) in enumerate(spec["authors"]):
             store.save_affiliations(paper_id, i, affs)
     store.set_coverage(

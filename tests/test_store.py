@@ -131,12 +131,25 @@ def test_upserts_are_idempotent_and_never_erase(tmp_path: Path) -> None:
         assert len(store.evidence("brainwash")) == 1
 
 
+def read_in_full(store: Store, run: int, target: str, filters: dict[str, int] | None = None) -> None:
+    store.set_coverage(
+        "brainwash", run, source="s2", route="cites", target=target, fetched=1, total=1,
+        capped=False, note=None, filters=filters, complete=True,
+    )
+
+
 def test_a_paper_no_longer_found_is_marked_not_deleted(tmp_path: Path) -> None:
     with Store(tmp_path / "t.db") as store:
         first = store.start_run("brainwash", "scan")
         pid, _ = store.upsert_work(s2_work())
         store.link("brainwash", pid, first, None)
+        store.add_evidence("brainwash", pid, first, route="cites", source="s2", target="c")
         second = store.start_run("brainwash", "scan")
+        read_in_full(store, second, "c", {"since": 2020})
+        assert store.mark_missing("brainwash", second) == 0  # a filtered read proves nothing
+        read_in_full(store, second, "other-list")
+        assert store.mark_missing("brainwash", second) == 0  # its own list was not re-read
+        read_in_full(store, second, "c")
         assert store.mark_missing("brainwash", second) == 1
         assert store.dataset_paper_ids("brainwash") == [pid]
         store.link("brainwash", pid, store.start_run("brainwash", "scan"), None)
@@ -147,7 +160,7 @@ def test_a_paper_no_longer_found_is_marked_not_deleted(tmp_path: Path) -> None:
 def test_openalex_authorships_replace_s2_ones_but_not_the_reverse(tmp_path: Path) -> None:
     with Store(tmp_path / "t.db") as store:
         pid, _ = store.upsert_work(s2_work())
-        store.save_authors(pid, [Author(name="R. Stewart", s2_author_id="1")], "s2")
+        store.save_authors(pid, [Author(name="R. Stewart", s2_author_id="1")], "s2", 1)
         inst = SourceInstitution(
             openalex_id="I97018004",
             ror="00f54p054",
@@ -155,8 +168,10 @@ def test_openalex_authorships_replace_s2_ones_but_not_the_reverse(tmp_path: Path
             country_code="US",
             type="education",
         )
-        store.save_authors(pid, [Author(name="Russell Stewart", institutions=[inst])], "openalex")
-        store.save_authors(pid, [Author(name="R. Stewart")], "s2")
+        store.save_authors(
+            pid, [Author(name="Russell Stewart", institutions=[inst])], "openalex", 2
+        )
+        store.save_authors(pid, [Author(name="R. Stewart", raw_affiliations=["Stanford"])], "s2", 1)
         rows = store.conn.execute("SELECT name, institutions FROM authorships").fetchall()
         assert [r["name"] for r in rows] == ["Russell Stewart"]
         assert "Stanford University" in rows[0]["institutions"]

@@ -11,13 +11,16 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from rapidfuzz import fuzz
+
+from tracer.ids import normalize_arxiv, normalize_doi, short_openalex_id
 from tracer.records import Work
-from tracer.sources import normalize_arxiv, normalize_doi, short_openalex_id
 
 ARXIV_DOI_PREFIX = "10.48550/arxiv."
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 # A normalised title shorter than this is too generic ("Introduction") to join two records on.
 MIN_TITLE_KEY = 24
+TITLE_SIMILARITY = 90  # rapidfuzz ratio (0-100) above which two normalised titles are one
 
 
 def normalize_title(title: str | None) -> str:
@@ -66,3 +69,11 @@ def title_key(work: Work) -> str | None:
 def same_year(a: int | None, b: int | None) -> bool:
     """A preprint and its published version are often a year apart."""
     return a is None or b is None or abs(a - b) <= 1
+
+
+def same_title(a: str | None, b: str | None) -> bool:
+    """Whether two titles name one paper (case, accents, punctuation and small edits aside)."""
+    left, right = normalize_title(a), normalize_title(b)
+    if not left or not right:
+        return False
+    return left == right or fuzz.ratio(left, right) >= TITLE_SIMILARITY

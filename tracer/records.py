@@ -63,6 +63,8 @@ class Citation:
     contexts: list[str] = field(default_factory=list)
     intents: list[str] = field(default_factory=list)
     is_influential: bool | None = None
+    # Each context with its own intents (S2 `contextsWithIntent`); empty where S2 gave none.
+    contexts_with_intents: list[tuple[str, list[str]]] = field(default_factory=list)
 
 
 @dataclass

@@ -1,9 +1,10 @@
-"""The cron run: check cheaply what changed, fetch only that, rewrite reports, tell what is new.
+"""The cron run: ask the scanner what changed, scan only that, rewrite reports, tell what is new.
 
-Change detection costs one batched call per source for every selected dataset together: S2's
-citationCount and OpenAlex's cited_by_count of every stored origin paper. A dataset whose counts
-did not move, and whose mention searches are not due, costs nothing more. A lock keeps two
-runs from overlapping; reports are replaced atomically, so a failed run leaves the last good ones.
+Change detection costs one batched call per source for every selected dataset together (the
+citation counts of every stored origin paper); the scanner then says, per dataset, whether any
+list must be read again or any work an earlier run left undone is still to do. A dataset with
+nothing to do, and whose mention searches are not due, costs nothing more. A lock keeps two runs
+from overlapping; reports are replaced atomically, so a failed run leaves the last good ones.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ import filelock
 from tracer.affiliations.classify import Classifier
 from tracer.catalog import Catalog, Dataset
 from tracer.config import Settings
-from tracer.errors import AuthError, LockHeld, SourceError, TracerError
+from tracer.errors import AuthError, LockHeld, TracerError
 from tracer.http import HttpClient
-from tracer.scan import KnownCounts, Progress, Scanner, ScanOptions
+from tracer.scan import Progress, Scanner, ScanOptions
 from tracer.store import Store
 
 FORMATS = ("csv", "json", "html", "md")
@@ -41,6 +42,7 @@ class DatasetOutcome:
     changed: bool = False
     reason: str = ""
     new_papers: list[str] = field(default_factory=list)  # "title (year)"
+    new_paper_ids: list[int] = field(default_factory=list)
     new_countries: list[str] = field(default_factory=list)
     new_institutions: list[str] = field(default_factory=list)
     new_flagged: list[str] = field(default_factory=list)
@@ -114,27 +116,28 @@ def _refresh(
     render: Renderer | None,
 ) -> list[DatasetOutcome]:
     outcomes = {d.key: DatasetOutcome(d.key) for d in datasets}
-    known = _check(scanner, store, datasets, outcomes)
+    counts, failed = scanner.counts(datasets)
     now = datetime.now(UTC)
     for dataset in datasets:
         outcome = outcomes[dataset.key]
-        if outcome.failures:
+        mentions_due = options.full or _mentions_due(
+            store, dataset.key, now, options.mention_interval
+        )
+        scan_options = ScanOptions(mentions=mentions_due, full=options.full)
+        if failed and not options.full:
+            # Without a source's counts the scanner cannot tell what changed there.
+            outcome.failures += [f"{s}: change check: {m}" for s, m in sorted(failed.items())]
             continue
-        mentions_due = _mentions_due(store, dataset.key, now, options.mention_interval)
-        if not outcome.reason and mentions_due:
-            outcome.reason = "mention searches due"
-        if not (outcome.reason or options.full):
+        reasons = scanner.plan(dataset, scan_options, counts)
+        if mentions_due:
+            reasons.append("mention searches due")
+        if not (reasons or options.full):
             continue
         outcome.changed = True
+        outcome.reason = "; ".join(reasons) or "full refresh asked for"
         before = store.facets(dataset.key)
-        scan_options = ScanOptions(mentions=mentions_due or options.full, full=options.full)
         try:
-            result = scanner.scan(
-                dataset,
-                scan_options,
-                known=None if options.full or outcome.reason == "never scanned" else known,
-                kind="refresh",
-            )
+            result = scanner.scan(dataset, scan_options, counts=counts, kind="refresh")
         except AuthError:
             raise
         except TracerError as exc:
@@ -142,6 +145,7 @@ def _refresh(
             continue
         outcome.failures.extend(result.failures)
         after = store.facets(dataset.key)
+        outcome.new_paper_ids = list(result.new_paper_ids)
         outcome.new_papers = [_label(store.paper(pid)) for pid in result.new_paper_ids]
         outcome.new_countries = sorted(after["countries"] - before["countries"])
         outcome.new_institutions = sorted(after["institutions"] - before["institutions"])
@@ -155,56 +159,6 @@ def _refresh(
             if not outcome.failures and (outcome.changed or missing):
                 outcome.reports = render(store, dataset, folder, options.formats)
     return [outcomes[d.key] for d in datasets]
-
-
-def _check(
-    scanner: Scanner,
-    store: Store,
-    datasets: Sequence[Dataset],
-    outcomes: dict[str, DatasetOutcome],
-) -> KnownCounts:
-    """One batched count call per source for every origin paper of every dataset."""
-    stored: dict[str, list[dict[str, Any]]] = {}
-    for dataset in datasets:
-        origins = scanner.origins(dataset)
-        rows = [row for slot in {o.slot for o in origins} for row in store.origins(slot)]
-        if len(rows) < len(origins):
-            outcomes[dataset.key].reason = "never scanned"
-        stored[dataset.key] = rows
-    s2_ids = sorted(
-        {r["s2_paper_id"] for rows in stored.values() for r in rows if r["s2_paper_id"]}
-    )
-    oa_ids = sorted({i for rows in stored.values() for r in rows for i in r["openalex_ids"]})
-    known = KnownCounts()
-    s2, openalex = scanner.s2, scanner.openalex
-    failed: dict[str, str] = {}
-    try:
-        if s2_ids:
-            known.s2 = s2.citation_counts(s2_ids)
-    except AuthError:
-        raise
-    except SourceError as exc:
-        failed["s2"] = exc.message
-    try:
-        if oa_ids and openalex.has_key:
-            known.openalex = openalex.cited_by_counts(oa_ids)
-    except AuthError:
-        raise
-    except SourceError as exc:
-        failed["openalex"] = exc.message
-    for dataset in datasets:
-        outcome = outcomes[dataset.key]
-        for source, message in failed.items():
-            outcome.failures.append(f"{source}: change check: {message}")
-        if outcome.failures or outcome.reason:
-            continue
-        for row in stored[dataset.key]:
-            if row["s2_paper_id"] and known.s2.get(row["s2_paper_id"]) != row["s2_citation_count"]:
-                outcome.reason = "new citations in Semantic Scholar"
-            oa_now = known.openalex_total(list(row["openalex_ids"]))
-            if openalex.has_key and oa_now != row["openalex_cited_by_count"]:
-                outcome.reason = outcome.reason or "new citations in OpenAlex"
-    return known
 
 
 def _mentions_due(store: Store, dataset: str, now: datetime, interval: timedelta) -> bool:

@@ -1,35 +1,44 @@
-"""The scan: resolve origin papers, collect candidates, merge, enrich, classify, judge, store.
+"""The scan: resolve origin papers, read the sources' lists, look papers up, classify, judge, store.
 
-Every stage commits what it has as it goes, so a scan stopped by Ctrl-C, a crash or a failing
-server keeps what it stored, and the next scan resumes. A source's citation list is fetched again
-only when the source's citation count has changed since the last complete fetch (or with
---full); a stage whose source fails is recorded, the others go on, and the run ends `partial`.
+The same steps run over every registered source (`tracer.sources.registry`). Every stage commits
+what it has as it goes, so a scan stopped by Ctrl-C, a crash or a failing server keeps what it
+stored, and the next scan or refresh finishes what was left undone:
+
+- a list is read again when it was never read to its end without filters, or when the citation
+  counts of its origins moved since it was (`--full` reads every list);
+- papers not yet looked up by a source that can add to them are looked up;
+- authorships classified with other reference data, and papers judged with other rules, are
+  classified and judged again.
+
+A paper is marked "no longer found" only when every list that had found it was read again in
+full, unfiltered, in a run where nothing failed, and none of them holds it any more.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 from tracer.affiliations.classify import Classifier
-from tracer.catalog import Catalog, Dataset, OriginPaper
+from tracer.catalog import Catalog, Dataset
 from tracer.config import Settings
 from tracer.errors import AuthError, NotFoundError, SourceError
 from tracer.http import HttpClient
-from tracer.merge import canonical_ids
+from tracer.ids import chunked
 from tracer.records import Author, SourceInstitution, Work
-from tracer.sources import chunked
-from tracer.sources.openalex import OpenAlex
-from tracer.sources.semanticscholar import SemanticScholar
+from tracer.sources.base import Found, ListRead, Origin, PaperRef, Source, Target
+from tracer.sources.registry import default_sources
 from tracer.store import Store
 from tracer.usage import DatasetTerms, judge, on_topic
+from tracer.versions import classifier_version, judge_version
 
-S2_BATCH = 500
 P = ParamSpec("P")
 T = TypeVar("T")
 WRITE_BATCH = 500  # papers written per transaction: fast, and an interruption loses little
+LOOKUP_BATCH = 500
+Counts = dict[str, dict[str, int | None]]  # source -> origin id -> citation count
 
 
 class Progress(Protocol):
@@ -52,41 +61,12 @@ class SilentProgress:
 class ScanOptions:
     mentions: bool = True
     since: int | None = None  # keep papers published in this year or later
-    full: bool = False  # ignore stored state: fetch every list again
-
-
-@dataclass
-class Origin:
-    """One origin paper of the dataset (or of a derivative), as each source knows it."""
-
-    dataset: str  # the catalog key whose origin this is
-    idx: int
-    paper: OriginPaper
-    via_derivative: str | None
-    s2_id: str | None = None
-    corpus_id: int | None = None
-    s2_count: int | None = None
-    openalex_ids: list[str] = field(default_factory=list)
-    openalex_count: int | None = None
+    full: bool = False  # ignore stored state: read every list again
 
     @property
-    def slot(self) -> str:
-        """Where the store keeps this origin's counts: a derivative's under its parent's key."""
-        return self.dataset if self.via_derivative is None else f"{self.owner}:{self.dataset}"
-
-    owner: str = ""
-
-
-@dataclass
-class KnownCounts:
-    """Citation counts per origin id, fresh from each source."""
-
-    s2: dict[str, int | None] = field(default_factory=dict)  # S2 paperId -> citationCount
-    openalex: dict[str, int] = field(default_factory=dict)  # W id -> cited_by_count
-
-    def openalex_total(self, ids: list[str]) -> int | None:
-        found = [self.openalex[i] for i in ids if i in self.openalex]
-        return sum(found) if found else None
+    def filters(self) -> dict[str, Any]:
+        """The filters a list read with these options was read under (none: `{}`)."""
+        return {"since": self.since} if self.since is not None else {}
 
 
 @dataclass
@@ -99,6 +79,7 @@ class ScanResult:
     stats: dict[str, Any]
     failures: list[str]
     new_paper_ids: list[int] = field(default_factory=list)
+    steps: list[str] = field(default_factory=list)
 
     @property
     def total_requests(self) -> int:
@@ -116,14 +97,114 @@ class Scanner:
         http: HttpClient,
         classifier: Classifier,
         progress: Progress | None = None,
+        sources: Sequence[Source] | None = None,
     ) -> None:
         self.store = store
         self.catalog = catalog
         self.http = http
-        self.s2 = SemanticScholar(http)
-        self.openalex = OpenAlex(http)
+        self.sources = list(sources) if sources is not None else default_sources(http)
         self.classifier = classifier
         self.progress = progress or SilentProgress()
+        gazetteer = classifier.gazetteer
+        self.classified_with = classifier_version(gazetteer.source if gazetteer else "")
+        self.judged_with = judge_version()
+
+    # -- what a run has to do -----------------------------------------------------------------
+
+    def origins(self, dataset: Dataset) -> list[Origin]:
+        """The dataset's origin papers and its derivatives', with the ids stored for them."""
+        origins = [
+            Origin(dataset.key, i, p, None, dataset.key) for i, p in enumerate(dataset.origin_papers)
+        ]
+        for key in dataset.derivatives:
+            derived = self.catalog.get(key)
+            origins += [
+                Origin(key, i, p, key, dataset.key) for i, p in enumerate(derived.origin_papers)
+            ]
+        stored: dict[str, dict[tuple[int, str], list[str]]] = {}
+        for origin in origins:
+            ids = stored.setdefault(origin.slot, self.store.origin_ids(origin.slot))
+            for source in self.sources:
+                found = ids.get((origin.idx, source.name))
+                if found is not None:
+                    origin.resolved.add(source.name)
+                if found:
+                    origin.ids[source.name] = list(found)
+        return origins
+
+    def counts(self, datasets: Sequence[Dataset]) -> tuple[Counts, dict[str, str]]:
+        """The citation counts of every stored origin id of these datasets: one batched call
+        per source for all of them. Returns the counts and, per failed source, why."""
+        ids: dict[str, set[str]] = {s.name: set() for s in self.sources}
+        for dataset in datasets:
+            origins = self.origins(dataset)
+            for source in self.sources:
+                for target in source.targets(origins):
+                    ids[source.name].update(target.ids)
+        counts: Counts = {}
+        failed: dict[str, str] = {}
+        for source in self.sources:
+            wanted = sorted(ids.get(source.name, ()))
+            if not wanted:
+                continue
+            try:
+                counts[source.name] = source.counts(wanted)
+            except AuthError:
+                raise
+            except SourceError as exc:
+                failed[source.name] = exc.message
+        return counts, failed
+
+    def plan(self, dataset: Dataset, options: ScanOptions, counts: Counts) -> list[str]:
+        """Why a scan of `dataset` with these counts has work to do (empty: nothing to do)."""
+        origins = self.origins(dataset)
+        if not any(o.resolved for o in origins):
+            return ["never scanned"]
+        reasons = []
+        _apply_counts(origins, counts)
+        if any(self._needs_resolving(o) for o in origins):
+            reasons.append("origin papers to resolve again")
+        for source in self.sources:
+            for target in source.targets(origins):
+                why = self._due(dataset.key, source, target, options)
+                if why:
+                    reasons.append(f"{source.label}: {why}")
+        if self.store.classifications_due(dataset.key, self.classified_with):
+            reasons.append("affiliations to classify")
+        if self.store.judgements_due(dataset.key, self.judged_with):
+            reasons.append("papers to judge")
+        for source in self.sources:
+            if self._lookups(dataset.key, source):
+                reasons.append(f"papers to look up in {source.label}")
+        return reasons
+
+    def _needs_resolving(self, origin: Origin) -> bool:
+        """An origin some source has not answered for (it failed, or is new), or one whose
+        stored id now answers nothing (S2 ids die when records merge)."""
+        if any(s.name not in origin.resolved for s in self.sources):
+            return True
+        return any(
+            source in origin.counts and all(n is None for n in origin.counts[source].values())
+            for source in origin.ids
+        )
+
+    def _due(self, dataset: str, source: Source, target: Target, options: ScanOptions) -> str:
+        """Why a list must be read (empty: the stored read still holds)."""
+        if options.full:
+            return "full re-read asked for"
+        read = self.store.list_read(dataset, source.name, "cites", target.key)
+        if read is None:
+            return f"citations of {target.key} never read"
+        if not read["complete"]:
+            return f"the last read of {target.key} did not finish"
+        if read["filters"] and read["filters"] != options.filters:
+            return f"the last read of {target.key} was filtered"
+        now = _target_counts(source, target)
+        if any(n is None for n in now.values()):
+            return f"the citation count of {target.key} is unknown"
+        if now != read["counts"]:
+            return f"new citations of {target.key}"
+        return ""
 
     # -- the run ------------------------------------------------------------------------------
 
@@ -132,27 +213,27 @@ class Scanner:
         dataset: Dataset,
         options: ScanOptions | None = None,
         *,
-        known: KnownCounts | None = None,
+        counts: Counts | None = None,
         kind: str = "scan",
     ) -> ScanResult:
-        """Scan one dataset. `known`: citation counts a refresh has just fetched for it."""
+        """Scan one dataset. `counts`: citation counts a refresh has just fetched for it."""
         options = options or ScanOptions()
         run_id = self.store.start_run(dataset.key, kind)
-        derived = [n for k in dataset.derivatives for n in self.catalog.get(k).names]
-        state = _RunState(dataset, run_id, options, derived)
+        state = _RunState(dataset, run_id, options, self._terms(dataset))
         try:
             if not self.classifier.gazetteer_available:
                 state.note(
                     "No ROR gazetteer was loaded: institutions come only from OpenAlex and "
                     "the watchlist (run `tracer data update`)."
                 )
-            origins = self._resolve(state, known)
-            self._collect_s2(state, origins)
-            self._collect_openalex(state, origins)
+            for source in self.sources:
+                for note in source.notes():
+                    state.note(note)
+            origins = self._resolve(state, counts)
+            self._read_lists(state, origins)
             if options.mentions:
-                self._collect_mentions(state, origins)
-            self._complete_s2_records(state)
-            self._enrich(state)
+                self._read_mentions(state, origins)
+            self._look_up(state)
             self._classify(state)
             self._judge(state)
             if not state.failures:
@@ -174,6 +255,7 @@ class Scanner:
             stats=state.stats,
             failures=state.failures,
             new_paper_ids=sorted(state.new_ids),
+            steps=state.steps,
         )
 
     def _finish(self, state: _RunState, status: str, error: str | None) -> None:
@@ -184,45 +266,67 @@ class Scanner:
             new_papers=state.new_papers,
             stats=state.stats,
             error=error,
+            steps=state.steps,
+        )
+
+    def rejudge(self, dataset: Dataset) -> dict[str, int]:
+        """Classify and judge the stored papers again with the current rules and reference
+        data, without the network; returns the papers per level."""
+        run_id = self.store.start_run(dataset.key, "rejudge")
+        state = _RunState(dataset, run_id, ScanOptions(), self._terms(dataset))
+        try:
+            self._classify(state, every=True)
+            self._judge(state)
+        except BaseException as exc:
+            self._finish(state, "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed",
+                         str(exc) or type(exc).__name__)
+            raise
+        self._finish(state, "ok", None)
+        return dict(state.stats.get("levels", {}))
+
+    def _terms(self, dataset: Dataset) -> DatasetTerms:
+        return DatasetTerms.build(
+            dataset.name,
+            dataset.aliases,
+            dataset.mentions,
+            derivative_names=[n for k in dataset.derivatives for n in self.catalog.get(k).names],
+            fields_of_study=dataset.fields_of_study,
+            key=dataset.key,
         )
 
     # -- stage 1: origin papers ---------------------------------------------------------------
 
-    def origins(self, dataset: Dataset) -> list[Origin]:
-        """The dataset's origin papers and its derivatives', as the catalog gives them."""
-        origins = [
-            Origin(dataset.key, i, p, None, owner=dataset.key)
-            for i, p in enumerate(dataset.origin_papers)
-        ]
-        for key in dataset.derivatives:
-            derived = self.catalog.get(key)
-            origins += [
-                Origin(key, i, p, key, owner=dataset.key)
-                for i, p in enumerate(derived.origin_papers)
-            ]
-        return origins
-
-    def _resolve(self, state: _RunState, known: KnownCounts | None) -> list[Origin]:
+    def _resolve(self, state: _RunState, counts: Counts | None) -> list[Origin]:
         origins = self.origins(state.dataset)
-        for slot in {o.slot for o in origins}:
-            for row in self.store.origins(slot):
-                state.stored_origins[(slot, row["idx"])] = row
+        if counts is not None:
+            _apply_counts(origins, counts)
+            todo = [o for o in origins if self._needs_resolving(o)]
+        else:
+            todo = origins
+        if state.options.full:
+            todo = origins
         with self.progress.stage("Resolving origin papers", total=len(origins)):
-            stored = [state.stored_origins.get((o.slot, o.idx)) for o in origins]
-            if known is not None and all(stored):
-                # A refresh has just asked both sources for every count: no request needed.
-                for origin, found in zip(origins, stored, strict=True):
-                    assert found is not None
-                    row = found
-                    origin.s2_id, origin.corpus_id = row["s2_paper_id"], row["corpus_id"]
-                    origin.openalex_ids = list(row["openalex_ids"])
-                    origin.s2_count = known.s2.get(origin.s2_id or "")
-                    origin.openalex_count = known.openalex_total(origin.openalex_ids)
-            else:
-                self._ask(state, "s2", "origin papers", self._resolve_s2, origins)
-                self._ask(state, "openalex", "origin papers", self._resolve_openalex, origins)
+            if todo:
+                for origin in todo:
+                    origin.ids.clear()
+                    origin.counts.clear()
+                    origin.resolved.clear()
+                for source in self.sources:
+                    if self._ask(state, source, "origin papers", _resolved, source, todo):
+                        state.done(f"resolve:{source.name}")
+                with self.store.transaction():
+                    for origin in todo:
+                        for name in origin.resolved:
+                            self.store.save_origin_ids(
+                                origin.slot,
+                                origin.idx,
+                                name,
+                                origin.ids.get(name, []),
+                                origin.paper.title,
+                            )
             self.progress.advance(len(origins))
-        if not any(o.s2_id or o.openalex_ids for o in origins):
+        unknown = [o for o in origins if not o.ids]
+        if len(unknown) == len(origins):
             if state.failures:
                 raise SourceError(
                     f"Could not resolve the origin papers of {state.dataset.key}: "
@@ -236,12 +340,19 @@ class Scanner:
                 f"No source knows the origin papers of {state.dataset.key} ({titles}).",
                 hint="Check the ids in the catalog entry.",
             )
+        for origin in origins:
+            for source in self.sources:
+                if source.name not in origin.ids and not source.notes():
+                    state.note(
+                        f"{source.label} does not know the origin paper {origin.paper.label()}: "
+                        "its citers there are not counted."
+                    )
         return origins
 
-    @staticmethod
     def _ask(
+        self,
         state: _RunState,
-        source: str,
+        source: Source,
         what: str,
         call: Callable[P, T],
         *args: P.args,
@@ -254,374 +365,256 @@ class Scanner:
         except AuthError:
             raise
         except SourceError as exc:
-            state.fail(source, what, exc)
+            state.fail(source.name, what, exc)
             return None
 
-    def _resolve_s2(self, origins: list[Origin]) -> None:
-        """Ids from the records (often cached), counts fresh: the counts decide what to fetch."""
-        asked = [(o, o.paper.s2_ids()[0]) for o in origins if o.paper.s2_ids()]
-        hits = self._cache_hits("s2")
-        found = self.s2.papers([pid for _, pid in asked]) if asked else []
-        for (origin, _), work in zip(asked, found, strict=True):
-            if work is not None:
-                origin.s2_id, origin.corpus_id = work.s2_paper_id, work.corpus_id
-                origin.s2_count = work.citation_count
-        if self._cache_hits("s2") == hits:
-            return  # the records came from the source just now: their counts are fresh
-        ids = [o.s2_id for o in origins if o.s2_id]
-        counts = self.s2.citation_counts(ids) if ids else {}
-        for origin in origins:
-            if origin.s2_id:
-                origin.s2_count = counts.get(origin.s2_id)
+    # -- stage 2: citation lists --------------------------------------------------------------
 
-    def _resolve_openalex(self, origins: list[Origin]) -> None:
-        dois = [d for o in origins for d in o.paper.dois()]
-        hits = self._cache_hits("openalex")
-        works = self.openalex.works_by_doi(dois) if dois else []
-        by_doi: dict[str, Work] = {}
-        counts = KnownCounts()
-        for work in works:
-            raw_doi = work.doi
-            canonical_ids(work)
-            if work.openalex_id and work.citation_count is not None:
-                counts.openalex[work.openalex_id] = work.citation_count
-            for key in (raw_doi, work.doi, work.arxiv_id and f"10.48550/arxiv.{work.arxiv_id}"):
-                if key:
-                    by_doi[key.lower()] = work
-        for origin in origins:
-            ids = [origin.paper.openalex] if origin.paper.openalex else []
-            for doi in origin.paper.dois():
-                match = by_doi.get(doi.lower())
-                if match is not None and match.openalex_id and match.openalex_id not in ids:
-                    ids.append(match.openalex_id)
-            origin.openalex_ids = ids
-        every = sorted({i for o in origins for i in o.openalex_ids})
-        if not every or not self.openalex.has_key:
-            return
-        if self._cache_hits("openalex") != hits or not set(every) <= set(counts.openalex):
-            counts = KnownCounts(openalex=self.openalex.cited_by_counts(every))
-        for origin in origins:
-            origin.openalex_count = counts.openalex_total(origin.openalex_ids)
+    def _read_lists(self, state: _RunState, origins: list[Origin]) -> None:
+        for source in self.sources:
+            targets = [
+                t for t in source.targets(origins)
+                if self._due(state.dataset.key, source, t, state.options)
+            ]
+            if not targets:
+                continue
+            with self.progress.stage(f"{source.label} citations", total=len(targets)):
+                for target in targets:
+                    self._read_list(state, source, target)
+                    self.progress.advance()
 
-    def _cache_hits(self, source: str) -> int:
-        return sum(n for (name, _), n in self.http.cache_hits.items() if name == source)
-
-    # -- stage 2: citations -------------------------------------------------------------------
-
-    def _changed(self, state: _RunState, origin: Origin, source: str) -> bool:
-        """Whether the source's citation count moved since the last complete fetch."""
-        if state.options.full:
-            return True
-        stored = state.stored_origins.get((origin.slot, origin.idx))
-        if stored is None:
-            return True
-        if source == "s2":
-            return bool(stored["s2_citation_count"] != origin.s2_count)
-        return bool(
-            stored["openalex_cited_by_count"] != origin.openalex_count
-            or set(stored["openalex_ids"]) != set(origin.openalex_ids)
+    def _read_list(self, state: _RunState, source: Source, target: Target) -> None:
+        key = state.dataset.key
+        stored = self.store.list_read(key, source.name, "cites", target.key)
+        now = _target_counts(source, target)
+        fresh = state.options.full or bool(
+            stored and stored["complete"] and stored["counts"] != now
         )
-
-    @staticmethod
-    def _fresh(state: _RunState, origin: Origin) -> bool:
-        """Cached pages may serve a fetch that never completed (a resumed scan), but not one
-        whose list is known to have changed since it was last fetched whole."""
-        return state.options.full or (origin.slot, origin.idx) in state.stored_origins
-
-    def _collect_s2(self, state: _RunState, origins: list[Origin]) -> None:
-        todo = [o for o in origins if o.s2_id and self._changed(state, o, "s2")]
-        with self.progress.stage("Semantic Scholar citations", total=len(todo)):
-            for origin in todo:
-                assert origin.s2_id is not None
-                listing = self._ask(
-                    state,
-                    "s2",
-                    f"citations of {origin.paper.title}",
-                    self.s2.citations,
-                    origin.s2_id,
-                    fresh=self._fresh(state, origin),
-                )
-                if listing is None:
-                    continue
-                kept = [c for c in listing.items if state.keep(c.citing)]
-                for batch in chunked(kept, WRITE_BATCH):
-                    with self.store.transaction():
-                        for citation in batch:
-                            work = citation.citing
-                            paper_id = self._add(state, work, origin.via_derivative)
-                            self.store.add_evidence(
-                                state.dataset.key,
-                                paper_id,
-                                state.run_id,
-                                route="cites",
-                                source="s2",
-                                target=origin.s2_id,
-                                contexts=citation.contexts,
-                                intents=citation.intents,
-                                is_influential=citation.is_influential,
-                                via_derivative=origin.via_derivative,
-                            )
-                            if work.authors:
-                                self.store.save_authors(paper_id, work.authors, "s2")
-                self.store.set_coverage(
-                    state.dataset.key,
-                    state.run_id,
-                    source="s2",
-                    route="cites",
-                    target=origin.s2_id,
-                    fetched=len(listing.items),
-                    total=listing.total if listing.total is not None else origin.s2_count,
-                    capped=listing.capped,
-                    note=listing.note,
-                )
-                self._save_origin(state, origin, s2=True)
-                state.stats["s2_citations"] = state.stats.get("s2_citations", 0) + len(kept)
-                self.progress.advance()
-
-    def _collect_openalex(self, state: _RunState, origins: list[Origin]) -> None:
-        if not self.openalex.has_key:
-            state.note(
-                "OpenAlex citations were not collected: list calls need OPENALEX_API_KEY; "
-                "only Semantic Scholar's citations are counted."
-            )
-            for origin in origins:
-                self._save_origin(state, origin, s2=False)
-            return
-        groups: dict[str | None, list[Origin]] = {}
-        for origin in origins:
-            if origin.openalex_ids and self._changed(state, origin, "openalex"):
-                groups.setdefault(origin.via_derivative, []).append(origin)
-        with self.progress.stage("OpenAlex citations"):
-            for via, group in groups.items():
-                ids = sorted({i for o in group for i in o.openalex_ids})
-                target = "|".join(ids)
-                fetched = 0
-                try:
-                    fresh = any(self._fresh(state, o) for o in group)
-                    works = self.openalex.citing_works(ids, fresh=fresh)
-                    for batch in chunked(works, WRITE_BATCH):
-                        fetched += len(batch)
-                        self.progress.advance(len(batch))
-                        kept = [self._full_authors(w) for w in batch if state.keep(w)]
-                        with self.store.transaction():
-                            for work in kept:
-                                paper_id = self._add(state, work, via)
-                                self.store.add_evidence(
-                                    state.dataset.key,
-                                    paper_id,
-                                    state.run_id,
-                                    route="cites",
-                                    source="openalex",
-                                    target=target,
-                                    via_derivative=via,
-                                )
-                                self._save_openalex_authors(paper_id, work)
-                except AuthError:
-                    raise
-                except SourceError as exc:
-                    state.fail("openalex", "citing works", exc)
-                    continue
-                total = sum(o.openalex_count or 0 for o in group)
-                self.store.set_coverage(
-                    state.dataset.key,
-                    state.run_id,
-                    source="openalex",
-                    route="cites",
-                    target=target,
-                    fetched=fetched,
-                    total=total,
-                    capped=False,
-                    note=None,
-                )
-                for origin in group:
-                    self._save_origin(state, origin, s2=False)
-                state.stats["openalex_citations"] = (
-                    state.stats.get("openalex_citations", 0) + fetched
-                )
-
-    def _save_origin(self, state: _RunState, origin: Origin, *, s2: bool) -> None:
-        """Remember the counts a complete fetch saw, for the next run's change detection."""
-        stored = state.stored_origins.get((origin.slot, origin.idx)) or {}
-        self.store.save_origin(
-            origin.slot,
-            origin.idx,
-            title=origin.paper.title,
-            s2_paper_id=origin.s2_id,
-            corpus_id=origin.corpus_id,
-            openalex_ids=origin.openalex_ids,
-            s2_citation_count=origin.s2_count if s2 else stored.get("s2_citation_count"),
-            openalex_cited_by_count=(
-                stored.get("openalex_cited_by_count") if s2 else origin.openalex_count
-            ),
+        what = f"citations of {target.key}"
+        read: ListRead | None = None
+        kept = 0
+        try:
+            read = source.read(target, since=state.options.since, fresh=fresh)
+            for batch in chunked(read, WRITE_BATCH):
+                with self.store.transaction():
+                    for found in batch:
+                        if state.keep(found.work):
+                            self._store_found(state, source, found, "cites", target)
+                            kept += 1
+        except AuthError:
+            raise
+        except SourceError as exc:
+            state.fail(source.name, what, exc)
+        complete = read is not None and not any(
+            f.startswith(f"{source.name}: {what}:") for f in state.failures
         )
+        fetched = 0 if read is None else read.fetched + read.unresolved + read.skipped
+        total = None if read is None else read.total
+        # Fewer rows than the source says the list holds: read again next time.
+        short = total is not None and fetched < total
+        self.store.set_coverage(
+            key,
+            state.run_id,
+            source=source.name,
+            route="cites",
+            target=target.key,
+            fetched=fetched,
+            total=total,
+            capped=bool(read and read.capped),
+            note=None if read is None else read.note,
+            filters=state.options.filters,
+            complete=complete and not short and not (read and read.capped),
+            counts=now,
+            unresolved=0 if read is None else read.unresolved,
+            skipped=0 if read is None else read.skipped,
+        )
+        if complete:
+            state.done(f"list:{source.name}:{target.key}")
+        name = f"{source.name}_citations"
+        state.stats[name] = state.stats.get(name, 0) + kept
+
+    def _store_found(
+        self, state: _RunState, source: Source, found: Found, route: str, target: Target | None,
+        phrase: str | None = None,
+    ) -> None:
+        work = found.work
+        via = target.via_derivative if target else None
+        paper_id = self._add(state, work, via, source.merged_titles)
+        self.store.add_evidence(
+            state.dataset.key,
+            paper_id,
+            state.run_id,
+            route=route,
+            source=source.name,
+            target=target.key if target else (phrase or ""),
+            contexts=found.contexts,
+            intents=found.intents,
+            is_influential=found.is_influential,
+            cites_origin=found.cites_origin,
+            via_derivative=via,
+            passages=[p.to_dict() for p in found.passages],
+        )
+        if work.authors and route == "cites":
+            self.store.save_authors(paper_id, work.authors, source.name, source.authors_rank)
+        if found.is_record:
+            self.store.mark_looked_up(paper_id, source.name, truncated=work.authors_truncated)
 
     # -- stage 3: mentions in full text -------------------------------------------------------
 
-    def _collect_mentions(self, state: _RunState, origins: list[Origin]) -> None:
+    def _read_mentions(self, state: _RunState, origins: list[Origin]) -> None:
         dataset = state.dataset
-        origin_corpus = {o.corpus_id for o in origins if o.corpus_id is not None}
-        year = f"{state.options.since}-" if state.options.since else None
         excluded = 0
-        with self.progress.stage("Full-text mentions", total=len(dataset.mentions)):
-            for phrase in dataset.mentions:
-                snippets = self._ask(
-                    state,
-                    "s2",
-                    f"mentions of {phrase!r}",
-                    self.s2.snippets,
-                    phrase,
-                    fields_of_study=list(dataset.fields_of_study),
-                    year=year,
-                )
-                if snippets is None:
-                    continue
-                # A paper may come back with several passages: keep them all, as one record.
-                hits: dict[str, tuple[Work, list[str], bool]] = {}
-                for snippet in snippets:
-                    cites = bool(origin_corpus & set(snippet.ref_corpus_ids))
-                    if not on_topic(
-                        state.terms,
-                        text=snippet.text,
-                        fields_of_study=snippet.paper.fields_of_study,
-                        cites=cites,
-                    ):
-                        excluded += 1
-                        continue
-                    if not state.keep(snippet.paper):
-                        continue
-                    key = str(snippet.paper.corpus_id or snippet.paper.s2_paper_id or snippet.text)
-                    work, texts, cited = hits.get(key, (snippet.paper, [], False))
-                    hits[key] = (work, [*texts, snippet.text], cited or cites)
-                with self.store.transaction():
-                    for work, texts, cited in hits.values():
-                        paper_id = self._add(state, work, None)
-                        self.store.add_evidence(
-                            dataset.key,
-                            paper_id,
-                            state.run_id,
-                            route="mentions",
-                            source="s2",
-                            target=phrase,
-                            contexts=texts,
-                            cites_origin=cited,
-                        )
-                self.store.set_coverage(
-                    dataset.key,
-                    state.run_id,
-                    source="s2",
-                    route="mentions",
-                    target=phrase,
-                    fetched=len(snippets),
-                    total=None,
-                    capped=len(snippets) >= 1000,
-                    note="snippet search returns at most 1,000 passages"
-                    if len(snippets) >= 1000
-                    else None,
-                )
-                self.progress.advance()
+        for source in self.sources:
+            with self.progress.stage(f"{source.label} full-text mentions",
+                                     total=len(dataset.mentions)):
+                for phrase in dataset.mentions:
+                    read = self._ask(
+                        state,
+                        source,
+                        f"mentions of {phrase!r}",
+                        source.mentions,
+                        phrase,
+                        origins,
+                        fields_of_study=dataset.fields_of_study,
+                        since=state.options.since,
+                    )
+                    if read is None:
+                        break  # the source has no full-text search, or it failed
+                    excluded += self._store_mentions(state, source, phrase, read)
+                    self.progress.advance()
         state.stats["mentions_off_topic"] = excluded
+
+    def _store_mentions(self, state: _RunState, source: Source, phrase: str,
+                        read: ListRead) -> int:
+        """Keep the passages on the dataset's topic, several of one paper as one record."""
+        hits: dict[str, Found] = {}
+        excluded = 0
+        for found in read:
+            text = " ".join(p.text for p in found.passages)
+            if not on_topic(state.terms, text=text,
+                            fields_of_study=found.work.fields_of_study,
+                            cites=bool(found.cites_origin)):
+                excluded += 1
+                continue
+            if not state.keep(found.work):
+                continue
+            work = found.work
+            key = str(work.corpus_id or work.s2_paper_id or work.openalex_id or work.doi or text)
+            if key in hits:
+                hits[key].passages.extend(found.passages)
+                hits[key].cites_origin = bool(hits[key].cites_origin or found.cites_origin)
+            else:
+                hits[key] = found
+        with self.store.transaction():
+            for found in hits.values():
+                self._store_found(state, source, found, "mentions", None, phrase)
+        filters = state.options.filters
+        self.store.set_coverage(
+            state.dataset.key,
+            state.run_id,
+            source=source.name,
+            route="mentions",
+            target=phrase,
+            fetched=read.fetched,
+            total=read.total,
+            capped=read.capped,
+            note=read.note,
+            filters=filters,
+            complete=not read.capped,
+        )
+        state.done(f"mentions:{source.name}:{phrase}")
+        return excluded
 
     # -- stage 4: records and authorships -----------------------------------------------------
 
-    def _complete_s2_records(self, state: _RunState) -> None:
-        """Mention hits carry little more than an id: fetch their S2 records in batches."""
-        rows = self.store.conn.execute(
-            "SELECT p.id, p.corpus_id, p.s2_paper_id FROM papers p JOIN dataset_papers d"
-            " ON d.paper_id = p.id WHERE d.dataset = ? AND p.authors_source IS NULL"
-            " AND (p.corpus_id IS NOT NULL OR p.s2_paper_id IS NOT NULL)"
-            " AND (p.year IS NULL OR p.doi IS NULL) ORDER BY p.id",
-            (state.dataset.key,),
-        ).fetchall()
-        if not rows:
-            return
-        with self.progress.stage("Semantic Scholar records", total=len(rows)):
-            for batch in chunked(rows, S2_BATCH):
-                ids = [r["s2_paper_id"] or f"CorpusId:{r['corpus_id']}" for r in batch]
-                works = self._ask(state, "s2", "paper records", self.s2.papers, ids)
-                if works is None:
-                    return
-                for work in works:
-                    if work is None:
-                        continue
-                    paper_id, _ = self.store.upsert_work(work)
-                    if work.authors:
-                        self.store.save_authors(paper_id, work.authors, "s2")
-                self.progress.advance(len(batch))
+    def _lookups(self, dataset: str, source: Source) -> list[PaperRef]:
+        refs = [
+            PaperRef(
+                paper_id=row["id"],
+                doi=row["doi"],
+                arxiv_id=row["arxiv_id"],
+                s2_paper_id=row["s2_paper_id"],
+                corpus_id=row["corpus_id"],
+                openalex_id=row["openalex_id"],
+                year=row["year"],
+                has_authors=bool(row["has_authors"]),
+                has_affiliations=bool(row["has_affiliations"]),
+            )
+            for row in self.store.papers_to_look_up(dataset, source.name)
+        ]
+        return [r for r in refs if source.wants(r)]
 
-    def _enrich(self, state: _RunState) -> None:
-        """Authorships with institutions from OpenAlex, looked up by DOI in batches."""
-        todo = self.store.papers_to_enrich(state.dataset.key)
-        if not todo:
-            return
-        with self.progress.stage("OpenAlex authorships", total=len(todo)):
-            by_doi: dict[str, int] = {}
-            for row in todo:
-                doi = row["doi"] or (row["arxiv_id"] and f"10.48550/arxiv.{row['arxiv_id']}")
-                if doi:
-                    by_doi[doi.lower()] = row["id"]
-            for batch in chunked(list(by_doi), 100):
-                found = self._ask(
-                    state, "openalex", "authorships", self.openalex.works_by_doi, batch
-                )
-                if found is None:
-                    return
-                for work in found:
-                    raw_doi = (work.doi or "").lower()
-                    canonical_ids(work)
-                    paper_id = by_doi.get(raw_doi)
-                    if paper_id is None and work.arxiv_id:
-                        paper_id = by_doi.get(f"10.48550/arxiv.{work.arxiv_id.lower()}")
-                    if paper_id is None:
-                        continue
-                    work = self._full_authors(work)
-                    with self.store.transaction():
-                        self.store.upsert_work(work)
-                        self._save_openalex_authors(paper_id, work)
-                with self.store.transaction():
-                    for doi in batch:
-                        self.store.mark_enriched(by_doi[doi])
-                self.progress.advance(len(batch))
-            with self.store.transaction():
-                for row in todo:
-                    if not (row["doi"] or row["arxiv_id"]):
-                        self.store.mark_enriched(row["id"])
+    def _look_up(self, state: _RunState) -> None:
+        """Each source looks up the stored papers it can add to, the one whose authorships win
+        first; a record one source brings (a DOI, say) may let another look the paper up, so
+        this goes round until no source has anything left to do."""
+        order = sorted(self.sources, key=lambda s: -s.authors_rank)
+        failed: set[str] = set()
+        for _ in range(len(order) + 1):
+            progressed = False
+            for source in order:
+                if source.name in failed:
+                    continue
+                todo = self._lookups(state.dataset.key, source)
+                if not todo:
+                    continue
+                progressed = True
+                with self.progress.stage(f"{source.label} records", total=len(todo)):
+                    for batch in chunked(todo, LOOKUP_BATCH):
+                        found = self._ask(state, source, "paper records", _all, source, batch)
+                        if found is None:
+                            failed.add(source.name)
+                            break
+                        self._save_lookups(source, batch, found)
+                        self.progress.advance(len(batch))
+                if source.name not in failed:
+                    state.done(f"lookup:{source.name}")
+            if not progressed:
+                break
 
-    def _full_authors(self, work: Work) -> Work:
-        """A listed work whose authorships OpenAlex cut at 100, looked up whole."""
-        if work.authors_truncated and work.openalex_id:
-            full = self.openalex.work(work.openalex_id)
-            if full is not None and full.authors:
-                return full
-        return work
-
-    def _save_openalex_authors(self, paper_id: int, work: Work) -> None:
-        if work.authors:
-            self.store.save_authors(paper_id, work.authors, "openalex")
+    def _save_lookups(
+        self, source: Source, batch: list[PaperRef], found: list[tuple[int, Work]]
+    ) -> None:
         with self.store.transaction():
-            self.store.mark_enriched(paper_id, truncated=work.authors_truncated)
+            for paper_id, work in found:
+                self.store.upsert_work(work, prefer_title=source.merged_titles)
+                if work.authors:
+                    self.store.save_authors(paper_id, work.authors, source.name,
+                                            source.authors_rank)
+                self.store.mark_looked_up(paper_id, source.name, truncated=work.authors_truncated)
+            for ref in batch:
+                self.store.mark_looked_up(ref.paper_id, source.name)
 
-    def _classify(self, state: _RunState) -> None:
-        rows = self.store.authorships_to_classify(state.dataset.key)
-        if not rows:
-            return
-        with self.progress.stage("Classifying affiliations", total=len(rows)):
-            for batch in chunked(rows, 500):
-                with self.store.transaction():
-                    for row in batch:
-                        author = Author(
-                            name=row["name"] or "",
-                            position=row["position"],
-                            raw_affiliations=row["raw_affiliations"],
-                            institutions=[SourceInstitution(**i) for i in row["institutions"]],
-                            countries=row["countries"],
-                        )
-                        affiliations = self.classifier.classify_author(author)
-                        self.store.save_affiliations(
-                            row["paper_id"], row["position"], [a.to_dict() for a in affiliations]
-                        )
-                self.progress.advance(len(batch))
+    # -- stage 5: affiliations ----------------------------------------------------------------
 
-    # -- stage 5: usage -----------------------------------------------------------------------
+    def _classify(self, state: _RunState, *, every: bool = False) -> None:
+        version = None if every else self.classified_with
+        rows = self.store.authorships_to_classify(state.dataset.key, version)
+        if rows:
+            with self.progress.stage("Classifying affiliations", total=len(rows)):
+                for batch in chunked(rows, 500):
+                    with self.store.transaction():
+                        for row in batch:
+                            author = Author(
+                                name=row["name"] or "",
+                                position=row["position"],
+                                raw_affiliations=row["raw_affiliations"],
+                                institutions=[
+                                    SourceInstitution(**i) for i in row["institutions"]
+                                ],
+                                countries=row["countries"],
+                            )
+                            affiliations = self.classifier.classify_author(author)
+                            self.store.save_affiliations(
+                                row["paper_id"],
+                                row["position"],
+                                [a.to_dict() for a in affiliations],
+                                self.classified_with,
+                            )
+                    self.progress.advance(len(batch))
+        state.done("classify")
+
+    # -- stage 6: usage -----------------------------------------------------------------------
 
     def _judge(self, state: _RunState) -> None:
         key = state.dataset.key
@@ -655,39 +648,66 @@ class Scanner:
                     score=verdict.score,
                     evidence=[asdict(e) for e in verdict.evidence],
                     reasons=verdict.reasons,
+                    version=self.judged_with,
                 )
                 counts[verdict.level] = counts.get(verdict.level, 0) + 1
                 self.progress.advance()
         state.stats["levels"] = counts
+        state.done("judge")
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _add(self, state: _RunState, work: Work, via_derivative: str | None) -> int:
-        paper_id, _ = self.store.upsert_work(work)
+    def _add(
+        self, state: _RunState, work: Work, via_derivative: str | None, prefer_title: bool
+    ) -> int:
+        paper_id, _ = self.store.upsert_work(work, prefer_title=prefer_title)
         if self.store.link(state.dataset.key, paper_id, state.run_id, via_derivative):
             state.new_ids.add(paper_id)
         return paper_id
 
 
+def _resolved(source: Source, origins: list[Origin]) -> bool:
+    source.resolve(origins)
+    for origin in origins:
+        origin.resolved.add(source.name)
+    return True
+
+
+def _all(source: Source, papers: list[PaperRef]) -> list[tuple[int, Work]]:
+    return list(source.lookup(papers))
+
+
+def _apply_counts(origins: list[Origin], counts: Counts) -> None:
+    """Give each origin the fresh counts of its stored ids."""
+    for origin in origins:
+        for source, ids in origin.ids.items():
+            if source in counts:
+                origin.counts[source] = {i: counts[source].get(i) for i in ids}
+
+
+def _target_counts(source: Source, target: Target) -> dict[str, int | None]:
+    """The citation counts of a list's origin ids, as the source gave them this run."""
+    counts: dict[str, int | None] = {}
+    for origin in target.origins:
+        known = origin.counts.get(source.name, {})
+        for i in target.ids:
+            if i in known:
+                counts[i] = known[i]
+    return {i: counts.get(i) for i in target.ids}
+
+
 class _RunState:
     def __init__(
-        self, dataset: Dataset, run_id: int, options: ScanOptions, derivative_names: list[str]
+        self, dataset: Dataset, run_id: int, options: ScanOptions, terms: DatasetTerms
     ) -> None:
         self.dataset = dataset
         self.run_id = run_id
         self.options = options
+        self.terms = terms
         self.failures: list[str] = []
         self.stats: dict[str, Any] = {}
         self.new_ids: set[int] = set()
-        self.terms = DatasetTerms.build(
-            dataset.name,
-            dataset.aliases,
-            dataset.mentions,
-            derivative_names=derivative_names,
-            fields_of_study=dataset.fields_of_study,
-            key=dataset.key,
-        )
-        self.stored_origins: dict[tuple[str, int], dict[str, Any]] = {}
+        self.steps: list[str] = []
 
     @property
     def new_papers(self) -> int:
@@ -699,7 +719,12 @@ class _RunState:
 
     def note(self, text: str) -> None:
         """Something the run could not see, for the report's 'what is missing'."""
-        self.stats.setdefault("notes", []).append(text)
+        notes = self.stats.setdefault("notes", [])
+        if text not in notes:
+            notes.append(text)
+
+    def done(self, step: str) -> None:
+        self.steps.append(step)
 
     def fail(self, source: str, what: str, exc: SourceError) -> None:
         self.failures.append(f"{source}: {what}: {exc.message.rstrip('.')}")

@@ -15,8 +15,10 @@ from urllib.parse import quote, urlencode
 
 from tracer.errors import NotFoundError
 from tracer.http import LIST_TTL, NO_STORE, RECORD_TTL, HttpClient
+from tracer.merge import canonical_ids
 from tracer.records import Author, SourceInstitution, Work
-from tracer.sources import normalize_arxiv, normalize_doi, short_openalex_id, short_ror
+from tracer.sources import chunked, normalize_arxiv, normalize_doi, short_openalex_id, short_ror
+from tracer.sources.base import Found, ListRead, Origin, PaperRef, Source, Target
 
 SOURCE = "openalex"
 PER_PAGE = 100
@@ -34,6 +36,7 @@ class OpenAlex:
     def __init__(self, http: HttpClient) -> None:
         self.http = http
         self.base = http.settings.openalex_api_url.rstrip("/")
+        self.totals: dict[str, int] = {}  # filter -> meta.count: what OpenAlex says a list holds
 
     @property
     def has_key(self) -> bool:
@@ -130,6 +133,9 @@ class OpenAlex:
                 if isinstance(row, dict):
                     yield parse_work(row, listed=True)
             meta = data.get("meta")
+            count = meta.get("count") if isinstance(meta, dict) else None
+            if isinstance(count, int) and cursor == "*":
+                self.totals[filter_] = count
             nxt = meta.get("next_cursor") if isinstance(meta, dict) else None
             cursor = nxt if isinstance(nxt, str) and nxt and results else None
 
@@ -244,3 +250,120 @@ def _arxiv_id(data: dict[str, Any]) -> str | None:
         if loc_doi and loc_doi.startswith("10.48550/arxiv."):
             return normalize_arxiv(loc_doi.removeprefix("10.48550/arxiv."))
     return None
+
+
+# -- the source behind the scanner's interface -----------------------------------------------
+
+
+class OpenAlexSource(Source):
+    """Citing works over every version of an origin, and authorships with institutions."""
+
+    name = SOURCE
+    label = "OpenAlex"
+    authors_rank = 2  # institutions with ROR ids and countries: its authorships win
+
+    def __init__(self, http: HttpClient) -> None:
+        super().__init__(http)
+        self.client = OpenAlex(http)
+
+    def notes(self) -> list[str]:
+        if self.client.has_key:
+            return []
+        return [
+            "OpenAlex citations were not collected: list calls need OPENALEX_API_KEY; "
+            "only Semantic Scholar's citations are counted."
+        ]
+
+    def resolve(self, origins: list[Origin]) -> None:
+        """Origins by their DOIs (the arXiv DOI included) and any W id the catalog gives."""
+        dois = [d for o in origins for d in o.paper.dois()]
+        hits = self._cache_hits()
+        works = self.client.works_by_doi(dois) if dois else []
+        by_doi: dict[str, Work] = {}
+        counts: dict[str, int | None] = {}
+        for work in works:
+            raw_doi = work.doi
+            canonical_ids(work)
+            if work.openalex_id:
+                counts[work.openalex_id] = work.citation_count
+            for key in (raw_doi, work.doi, work.arxiv_id and f"10.48550/arxiv.{work.arxiv_id}"):
+                if key:
+                    by_doi[key.lower()] = work
+        for origin in origins:
+            ids = [origin.paper.openalex] if origin.paper.openalex else []
+            for doi in origin.paper.dois():
+                match = by_doi.get(doi.lower())
+                if match is not None and match.openalex_id and match.openalex_id not in ids:
+                    ids.append(match.openalex_id)
+            if ids:
+                origin.ids[self.name] = ids
+        every = sorted({i for o in origins for i in o.ids.get(self.name, [])})
+        if every and self.client.has_key and (
+            self._cache_hits() != hits or not set(every) <= set(counts)
+        ):
+            counts = dict(self.counts(every))
+        for origin in origins:
+            ids = origin.ids.get(self.name, [])
+            origin.counts[self.name] = {i: counts.get(i) for i in ids}
+
+    def counts(self, ids: list[str]) -> dict[str, int | None]:
+        if not self.client.has_key:
+            return {}
+        return dict(self.client.cited_by_counts(ids))
+
+    def targets(self, origins: list[Origin]) -> list[Target]:
+        """One `cites:` list for every version of every origin of a dataset (and one per
+        derivative): OpenAlex counts a work citing two versions once."""
+        if not self.client.has_key:
+            return []
+        groups: dict[str | None, list[Origin]] = {}
+        for origin in origins:
+            if origin.ids.get(self.name):
+                groups.setdefault(origin.via_derivative, []).append(origin)
+        targets = []
+        for via, group in groups.items():
+            ids = sorted({i for o in group for i in o.ids[self.name]})
+            targets.append(Target("|".join(ids), ids, group, via))
+        return targets
+
+    def read(self, target: Target, *, since: int | None, fresh: bool) -> ListRead:
+        works = self.client.citing_works(target.ids, fresh=fresh)
+        self.client.totals.clear()
+
+        def total(read: ListRead) -> None:
+            # The list's own meta.count: the distinct citers of every version asked for.
+            read.total = sum(self.client.totals.values()) if self.client.totals else None
+
+        return ListRead(
+            (Found(self._full_authors(w), is_record=True) for w in works), {}, on_end=total
+        )
+
+    def wants(self, paper: PaperRef) -> bool:
+        return bool(paper.doi or paper.arxiv_id)
+
+    def lookup(self, papers: list[PaperRef]) -> Iterator[tuple[int, Work]]:
+        by_doi: dict[str, int] = {}
+        for paper in papers:
+            doi = paper.doi or (paper.arxiv_id and f"10.48550/arxiv.{paper.arxiv_id}")
+            if doi:
+                by_doi[doi.lower()] = paper.paper_id
+        for batch in chunked(list(by_doi), MAX_OR_VALUES):
+            for work in self.client.works_by_doi(batch):
+                raw_doi = (work.doi or "").lower()
+                canonical_ids(work)
+                paper_id = by_doi.get(raw_doi)
+                if paper_id is None and work.arxiv_id:
+                    paper_id = by_doi.get(f"10.48550/arxiv.{work.arxiv_id.lower()}")
+                if paper_id is not None:
+                    yield paper_id, self._full_authors(work)
+
+    def _full_authors(self, work: Work) -> Work:
+        """A listed work whose authorships OpenAlex cut at 100, looked up whole."""
+        if work.authors_truncated and work.openalex_id:
+            full = self.client.work(work.openalex_id)
+            if full is not None and full.authors:
+                return full
+        return work
+
+    def _cache_hits(self) -> int:
+        return sum(n for (name, _), n in self.http.cache_hits.items() if name == self.name)

@@ -8,13 +8,16 @@ listed; batch lookups take 500 ids; snippet search returns at most 1000 passages
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import quote
 
 from tracer.errors import NotFoundError
 from tracer.http import LIST_TTL, NO_STORE, RECORD_TTL, HttpClient
+from tracer.merge import same_title
 from tracer.records import Author, Citation, Listing, Snippet, Work
 from tracer.sources import chunked, normalize_arxiv, normalize_doi
+from tracer.sources.base import Found, ListRead, Origin, PaperRef, Passage, Source, Target
 
 SOURCE = "s2"
 PAGE_LIMIT = 1000
@@ -50,8 +53,10 @@ class SemanticScholar:
             return None
         return parse_paper(data) if isinstance(data, dict) else None
 
-    def papers(self, ids: list[str]) -> list[Work | None]:
-        """Many papers, 500 per POST /paper/batch; None where S2 knows no such id."""
+    def papers(self, ids: list[str], *, fresh: bool = False) -> list[Work | None]:
+        """Many papers, 500 per POST /paper/batch; None where S2 knows no such id.
+
+        `fresh`: ask S2, not the cache (a stored id has died: the old record is no use)."""
         out: list[Work | None] = []
         for chunk in chunked(ids, BATCH_LIMIT):
             data = self.http.post_json(
@@ -60,7 +65,7 @@ class SemanticScholar:
                 f"{self.base}/paper/batch",
                 {"fields": PAPER_FIELDS},
                 {"ids": chunk},
-                ttl=RECORD_TTL,
+                ttl=NO_STORE if fresh else RECORD_TTL,
                 valid=_is_batch,
             )
             rows = data if isinstance(data, list) else []
@@ -209,13 +214,17 @@ def parse_citation(row: dict[str, Any], cited: str) -> Citation | None:
         return None  # S2 lists citing papers it cannot resolve as {"paperId": null}
     intents = [i for i in row.get("intents") or [] if isinstance(i, str)]
     contexts = [c for c in row.get("contexts") or [] if isinstance(c, str)]
+    with_intents: list[tuple[str, list[str]]] = []
     for item in row.get("contextsWithIntent") or []:
         # `intents` is sometimes null where the per-context intents are filled in.
         if isinstance(item, dict):
-            intents.extend(i for i in item.get("intents") or [] if isinstance(i, str))
+            own = [i for i in item.get("intents") or [] if isinstance(i, str)]
+            intents.extend(own)
             context = item.get("context")
-            if isinstance(context, str) and context not in contexts:
-                contexts.append(context)
+            if isinstance(context, str):
+                with_intents.append((context, own))
+                if context not in contexts:
+                    contexts.append(context)
     influential = row.get("isInfluential")
     return Citation(
         citing=parse_paper(paper),
@@ -223,6 +232,7 @@ def parse_citation(row: dict[str, Any], cited: str) -> Citation | None:
         contexts=contexts,
         intents=list(dict.fromkeys(intents)),
         is_influential=influential if isinstance(influential, bool) else None,
+        contexts_with_intents=with_intents,
     )
 
 
@@ -281,3 +291,143 @@ def _int(value: Any) -> int | None:
 def _quote_id(paper_id: str) -> str:
     # DOIs hold slashes, which S2 takes as they are; anything else is escaped.
     return quote(paper_id.strip(), safe=":/")
+
+
+# -- the source behind the scanner's interface -----------------------------------------------
+
+
+class SemanticScholarSource(Source):
+    """Citations with their contexts and intents, full-text mentions, records by batch."""
+
+    name = SOURCE
+    label = "Semantic Scholar"
+    authors_rank = 1
+    merged_titles = True  # S2 keeps one record for a paper's preprint and proceedings versions
+
+    def __init__(self, http: HttpClient) -> None:
+        super().__init__(http)
+        self.client = SemanticScholar(http)
+
+    def resolve(self, origins: list[Origin]) -> None:
+        """Each origin by its catalog ids in turn (CorpusId, DOI, arXiv): an id that S2 does not
+        know, or that names a paper of another title, gives way to the next."""
+        hits = self._cache_hits()
+        self._resolve(origins, fresh=False)
+        if self._cache_hits() == hits:
+            return  # the records came from S2 just now: their counts are fresh
+        # Records served from the cache carry old counts, and the counts decide what to read;
+        # an id that answers no count has died since (S2 merges records): resolve it afresh.
+        ids = sorted({o.ids[self.name][0] for o in origins if self.name in o.ids})
+        now = self.counts(ids) if ids else {}
+        dead = []
+        for origin in origins:
+            if self.name in origin.ids:
+                key = origin.ids[self.name][0]
+                origin.counts[self.name] = {key: now.get(key)}
+                if now.get(key) is None:
+                    del origin.ids[self.name], origin.counts[self.name]
+                    dead.append(origin)
+        if dead:
+            self._resolve(dead, fresh=True)
+
+    def _resolve(self, origins: list[Origin], *, fresh: bool) -> None:
+        pending = [(o, o.paper.s2_ids()) for o in origins if o.paper.s2_ids()]
+        while pending:
+            found = self.client.papers([ids[0] for _, ids in pending], fresh=fresh)
+            retry = []
+            for (origin, ids), work in zip(pending, found, strict=True):
+                if work is not None and work.s2_paper_id and _is_origin(work, origin):
+                    origin.ids[self.name] = [work.s2_paper_id] + (
+                        [f"CorpusId:{work.corpus_id}"] if work.corpus_id is not None else []
+                    )
+                    origin.counts[self.name] = {work.s2_paper_id: work.citation_count}
+                elif len(ids) > 1:
+                    retry.append((origin, ids[1:]))
+            pending = retry
+
+    def counts(self, ids: list[str]) -> dict[str, int | None]:
+        return self.client.citation_counts(ids)
+
+    def targets(self, origins: list[Origin]) -> list[Target]:
+        by_id: dict[tuple[str, str | None], Target] = {}
+        for origin in origins:
+            ids = origin.ids.get(self.name)
+            if not ids:
+                continue
+            key = (ids[0], origin.via_derivative)
+            target = by_id.setdefault(key, Target(ids[0], [ids[0]], [], origin.via_derivative))
+            target.origins.append(origin)
+        return list(by_id.values())
+
+    def read(self, target: Target, *, since: int | None, fresh: bool) -> ListRead:
+        listing = self.client.citations(target.key, fresh=fresh)
+        rows = [
+            Found(
+                work=c.citing,
+                passages=[Passage(text, list(intents)) for text, intents in c.contexts_with_intents]
+                or [Passage(text, list(c.intents)) for text in c.contexts],
+                is_influential=c.is_influential,
+            )
+            for c in listing.items
+        ]
+        read = ListRead(rows, {})
+        counts = [o.counts.get(self.name, {}).get(target.key) for o in target.origins]
+        read.total = listing.total if listing.total is not None else next(
+            (n for n in counts if n is not None), None
+        )
+        read.capped, read.note = listing.capped, listing.note
+        return read
+
+    def mentions(
+        self,
+        phrase: str,
+        origins: list[Origin],
+        *,
+        fields_of_study: Sequence[str],
+        since: int | None,
+    ) -> ListRead | None:
+        corpus_ids = {
+            int(i.removeprefix("CorpusId:"))
+            for o in origins
+            for i in o.ids.get(self.name, [])
+            if i.startswith("CorpusId:")
+        }
+        snippets = self.client.snippets(
+            phrase, fields_of_study=list(fields_of_study), year=f"{since}-" if since else None
+        )
+        rows = [
+            Found(
+                work=s.paper,
+                passages=[Passage(s.text, section=s.section, kind=s.kind)],
+                cites_origin=bool(corpus_ids & set(s.ref_corpus_ids)),
+            )
+            for s in snippets
+        ]
+        read = ListRead(rows, {"since": since} if since else {})
+        if len(snippets) >= SNIPPET_LIMIT:
+            read.capped = True
+            read.note = f"snippet search returns at most {SNIPPET_LIMIT:,} passages"
+        return read
+
+    def wants(self, paper: PaperRef) -> bool:
+        """Mention hits come with little more than an id, and citers that OpenAlex could not
+        enrich have no affiliations: S2's batch records bring both."""
+        has_id = paper.s2_paper_id is not None or paper.corpus_id is not None
+        incomplete = paper.year is None or (paper.doi is None and paper.arxiv_id is None)
+        return has_id and (incomplete or not paper.has_affiliations)
+
+    def lookup(self, papers: list[PaperRef]) -> Iterator[tuple[int, Work]]:
+        for batch in chunked(papers, BATCH_LIMIT):
+            ids = [p.s2_paper_id or f"CorpusId:{p.corpus_id}" for p in batch]
+            for paper, work in zip(batch, self.client.papers(ids), strict=True):
+                if work is not None:
+                    yield paper.paper_id, work
+
+    def _cache_hits(self) -> int:
+        return sum(n for (name, _), n in self.http.cache_hits.items() if name == self.name)
+
+
+def _is_origin(work: Work, origin: Origin) -> bool:
+    """A record found by an origin's id is that paper only if the titles agree: a wrong id in a
+    catalog must not silently stand for another paper."""
+    return same_title(work.title, origin.paper.title) or not work.title

@@ -170,12 +170,22 @@ class Store:
         new_papers: int = 0,
         stats: dict[str, Any] | None = None,
         error: str | None = None,
+        steps: Sequence[str] = (),
     ) -> None:
         with self.transaction():
             self.conn.execute(
                 "UPDATE runs SET finished_at = ?, status = ?, requests = ?, new_papers = ?, "
-                "stats = ?, error = ? WHERE id = ?",
-                (now(), status, dumps(requests), new_papers, dumps(stats or {}), error, run_id),
+                "stats = ?, error = ?, steps = ? WHERE id = ?",
+                (
+                    now(),
+                    status,
+                    dumps(requests),
+                    new_papers,
+                    dumps(stats or {}),
+                    error,
+                    dumps(list(steps)),
+                    run_id,
+                ),
             )
 
     def runs(self, dataset: str | None = None) -> list[dict[str, Any]]:
@@ -190,6 +200,7 @@ class Store:
             item = dict(row)
             item["requests"] = json.loads(item["requests"])
             item["stats"] = json.loads(item["stats"])
+            item["steps"] = json.loads(item["steps"])
             result.append(item)
         return result
 
@@ -199,47 +210,25 @@ class Store:
 
     # -- origins ------------------------------------------------------------------------------
 
-    def save_origin(
-        self,
-        dataset: str,
-        idx: int,
-        *,
-        title: str | None,
-        s2_paper_id: str | None,
-        corpus_id: int | None,
-        openalex_ids: Sequence[str],
-        s2_citation_count: int | None,
-        openalex_cited_by_count: int | None,
+    def save_origin_ids(
+        self, slot: str, idx: int, source: str, ids: Sequence[str], title: str | None
     ) -> None:
+        """The ids one source knows an origin paper by (the first: the one lists are read by)."""
         with self.transaction():
             self.conn.execute(
-                "INSERT INTO origins VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (dataset, idx) DO UPDATE SET title = excluded.title, "
-                "s2_paper_id = coalesce(excluded.s2_paper_id, s2_paper_id), "
-                "corpus_id = coalesce(excluded.corpus_id, corpus_id), "
-                "openalex_ids = excluded.openalex_ids, "
-                "s2_citation_count = coalesce(excluded.s2_citation_count, s2_citation_count), "
-                "openalex_cited_by_count = "
-                "coalesce(excluded.openalex_cited_by_count, openalex_cited_by_count), "
-                "resolved_at = excluded.resolved_at",
-                (
-                    dataset,
-                    idx,
-                    title,
-                    s2_paper_id,
-                    corpus_id,
-                    dumps(sorted(set(openalex_ids))),
-                    s2_citation_count,
-                    openalex_cited_by_count,
-                    now(),
-                ),
+                "INSERT INTO origin_ids (slot, idx, source, ids, title, resolved_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (slot, idx, source) DO UPDATE"
+                " SET ids = excluded.ids, title = excluded.title,"
+                " resolved_at = excluded.resolved_at",
+                (slot, idx, source, dumps(list(dict.fromkeys(ids))), title, now()),
             )
 
-    def origins(self, dataset: str) -> list[dict[str, Any]]:
+    def origin_ids(self, slot: str) -> dict[tuple[int, str], list[str]]:
+        """(catalog position, source) -> ids, for one dataset's (or derivative's) origins."""
         rows = self.conn.execute(
-            "SELECT * FROM origins WHERE dataset = ? ORDER BY idx", (dataset,)
+            "SELECT idx, source, ids FROM origin_ids WHERE slot = ?", (slot,)
         ).fetchall()
-        return [dict(row, openalex_ids=json.loads(row["openalex_ids"])) for row in rows]
+        return {(row["idx"], row["source"]): json.loads(row["ids"]) for row in rows}
 
     # -- papers -------------------------------------------------------------------------------
 
@@ -262,8 +251,11 @@ class Store:
                 found = [row["id"] for row in rows if same_year(row["year"], work.year)][:1]
         return found
 
-    def upsert_work(self, work: Work) -> tuple[int, bool]:
-        """Store a work (merging it with what is known), return (paper id, whether it is new)."""
+    def upsert_work(self, work: Work, *, prefer_title: bool = False) -> tuple[int, bool]:
+        """Store a work (merging it with what is known), return (paper id, whether it is new).
+
+        `prefer_title`: the work's title replaces the stored one (a source that merges a
+        paper's versions into one record has the better title)."""
         canonical_ids(work)
         with self.transaction():
             matches = self.find_paper(work)
@@ -295,14 +287,14 @@ class Store:
                 paper_id, new = matches[0], False
                 for other in matches[1:]:
                     self._merge_papers(paper_id, other)
-                self._fill(paper_id, work, stamp)
+                self._fill(paper_id, work, stamp, prefer_title)
             for kind, value in id_keys(work):
                 self.conn.execute(
                     "INSERT OR IGNORE INTO paper_ids VALUES (?, ?, ?)", (kind, value, paper_id)
                 )
         return paper_id, new
 
-    def _fill(self, paper_id: int, work: Work, stamp: str) -> None:
+    def _fill(self, paper_id: int, work: Work, stamp: str, prefer_title: bool = False) -> None:
         """Fill what the stored record lacks; never overwrite a value with a missing one."""
         row = self.conn.execute("SELECT * FROM papers WHERE id = ?", (paper_id,)).fetchone()
         updates: dict[str, Any] = {}
@@ -310,8 +302,8 @@ class Store:
             value = getattr(work, column)
             if value not in (None, "") and row[column] in (None, ""):
                 updates[column] = value
-        if work.source == "s2" and work.title and row["title"] != work.title:
-            updates["title"] = work.title  # S2's title is the merged record's; prefer it
+        if prefer_title and work.title and row["title"] != work.title:
+            updates["title"] = work.title
         if "title" in updates:
             updates["norm_title"] = normalize_title(updates["title"])
         fields = sorted(set(json.loads(row["fields_of_study"])) | set(work.fields_of_study))
@@ -329,19 +321,28 @@ class Store:
         """Two stored papers turned out to be one work: move everything onto `keep`."""
         self.conn.execute("UPDATE paper_ids SET paper_id = ? WHERE paper_id = ?", (keep, drop))
         self.conn.execute(
-            "INSERT OR IGNORE INTO dataset_papers SELECT dataset, ?, level, score, evidence,"
-            " reasons, via_derivative, first_run, last_seen_run, missing_since_run"
-            " FROM dataset_papers WHERE paper_id = ?",
+            "INSERT OR IGNORE INTO dataset_papers (dataset, paper_id, level, score, evidence,"
+            " reasons, via_derivative, first_run, last_seen_run, missing_since_run, judged_with)"
+            " SELECT dataset, ?, level, score, evidence, reasons, via_derivative, first_run,"
+            " last_seen_run, missing_since_run, judged_with FROM dataset_papers WHERE paper_id = ?",
             (keep, drop),
         )
         self.conn.execute("DELETE FROM dataset_papers WHERE paper_id = ?", (drop,))
         self.conn.execute(
-            "INSERT OR IGNORE INTO evidence SELECT dataset, ?, route, source, target, "
-            "via_derivative, contexts, intents, is_influential, cites_origin, last_seen_run "
-            "FROM evidence WHERE paper_id = ?",
+            "INSERT OR IGNORE INTO evidence (dataset, paper_id, route, source, target,"
+            " via_derivative, contexts, intents, is_influential, cites_origin, last_seen_run,"
+            " passages) SELECT dataset, ?, route, source, target, via_derivative, contexts,"
+            " intents, is_influential, cites_origin, last_seen_run, passages"
+            " FROM evidence WHERE paper_id = ?",
             (keep, drop),
         )
         self.conn.execute("DELETE FROM evidence WHERE paper_id = ?", (drop,))
+        self.conn.execute(
+            "INSERT OR IGNORE INTO paper_lookups SELECT ?, source, looked_up_at"
+            " FROM paper_lookups WHERE paper_id = ?",
+            (keep, drop),
+        )
+        self.conn.execute("DELETE FROM paper_lookups WHERE paper_id = ?", (drop,))
         has_authors = self.conn.execute(
             "SELECT 1 FROM authorships WHERE paper_id = ? LIMIT 1", (keep,)
         ).fetchone()
@@ -405,12 +406,16 @@ class Store:
         is_influential: bool | None = None,
         cites_origin: bool | None = None,
         via_derivative: str | None = None,
+        passages: Sequence[dict[str, Any]] = (),
     ) -> None:
         with self.transaction():
             self.conn.execute(
-                "INSERT INTO evidence VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "INSERT INTO evidence (dataset, paper_id, route, source, target, via_derivative,"
+                " contexts, intents, is_influential, cites_origin, last_seen_run, passages)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (dataset, paper_id, route, source, target, via_derivative) DO UPDATE"
                 " SET contexts = excluded.contexts, intents = excluded.intents,"
+                " passages = excluded.passages,"
                 " is_influential = coalesce(excluded.is_influential, is_influential),"
                 " cites_origin = coalesce(excluded.cites_origin, cites_origin),"
                 " last_seen_run = excluded.last_seen_run",
@@ -426,6 +431,7 @@ class Store:
                     None if is_influential is None else int(is_influential),
                     None if cites_origin is None else int(cites_origin),
                     run_id,
+                    dumps(list(passages)),
                 ),
             )
 
@@ -437,7 +443,12 @@ class Store:
             params += (paper_id,)
         rows = self.conn.execute(sql + " ORDER BY paper_id, route, source, target", params)
         return [
-            dict(row, contexts=json.loads(row["contexts"]), intents=json.loads(row["intents"]))
+            dict(
+                row,
+                contexts=json.loads(row["contexts"]),
+                intents=json.loads(row["intents"]),
+                passages=json.loads(row["passages"]),
+            )
             for row in rows
         ]
 
@@ -456,20 +467,31 @@ class Store:
         score: float,
         evidence: list[dict[str, Any]],
         reasons: list[str],
+        version: str | None = None,
     ) -> None:
         self.conn.execute(
-            "UPDATE dataset_papers SET level = ?, score = ?, evidence = ?, reasons = ?"
-            " WHERE dataset = ? AND paper_id = ?",
-            (level, round(score, 4), dumps(evidence), dumps(reasons), dataset, paper_id),
+            "UPDATE dataset_papers SET level = ?, score = ?, evidence = ?, reasons = ?,"
+            " judged_with = ? WHERE dataset = ? AND paper_id = ?",
+            (level, round(score, 4), dumps(evidence), dumps(reasons), version, dataset, paper_id),
         )
 
     def mark_missing(self, dataset: str, run_id: int) -> int:
-        """After a complete run: papers it no longer found are marked, never deleted."""
+        """After a complete run: mark the papers that every list naming them was read again in
+        full, unfiltered, in this run, and that none of those lists holds any longer. A paper
+        that some list not re-read this run had found stays as it was; nothing is deleted."""
         with self.transaction():
             cursor = self.conn.execute(
-                "UPDATE dataset_papers SET missing_since_run = ? WHERE dataset = ?"
-                " AND last_seen_run < ? AND missing_since_run IS NULL",
-                (run_id, dataset, run_id),
+                "UPDATE dataset_papers SET missing_since_run = :run"
+                " WHERE dataset = :dataset AND missing_since_run IS NULL"
+                " AND last_seen_run < :run"
+                " AND EXISTS (SELECT 1 FROM evidence e WHERE e.dataset = :dataset"
+                "   AND e.paper_id = dataset_papers.paper_id)"
+                " AND NOT EXISTS (SELECT 1 FROM evidence e WHERE e.dataset = :dataset"
+                "   AND e.paper_id = dataset_papers.paper_id AND (e.last_seen_run = :run"
+                "   OR NOT EXISTS (SELECT 1 FROM coverage c WHERE c.dataset = :dataset"
+                "     AND c.source = e.source AND c.route = e.route AND c.target = e.target"
+                "     AND c.run_id = :run AND c.complete = 1 AND c.filters = '{}')))",
+                {"run": run_id, "dataset": dataset},
             )
         return cursor.rowcount
 
@@ -485,40 +507,84 @@ class Store:
         total: int | None,
         capped: bool,
         note: str | None,
+        filters: dict[str, Any] | None = None,
+        complete: bool = False,
+        counts: dict[str, int | None] | None = None,
+        unresolved: int = 0,
+        skipped: int = 0,
     ) -> None:
+        """Record one list read: `complete` when it was read to its end."""
         with self.transaction():
             self.conn.execute(
-                "INSERT OR REPLACE INTO coverage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (dataset, source, route, target, fetched, total, int(capped), note, run_id),
+                "INSERT OR REPLACE INTO coverage (dataset, source, route, target, fetched, total,"
+                " capped, note, run_id, filters, complete, counts, unresolved, skipped, read_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    dataset,
+                    source,
+                    route,
+                    target,
+                    fetched,
+                    total,
+                    int(capped),
+                    note,
+                    run_id,
+                    dumps(filters or {}),
+                    int(complete),
+                    dumps(counts or {}),
+                    unresolved,
+                    skipped,
+                    now(),
+                ),
             )
+
+    def list_read(
+        self, dataset: str, source: str, route: str, target: str
+    ) -> dict[str, Any] | None:
+        """The last recorded read of one list, if any."""
+        row = self.conn.execute(
+            "SELECT * FROM coverage WHERE dataset = ? AND source = ? AND route = ? AND target = ?",
+            (dataset, source, route, target),
+        ).fetchone()
+        if row is None:
+            return None
+        return dict(row, filters=json.loads(row["filters"]), counts=json.loads(row["counts"]))
 
     def coverage(self, dataset: str) -> list[dict[str, Any]]:
         rows = self.conn.execute(
             "SELECT * FROM coverage WHERE dataset = ? ORDER BY source, route, target", (dataset,)
         )
-        return [dict(row) for row in rows]
+        return [
+            dict(row, filters=json.loads(row["filters"]), counts=json.loads(row["counts"]))
+            for row in rows
+        ]
 
     # -- authorships and affiliations ---------------------------------------------------------
 
-    def papers_to_enrich(self, dataset: str) -> list[dict[str, Any]]:
-        """Papers of a dataset whose OpenAlex authorships have not been looked up yet."""
+    def papers_to_look_up(self, dataset: str, source: str) -> list[dict[str, Any]]:
+        """A dataset's papers that `source` has not looked up yet, with what the store has."""
         rows = self.conn.execute(
-            "SELECT p.id, p.doi, p.arxiv_id, p.openalex_id FROM papers p"
-            " JOIN dataset_papers d ON d.paper_id = p.id"
-            " WHERE d.dataset = ? AND p.enriched_at IS NULL ORDER BY p.id",
-            (dataset,),
+            "SELECT p.id, p.doi, p.arxiv_id, p.s2_paper_id, p.corpus_id, p.openalex_id, p.year,"
+            " EXISTS (SELECT 1 FROM authorships a WHERE a.paper_id = p.id) AS has_authors,"
+            " EXISTS (SELECT 1 FROM authorships a WHERE a.paper_id = p.id"
+            "   AND (a.raw_affiliations != '[]' OR a.institutions != '[]')) AS has_affiliations"
+            " FROM papers p JOIN dataset_papers d ON d.paper_id = p.id"
+            " WHERE d.dataset = ? AND NOT EXISTS (SELECT 1 FROM paper_lookups l"
+            "   WHERE l.paper_id = p.id AND l.source = ?) ORDER BY p.id",
+            (dataset, source),
         )
         return [dict(row) for row in rows]
 
-    def save_authors(self, paper_id: int, authors: Sequence[Author], source: str) -> None:
-        """Replace a paper's authorships with a source's list (OpenAlex wins over S2)."""
+    def save_authors(
+        self, paper_id: int, authors: Sequence[Author], source: str, rank: int = 0
+    ) -> None:
+        """Replace a paper's authorships with a source's list, unless a source of higher rank
+        gave them, or the new list brings no affiliation where the stored one has some."""
         with self.transaction():
             row = self.conn.execute(
-                "SELECT authors_source FROM papers WHERE id = ?", (paper_id,)
+                "SELECT authors_source, authors_rank FROM papers WHERE id = ?", (paper_id,)
             ).fetchone()
-            if row["authors_source"] == "openalex" and source != "openalex":
-                return
-            if source != "openalex" and row["authors_source"] == source:
+            if row["authors_source"] is not None and row["authors_rank"] > rank:
                 return
             rows = [
                 (
@@ -543,27 +609,42 @@ class Store:
                 # Unchanged: keep the classified affiliations rather than drop them until the
                 # classify step runs again (a run stopped in between would show none).
                 return
+            brings = any(a.raw_affiliations or a.institutions for a in authors)
+            had = any(r["raw_affiliations"] != "[]" or r["institutions"] != "[]" for r in stored)
+            if had and not brings and row["authors_rank"] == rank:
+                return
             self.conn.execute("DELETE FROM affiliations WHERE paper_id = ?", (paper_id,))
             self.conn.execute("DELETE FROM authorships WHERE paper_id = ?", (paper_id,))
-            for values in rows:
-                self.conn.execute(
-                    "INSERT INTO authorships VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)", values
-                )
+            self.conn.executemany(
+                "INSERT INTO authorships (paper_id, position, name, s2_author_id,"
+                " openalex_author_id, raw_affiliations, institutions, countries, classified)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                rows,
+            )
             self.conn.execute(
-                "UPDATE papers SET authors_source = ? WHERE id = ?", (source, paper_id)
+                "UPDATE papers SET authors_source = ?, authors_rank = ? WHERE id = ?",
+                (source, rank, paper_id),
             )
 
-    def mark_enriched(self, paper_id: int, *, truncated: bool = False) -> None:
-        self.conn.execute(
-            "UPDATE papers SET enriched_at = ?, authors_truncated = ? WHERE id = ?",
-            (now(), int(truncated), paper_id),
-        )
+    def mark_looked_up(self, paper_id: int, source: str, *, truncated: bool | None = None) -> None:
+        """`source` has looked this paper up (found or not): it is not asked again."""
+        with self.transaction():
+            self.conn.execute(
+                "INSERT OR REPLACE INTO paper_lookups VALUES (?, ?, ?)", (paper_id, source, now())
+            )
+            if truncated is not None:
+                self.conn.execute(
+                    "UPDATE papers SET authors_truncated = ? WHERE id = ?",
+                    (int(truncated), paper_id),
+                )
 
-    def authorships_to_classify(self, dataset: str) -> list[dict[str, Any]]:
+    def authorships_to_classify(self, dataset: str, version: str | None) -> list[dict[str, Any]]:
+        """Authorships not classified yet, or classified with other rules or reference data."""
         rows = self.conn.execute(
             "SELECT a.* FROM authorships a JOIN dataset_papers d ON d.paper_id = a.paper_id"
-            " WHERE d.dataset = ? AND a.classified = 0 ORDER BY a.paper_id, a.position",
-            (dataset,),
+            " WHERE d.dataset = ? AND (a.classified = 0 OR a.classified_with IS NOT ?)"
+            " ORDER BY a.paper_id, a.position",
+            (dataset, version),
         )
         return [
             dict(
@@ -576,7 +657,11 @@ class Store:
         ]
 
     def save_affiliations(
-        self, paper_id: int, position: int, affiliations: Sequence[dict[str, Any]]
+        self,
+        paper_id: int,
+        position: int,
+        affiliations: Sequence[dict[str, Any]],
+        version: str | None = None,
     ) -> None:
         self.conn.execute(
             "DELETE FROM affiliations WHERE paper_id = ? AND position = ?", (paper_id, position)
@@ -601,9 +686,27 @@ class Store:
                 ),
             )
         self.conn.execute(
-            "UPDATE authorships SET classified = 1 WHERE paper_id = ? AND position = ?",
-            (paper_id, position),
+            "UPDATE authorships SET classified = 1, classified_with = ?"
+            " WHERE paper_id = ? AND position = ?",
+            (version, paper_id, position),
         )
+
+    def judgements_due(self, dataset: str, version: str | None) -> int:
+        """Papers of a dataset not judged yet, or judged with other rules."""
+        row = self.conn.execute(
+            "SELECT count(*) FROM dataset_papers WHERE dataset = ?"
+            " AND (level IS NULL OR judged_with IS NOT ?)",
+            (dataset, version),
+        ).fetchone()
+        return int(row[0])
+
+    def classifications_due(self, dataset: str, version: str | None) -> int:
+        row = self.conn.execute(
+            "SELECT count(*) FROM authorships a JOIN dataset_papers d ON d.paper_id = a.paper_id"
+            " WHERE d.dataset = ? AND (a.classified = 0 OR a.classified_with IS NOT ?)",
+            (dataset, version),
+        ).fetchone()
+        return int(row[0])
 
     # -- what a dataset's report rests on, for telling what is new -----------------------------
 

@@ -155,4 +155,62 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE runs ADD COLUMN host TEXT
         """,
     ),
+    (
+        3,
+        "origin ids per source, list reads, steps, versions, lookups per source",
+        """
+        -- An origin paper's ids in one source (the first is the one its lists are read by).
+        CREATE TABLE origin_ids (
+            slot TEXT NOT NULL,                 -- dataset key, or "parent:derivative"
+            idx INTEGER NOT NULL,               -- position in the catalog entry
+            source TEXT NOT NULL,
+            ids TEXT NOT NULL DEFAULT '[]',
+            title TEXT,
+            resolved_at TEXT NOT NULL,
+            PRIMARY KEY (slot, idx, source)
+        );
+        INSERT INTO origin_ids (slot, idx, source, ids, title, resolved_at)
+            SELECT dataset, idx, 's2', CASE WHEN corpus_id IS NULL THEN json_array(s2_paper_id)
+                ELSE json_array(s2_paper_id, 'CorpusId:' || corpus_id) END, title, resolved_at
+            FROM origins WHERE s2_paper_id IS NOT NULL;
+        INSERT INTO origin_ids (slot, idx, source, ids, title, resolved_at)
+            SELECT dataset, idx, 'openalex', openalex_ids, title, resolved_at
+            FROM origins WHERE openalex_ids != '[]';
+        DROP TABLE origins;
+
+        -- Coverage rows are list reads: with what filters, whether to the end, and the
+        -- origins' citation counts at that time (what tells the next run whether it changed).
+        -- Rows from before this schema say nothing of completeness: read again once.
+        ALTER TABLE coverage ADD COLUMN filters TEXT NOT NULL DEFAULT '{}';
+        ALTER TABLE coverage ADD COLUMN complete INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE coverage ADD COLUMN counts TEXT NOT NULL DEFAULT '{}';
+        ALTER TABLE coverage ADD COLUMN unresolved INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE coverage ADD COLUMN skipped INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE coverage ADD COLUMN read_at TEXT;
+
+        ALTER TABLE runs ADD COLUMN steps TEXT NOT NULL DEFAULT '[]';
+
+        -- The rules and reference data a judgement or a classification was made with.
+        ALTER TABLE dataset_papers ADD COLUMN judged_with TEXT;
+        ALTER TABLE authorships ADD COLUMN classified_with TEXT;
+
+        -- Passages keep their own intents, section and kind.
+        ALTER TABLE evidence ADD COLUMN passages TEXT NOT NULL DEFAULT '[]';
+
+        -- Whose authorships a paper has, as a rank (the higher wins).
+        ALTER TABLE papers ADD COLUMN authors_rank INTEGER NOT NULL DEFAULT 0;
+        UPDATE papers SET authors_rank = CASE authors_source
+            WHEN 'openalex' THEN 2 WHEN 's2' THEN 1 ELSE 0 END;
+
+        -- Which source has looked a paper up (records, authorships), so that it is asked once.
+        CREATE TABLE paper_lookups (
+            paper_id INTEGER NOT NULL REFERENCES papers (id),
+            source TEXT NOT NULL,
+            looked_up_at TEXT NOT NULL,
+            PRIMARY KEY (paper_id, source)
+        );
+        INSERT INTO paper_lookups SELECT id, 'openalex', enriched_at FROM papers
+            WHERE enriched_at IS NOT NULL
+        """,
+    ),
 ]

@@ -1,0 +1,81 @@
+"""Origin papers resolve from whatever the catalog gets right, and are found again when a
+stored id dies."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.corpora import (
+    BRAINWASH_CATALOG,
+    ORIGIN_CORPUS_ID,
+    add_brainwash,
+    add_citers,
+    use_catalog,
+)
+from tests.fakeapi.corpus import s2_paper
+from tests.fakeapi.server import FakeApi
+from tests.helpers import run_cli
+
+
+def citing_titles() -> set[str]:
+    run = run_cli("report", "brainwash", "--json")
+    assert run.code == 0, run.err
+    return {p["title"] for p in json.loads(run.out)["papers"] if p["level"] != "mentioned"}
+
+
+@pytest.fixture
+def corpus(fake_api: FakeApi, monkeypatch: pytest.MonkeyPatch) -> FakeApi:
+    monkeypatch.setenv("OPENALEX_API_KEY", "oa-origin-key")
+    add_brainwash(fake_api.corpus)
+    origin = fake_api.corpus.resolve_s2(f"CorpusId:{ORIGIN_CORPUS_ID}")
+    assert origin is not None
+    add_citers(fake_api.corpus, origin, 6)
+    return fake_api
+
+
+@pytest.mark.parametrize("wrong", ["999999999", "100500"], ids=["unknown", "another-paper"])
+def test_a_wrong_corpus_id_gives_way_to_the_doi(
+    wrong: str, corpus: FakeApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus.corpus.add_s2_paper(s2_paper(500, title="An unrelated paper on protein folding"))
+    use_catalog(tmp_path, monkeypatch)
+    expected_scan = run_cli("scan", "brainwash", "--quiet")
+    assert expected_scan.code == 0, expected_scan.err
+    expected = citing_titles()
+    assert len(expected) == 9
+
+    (tmp_path / "wrong").mkdir()
+    use_catalog(
+        tmp_path / "wrong", monkeypatch, BRAINWASH_CATALOG.replace(str(ORIGIN_CORPUS_ID), wrong)
+    )
+    run = run_cli("scan", "brainwash", "--quiet", "--json")
+    assert run.code == 0, run.err
+    assert citing_titles() == expected
+    header = json.loads(run.out)["report"]["header"]
+    assert "An unrelated paper" not in json.dumps(header)
+
+
+def test_a_stored_s2_id_that_died_is_resolved_again(
+    corpus: FakeApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_catalog(tmp_path, monkeypatch)
+    out = tmp_path / "reports"
+    assert run_cli("refresh", "brainwash", "--out", str(out), "--quiet").code == 0
+    # S2 gives the origin a new paperId: the old one answers nothing any more.
+    store = corpus.corpus
+    old = store.resolve_s2(f"CorpusId:{ORIGIN_CORPUS_ID}")
+    assert old is not None
+    paper = store.s2_papers.pop(old)
+    citations = store.s2_citations.pop(old)
+    for alias in [k for k, v in store.s2_alias.items() if v == old]:
+        del store.s2_alias[alias]
+    new = store.add_s2_paper(dict(paper, paperId="f" * 40))
+    store.s2_citations[new] = citations
+    store.version += 1
+    again = run_cli("refresh", "brainwash", "--out", str(out), "--quiet")
+    assert again.code == 0, again.err
+    assert "FAILED" not in again.out
+    assert len(citing_titles()) == 9
