@@ -34,6 +34,8 @@ class RefreshOptions:
     formats: Sequence[str] = FORMATS
     mention_interval: timedelta = timedelta(days=7)
     full: bool = False
+    # A changed list is read in full at least this often; in between, only its recent years.
+    full_every: timedelta = timedelta(days=7)
 
 
 @dataclass
@@ -123,7 +125,9 @@ def _refresh(
         mentions_due = options.full or _mentions_due(
             store, dataset.key, now, options.mention_interval
         )
-        scan_options = ScanOptions(mentions=mentions_due, full=options.full)
+        scan_options = ScanOptions(
+            mentions=mentions_due, full=options.full, full_every=options.full_every
+        )
         if failed and not options.full:
             # Without a source's counts the scanner cannot tell what changed there.
             outcome.failures += [f"{s}: change check: {m}" for s, m in sorted(failed.items())]

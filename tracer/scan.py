@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 from tracer.affiliations.classify import Classifier
@@ -62,6 +63,9 @@ class ScanOptions:
     mentions: bool = True
     since: int | None = None  # keep papers published in this year or later
     full: bool = False  # ignore stored state: read every list again
+    # A changed list read in full less than this long ago is read again only from the year
+    # before that read on, where the source filters by year (refresh); None: always in full.
+    full_every: timedelta | None = None
 
     @property
     def filters(self) -> dict[str, Any]:
@@ -197,8 +201,14 @@ class Scanner:
             return f"citations of {target.key} never read"
         if not read["complete"]:
             return f"the last read of {target.key} did not finish"
-        if read["filters"] and read["filters"] != options.filters:
+        if read["filters"] and read["filters"] != options.filters and not _increment(read):
             return f"the last read of {target.key} was filtered"
+        if (
+            options.full_every is not None
+            and _increment(read)
+            and _older(read["full_read_at"], options.full_every)
+        ):
+            return f"{target.key} is due to be read in full"
         now = _target_counts(source, target)
         if any(n is None for n in now.values()):
             return f"the citation count of {target.key} is unknown"
@@ -390,11 +400,16 @@ class Scanner:
         fresh = state.options.full or bool(
             stored and stored["complete"] and stored["counts"] != now
         )
-        what = f"citations of {target.key}"
+        since, filters = state.options.since, state.options.filters
+        increment = self._incremental(state.options, source, stored)
+        if increment:
+            assert stored is not None
+            since = datetime.fromisoformat(stored["full_read_at"]).year - 1
+            filters = {"since": since, "increment": True}
         read: ListRead | None = None
         kept = 0
         try:
-            read = source.read(target, since=state.options.since, fresh=fresh)
+            read = source.read(target, since=since, fresh=fresh)
             for batch in chunked(read, WRITE_BATCH):
                 with self.store.transaction():
                     for found in batch:
@@ -404,14 +419,13 @@ class Scanner:
         except AuthError:
             raise
         except SourceError as exc:
-            state.fail(source.name, what, exc)
-        complete = read is not None and not any(
-            f.startswith(f"{source.name}: {what}:") for f in state.failures
-        )
+            state.fail(source.name, f"citations of {target.key}", exc)
+            read = None
         fetched = 0 if read is None else read.fetched + read.unresolved + read.skipped
-        total = None if read is None else read.total
-        # Fewer rows than the source says the list holds: read again next time.
-        short = total is not None and fetched < total
+        # An increment holds only recent years: it is never short of the list's total.
+        total = None if read is None or increment else read.total
+        short = total is not None and fetched < total  # read again next time
+        capped = bool(read and read.capped)
         self.store.set_coverage(
             key,
             state.run_id,
@@ -420,18 +434,35 @@ class Scanner:
             target=target.key,
             fetched=fetched,
             total=total,
-            capped=bool(read and read.capped),
-            note=None if read is None else read.note,
-            filters=state.options.filters,
-            complete=complete and not short and not (read and read.capped),
+            capped=capped,
+            note=_increment_note(filters) if increment else (read.note if read else None),
+            filters=filters,
+            complete=read is not None and not short and not capped,
             counts=now,
             unresolved=0 if read is None else read.unresolved,
             skipped=0 if read is None else read.skipped,
+            full_read_at=stored["full_read_at"] if stored else None,
         )
-        if complete:
+        if read is not None:
             state.done(f"list:{source.name}:{target.key}")
         name = f"{source.name}_citations"
         state.stats[name] = state.stats.get(name, 0) + kept
+
+    @staticmethod
+    def _incremental(
+        options: ScanOptions, source: Source, stored: dict[str, Any] | None
+    ) -> bool:
+        """Whether a changed list may be read from a year on, on top of a recent full read."""
+        return bool(
+            options.full_every is not None
+            and not options.full
+            and options.since is None
+            and source.filters_by_year
+            and stored
+            and stored["complete"]
+            and stored["full_read_at"]
+            and not _older(stored["full_read_at"], options.full_every)
+        )
 
     def _store_found(
         self, state: _RunState, source: Source, found: Found, route: str, target: Target | None,
@@ -664,6 +695,22 @@ class Scanner:
         if self.store.link(state.dataset.key, paper_id, state.run_id, via_derivative):
             state.new_ids.add(paper_id)
         return paper_id
+
+
+def _increment(read: dict[str, Any]) -> bool:
+    """A read of the recent years of a list, on top of its last full read."""
+    return bool(read["filters"].get("increment"))
+
+
+def _increment_note(filters: dict[str, Any]) -> str:
+    return (
+        f"read for papers published from {filters['since']} on, on top of the last full read "
+        "(papers indexed late are found by the next full read)"
+    )
+
+
+def _older(stamp: str | None, age: timedelta) -> bool:
+    return stamp is None or datetime.now(UTC) - datetime.fromisoformat(stamp) >= age
 
 
 def _resolved(source: Source, origins: list[Origin]) -> bool:

@@ -141,6 +141,8 @@ class Source(ABC):
     authors_rank: ClassVar[int] = 0
     # Whether its titles are those of records merging a paper's versions (they win).
     merged_titles: ClassVar[bool] = False
+    # Whether `read` passes `since` to the server, so that a list can be read from a year on.
+    filters_by_year: ClassVar[bool] = False
 
     def __init__(self, http: HttpClient) -> None:
         self.http = http

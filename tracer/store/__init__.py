@@ -512,13 +512,18 @@ class Store:
         counts: dict[str, int | None] | None = None,
         unresolved: int = 0,
         skipped: int = 0,
+        full_read_at: str | None = None,
     ) -> None:
-        """Record one list read: `complete` when it was read to its end."""
+        """Record one list read: `complete` when it was read to its end; `full_read_at`, when
+        it was last read in full without filters (now, when this read was one)."""
+        stamp = now()
+        if complete and not filters:
+            full_read_at = stamp
         with self.transaction():
             self.conn.execute(
                 "INSERT OR REPLACE INTO coverage (dataset, source, route, target, fetched, total,"
-                " capped, note, run_id, filters, complete, counts, unresolved, skipped, read_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " capped, note, run_id, filters, complete, counts, unresolved, skipped, read_at,"
+                " full_read_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     dataset,
                     source,
@@ -534,7 +539,8 @@ class Store:
                     dumps(counts or {}),
                     unresolved,
                     skipped,
-                    now(),
+                    stamp,
+                    full_read_at,
                 ),
             )
 

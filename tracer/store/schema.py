@@ -187,6 +187,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE coverage ADD COLUMN unresolved INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE coverage ADD COLUMN skipped INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE coverage ADD COLUMN read_at TEXT;
+        ALTER TABLE coverage ADD COLUMN full_read_at TEXT;  -- last read in full, unfiltered
 
         ALTER TABLE runs ADD COLUMN steps TEXT NOT NULL DEFAULT '[]';
 
