@@ -11,10 +11,11 @@ import socket
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from tracer.errors import DataError
 from tracer.merge import canonical_ids, id_keys, normalize_title, same_year, title_key
@@ -49,8 +50,19 @@ def _alive(pid: int) -> bool:
     return True
 
 
+_DUMPS_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    """JSON for a cell: sorted keys, UTF-8 as it is (orjson: the store writes a lot of it)."""
+    try:
+        return orjson.dumps(value, option=_DUMPS_OPTIONS).decode()
+    except TypeError:  # a lone surrogate, which orjson refuses: the slow encoder escapes it
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def loads(text: str | bytes) -> Any:
+    return orjson.loads(text)
 
 
 class Store:
@@ -198,9 +210,9 @@ class Store:
         result = []
         for row in rows:
             item = dict(row)
-            item["requests"] = json.loads(item["requests"])
-            item["stats"] = json.loads(item["stats"])
-            item["steps"] = json.loads(item["steps"])
+            item["requests"] = loads(item["requests"])
+            item["stats"] = loads(item["stats"])
+            item["steps"] = loads(item["steps"])
             result.append(item)
         return result
 
@@ -228,7 +240,7 @@ class Store:
         rows = self.conn.execute(
             "SELECT idx, source, ids FROM origin_ids WHERE slot = ?", (slot,)
         ).fetchall()
-        return {(row["idx"], row["source"]): json.loads(row["ids"]) for row in rows}
+        return {(row["idx"], row["source"]): loads(row["ids"]) for row in rows}
 
     # -- papers -------------------------------------------------------------------------------
 
@@ -306,8 +318,8 @@ class Store:
             updates["title"] = work.title
         if "title" in updates:
             updates["norm_title"] = normalize_title(updates["title"])
-        fields = sorted(set(json.loads(row["fields_of_study"])) | set(work.fields_of_study))
-        if fields != json.loads(row["fields_of_study"]):
+        fields = sorted(set(loads(row["fields_of_study"])) | set(work.fields_of_study))
+        if fields != loads(row["fields_of_study"]):
             updates["fields_of_study"] = dumps(fields)
         if updates:
             updates["updated_at"] = stamp
@@ -358,14 +370,14 @@ class Store:
         self.conn.execute("DELETE FROM papers WHERE id = ?", (drop,))
         if row is not None:
             dropped = Work(source="merge", **{c: row[c] for c in _WORK_COLUMNS})
-            dropped.fields_of_study = json.loads(row["fields_of_study"])
+            dropped.fields_of_study = loads(row["fields_of_study"])
             self._fill(keep, dropped, now())
 
     def paper(self, paper_id: int) -> dict[str, Any]:
         row = self.conn.execute("SELECT * FROM papers WHERE id = ?", (paper_id,)).fetchone()
         if row is None:
             raise KeyError(paper_id)
-        return dict(row, fields_of_study=json.loads(row["fields_of_study"]))
+        return dict(row, fields_of_study=loads(row["fields_of_study"]))
 
     def paper_ids(self, paper_id: int) -> dict[str, list[str]]:
         ids: dict[str, list[str]] = {}
@@ -445,9 +457,9 @@ class Store:
         return [
             dict(
                 row,
-                contexts=json.loads(row["contexts"]),
-                intents=json.loads(row["intents"]),
-                passages=json.loads(row["passages"]),
+                contexts=loads(row["contexts"]),
+                intents=loads(row["intents"]),
+                passages=loads(row["passages"]),
             )
             for row in rows
         ]
@@ -554,14 +566,14 @@ class Store:
         ).fetchone()
         if row is None:
             return None
-        return dict(row, filters=json.loads(row["filters"]), counts=json.loads(row["counts"]))
+        return dict(row, filters=loads(row["filters"]), counts=loads(row["counts"]))
 
     def coverage(self, dataset: str) -> list[dict[str, Any]]:
         rows = self.conn.execute(
             "SELECT * FROM coverage WHERE dataset = ? ORDER BY source, route, target", (dataset,)
         )
         return [
-            dict(row, filters=json.loads(row["filters"]), counts=json.loads(row["counts"]))
+            dict(row, filters=loads(row["filters"]), counts=loads(row["counts"]))
             for row in rows
         ]
 
@@ -600,7 +612,7 @@ class Store:
                     author.s2_author_id,
                     author.openalex_author_id,
                     dumps(author.raw_affiliations),
-                    dumps([asdict(i) for i in author.institutions]),
+                    dumps([vars(i) for i in author.institutions]),
                     dumps(author.countries),
                 )
                 for position, author in enumerate(authors)
@@ -655,9 +667,9 @@ class Store:
         return [
             dict(
                 row,
-                raw_affiliations=json.loads(row["raw_affiliations"]),
-                institutions=json.loads(row["institutions"]),
-                countries=json.loads(row["countries"]),
+                raw_affiliations=loads(row["raw_affiliations"]),
+                institutions=loads(row["institutions"]),
+                countries=loads(row["countries"]),
             )
             for row in rows
         ]
@@ -731,7 +743,7 @@ class Store:
             name = row["institution_name"] or row["institution_id"]
             if name:
                 facets["institutions"].add(name)
-                if json.loads(row["flags"]):
+                if loads(row["flags"]):
                     facets["flagged"].add(name)
         return facets
 
