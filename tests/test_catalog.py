@@ -120,3 +120,34 @@ def test_catalog_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("TRACER_CATALOG", str(write(tmp_path, GOOD)))
     result = run_cli("datasets", "--json")
     assert [d["key"] for d in json.loads(result.out)] == ["brainwash", "brainwash-crops"]
+
+
+@pytest.mark.parametrize(
+    ("broken", "line", "words"),
+    [
+        (GOOD.replace('date: "2019-06"', "date: 2019-02-30"), 8, "2019-02-30"),
+        (GOOD.replace('date: "2019-06"', 'date: "2019-13"'), 8, "2019-13"),
+        (GOOD.replace("    year: 2014\n", "    year: 2014\n    ? [a, b]\n    : x\n"), 8, "key"),
+        (GOOD + "extra: " + "[" * 20_000 + "]" * 20_000 + "\n", GOOD.count("\n") + 1, "deep"),
+        (GOOD + "extra:\n" + "".join(f"{' ' * i}- \n" for i in range(0, 400, 2)), None, "deep"),
+    ],
+    ids=[
+        "impossible-date",
+        "impossible-quoted-month",
+        "list-as-key",
+        "flow-nesting-20000",
+        "block-nesting",
+    ],
+)
+def test_catalog_that_yaml_reads_but_python_cannot_build_exits_2(
+    tmp_path: Path, broken: str, line: int | None, words: str
+) -> None:
+    path = write(tmp_path, broken)
+    result = run_cli("datasets", "--catalog", str(path))
+    assert result.code == ExitCode.USAGE, result.err
+    assert "Traceback" not in result.err + result.out
+    assert "unexpectedly" not in result.err
+    first = result.err.splitlines()[0]
+    assert first.startswith(f"Error: {path}:{line if line else ''}"), first
+    assert words in first
+    assert len([ln for ln in result.err.splitlines() if ln.strip()]) <= 2

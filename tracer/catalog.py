@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ ARXIV_RE = re.compile(r"^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})$")
 DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
 OPENALEX_RE = re.compile(r"^W\d+$")
 STATES = ("available", "withdrawn", "restricted")
+MAX_DEPTH = 50  # a catalog needs about six levels; deeper is a mistake or an attack
 LICENCE_TERMS = ("non-commercial", "research-only", "commercial", "unknown")
 
 
@@ -150,13 +151,34 @@ def _fold(text: str) -> str:
 
 
 class _LineLoader(yaml.SafeLoader):
-    """A safe loader that keeps each mapping's line and refuses duplicate keys."""
+    """A safe loader that keeps each mapping's line, refuses duplicate keys, keys that are not
+    plain values, impossible dates and nesting deeper than MAX_DEPTH, each with its line."""
+
+    depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        # The composer recurses once per level: stop before Python's recursion limit does.
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise CatalogError(
+                    f"{self.name}:{mark.line + 1}: nested more than {MAX_DEPTH} levels deep."
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, Hashable):
+            raise CatalogError(
+                f"{loader.name}:{key_node.start_mark.line + 1}: a key must be a plain name, "
+                f"not a {'list' if isinstance(key, list) else 'mapping'}."
+            )
         if key in seen:
             raise CatalogError(
                 f"{loader.name}:{key_node.start_mark.line + 1}: duplicate key {key!r} "
@@ -169,7 +191,18 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any,
     return mapping
 
 
+def _construct_timestamp(loader: _LineLoader, node: yaml.ScalarNode) -> Any:
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        raise CatalogError(
+            f"{loader.name}:{node.start_mark.line + 1}: {node.value!r} is not a date "
+            "that exists (YYYY-MM-DD)."
+        ) from None
+
+
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
 def load_catalog(path: Path | str) -> Catalog:
@@ -378,8 +411,20 @@ def _status(data: Any, path: Path, what: str) -> Status:
     state = entry.text(
         "state", required=True, check=lambda s: s in STATES, expect="one of " + ", ".join(STATES)
     )
-    date = entry.text("date", check=DATE_RE.match, expect="a date as YYYY, YYYY-MM or YYYY-MM-DD")
+    date = entry.text("date", check=_is_date, expect="a date as YYYY, YYYY-MM or YYYY-MM-DD")
     return Status(state=str(state), date=date, source=entry.text("source"), note=entry.text("note"))
+
+
+def _is_date(text: str) -> bool:
+    """YYYY, YYYY-MM or YYYY-MM-DD, and a day that exists."""
+    if not DATE_RE.match(text):
+        return False
+    parts = [int(p) for p in text.split("-")] + [1, 1]
+    try:
+        datetime.date(parts[0], parts[1], parts[2])
+    except ValueError:
+        return False
+    return True
 
 
 def _check_catalog(datasets: list[Dataset], path: Path) -> None:
