@@ -96,6 +96,9 @@ class Dataset:
     licence_terms: str | None = None
     status: Status | None = None
     derivatives: tuple[str, ...] = ()
+    # Datasets introduced in the same paper (LFWA in CelebA's): their origin ids are shared
+    # on purpose, and a scan of one counts the other's citers too.
+    shares_origin_with: tuple[str, ...] = ()
     line: int = 0
 
     @property
@@ -340,6 +343,7 @@ _DATASET_FIELDS = {
     "fields_of_study",
     "origin_papers",
     "derivatives",
+    "shares_origin_with",
 }
 _PAPER_FIELDS = {"title", "year", "venue", "doi", "arxiv", "s2_corpus_id", "openalex"}
 _STATUS_FIELDS = {"state", "date", "source", "note"}
@@ -379,6 +383,7 @@ def _dataset(data: Any, path: Path, index: int) -> Dataset:
         fields_of_study=entry.strings("fields_of_study", required=True),
         origin_papers=papers,
         derivatives=entry.strings("derivatives"),
+        shares_origin_with=entry.strings("shares_origin_with"),
         line=entry.line,
     )
 
@@ -390,13 +395,17 @@ def _paper(data: Any, path: Path, what: str, line: int) -> OriginPaper:
     arxiv = entry.text("arxiv", check=ARXIV_RE.match, expect="an arXiv id such as 1506.04878")
     corpus = entry.get("s2_corpus_id", int)
     openalex = entry.text("openalex", check=OPENALEX_RE.match, expect="an OpenAlex work id (W...)")
-    if not (doi or arxiv or corpus or openalex):
+    if corpus is not None and corpus <= 0:
+        raise entry.fail("s2_corpus_id", f"{corpus} is not a positive number")
+    year = entry.year("year")
+    if not (doi or arxiv or corpus or openalex or year):
         raise CatalogError(
-            f"{path}:{entry.line}: {what}: needs at least one id (doi, arxiv, s2_corpus_id, openalex)."
+            f"{path}:{entry.line}: {what}: needs at least one id (doi, arxiv, s2_corpus_id, "
+            "openalex), or a year so that it can be found by its exact title."
         )
     return OriginPaper(
         title=str(entry.text("title", required=True)),
-        year=entry.year("year"),
+        year=year,
         venue=entry.text("venue"),
         doi=doi.lower() if doi else None,
         arxiv=arxiv,
@@ -446,4 +455,10 @@ def _check_catalog(datasets: list[Dataset], path: Path) -> None:
             if derived == dataset.key:
                 raise CatalogError(
                     f"{path}:{dataset.line}: dataset {dataset.key} derives from itself."
+                )
+        for other in dataset.shares_origin_with:
+            if other not in seen or other == dataset.key:
+                raise CatalogError(
+                    f"{path}:{dataset.line}: dataset {dataset.key}: shares_origin_with "
+                    f"{other!r} is not another key in this catalog."
                 )
