@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from tracer.config import PACKAGED_CATALOG, default_config_path
 from tracer.errors import CatalogError, NotFoundError
 
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -24,6 +25,7 @@ ARXIV_RE = re.compile(r"^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})$")
 DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
 OPENALEX_RE = re.compile(r"^W\d+$")
 STATES = ("available", "withdrawn", "restricted")
+USER_CATALOG_NAME = "my-datasets.yaml"
 MAX_DEPTH = 50  # a catalog needs about six levels; deeper is a mistake or an attack
 LICENCE_TERMS = ("non-commercial", "research-only", "commercial", "unknown")
 
@@ -122,6 +124,7 @@ class Dataset:
 class Catalog:
     path: Path
     datasets: list[Dataset] = field(default_factory=list)
+    user_path: Path | None = None  # the user's own catalog, loaded beside the packaged one
 
     def __post_init__(self) -> None:
         self._by_key = {d.key: d for d in self.datasets}
@@ -208,18 +211,47 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 _LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
-def load_catalog(path: Path | str) -> Catalog:
+def user_catalog_path() -> Path:
+    """The user's own catalog (`tracer datasets add` writes there), beside the config file; its
+    entries are loaded after the packaged ones."""
+    return default_config_path().with_name(USER_CATALOG_NAME)
+
+
+def is_packaged(path: Path | str) -> bool:
+    return Path(path).expanduser().resolve() == PACKAGED_CATALOG.resolve()
+
+
+def load_catalog(path: Path | str, *, with_user: bool = True) -> Catalog:
+    """The catalog at `path`. The packaged catalog comes with the user's own entries (see
+    user_catalog_path) when that file exists; a catalog named by --catalog or $TRACER_CATALOG
+    stands alone."""
     path = Path(path)
+    catalog = parse_catalog(_read(path), path)
+    user = user_catalog_path()
+    if not with_user or not is_packaged(path) or not user.exists():
+        return catalog
+    known = {d.key: d.line for d in catalog.datasets}
+    mine = _parse_datasets(_read(user), user)
+    _check_catalog(mine, user, known)
+    return Catalog(path=path, datasets=catalog.datasets + mine, user_path=user)
+
+
+def _read(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise CatalogError(f"Catalog file {path} does not exist.") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise CatalogError(f"Cannot read catalog file {path}: {exc}.") from None
-    return parse_catalog(text, path)
 
 
 def parse_catalog(text: str, path: Path) -> Catalog:
+    datasets = _parse_datasets(text, path)
+    _check_catalog(datasets, path)
+    return Catalog(path=path, datasets=datasets)
+
+
+def _parse_datasets(text: str, path: Path) -> list[Dataset]:
     try:
         # The reader rejects control characters as soon as it is built, so build it in here.
         loader = _LineLoader(text)
@@ -245,9 +277,7 @@ def parse_catalog(text: str, path: Path) -> Catalog:
     entries = document.get("datasets")
     if not isinstance(entries, list):
         raise CatalogError(f"{path}:{document['__line__']}: missing 'datasets' list.")
-    datasets = [_dataset(entry, path, index) for index, entry in enumerate(entries)]
-    _check_catalog(datasets, path)
-    return Catalog(path=path, datasets=datasets)
+    return [_dataset(entry, path, index) for index, entry in enumerate(entries)]
 
 
 class _Entry:
@@ -436,8 +466,18 @@ def _is_date(text: str) -> bool:
     return True
 
 
-def _check_catalog(datasets: list[Dataset], path: Path) -> None:
-    seen: dict[str, int] = {}
+def _check_catalog(
+    datasets: list[Dataset], path: Path, known: dict[str, int] | None = None
+) -> None:
+    """Keys unique, derivatives and shared origins named; `known`: keys (and lines) of the
+    packaged catalog, which a user's catalog may name but not repeat."""
+    for dataset in datasets:
+        if known and dataset.key in known:
+            raise CatalogError(
+                f"{path}:{dataset.line}: dataset key {dataset.key!r} is already in the packaged "
+                f"catalog (line {known[dataset.key]}); choose another key."
+            )
+    seen: dict[str, int] = dict(known or {})
     for dataset in datasets:
         if dataset.key in seen:
             raise CatalogError(
