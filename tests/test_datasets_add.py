@@ -160,8 +160,8 @@ def test_a_paper_already_in_the_catalog_is_refused(paper: FakeApi) -> None:
     assert run_cli("datasets", "add", DOI, "--yes").code == 0
     again = run_cli("datasets", "add", f"arXiv:{ARXIV}", "--key", "other-key", "--yes")
     assert again.code == ExitCode.USAGE and "already that of crowdfaces" in again.err
-    same_key = run_cli("datasets", "add", "brand new", "--key", "lfw", "--yes")
-    assert same_key.code in (ExitCode.USAGE, ExitCode.NOT_FOUND)
+    same_key = run_cli("datasets", "add", f"arXiv:{ARXIV}", "--key", "lfw", "--yes")
+    assert same_key.code == ExitCode.USAGE and "the key 'lfw' is already" in same_key.err
     assert len(written()["datasets"]) == 1
 
 
@@ -247,3 +247,24 @@ def test_user_catalog_may_not_repeat_a_packaged_key() -> None:
 def test_what_the_user_typed_is_told_apart(text: str, kind: str, value: str) -> None:
     ref = parse_reference(text)
     assert (ref.kind, ref.value) == (kind, value)
+
+
+def test_one_source_down_still_adds_from_the_other(paper: FakeApi) -> None:
+    paper.inject(r"^/graph/v1/", status=500, times=None)
+    refused = run_cli("datasets", "add", DOI, "--yes")
+    assert refused.code == ExitCode.USAGE and "--field" in refused.err  # S2 gave the fields
+    assert "Note: Semantic Scholar could not be asked" in refused.err
+    result = run_cli("datasets", "add", DOI, "--field", "Computer Science", "--yes")
+    assert result.code == 0, result.err
+    assert "Note: Semantic Scholar could not be asked" in result.err
+    papers = written()["datasets"][0]["origin_papers"]
+    assert {p.get("openalex") for p in papers} == {"W7000001", "W7000002"}
+    assert all("s2_corpus_id" not in p for p in papers)
+
+
+def test_both_sources_down_is_a_network_error(paper: FakeApi) -> None:
+    paper.inject(r"^/(graph/v1|openalex)/", status=500, times=None)
+    result = run_cli("datasets", "add", DOI, "--yes")
+    assert result.code == ExitCode.NETWORK, result.err
+    assert result.err.startswith("Error: Neither Semantic Scholar nor OpenAlex could be asked")
+    assert not user_catalog_path().exists()

@@ -114,13 +114,13 @@ def add_command(
     target = catalog_add.target_file(settings, catalog_path)
     ref = catalog_add.parse_reference(paper)
     found = catalog_add.resolve(settings, ref, year)
+    for note in found.notes:
+        click.echo(f"Note: {note}.", err=True)
     entry = catalog_add.build_entry(
         found, key=key, name=name, aliases=aliases, fields_of_study=fields
     )
     own = target == user_catalog_path()
     existing = load_catalog(PACKAGED_CATALOG if own else target) if own or target.exists() else None
-    for note in found.notes:
-        click.echo(f"Note: {note}.", err=True)
     click.echo(catalog_add.entry_yaml(entry), nl=False)
     reason = catalog_add.already_there(existing, entry) if existing else None
     if reason:
