@@ -202,8 +202,8 @@ def test_catalog_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         (GOOD.replace('date: "2019-06"', "date: 2019-02-30"), 8, "2019-02-30"),
         (GOOD.replace('date: "2019-06"', 'date: "2019-13"'), 8, "2019-13"),
         (GOOD.replace("    year: 2014\n", "    year: 2014\n    ? [a, b]\n    : x\n"), 8, "key"),
-        (GOOD + "extra: " + "[" * 20_000 + "]" * 20_000 + "\n", GOOD.count("\n") + 1, "deep"),
-        (GOOD + "extra:\n" + "".join(f"{' ' * i}- \n" for i in range(0, 400, 2)), None, "deep"),
+        (GOOD + "extra: " + "[" * 20_000 + "]" * 20_000 + "\n", GOOD.count("\n") + 1, "nest"),
+        (GOOD + "extra:\n" + "".join(f"{' ' * i}- \n" for i in range(0, 400, 2)), None, "nest"),
     ],
     ids=[
         "impossible-date",
