@@ -121,6 +121,7 @@ def test_paper_without_ids_needs_a_year_to_be_found_by_title(tmp_path: Path) -> 
     titled = GOOD.replace("        doi: 10.1234/abc\n", "        year: 2019\n")
     paper = load_catalog(write(tmp_path, titled)).get("brainwash-crops").origin_papers[0]
     assert paper.s2_ids() == [] and paper.year == 2019
+    assert paper.label() == "A derived set (2019) [no ids]"
     with pytest.raises(CatalogError) as info:
         load_catalog(write(tmp_path, GOOD.replace("        doi: 10.1234/abc\n", "")))
     assert "or a year" in info.value.message

@@ -67,7 +67,8 @@ class OriginPaper:
         if self.s2_corpus_id is not None:
             parts.append(f"CorpusId:{self.s2_corpus_id}")
         year = f" ({self.year})" if self.year else ""
-        return f"{self.title}{year} [{', '.join(parts)}]"
+        ids = f"[{', '.join(parts)}]" if parts else "[no ids]"
+        return f"{self.title}{year} {ids}"
 
 
 @dataclass(frozen=True)
