@@ -9,13 +9,14 @@ from __future__ import annotations
 import datetime
 import difflib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from tracer.config import PACKAGED_CATALOG, default_config_path
 from tracer.errors import CatalogError, NotFoundError
 
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -24,6 +25,8 @@ ARXIV_RE = re.compile(r"^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})$")
 DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
 OPENALEX_RE = re.compile(r"^W\d+$")
 STATES = ("available", "withdrawn", "restricted")
+USER_CATALOG_NAME = "my-datasets.yaml"
+MAX_DEPTH = 50  # a catalog needs about six levels; deeper is a mistake or an attack
 LICENCE_TERMS = ("non-commercial", "research-only", "commercial", "unknown")
 
 
@@ -64,7 +67,8 @@ class OriginPaper:
         if self.s2_corpus_id is not None:
             parts.append(f"CorpusId:{self.s2_corpus_id}")
         year = f" ({self.year})" if self.year else ""
-        return f"{self.title}{year} [{', '.join(parts)}]"
+        ids = f"[{', '.join(parts)}]" if parts else "[no ids]"
+        return f"{self.title}{year} {ids}"
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,9 @@ class Dataset:
     licence_terms: str | None = None
     status: Status | None = None
     derivatives: tuple[str, ...] = ()
+    # Datasets introduced in the same paper (LFWA in CelebA's): their origin ids are shared
+    # on purpose, and a scan of one counts the other's citers too.
+    shares_origin_with: tuple[str, ...] = ()
     line: int = 0
 
     @property
@@ -118,6 +125,7 @@ class Dataset:
 class Catalog:
     path: Path
     datasets: list[Dataset] = field(default_factory=list)
+    user_path: Path | None = None  # the user's own catalog, loaded beside the packaged one
 
     def __post_init__(self) -> None:
         self._by_key = {d.key: d for d in self.datasets}
@@ -149,14 +157,43 @@ def _fold(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", text.lower())
 
 
-class _LineLoader(yaml.SafeLoader):
-    """A safe loader that keeps each mapping's line and refuses duplicate keys."""
+if TYPE_CHECKING:
+    _Base = yaml.SafeLoader
+else:  # libyaml's parser when PyYAML has it: ten times faster on the packaged catalog
+    _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LineLoader(_Base):
+    """A safe loader that keeps each mapping's line, refuses duplicate keys, keys that are not
+    plain values and impossible dates, each with its line."""
+
+
+def _check_depth(loader: _LineLoader) -> None:
+    """Nesting deeper than MAX_DEPTH is refused from the events alone, before anything is
+    built: composing and constructing recurse once per level, and Python's stack is short."""
+    depth = 0
+    while loader.check_event():
+        event = loader.get_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = event.start_mark.line + 1 if event.start_mark else 1
+                raise CatalogError(
+                    f"{loader.name}:{line}: nested more than {MAX_DEPTH} levels deep."
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, Hashable):
+            raise CatalogError(
+                f"{loader.name}:{key_node.start_mark.line + 1}: a key must be a plain name, "
+                f"not a {'list' if isinstance(key, list) else 'mapping'}."
+            )
         if key in seen:
             raise CatalogError(
                 f"{loader.name}:{key_node.start_mark.line + 1}: duplicate key {key!r} "
@@ -169,21 +206,73 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any,
     return mapping
 
 
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def load_catalog(path: Path | str) -> Catalog:
-    path = Path(path)
+def _construct_timestamp(loader: _LineLoader, node: yaml.ScalarNode) -> Any:
     try:
-        text = path.read_text(encoding="utf-8")
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        raise CatalogError(
+            f"{loader.name}:{node.start_mark.line + 1}: {node.value!r} is not a date "
+            "that exists (YYYY-MM-DD)."
+        ) from None
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+
+def user_catalog_path() -> Path:
+    """The user's own catalog (`tracer datasets add` writes there), beside the config file; its
+    entries are loaded after the packaged ones."""
+    return default_config_path().with_name(USER_CATALOG_NAME)
+
+
+def is_packaged(path: Path | str) -> bool:
+    return Path(path).expanduser().resolve() == PACKAGED_CATALOG.resolve()
+
+
+def load_catalog(path: Path | str, *, with_user: bool = True) -> Catalog:
+    """The catalog at `path`. The packaged catalog comes with the user's own entries (see
+    user_catalog_path) when that file exists; a catalog named by --catalog or $TRACER_CATALOG
+    stands alone."""
+    path = Path(path)
+    catalog = parse_catalog(_read(path), path)
+    user = user_catalog_path()
+    if not with_user or not is_packaged(path) or not user.exists():
+        return catalog
+    known = {d.key: d.line for d in catalog.datasets}
+    mine = _parse_datasets(_read(user), user)
+    _check_catalog(mine, user, known)
+    return Catalog(path=path, datasets=catalog.datasets + mine, user_path=user)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise CatalogError(f"Catalog file {path} does not exist.") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise CatalogError(f"Cannot read catalog file {path}: {exc}.") from None
-    return parse_catalog(text, path)
 
 
 def parse_catalog(text: str, path: Path) -> Catalog:
+    datasets = _parse_datasets(text, path)
+    _check_catalog(datasets, path)
+    return Catalog(path=path, datasets=datasets)
+
+
+def _parse_datasets(text: str, path: Path) -> list[Dataset]:
+    _read_yaml(text, path, _check_depth)
+    document = _read_yaml(text, path, lambda loader: loader.get_single_data())
+    if not isinstance(document, dict):
+        raise CatalogError(f"{path}:1: expected a mapping with a 'datasets' list.")
+    entries = document.get("datasets")
+    if not isinstance(entries, list):
+        raise CatalogError(f"{path}:{document['__line__']}: missing 'datasets' list.")
+    return [_dataset(entry, path, index) for index, entry in enumerate(entries)]
+
+
+def _read_yaml(text: str, path: Path, read: Callable[[_LineLoader], Any]) -> Any:
+    """`read` applied to a loader of `text`, with YAML's errors turned into catalog errors."""
     try:
         # The reader rejects control characters as soon as it is built, so build it in here.
         loader = _LineLoader(text)
@@ -191,7 +280,7 @@ def parse_catalog(text: str, path: Path) -> Catalog:
         raise CatalogError(f"{path}: not a YAML text ({' '.join(str(exc).split())}).") from None
     loader.name = str(path)
     try:
-        document = loader.get_single_data()
+        return read(loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark else ""
@@ -201,17 +290,9 @@ def parse_catalog(text: str, path: Path) -> Catalog:
             problem += f" (in the {started} that starts at line {exc.context_mark.line + 1})"
         raise CatalogError(f"{path}{line}: {problem}.") from None
     except yaml.YAMLError as exc:
-        raise CatalogError(f"{path}: invalid YAML ({exc}).") from None
+        raise CatalogError(f"{path}: invalid YAML ({' '.join(str(exc).split())}).") from None
     finally:
         loader.dispose()
-    if not isinstance(document, dict):
-        raise CatalogError(f"{path}:1: expected a mapping with a 'datasets' list.")
-    entries = document.get("datasets")
-    if not isinstance(entries, list):
-        raise CatalogError(f"{path}:{document['__line__']}: missing 'datasets' list.")
-    datasets = [_dataset(entry, path, index) for index, entry in enumerate(entries)]
-    _check_catalog(datasets, path)
-    return Catalog(path=path, datasets=datasets)
 
 
 class _Entry:
@@ -307,6 +388,7 @@ _DATASET_FIELDS = {
     "fields_of_study",
     "origin_papers",
     "derivatives",
+    "shares_origin_with",
 }
 _PAPER_FIELDS = {"title", "year", "venue", "doi", "arxiv", "s2_corpus_id", "openalex"}
 _STATUS_FIELDS = {"state", "date", "source", "note"}
@@ -346,6 +428,7 @@ def _dataset(data: Any, path: Path, index: int) -> Dataset:
         fields_of_study=entry.strings("fields_of_study", required=True),
         origin_papers=papers,
         derivatives=entry.strings("derivatives"),
+        shares_origin_with=entry.strings("shares_origin_with"),
         line=entry.line,
     )
 
@@ -357,13 +440,17 @@ def _paper(data: Any, path: Path, what: str, line: int) -> OriginPaper:
     arxiv = entry.text("arxiv", check=ARXIV_RE.match, expect="an arXiv id such as 1506.04878")
     corpus = entry.get("s2_corpus_id", int)
     openalex = entry.text("openalex", check=OPENALEX_RE.match, expect="an OpenAlex work id (W...)")
-    if not (doi or arxiv or corpus or openalex):
+    if corpus is not None and corpus <= 0:
+        raise entry.fail("s2_corpus_id", f"{corpus} is not a positive number")
+    year = entry.year("year")
+    if not (doi or arxiv or corpus or openalex or year):
         raise CatalogError(
-            f"{path}:{entry.line}: {what}: needs at least one id (doi, arxiv, s2_corpus_id, openalex)."
+            f"{path}:{entry.line}: {what}: needs at least one id (doi, arxiv, s2_corpus_id, "
+            "openalex), or a year so that it can be found by its exact title."
         )
     return OriginPaper(
         title=str(entry.text("title", required=True)),
-        year=entry.year("year"),
+        year=year,
         venue=entry.text("venue"),
         doi=doi.lower() if doi else None,
         arxiv=arxiv,
@@ -378,12 +465,34 @@ def _status(data: Any, path: Path, what: str) -> Status:
     state = entry.text(
         "state", required=True, check=lambda s: s in STATES, expect="one of " + ", ".join(STATES)
     )
-    date = entry.text("date", check=DATE_RE.match, expect="a date as YYYY, YYYY-MM or YYYY-MM-DD")
+    date = entry.text("date", check=_is_date, expect="a date as YYYY, YYYY-MM or YYYY-MM-DD")
     return Status(state=str(state), date=date, source=entry.text("source"), note=entry.text("note"))
 
 
-def _check_catalog(datasets: list[Dataset], path: Path) -> None:
-    seen: dict[str, int] = {}
+def _is_date(text: str) -> bool:
+    """YYYY, YYYY-MM or YYYY-MM-DD, and a day that exists."""
+    if not DATE_RE.match(text):
+        return False
+    parts = [int(p) for p in text.split("-")] + [1, 1]
+    try:
+        datetime.date(parts[0], parts[1], parts[2])
+    except ValueError:
+        return False
+    return True
+
+
+def _check_catalog(
+    datasets: list[Dataset], path: Path, known: dict[str, int] | None = None
+) -> None:
+    """Keys unique, derivatives and shared origins named; `known`: keys (and lines) of the
+    packaged catalog, which a user's catalog may name but not repeat."""
+    for dataset in datasets:
+        if known and dataset.key in known:
+            raise CatalogError(
+                f"{path}:{dataset.line}: dataset key {dataset.key!r} is already in the packaged "
+                f"catalog (line {known[dataset.key]}); choose another key."
+            )
+    seen: dict[str, int] = dict(known or {})
     for dataset in datasets:
         if dataset.key in seen:
             raise CatalogError(
@@ -401,4 +510,10 @@ def _check_catalog(datasets: list[Dataset], path: Path) -> None:
             if derived == dataset.key:
                 raise CatalogError(
                     f"{path}:{dataset.line}: dataset {dataset.key} derives from itself."
+                )
+        for other in dataset.shares_origin_with:
+            if other not in seen or other == dataset.key:
+                raise CatalogError(
+                    f"{path}:{dataset.line}: dataset {dataset.key}: shares_origin_with "
+                    f"{other!r} is not another key in this catalog."
                 )

@@ -157,3 +157,52 @@ def _works(api: FakeApi, request: Recorded) -> Reply:
     }
     results = [_select(api.corpus.oa_works[w], select) for w in chunk]
     return Reply(200, {"meta": meta, "results": results, "group_by": []})
+
+
+# -- title.search and publication date filters --------------------------------------------------
+# Appended as a wrapper of the filter evaluation above. The real `title.search` removes stop
+# words and stems (Kstem), matching whole words; the fake drops a few stop words and a plural
+# "s", and needs every remaining word in the title. Date filters compare publication_date.
+
+_STOP_WORDS = frozenset(
+    "a an and are as at be by for from in into is it of on or the to with".split()
+)
+_matching_ids_before_title_search = _matching_ids
+
+
+def _stems(text: str) -> set[str]:
+    words = "".join(c if c.isalnum() else " " for c in text.lower()).split()
+    return {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words} - _STOP_WORDS
+
+
+def _matching_ids(api: FakeApi, filter_: str) -> list[str]:  # noqa: F811
+    plain: list[str] = []
+    title: set[str] | None = None
+    since, until = "", "9999"
+    for clause in filter_.split(","):
+        key, _, value = clause.partition(":")
+        if key == "title.search":
+            title = _stems(value)
+        elif key == "from_publication_date":
+            since = value
+        elif key == "to_publication_date":
+            until = value
+        else:
+            plain.append(clause)
+    if title is None and (since, until) == ("", "9999"):
+        return _matching_ids_before_title_search(api, filter_)
+    ids = (
+        _matching_ids_before_title_search(api, ",".join(plain))
+        if plain
+        else list(api.corpus.oa_works)
+    )
+    out = []
+    for wid in ids:
+        work = api.corpus.oa_works[wid]
+        date = str(work.get("publication_date") or work.get("publication_year") or "")
+        if title is not None and not title <= _stems(str(work.get("title") or "")):
+            continue
+        if date and not since <= date <= until + "~":
+            continue
+        out.append(wid)
+    return out

@@ -238,3 +238,48 @@ def _bulk(api: FakeApi, request: Recorded, fault: Fault | None) -> Reply:
             "data": [project(p, fields) for p in page],
         },
     )
+
+
+# -- title match (/paper/search/match) ----------------------------------------------------------
+# Appended as a wrapper so that the dispatcher above stays as it is: the real service answers
+# with its single closest title, however loose, with a `matchScore`, and 404 "Title match not
+# found" when nothing is close; `year` ("2016" or "2015-2017") narrows it.
+
+MATCH_MIN_SHARE = 0.5  # below this share of the query's words in a title the fake finds none
+_handle_before_title_match = handle
+
+
+def handle(api: FakeApi, request: Recorded, path: str, fault: Fault | None) -> Reply:  # noqa: F811
+    if path == "/paper/search/match" and request.method == "GET":
+        return _title_match(api, request)
+    return _handle_before_title_match(api, request, path, fault)
+
+
+def _title_words(text: str) -> set[str]:
+    return {w for w in "".join(c if c.isalnum() else " " for c in text.lower()).split() if w}
+
+
+def _title_match(api: FakeApi, request: Recorded) -> Reply:
+    query = (request.param("query") or "").strip()
+    if not query:
+        raise ApiError(400, {"error": "Missing required query parameter: query"})
+    fields = _fields(request, BASE_PAPER)
+    year = request.param("year")
+    wanted = _title_words(query)
+    best: tuple[float, dict[str, Any]] | None = None
+    for paper in api.corpus.s2_papers.values():
+        if not _year_ok(paper.get("year"), year):
+            continue
+        words = _title_words(str(paper.get("title") or ""))
+        if not words or not wanted:
+            continue
+        if len(words & wanted) / len(wanted) < MATCH_MIN_SHARE:
+            continue
+        overlap = len(words & wanted) / len(words | wanted)
+        if best is None or overlap > best[0]:
+            best = (overlap, paper)
+    if best is None:
+        raise ApiError(404, {"error": "Title match not found"})
+    row = project(best[1], fields)
+    row["matchScore"] = round(100 * best[0] + 50, 4)
+    return Reply(200, {"data": [row]})

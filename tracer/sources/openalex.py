@@ -155,6 +155,35 @@ class OpenAlex:
             yield "|".join(batch)
 
 
+    def works_by_title(self, title: str, year: int | None = None) -> list[Work]:
+        """Works with exactly this title (case, accents and punctuation aside) and, when a year
+        is given, a year within one of it: often several, as OpenAlex keeps the arXiv and the
+        proceedings versions apart. One list call (`title.search` filter, first page only).
+
+        The search stems words and drops stop words, so its hits are checked against the title.
+        """
+        from tracer.sources.titles import same_title, search_words, year_close
+
+        words = search_words(title)
+        if not words:
+            return []
+        filter_ = f"title.search:{words}"
+        if year is not None:
+            filter_ += (
+                f",from_publication_date:{year - 1}-01-01,to_publication_date:{year + 1}-12-31"
+            )
+        params = {"filter": filter_, "select": WORK_FIELDS, "per_page": 25}
+        data = self.http.get_json(
+            SOURCE, "works_by_title", f"{self.base}/works", params, ttl=LIST_TTL, valid=_is_page
+        )
+        out = []
+        for row in data["results"]:
+            if isinstance(row, dict):
+                work = parse_work(row, listed=True)
+                if same_title(title, work.title) and year_close(year, work.year):
+                    out.append(work)
+        return out
+
 # -- parsing (pure functions, tested on recorded bodies) --------------------------------------
 
 

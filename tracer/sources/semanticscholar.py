@@ -158,6 +158,36 @@ class SemanticScholar:
         return out
 
 
+    def match_title(self, title: str, year: int | None = None) -> Work | None:
+        """The paper with exactly this title (case, accents and punctuation aside) and, when a
+        year is given, a year within one of it; None when S2 has no such paper.
+
+        `/paper/search/match` answers with its single closest title, whatever it is, and 404
+        ("Title match not found") when nothing is close: the answer is checked, not trusted.
+        """
+        from tracer.sources.titles import same_title, search_words, year_close
+
+        query = search_words(title)
+        if not query:
+            return None
+        params: dict[str, Any] = {"query": query, "fields": PAPER_FIELDS}
+        if year is not None:
+            params["year"] = f"{year - 1}-{year + 1}"
+        try:
+            data = self.http.get_json(
+                SOURCE, "match", f"{self.base}/paper/search/match", params, ttl=RECORD_TTL
+            )
+        except NotFoundError:
+            return None
+        rows = data.get("data") if isinstance(data, dict) else None
+        for row in rows if isinstance(rows, list) else []:
+            if not isinstance(row, dict):
+                continue
+            work = parse_paper(row)
+            if same_title(title, work.title) and year_close(year, work.year):
+                return work
+        return None
+
 # -- parsing (pure functions, tested on recorded bodies) --------------------------------------
 
 
