@@ -79,3 +79,31 @@ def test_a_stored_s2_id_that_died_is_resolved_again(
     assert again.code == 0, again.err
     assert "FAILED" not in again.out
     assert len(citing_titles()) == 9
+
+
+def test_an_origin_without_ids_is_found_by_its_title_and_year(
+    corpus: FakeApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    by_ids = tmp_path / "ids"
+    by_ids.mkdir()
+    use_catalog(by_ids, monkeypatch)
+    assert run_cli("scan", "brainwash", "--quiet").code == 0
+    expected = citing_titles()
+
+    bare = BRAINWASH_CATALOG.replace(
+        """        doi: 10.1109/cvpr.2016.255
+        arxiv: "1506.04878"
+        s2_corpus_id: 206593654
+""",
+        "",
+    )
+    assert "s2_corpus_id: 206593654" not in bare
+    by_title = tmp_path / "title"
+    by_title.mkdir()
+    use_catalog(by_title, monkeypatch, bare)
+    run = run_cli("scan", "brainwash", "--quiet", "--json")
+    assert run.code == 0, run.err
+    assert citing_titles() == expected
+    notes = json.loads(run.out)["report"]["missing"]["notes"]
+    assert any("by its title and year only" in n and "OpenAlex" in n for n in notes)
+    assert any("by its title and year only" in n and "Semantic Scholar" in n for n in notes)

@@ -352,6 +352,11 @@ class Scanner:
             )
         for origin in origins:
             for source in self.sources:
+                if source.name in origin.found_by_title:
+                    state.note(
+                        f"{source.label} found the origin paper {origin.paper.label()} by its "
+                        f"title and year only, as {', '.join(origin.ids[source.name])}."
+                    )
                 if source.name not in origin.ids and not source.notes():
                     state.note(
                         f"{source.label} does not know the origin paper {origin.paper.label()}: "

@@ -34,6 +34,7 @@ class Origin:
     ids: dict[str, list[str]] = field(default_factory=dict)  # source -> its ids, list key first
     counts: dict[str, dict[str, int | None]] = field(default_factory=dict)  # source -> id -> n
     resolved: set[str] = field(default_factory=set)  # sources that answered (ids or none)
+    found_by_title: set[str] = field(default_factory=set)  # sources that knew no catalog id
 
     @property
     def slot(self) -> str:

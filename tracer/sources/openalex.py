@@ -324,6 +324,14 @@ class OpenAlexSource(Source):
                 match = by_doi.get(doi.lower())
                 if match is not None and match.openalex_id and match.openalex_id not in ids:
                     ids.append(match.openalex_id)
+            if not ids:
+                # No DOI, or none OpenAlex knows: every version with its exact title and year.
+                for work in self.client.works_by_title(origin.paper.title, origin.paper.year):
+                    if work.openalex_id and work.openalex_id not in ids:
+                        ids.append(work.openalex_id)
+                        counts[work.openalex_id] = work.citation_count
+                if ids:
+                    origin.found_by_title.add(self.name)
             if ids:
                 origin.ids[self.name] = ids
         every = sorted({i for o in origins for i in o.ids.get(self.name, [])})

@@ -361,19 +361,33 @@ class SemanticScholarSource(Source):
             self._resolve(dead, fresh=True)
 
     def _resolve(self, origins: list[Origin], *, fresh: bool) -> None:
+        """By the catalog's ids in turn, then, for an origin none of them finds, by its exact
+        title and year (S2's title match)."""
         pending = [(o, o.paper.s2_ids()) for o in origins if o.paper.s2_ids()]
+        unfound = [o for o in origins if not o.paper.s2_ids()]
         while pending:
             found = self.client.papers([ids[0] for _, ids in pending], fresh=fresh)
             retry = []
             for (origin, ids), work in zip(pending, found, strict=True):
                 if work is not None and work.s2_paper_id and _is_origin(work, origin):
-                    origin.ids[self.name] = [work.s2_paper_id] + (
-                        [f"CorpusId:{work.corpus_id}"] if work.corpus_id is not None else []
-                    )
-                    origin.counts[self.name] = {work.s2_paper_id: work.citation_count}
+                    self._found(origin, work)
                 elif len(ids) > 1:
                     retry.append((origin, ids[1:]))
+                else:
+                    unfound.append(origin)
             pending = retry
+        for origin in unfound:
+            work = self.client.match_title(origin.paper.title, origin.paper.year)
+            if work is not None and work.s2_paper_id:
+                self._found(origin, work)
+                origin.found_by_title.add(self.name)
+
+    def _found(self, origin: Origin, work: Work) -> None:
+        assert work.s2_paper_id is not None
+        origin.ids[self.name] = [work.s2_paper_id] + (
+            [f"CorpusId:{work.corpus_id}"] if work.corpus_id is not None else []
+        )
+        origin.counts[self.name] = {work.s2_paper_id: work.citation_count}
 
     def counts(self, ids: list[str]) -> dict[str, int | None]:
         return self.client.citation_counts(ids)

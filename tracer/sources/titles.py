@@ -8,19 +8,7 @@ out within a year of it (a preprint, its proceedings and its journal version dif
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
-_NOT_WORD = re.compile(r"[^0-9a-z]+")
-
-
-def normalize_title(title: str | None) -> str:
-    """'Labeled Faces in the Wild: A Database…' -> 'labeled faces in the wild a database'."""
-    if not title:
-        return ""
-    text = unicodedata.normalize("NFKD", title)
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    return _NOT_WORD.sub(" ", text).strip()
+from tracer.merge import normalize_title
 
 
 def same_title(a: str | None, b: str | None) -> bool:
