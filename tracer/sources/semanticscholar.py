@@ -13,10 +13,27 @@ from urllib.parse import quote
 
 from tracer.errors import NotFoundError
 from tracer.http import LIST_TTL, NO_STORE, RECORD_TTL, HttpClient
+from tracer.http.policy import SourcePolicy, register_policy
 from tracer.records import Author, Citation, Listing, Snippet, Work
 from tracer.sources import chunked, normalize_arxiv, normalize_doi
 
 SOURCE = "s2"
+# S2 answers 403 {"message": "Forbidden"} to a wrong, suspended or missing-but-required key
+# and 429 to "slow down" (the keyless pool is shared by everyone); a key grants 1 request/s.
+POLICY = register_policy(
+    SourcePolicy(
+        name=SOURCE,
+        label="Semantic Scholar",
+        key_setting="s2_api_key",
+        key_header="x-api-key",
+        interval_with_key=1.0,
+        interval_without_key=2.0,
+        auth_statuses=frozenset({401, 403}),
+        slow_down_statuses=frozenset({429}),
+        key_hint="Check the key in S2_API_KEY (or `tracer config set s2_api_key ...`); "
+        "request one at https://www.semanticscholar.org/product/api.",
+    )
+)
 PAGE_LIMIT = 1000
 OFFSET_CAP = 10_000  # offset + limit must stay below this
 BATCH_LIMIT = 500
