@@ -13,6 +13,7 @@ from tracer.config import Settings, load_settings
 from tracer.errors import AuthError, DataError, SourceError
 from tracer.http import HttpClient, SharedPacer, clear_cache
 from tracer.sources.openalex import OpenAlex
+from tracer.sources.semanticscholar import POLICY as S2_POLICY
 from tracer.sources.semanticscholar import SemanticScholar
 
 S2_KEY = "s2-SECRET-7f3a9c"
@@ -295,7 +296,7 @@ def test_client_paces_s2_at_one_per_second_with_a_key_slower_without(
     small_corpus(fake_api)
     monkeypatch.setenv("TRACER_RATE_LIMIT", "1")
     monkeypatch.setenv("TRACER_NO_CACHE", "1")
-    for key, interval in ((S2_KEY, 1.0), (None, 2.0)):
+    for key, interval in ((S2_KEY, S2_POLICY.interval_with_key), (None, 2.0)):
         if key:
             monkeypatch.setenv("S2_API_KEY", key)
         else:
