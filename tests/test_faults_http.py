@@ -524,3 +524,50 @@ def test_two_processes_sharing_a_key_stay_at_one_s2_request_per_second(
     assert len(times) == 2 * each
     assert times[-1] - times[0] >= (len(times) - 1) * 0.95, gaps  # <= 1 request/s together
     assert min(gaps) >= 0.9, gaps  # 1 s apart, less what the network adds to one arrival
+
+
+def _limit_to_40k() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_FSIZE, (40_000, 40_000))
+
+
+def test_a_scan_with_a_fresh_cache_on_a_full_disk_ends_with_a_sentence(
+    keyed_world: Path, fake_api: FakeApi
+) -> None:
+    """The database is there, the cache was cleared, the disk is full: the scan ends with a
+    data error (it used to hang in the cache's lock loop while the cache was being built)."""
+    fake_api.require_s2_key = S2_KEY
+    assert run_cli("scan", "brainwash", "--quiet").code == 0
+    before = snapshot(keyed_world)
+    assert run_cli("cache", "clear", "--quiet").code == 0
+    started = time.monotonic()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "tracer", "scan", "brainwash", "--quiet", "--full"],
+            cwd=ROOT,
+            env=dict(os.environ),
+            capture_output=True,
+            text=True,
+            timeout=45,
+            preexec_fn=_limit_to_40k,  # noqa: PLW1509 - no threads in the child yet
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        record("http", "scan, fresh cache, full disk", "scan", "hung (killed after 45 s)", -9)
+        raise
+    took = time.monotonic() - started
+    lost = snapshot(keyed_world).lost_since(before)
+    record(
+        "http",
+        "scan, fresh cache, full disk",
+        "scan",
+        done.stderr.strip()[:60],
+        done.returncode,
+        lost,
+        traceback="Traceback" in done.stderr,
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.returncode == ExitCode.DATA, done.stderr
+    assert done.stderr.startswith("Error: ") and "Hint:" in done.stderr
+    assert lost == 0 and integrity_ok(keyed_world) and took < 40

@@ -5,12 +5,12 @@ from tracer.http.client import (
     LIST_TTL,
     NO_STORE,
     RECORD_TTL,
-    RETRY_AFTER_CAP,
     HttpClient,
     clear_cache,
 )
 from tracer.http.pace import SharedPacer, key_digest
 from tracer.http.policy import SourcePolicy, register_policy, registered_policies
+from tracer.http.statuses import RETRY_AFTER_CAP
 
 __all__ = [
     "LIST_TTL",

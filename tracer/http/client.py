@@ -27,7 +27,6 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -37,14 +36,13 @@ import urllib3
 
 from tracer.config import Settings
 from tracer.errors import (
-    AuthError,
     BudgetExhausted,
     DataError,
-    NotFoundError,
     ResponseTooLarge,
     SourceError,
     clean_message,
     redact,
+    secrets_of,
 )
 from tracer.http.body import (
     ACCEPT_ENCODING,
@@ -53,12 +51,11 @@ from tracer.http.body import (
     Undecodable,
     parse_json,
     read_body,
-    retry_after,
-    when_text,
 )
 from tracer.http.cache import CacheUnusable, ResponseCache, cache_key, strip_params
 from tracer.http.pace import SharedPacer
 from tracer.http.policy import SourcePolicy, registered_policies
+from tracer.http.statuses import judge
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +63,6 @@ RECORD_TTL = 7 * 24 * 3600
 LIST_TTL = 24 * 3600
 NO_STORE: int | None = None  # a per-call lifetime of None means: bypass the cache
 
-RETRY_AFTER_CAP = 120.0  # a Retry-After beyond this is a refusal for today, not a pause
 MAX_REDIRECTS = 5
 ERROR_BODY_MAX = 1024 * 1024  # what is read of an error answer, for its message
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -81,18 +77,22 @@ def _no_hook(label: str, text: str, seconds: float) -> None:
 
 
 class _RedactKeys(logging.Filter):
-    """urllib3 logs full URLs at DEBUG, and a key may be a query parameter."""
+    """urllib3 logs full URLs at DEBUG, and a key may be a query parameter: every key any
+    client of this process was given is blanked, with every `api_key=` value."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.settings = settings
+        self.secrets: set[str] = set()
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        cleaned = redact(message, self.settings)
+        cleaned = redact(message, secrets=tuple(self.secrets))
         if cleaned != message:
             record.msg, record.args = cleaned, ()
         return True
+
+
+_REDACTOR = _RedactKeys()
 
 
 def clear_cache(settings: Settings) -> bool:
@@ -154,7 +154,8 @@ class HttpClient:
         self._budget: dict[str, dict[str, Any]] = {}
         self._refused: dict[tuple[str, str], BudgetExhausted] = {}
         self._secret_params = sorted({p.key_param for p in self.policies.values() if p.key_param})
-        logging.getLogger("urllib3.connectionpool").addFilter(_RedactKeys(settings))
+        _REDACTOR.secrets.update(secrets_of(settings))
+        logging.getLogger("urllib3.connectionpool").addFilter(_REDACTOR)  # once: same object
         self.cache: ResponseCache | None = None
         if self.use_cache:
             try:
@@ -447,68 +448,13 @@ class HttpClient:
         data: bytes,
     ) -> float | None:
         """Raise for answers that a retry cannot mend; return the wait the source asked for
-        (None: our own backoff) for those it may."""
-        message = _api_message(data, self.settings)
-        said = f": {message}" if message else "."
-        name = policy.label
-        if status == 404:
-            raise NotFoundError(self.redact(f"{name} has no record at {path}{said}"))
-        text = data[:ERROR_BODY_MAX].decode("utf-8", "replace").lower()
-        names_key = any(word in text for word in policy.key_words)
-        throttled = status in policy.slow_down_statuses or status in policy.budget_statuses
-        if status in policy.auth_statuses or (throttled and names_key):
-            what = "refused the API key" if policy.key(self.settings) else "requires an API key"
-            raise AuthError(
-                self.redact(f"{name} {what} (HTTP {status} on {path})."),
-                hint=policy.key_hint or None,
-                source=policy.name,
-                status=status,
-            )
-        wait = retry_after(headers.get("Retry-After"), self._clock)
-        if status in policy.budget_statuses:
-            raise self._refuse(policy, endpoint, path, status, wait, said, budget=True)
-        if throttled or status in policy.retry_statuses:
-            if wait is not None and wait > RETRY_AFTER_CAP:
-                raise self._refuse(policy, endpoint, path, status, wait, said, budget=False)
-            return wait
-        raise SourceError(
-            self.redact(f"{name} rejected the request to {path} (HTTP {status}){said}"),
-            source=policy.name,
-            status=status,
-        )
-
-    def _refuse(
-        self,
-        policy: SourcePolicy,
-        endpoint: str,
-        path: str,
-        status: int,
-        wait: float | None,
-        said: str,
-        *,
-        budget: bool,
-    ) -> BudgetExhausted:
-        now = datetime.fromtimestamp(self._clock(), UTC)
-        if wait is not None:
-            retry_at: datetime | None = now + timedelta(seconds=wait)
-        elif budget:  # the day's budget: a new day starts at midnight UTC
-            retry_at = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-        else:
-            retry_at = None
-        when = f"after {when_text(retry_at)}" if retry_at else "later"
-        why = "says the day's budget is spent" if budget else f"asks to wait {wait:.0f} s"
-        error = BudgetExhausted(
-            self.redact(
-                f"{policy.label} {why} (HTTP {status} on {path}); it may be tried again {when}."
-            ),
-            hint=policy.budget_hint
-            or "The run goes on without it; the next run asks again for what it missed.",
-            source=policy.name,
-            status=status,
-            retry_at=retry_at,
-        )
-        self._refused[(policy.name, endpoint)] = error
-        return error
+        (None: our own backoff) for those it may. A refusal for today is remembered, so that
+        the endpoint is not asked again in this run."""
+        try:
+            return judge(policy, self.settings, self._clock(), path, status, headers, data)
+        except BudgetExhausted as exc:
+            self._refused[(policy.name, endpoint)] = exc
+            raise
 
     def _too_large(self, policy: SourcePolicy, path: str, exc: TooLarge) -> ResponseTooLarge:
         what = "inflated past" if exc.inflated else "sent more than"
@@ -539,13 +485,3 @@ class HttpClient:
         first, cap = self.settings.http_backoff, self.settings.http_backoff_cap
         base = min(cap, first * 2.0 ** (attempt - 1))
         return min(cap, base * random.uniform(1.0, 1.25))  # jitter spreads parallel retries
-
-
-def _api_message(data: bytes, settings: Settings) -> str:
-    """The API's own words: S2 says {"error": ...} or {"message": ...}; OpenAlex both."""
-    body = parse_json(data) if data else None
-    if not isinstance(body, dict):
-        return ""
-    parts = [str(body[k]) for k in ("error", "message") if isinstance(body.get(k), str)]
-    text = " ".join(dict.fromkeys(parts)).strip().rstrip(".")
-    return clean_message(text, settings)[:300]
