@@ -236,6 +236,26 @@ def test_a_trickling_server_is_cut_at_the_deadline(
     assert took < 2 * (1 + 0.5) + 1.5  # two attempts, each the deadline plus one read at most
 
 
+def test_trickled_headers_are_cut_at_the_deadline_too(
+    fake_api: FakeApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    small(fake_api)
+    monkeypatch.setenv("TRACER_HTTP_DEADLINE", "1")
+    monkeypatch.setenv("TRACER_HTTP_TIMEOUT", "0.5")
+    monkeypatch.setenv("TRACER_HTTP_RETRIES", "2")
+    fake_api.inject(r"/paper/[^/]+$", "trickle_head", delay=0.05, times=None)
+    started = time.monotonic()
+    with pytest.raises(SourceError) as info:
+        SemanticScholar(HttpClient(load_settings(), sleep=Waits())).paper("CorpusId:100000")
+    took = time.monotonic() - started
+    record("http", "headers trickled, deadline 1 s", "client", outcome(info.value), 0)
+    assert "1 s deadline" in info.value.message
+    assert took < 2 * 1 + 1.5
+    fake_api.faults.clear()  # and the client is still good for the next request
+    client = HttpClient(load_settings(), sleep=Waits())
+    assert SemanticScholar(client).paper("CorpusId:100000") is not None
+
+
 def test_an_endless_body_stops_at_the_size_cap(
     fake_api: FakeApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:

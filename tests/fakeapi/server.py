@@ -41,6 +41,7 @@ FAULT_KINDS = (
     "token_null",
     "body",
     "trickle",  # the real body, one byte every `delay` seconds
+    "trickle_head",  # the status line and headers themselves, one byte every `delay` seconds
     "endless",  # 200, chunked, a body that never ends
     "gzip_bomb",  # 200, Content-Encoding gzip: a few KB that inflate to `size` bytes
     "deep_json",  # 200, arrays nested `size` deep
@@ -325,6 +326,16 @@ class _Handler(BaseHTTPRequestHandler):
         elif fault.kind == "trickle":
             reply = self.api.route(request, None)
             self._send_trickle(json.dumps(reply.body).encode(), fault.delay or 1.0)
+        elif fault.kind == "trickle_head":
+            head = b"HTTP/1.1 200 OK\r\n" + b"X-Padding: " + b"." * 2000 + b"\r\n"
+            try:
+                for byte in head:
+                    time.sleep(fault.delay or 1.0)
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+            except OSError:
+                pass
+            self.close_connection = True
         else:
             return False
         return True

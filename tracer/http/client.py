@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -162,9 +163,7 @@ class HttpClient:
                 self.cache = ResponseCache(settings.http_cache)
             except CacheUnusable as exc:
                 raise _corrupt_cache(settings, exc) from None
-        self._session = requests.Session()
-        self._session.headers["User-Agent"] = settings.user_agent()
-        self._session.headers["Accept-Encoding"] = ACCEPT_ENCODING
+        self._session = self._new_session()
 
     def register(self, policy: SourcePolicy) -> None:
         """Serve one more source (a source added at run time)."""
@@ -390,10 +389,7 @@ class HttpClient:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise DeadlinePassed()
-            timeout = min(self.settings.http_timeout, remaining)
-            response = self._session.send(
-                current, timeout=timeout, stream=True, allow_redirects=False
-            )
+            response = self._send_within(current, remaining)
             try:
                 status = response.status_code
                 location = response.headers.get("Location")
@@ -418,6 +414,42 @@ class HttpClient:
             finally:
                 response.close()
         raise requests.TooManyRedirects(f"more than {MAX_REDIRECTS} redirects")
+
+    def _send_within(
+        self, request: requests.PreparedRequest, remaining: float
+    ) -> requests.Response:
+        """Send and get the status line and headers within `remaining` seconds. Socket
+        timeouts bound each read only, so a server that trickles its headers is outwaited
+        on a helper thread; past the deadline that thread is abandoned (it ends when the
+        server lets go) and the client goes on with a fresh session."""
+        timeout = min(self.settings.http_timeout, remaining)
+        session = self._session
+        box: dict[str, Any] = {}
+
+        def send() -> None:
+            try:
+                box["response"] = session.send(
+                    request, timeout=timeout, stream=True, allow_redirects=False
+                )
+            except BaseException as exc:  # handed to the caller's thread as it is
+                box["error"] = exc
+
+        worker = threading.Thread(target=send, name="tracer-http-send", daemon=True)
+        worker.start()
+        worker.join(remaining)
+        if worker.is_alive():
+            self._session = self._new_session()  # the old one's connection is in use
+            raise DeadlinePassed()
+        if "error" in box:
+            raise box["error"]
+        response: requests.Response = box["response"]
+        return response
+
+    def _new_session(self) -> requests.Session:
+        session = requests.Session()
+        session.headers["User-Agent"] = self.settings.user_agent()
+        session.headers["Accept-Encoding"] = ACCEPT_ENCODING
+        return session
 
     def _redirected(
         self,
