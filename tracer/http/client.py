@@ -155,7 +155,8 @@ class HttpClient:
         self._budget: dict[str, dict[str, Any]] = {}
         self._refused: dict[tuple[str, str], BudgetExhausted] = {}
         self._secret_params = sorted({p.key_param for p in self.policies.values() if p.key_param})
-        _REDACTOR.secrets.update(secrets_of(settings))
+        keys = {p.key(settings) for p in self.policies.values()}
+        _REDACTOR.secrets.update({*secrets_of(settings), *(k for k in keys if k)})
         logging.getLogger("urllib3.connectionpool").addFilter(_REDACTOR)  # once: same object
         self.cache: ResponseCache | None = None
         if self.use_cache:
