@@ -186,7 +186,13 @@ def test_retry_after_as_an_http_date(fake_api: FakeApi) -> None:
     fake_api.inject(r"/paper/[^/]+$", status=503, retry_after=soon, times=1)
     waits = Waits()
     assert SemanticScholar(HttpClient(load_settings(), sleep=waits)).paper("CorpusId:100000")
-    record("http", "Retry-After as HTTP-date", "client", outcome(None, f"{waits.calls}"), 0)
+    record(
+        "http",
+        "Retry-After as HTTP-date",
+        "client",
+        outcome(None, f"waited {sum(waits.calls):.0f} s"),
+        0,
+    )
     assert len(waits.calls) == 1 and 27 <= waits.calls[0] <= 31
     late = format_datetime(datetime.now(UTC) + timedelta(hours=6), usegmt=True)
     fake_api.inject(r"/paper/[^/]+$", status=503, retry_after=late, times=1)
