@@ -26,6 +26,10 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "TRACER_ROR_DUMP_URL",
         "TRACER_HTTP_TIMEOUT",
         "TRACER_HTTP_RETRIES",
+        "TRACER_HTTP_DEADLINE",
+        "TRACER_HTTP_MAX_MB",
+        "TRACER_HTTP_BACKOFF",
+        "TRACER_HTTP_BACKOFF_CAP",
         "TRACER_NO_CACHE",
         "NO_COLOR",
     ):

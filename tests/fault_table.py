@@ -24,15 +24,30 @@ class Outcome:
     outcome: str  # "ok", "partial", "error: ...", ...
     exit_code: int
     lost: int  # rows stored before the case and gone after it
+    traceback: bool = False  # a traceback reached the user
+    leak: bool = False  # a key reached something written (stderr, a file, the cache, a log)
+
+    @property
+    def survived(self) -> bool:
+        """No traceback, no leak, nothing lost, and not the tool's own failure (exit 1)."""
+        return not (self.traceback or self.leak or self.lost or self.exit_code == 1)
 
 
 OUTCOMES: list[Outcome] = []
 
 
 def record(
-    group: str, case: str, command: str, outcome: str, exit_code: int, lost: int = 0
+    group: str,
+    case: str,
+    command: str,
+    outcome: str,
+    exit_code: int,
+    lost: int = 0,
+    *,
+    traceback: bool = False,
+    leak: bool = False,
 ) -> None:
-    OUTCOMES.append(Outcome(group, case, command, outcome, exit_code, lost))
+    OUTCOMES.append(Outcome(group, case, command, outcome, exit_code, lost, traceback, leak))
 
 
 @dataclass(frozen=True)
@@ -98,3 +113,17 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     lost = sum(o.lost for o in OUTCOMES)
     groups = sorted({o.group for o in OUTCOMES})
     tr.write_line(f"{len(OUTCOMES)} cases ({', '.join(groups)}); rows of stored data lost: {lost}")
+    tr.write_line("")
+    columns = ("class", "tried", "survived", "rows lost", "tracebacks", "leaks")
+    tr.write_line("  ".join(c.ljust(10) for c in columns).rstrip())
+    for group in groups:
+        rows = [o for o in OUTCOMES if o.group == group]
+        cells = (
+            group,
+            len(rows),
+            sum(o.survived for o in rows),
+            sum(o.lost for o in rows),
+            sum(o.traceback for o in rows),
+            sum(o.leak for o in rows),
+        )
+        tr.write_line("  ".join(str(c).ljust(10) for c in cells).rstrip())

@@ -54,7 +54,8 @@ class Case:
 
 CASES = [
     Case("429 burst, Retry-After", S2, fault={"status": 429, "retry_after": 1, "times": 2}),
-    Case("429 burst, no Retry-After", OA, fault={"status": 429, "times": 2}),
+    Case("429 burst, no Retry-After", S2, fault={"status": 429, "times": 2}),
+    Case("403 slow down burst (OA)", OA, fault={"status": 403, "times": 2}),
     Case(
         "429 storm, Retry-After (S2)",
         S2,

@@ -11,8 +11,9 @@ import pytest
 from tests.fakeapi import FakeApi, openalex_work, s2_paper
 from tracer.config import Settings, load_settings
 from tracer.errors import AuthError, DataError, SourceError
-from tracer.http import HttpClient, RateLimiter, clear_cache
+from tracer.http import HttpClient, SharedPacer, clear_cache
 from tracer.sources.openalex import OpenAlex
+from tracer.sources.semanticscholar import POLICY as S2_POLICY
 from tracer.sources.semanticscholar import SemanticScholar
 
 S2_KEY = "s2-SECRET-7f3a9c"
@@ -66,20 +67,22 @@ def test_five_503s_end_in_an_error_naming_the_source(fake_api: FakeApi) -> None:
     with pytest.raises(SourceError) as info:
         SemanticScholar(client).citations("CorpusId:100000")
     message = info.value.message
-    assert message.startswith("Semantic Scholar failed after 5 attempts: HTTP 503 on ")
+    assert message.startswith("Semantic Scholar failed after 8 attempts: HTTP 503 on ")
     assert "/citations" in message
     assert info.value.source == "s2" and info.value.status == 503
-    assert len(fake_api.requests_to(r"/citations$")) == 5
-    assert len(waits.calls) == 4  # no wait after the last attempt
+    assert len(fake_api.requests_to(r"/citations$")) == 8
+    assert len(waits.calls) == 7  # no wait after the last attempt
     assert waits.calls == sorted(waits.calls)  # exponential backoff grows
 
 
 def test_backoff_is_exponential_with_jitter_and_capped() -> None:
-    client = HttpClient(Settings(rate_limit=False), cache=False, max_backoff=4.0)
-    waits = [client._backoff(n, None) for n in range(1, 8)]
-    assert 1.0 <= waits[0] <= 1.5 and 2.0 <= waits[1] <= 3.0
-    assert all(w <= 6.0 for w in waits)  # capped base plus at most half again of jitter
+    client = HttpClient(Settings(rate_limit=False), cache=False)
+    waits = [client._backoff(n, None) for n in range(1, 9)]
+    assert 2.0 <= waits[0] <= 2.5 and 4.0 <= waits[1] <= 5.0  # a few seconds first
+    assert all(w <= 60.0 for w in waits) and waits[-1] == 60.0  # capped near a minute
     assert client._backoff(3, 7.0) == 7.0  # Retry-After wins
+    tuned = HttpClient(Settings(rate_limit=False, http_backoff=0.5, http_backoff_cap=3.0))
+    assert [min(3.0, w) for w in (tuned._backoff(n, None) for n in (1, 4))][1] == 3.0
 
 
 def test_a_timeout_is_retried_then_succeeds(fake_api: FakeApi) -> None:
@@ -203,7 +206,7 @@ def test_keys_go_on_every_request_and_nowhere_else(
     assert cache_files, "the run should have written a cache"
     raw = b"".join(path.read_bytes() for path in cache_files)
     assert S2_KEY.encode() not in raw and OA_KEY.encode() not in raw
-    assert b"REDACTED" in raw  # the stored requests kept the header and parameter, blanked
+    assert b"x-api-key" not in raw.lower() and b"api_key" not in raw  # no request is stored
     assert caplog.records, "DEBUG logging should have caught the requests"
     # urllib3 logs every URL at DEBUG, the OpenAlex key among its parameters: redacted here.
     assert any("api_key=REDACTED" in r.getMessage() for r in caplog.records)
@@ -270,15 +273,21 @@ class FakeClock:
         self.now += seconds
 
 
-def test_rate_limiter_keeps_the_interval_per_source() -> None:
+def test_pacer_keeps_the_interval_per_source_and_key(tmp_path: Path) -> None:
     clock = FakeClock()
-    limiter = RateLimiter({"s2": 1.0, "openalex": 0.1}, clock=clock, sleep=clock.sleep)
-    assert limiter.wait("s2") == 0.0
-    assert limiter.wait("s2") == pytest.approx(1.0)
-    assert limiter.wait("openalex") == 0.0  # sources do not wait for each other
+    pacer = SharedPacer(tmp_path, clock=clock, sleep=clock.sleep)
+    assert pacer.wait("s2", "k1", 1.0) == 0.0
+    assert pacer.wait("s2", "k1", 1.0) == pytest.approx(1.0)
+    assert pacer.wait("openalex", "k1", 0.1) == 0.0  # sources do not wait for each other
+    assert pacer.wait("s2", "k2", 1.0) == 0.0  # nor two keys of one source
     clock.now += 5
-    assert limiter.wait("s2") == 0.0
-    assert limiter.wait("unknown") == 0.0
+    assert pacer.wait("s2", "k1", 1.0) == 0.0
+    assert pacer.wait("unknown", None, 0.0) == 0.0
+    # A second pacer (another process) on the same folder sees the first one's pace.
+    other = SharedPacer(tmp_path, clock=clock, sleep=clock.sleep)
+    assert other.wait("s2", "k1", 1.0) == pytest.approx(1.0)
+    names = " ".join(p.name for p in tmp_path.iterdir())
+    assert "k1" not in names and "s2-" in names  # files named by a hash of the key
 
 
 def test_client_paces_s2_at_one_per_second_with_a_key_slower_without(
@@ -287,7 +296,7 @@ def test_client_paces_s2_at_one_per_second_with_a_key_slower_without(
     small_corpus(fake_api)
     monkeypatch.setenv("TRACER_RATE_LIMIT", "1")
     monkeypatch.setenv("TRACER_NO_CACHE", "1")
-    for key, interval in ((S2_KEY, 1.0), (None, 2.0)):
+    for key, interval in ((S2_KEY, S2_POLICY.interval_with_key), (None, 2.0)):
         if key:
             monkeypatch.setenv("S2_API_KEY", key)
         else:

@@ -21,6 +21,7 @@ from tests.corpora import ORIGIN_DOI, add_brainwash, use_catalog
 from tests.fakeapi.server import FakeApi
 from tests.helpers import run_cli
 from tracer.http import NO_STORE, RECORD_TTL
+from tracer.http.policy import SourcePolicy
 from tracer.records import Work
 from tracer.sources import registry
 from tracer.sources.base import Found, ListRead, Origin, Source, Target
@@ -55,6 +56,7 @@ class _Index(BaseHTTPRequestHandler):
 class OpenCitations(Source):
     name = "opencitations"
     label = "OpenCitations"
+    policy = SourcePolicy(name="opencitations", label="OpenCitations")
     authors_rank = 0
     base: ClassVar[str] = ""
 

@@ -14,7 +14,11 @@ Environment variables:
   TRACER_ROR_DUMP          a local ROR dump (zip holding *_schema_v2.json)
   TRACER_ROR_DUMP_URL      where `tracer data update` looks for the newest ROR dump
   TRACER_HTTP_TIMEOUT      seconds before a request is abandoned (default 30)
-  TRACER_HTTP_RETRIES      retries on 429/5xx/dropped connections (default 5)
+  TRACER_HTTP_RETRIES      attempts on 429/5xx/dropped connections (default 8)
+  TRACER_HTTP_DEADLINE     seconds one request may take in all, however it trickles (default 120)
+  TRACER_HTTP_MAX_MB       largest answer read, before and after decompression (default 64)
+  TRACER_HTTP_BACKOFF      first wait before a retry, doubled each time (default 2)
+  TRACER_HTTP_BACKOFF_CAP  longest wait between two attempts (default 60)
   TRACER_NO_CACHE          set to 1 to bypass the HTTP response cache
   TRACER_RATE_LIMIT        set to 0 only against a local test server: no pacing, no retry waits
 """
@@ -52,6 +56,10 @@ _ENV = {
     "ror_dump_url": "TRACER_ROR_DUMP_URL",
     "http_timeout": "TRACER_HTTP_TIMEOUT",
     "http_retries": "TRACER_HTTP_RETRIES",
+    "http_deadline": "TRACER_HTTP_DEADLINE",
+    "http_max_mb": "TRACER_HTTP_MAX_MB",
+    "http_backoff": "TRACER_HTTP_BACKOFF",
+    "http_backoff_cap": "TRACER_HTTP_BACKOFF_CAP",
     "no_cache": "TRACER_NO_CACHE",
     "rate_limit": "TRACER_RATE_LIMIT",
 }
@@ -82,7 +90,11 @@ class Settings:
     ror_dump: Path | None = None
     ror_dump_url: str = ROR_DUMP_URL
     http_timeout: float = 30.0
-    http_retries: int = 5
+    http_retries: int = 8
+    http_deadline: float = 120.0
+    http_max_mb: float = 64.0
+    http_backoff: float = 2.0
+    http_backoff_cap: float = 60.0
     no_cache: bool = False
     rate_limit: bool = True
 
@@ -118,9 +130,14 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
     try:
         if name in {"data_dir", "db_path", "catalog_path", "ror_dump"}:
             return Path(str(value)).expanduser()
-        if name == "http_timeout":
+        if name in {"http_timeout", "http_deadline", "http_max_mb", "http_backoff_cap"}:
             number = float(value)
             if number <= 0:
+                raise ValueError
+            return number
+        if name == "http_backoff":
+            number = float(value)
+            if number < 0:
                 raise ValueError
             return number
         if name == "http_retries":

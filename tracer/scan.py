@@ -269,13 +269,16 @@ class Scanner:
         )
 
     def _finish(self, state: _RunState, status: str, error: str | None) -> None:
+        budget = self.http.budget()
+        if budget:
+            state.stats["budget"] = budget  # what each source says is left of today's budget
         self.store.finish_run(
             state.run_id,
             status,
             requests=self.http.request_counts(),
             new_papers=state.new_papers,
             stats=state.stats,
-            error=error,
+            error=None if error is None else self.http.redact(error),
             steps=state.steps,
         )
 

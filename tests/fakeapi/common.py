@@ -15,6 +15,7 @@ class Recorded:
     headers: dict[str, str]  # lower-case names
     body: bytes
     url: str  # what the client asked for, path and query, as sent
+    at: float = 0.0  # time.time() when the request arrived (pacing is measured from it)
 
     def param(self, name: str) -> str | None:
         values = self.query.get(name)

@@ -6,16 +6,24 @@
 It answers with the real shapes, paging, field selection, limits and error bodies (the S2 ones
 as recorded in ../shared/data: {"error": "..."}), records every request, can demand a key, and
 injects faults per route: see `FakeApi.inject`.
+
+Statuses as the services document them: OpenAlex answers 403 for "rate limit exceeded, slow
+down", 429 when the day's budget is spent (keyless: 100 list calls a day; single records are
+free), 401 for a wrong key, and sends its budget on every answer (X-RateLimit-Limit,
+X-RateLimit-Remaining, X-RateLimit-Credits-Used, X-RateLimit-Reset); Semantic Scholar answers
+403 for a refused key and 429 to slow down.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import socket
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -24,7 +32,23 @@ from tests.fakeapi import openalex_routes, s2_routes
 from tests.fakeapi.common import ApiError, Recorded, Reply
 from tests.fakeapi.corpus import Corpus
 
-FAULT_KINDS = ("status", "delay", "cut", "malformed", "truncated", "token_null", "body")
+FAULT_KINDS = (
+    "status",
+    "delay",
+    "cut",
+    "malformed",
+    "truncated",
+    "token_null",
+    "body",
+    "trickle",  # the real body, one byte every `delay` seconds
+    "trickle_head",  # the status line and headers themselves, one byte every `delay` seconds
+    "endless",  # 200, chunked, a body that never ends
+    "gzip_bomb",  # 200, Content-Encoding gzip: a few KB that inflate to `size` bytes
+    "deep_json",  # 200, arrays nested `size` deep
+    "redirect",  # 302 to the same URL on another host (`host`, default "localhost")
+    "echo_key",  # `status` (400) with a body that repeats the key and control characters
+)
+OPENALEX_BUDGET = {True: 100_000, False: 100}  # credits a day with and without a key
 
 
 @dataclass
@@ -38,6 +62,9 @@ class Fault:
     method: str | None = None
     fired: int = 0
     body: Any = None  # kind "body": this JSON instead of the real answer (a wrong shape)
+    headers: dict[str, str] = field(default_factory=dict)  # sent with a status fault
+    size: int = 0  # gzip_bomb: inflated bytes; deep_json: depth
+    host: str = "localhost"  # redirect target host
 
 
 class FakeApi:
@@ -51,6 +78,9 @@ class FakeApi:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.filter_cache: dict[str, tuple[int, list[str]]] = {}
+        # OpenAlex budget: credits spent today per key ("" = keyless); a list call costs 1.
+        self.openalex_spent: dict[str, int] = {}
+        self.openalex_budget = dict(OPENALEX_BUDGET)
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -106,6 +136,9 @@ class FakeApi:
         delay: float = 0.0,
         method: str | None = None,
         body: Any = None,
+        headers: dict[str, str] | None = None,
+        size: int = 0,
+        host: str = "localhost",
     ) -> Fault:
         """Answer requests whose path matches `route` (a regex) with a fault, `times` times.
 
@@ -113,7 +146,7 @@ class FakeApi:
         cut (close the connection mid-body), malformed (200, not JSON), truncated (200, JSON
         cut short with a matching Content-Length), token_null (a listing ends early: bulk
         search's token, S2 citations' `next`, OpenAlex's `meta.next_cursor`), body (200 with
-        `body` as JSON: valid JSON of the wrong shape).
+        `body` as JSON: valid JSON of the wrong shape), and the hostile kinds of FAULT_KINDS.
         """
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}")
@@ -126,6 +159,9 @@ class FakeApi:
             delay,
             method,
             body=body,
+            headers=dict(headers or {}),
+            size=size,
+            host=host,
         )
         self.faults.append(fault)
         return fault
@@ -162,10 +198,40 @@ class FakeApi:
                     return Reply(403, {"message": "Forbidden"})
                 return s2_routes.handle(self, request, path[len("/graph/v1") :], fault)
             if path.startswith("/openalex/"):
-                return openalex_routes.handle(self, request, path[len("/openalex") :])
+                return self._openalex(request, path[len("/openalex") :])
         except ApiError as exc:
             return Reply(exc.status, exc.body)
         return Reply(404, {"error": "Not found", "message": f"No route {path}"})
+
+    def _openalex(self, request: Recorded, path: str) -> Reply:
+        key = request.param("api_key") or ""
+        if key and self.require_openalex_key and key != self.require_openalex_key:
+            return Reply(401, {"error": "Unauthorized", "message": "Invalid API key."})
+        is_list = path == "/works"
+        with self._lock:
+            spent = self.openalex_spent.get(key, 0)
+            limit = self.openalex_budget[bool(key)]
+            over = is_list and spent >= limit
+            if is_list and not over:
+                spent = self.openalex_spent[key] = spent + 1
+        now = datetime.now(UTC)
+        midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        reset = int((midnight - now).total_seconds()) + 1
+        budget = {
+            "X-RateLimit-Limit": str(limit),
+            "X-RateLimit-Remaining": str(max(0, limit - spent)),
+            "X-RateLimit-Credits-Used": "1" if is_list and not over else "0",
+            "X-RateLimit-Reset": str(reset),
+        }
+        if over:
+            body = {"error": "Rate limit exceeded", "message": "Daily limit exceeded."}
+            return Reply(429, body, {**budget, "Retry-After": str(reset)})
+        try:
+            reply = openalex_routes.handle(self, request, path)
+        except ApiError as exc:
+            reply = Reply(exc.status, exc.body)
+        reply.headers = {**budget, **reply.headers}
+        return reply
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -198,6 +264,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers={k.lower(): v for k, v in self.headers.items()},
             body=body,
             url=self.path,
+            at=time.time(),
         )
         self.api.requests.append(request)
         fault = self.api.take_fault(method, request.path)
@@ -206,7 +273,10 @@ class _Handler(BaseHTTPRequestHandler):
             fault = None
         if fault is not None and fault.kind == "status":
             headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+            headers.update(fault.headers)
             self._send(Reply(fault.status, _status_body(request.path, fault.status), headers))
+            return
+        if fault is not None and self._hostile(fault, request):
             return
         if fault is not None and fault.kind == "body":
             self._send(Reply(200, fault.body))
@@ -237,6 +307,80 @@ class _Handler(BaseHTTPRequestHandler):
             except OSError:
                 pass
 
+    def _hostile(self, fault: Fault, request: Recorded) -> bool:
+        """The fault kinds of a broken or hostile server; False for the others."""
+        if fault.kind == "redirect":
+            target = f"http://{fault.host}:{self.api.port}{request.url}"
+            self._send(Reply(302, {"moved": target}, {"Location": target}))
+        elif fault.kind == "echo_key":
+            key = request.headers.get("x-api-key") or request.param("api_key") or "(none)"
+            message = f"Invalid value {key} for \x1b]0;pwned\x07 fields\r\nFAKE: new flag {key}"
+            self._send(Reply(fault.status, {"error": message, "message": message}))
+        elif fault.kind == "deep_json":
+            depth = fault.size or 100_000
+            self._send_bytes(200, b"[" * depth + b"]" * depth, "application/json")
+        elif fault.kind == "gzip_bomb":
+            self._send_bomb(fault.size or 16 * 1024 * 1024)
+        elif fault.kind == "endless":
+            self._send_endless()
+        elif fault.kind == "trickle":
+            reply = self.api.route(request, None)
+            self._send_trickle(json.dumps(reply.body).encode(), fault.delay or 1.0)
+        elif fault.kind == "trickle_head":
+            head = b"HTTP/1.1 200 OK\r\n" + b"X-Padding: " + b"." * 2000 + b"\r\n"
+            try:
+                for byte in head:
+                    time.sleep(fault.delay or 1.0)
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+            except OSError:
+                pass
+            self.close_connection = True
+        else:
+            return False
+        return True
+
+    def _send_bomb(self, size: int) -> None:
+        raw = _bomb(size)
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def _send_endless(self) -> None:
+        chunk = b"[" + b"0," * 32_768
+        frame = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for _ in range(4_000):  # ~260 MB, or until the client hangs up
+                self.wfile.write(frame)
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            pass
+        self.close_connection = True
+
+    def _send_trickle(self, raw: bytes, delay: float) -> None:
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.flush()
+            for byte in raw:
+                time.sleep(delay)
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            pass
+        self.close_connection = True
+
     def _send(self, reply: Reply) -> None:
         raw = json.dumps(reply.body).encode()
         self._send_bytes(reply.status, raw, "application/json", reply.headers)
@@ -256,6 +400,18 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # the client gave up (its timeout): nothing to do
 
 
+_BOMBS: dict[int, bytes] = {}
+
+
+def _bomb(size: int) -> bytes:
+    """`size` bytes of JSON whitespace in an array, gzipped (about 1 KB per MB)."""
+    if size not in _BOMBS:
+        squeeze = gzip.compress  # one call; whitespace compresses ~1000:1
+        body = b"[" + b" " * max(0, size - 2) + b"]"
+        _BOMBS[size] = squeeze(body, compresslevel=9)
+    return _BOMBS[size]
+
+
 def _status_body(path: str, status: int) -> dict[str, Any]:
     """Error bodies as the APIs give them for throttling and outages."""
     if path.startswith("/graph/v1/"):
@@ -266,4 +422,8 @@ def _status_body(path: str, status: int) -> dict[str, Any]:
                 "code": "429",
             }
         return {"message": "Internal Server Error" if status == 500 else "Service Unavailable"}
+    if status == 403:  # OpenAlex: too fast (developers.openalex.org, API reference, errors)
+        return {"error": "Forbidden", "message": "Rate limit exceeded; slow down."}
+    if status == 429:  # OpenAlex: the day's budget is spent
+        return {"error": "Too Many Requests", "message": "Daily limit exceeded."}
     return {"error": f"HTTP {status}", "message": "The server could not answer the request."}

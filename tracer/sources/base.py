@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from tracer.http.policy import SourcePolicy
 from tracer.records import Work
 
 if TYPE_CHECKING:
@@ -134,10 +135,12 @@ class PaperRef:
 
 
 class Source(ABC):
-    """What the scanner needs of a source. Subclasses set `name`, `label` and `authors_rank`."""
+    """What the scanner needs of a source. Subclasses set `name`, `label`, `policy` and the
+    ranks below."""
 
     name: ClassVar[str]  # short, stored in evidence and coverage ("s2", "openalex")
     label: ClassVar[str]  # for people ("Semantic Scholar")
+    policy: ClassVar[SourcePolicy]  # its key, pacing and what its statuses mean
     # Whose authorships a paper keeps when two sources have them: the higher rank wins.
     authors_rank: ClassVar[int] = 0
     # Whether its titles are those of records merging a paper's versions (they win).
@@ -147,6 +150,7 @@ class Source(ABC):
 
     def __init__(self, http: HttpClient) -> None:
         self.http = http
+        http.register(self.policy)
 
     def notes(self) -> list[str]:
         """What this source will not see in this configuration (a missing key, say)."""

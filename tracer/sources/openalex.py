@@ -15,12 +15,40 @@ from urllib.parse import quote, urlencode
 
 from tracer.errors import NotFoundError
 from tracer.http import LIST_TTL, NO_STORE, RECORD_TTL, HttpClient
+from tracer.http.policy import SourcePolicy, register_policy
 from tracer.merge import canonical_ids
 from tracer.records import Author, SourceInstitution, Work
 from tracer.sources import chunked, normalize_arxiv, normalize_doi, short_openalex_id, short_ror
 from tracer.sources.base import Found, ListRead, Origin, PaperRef, Source, Target
 
 SOURCE = "openalex"
+# developers.openalex.org (API reference, errors): 403 is "rate limit exceeded, slow down",
+# 429 "daily limit exceeded"; a wrong key is a 401, or a 403 whose body names the key. 100
+# requests/s for everyone (stay well under); the budget comes back in X-RateLimit-* headers.
+POLICY = register_policy(
+    SourcePolicy(
+        name=SOURCE,
+        label="OpenAlex",
+        key_setting="openalex_api_key",
+        key_param="api_key",
+        interval_with_key=0.1,
+        interval_without_key=0.1,
+        auth_statuses=frozenset({401}),
+        slow_down_statuses=frozenset({403}),
+        budget_statuses=frozenset({429}),
+        key_words=("api_key", "api key", "apikey"),
+        key_hint="Check the key in OPENALEX_API_KEY (or `tracer config set openalex_api_key "
+        "...`); a free key comes from https://openalex.org/settings/api.",
+        budget_hint="Without a key OpenAlex allows about 100 list calls a day; a free key "
+        "(https://openalex.org/settings/api) allows about 10,000.",
+        budget_headers=(
+            ("X-RateLimit-Limit", "limit"),
+            ("X-RateLimit-Remaining", "remaining"),
+            ("X-RateLimit-Credits-Used", "credits_used"),
+            ("X-RateLimit-Reset", "reset"),
+        ),
+    )
+)
 PER_PAGE = 100
 MAX_OR_VALUES = 100
 MAX_URL = 4096
@@ -288,6 +316,7 @@ class OpenAlexSource(Source):
     """Citing works over every version of an origin, and authorships with institutions."""
 
     name = SOURCE
+    policy = POLICY
     label = "OpenAlex"
     authors_rank = 2  # institutions with ROR ids and countries: its authorships win
 

@@ -14,12 +14,30 @@ from urllib.parse import quote
 
 from tracer.errors import NotFoundError
 from tracer.http import LIST_TTL, NO_STORE, RECORD_TTL, HttpClient
+from tracer.http.policy import SourcePolicy, register_policy
 from tracer.merge import same_title
 from tracer.records import Author, Citation, Listing, Snippet, Work
 from tracer.sources import chunked, normalize_arxiv, normalize_doi
 from tracer.sources.base import Found, ListRead, Origin, PaperRef, Passage, Source, Target
 
 SOURCE = "s2"
+# S2 answers 403 {"message": "Forbidden"} to a wrong, suspended or missing-but-required key
+# and 429 to "slow down" (the keyless pool is shared by everyone). A key grants 1 request/s,
+# counted where the requests arrive: 1.1 s apart leaves room for the network's jitter.
+POLICY = register_policy(
+    SourcePolicy(
+        name=SOURCE,
+        label="Semantic Scholar",
+        key_setting="s2_api_key",
+        key_header="x-api-key",
+        interval_with_key=1.1,
+        interval_without_key=2.0,
+        auth_statuses=frozenset({401, 403}),
+        slow_down_statuses=frozenset({429}),
+        key_hint="Check the key in S2_API_KEY (or `tracer config set s2_api_key ...`); "
+        "request one at https://www.semanticscholar.org/product/api.",
+    )
+)
 PAGE_LIMIT = 1000
 OFFSET_CAP = 10_000  # offset + limit must stay below this
 BATCH_LIMIT = 500
@@ -330,6 +348,7 @@ class SemanticScholarSource(Source):
     """Citations with their contexts and intents, full-text mentions, records by batch."""
 
     name = SOURCE
+    policy = POLICY
     label = "Semantic Scholar"
     authors_rank = 1
     merged_titles = True  # S2 keeps one record for a paper's preprint and proceedings versions
