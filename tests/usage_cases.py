@@ -32,6 +32,16 @@ DATASETS: dict[str, list[str]] = {
     "UCCS": ["UCCS"],
 }
 
+# The patterns issue 15 names, each of which the judge must get right in every case.
+ISSUE_PATTERNS = frozenset({
+    "first-person train", "first-person evaluate", "passive train", "aligned and cropped",
+    "randomly sample from", "performed with", "carried out using", "taken from", "based on",
+    "X et al. as subject", "previous methods as subject", "marker as subject", "future",
+    "modal", "contrast unlike", "contrast apply to our own", "instead of",
+    "use by another party", "collecting own data", "reporting another's result",
+    "reporting another's finding", "no name, first-person non-use", "negation",
+})
+
 CASES: list[Case] = [
     # --- the authors use it -------------------------------------------------------------
     Case("MS-Celeb-1M", "We train our recognition network on a cleaned version of MS-Celeb-1M [8].", True, "first-person train"),

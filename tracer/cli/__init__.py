@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "cache",
     "config",
     "refresh",
+    "explain",
 ]
 
 
