@@ -19,7 +19,7 @@ from tracer.usage.names import MAX_EVIDENCE, DatasetTerms, _trim
 from tracer.usage.rules import BLOCKERS, Rules, rules
 from tracer.usage.signs import passage_signs, section_sign
 
-_USE_SIGNS = frozenset({"use_own_named", "use_named", "use_own_marker", "use_marker"})
+_USE_SIGNS = frozenset({"use_own_named", "use_named", "use_own_marker", "use_unmarked"})
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,6 @@ PASSAGE_SIGNS = (
     "named",  # the name, nothing more
     "named_in_listing",  # the name as an example: "datasets such as X"
     "use_own_marker",  # no name; the authors use what a citation marker points to: "we train on [12]"
-    "use_marker",  # no name; a verb of use beside a marker, no stated subject
-    "result_marker",  # no name; a result phrase beside a marker
     "use_unmarked",  # no name and no marker; a verb of use by the authors
     "other_subject",  # the use is another work's: "X et al. trained on", "[12] used", "used by Y"
     "future",  # future or modal: "we plan to", "will", "could"

@@ -102,10 +102,8 @@ def sentence_signs(terms: DatasetTerms, sentence: str, rules: Rules, *, with_nam
         marked = rules.marker.search(sentence) is not None
         if uses and subject in {"own", "passive"}:
             signs.append("use_own_marker" if marked else "use_unmarked")
-        elif uses and marked:
-            signs.append("use_marker")
-        elif marked and not uses:
-            signs.append("result_marker")
+        # Without the name, a verb of use with no stated subject ("models trained on [12]")
+        # or a result phrase ("results on [12]") may be anyone's: no sign.
     if not signs:
         return None
     return SentenceSigns(_trim(sentence, at_name if name else at_verb), signs, name, derived,
