@@ -440,3 +440,32 @@ def test_the_fitted_weights_are_what_the_fitting_script_gives(shared_data: Path)
     text = rules_module.RULES_FILE.read_text(encoding="utf-8")
     assert "command: .venv/bin/python -m benchmarks.fit_usage" in text
     assert "multicite/train.json sha256:" in text and "commit: " in text
+
+
+def test_a_snippet_from_the_abstract_is_read_as_an_abstract() -> None:
+    text = "We propose a matcher. Experiments on LFW show gains."
+    body = judge(LFW, cites=False, passages=[Passage(text, route="mentions", kind="body")])
+    abstract = judge(LFW, cites=False,
+                     passages=[Passage(text, route="mentions", kind="abstract")])
+    assert abstract.signs[0].where == "abstract"
+    assert abstract.level == "used"
+    assert body.signs[0].where == "snippet"
+
+
+def test_the_context_benchmark_counts_sentences_and_citing_papers() -> None:
+    from benchmarks.usage import score_pairs, score_samples
+    from benchmarks.usage_sets import Sample
+
+    samples = [
+        Sample("multicite", "x", "We train on the SQuAD corpus [3].", True, ("SQuAD",), group="a"),
+        Sample("multicite", "x", "SQuAD [3] is a reading test.", False, ("SQuAD",), group="a"),
+        Sample("multicite", "x", "Zhang et al. [3] trained on SQuAD.", False, ("SQuAD",),
+               group="b"),
+        Sample("scicite", "x", "Crowds are hard [3].", False, intents=("methodology",)),
+    ]
+    row = score_samples("s", samples)
+    assert (row.judge.judged, row.judge.hits, row.judge.positives) == (1, 1, 1)
+    assert row.every.precision == 0.25 and row.every.recall == 1.0
+    assert row.intent is not None and row.intent.judged == 1 and row.intent.hits == 0
+    pairs = score_pairs("p", samples[:3])
+    assert (pairs.judge.total, pairs.judge.judged, pairs.judge.hits) == (2, 1, 1)

@@ -234,7 +234,14 @@ def judge(
         every.append(Passage("", tuple(intents)))
     every += [Passage(s, route="mentions") for s in snippets]
     for passage in every:
-        _passage(paper, terms, passage, rules_)
+        # S2 snippets come from a paper's title, abstract or body (snippetKind).
+        kind = (passage.kind or "").lower() if passage.route == "mentions" else ""
+        if kind == "title" and passage.text:
+            _title(paper, terms, passage.text, passage.source, rules_)
+        elif kind == "abstract" and passage.text:
+            _abstract(paper, terms, passage.text, passage.source, rules_)
+        else:
+            _passage(paper, terms, passage, rules_)
     if title:
         _title(paper, terms, title, text_source, rules_)
     if abstract:
