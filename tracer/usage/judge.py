@@ -17,7 +17,7 @@ from typing import Any
 
 from tracer.usage.names import MAX_EVIDENCE, DatasetTerms, _trim
 from tracer.usage.rules import BLOCKERS, Rules, rules
-from tracer.usage.signs import passage_signs, section_sign
+from tracer.usage.signs import SentenceSigns, passage_signs, section_sign
 
 _USE_SIGNS = frozenset({"use_own_named", "use_named", "use_own_marker", "use_unmarked"})
 
@@ -98,7 +98,7 @@ class _Paper:
 
 def passage_features(
     terms: DatasetTerms, passage: Passage, rules_: Rules | None = None
-) -> tuple[dict[str, str], list[Any]]:
+) -> tuple[dict[str, str], list[SentenceSigns]]:
     """The signs a passage shows (sign -> the first sentence it fired on, its section sign
     included) and the sentences that showed them; what the judge weighs and the fit learns."""
     rules_ = rules_ or rules()
@@ -131,10 +131,10 @@ def _passage(paper: _Paper, terms: DatasetTerms, passage: Passage, rules_: Rules
             paper.reason(f"verb:{label}")
     logit = rules_.intercept
     signs: list[Sign] = []
-    for sign, sentence in fired.items():
+    for sign, text_fired in fired.items():
         weight = rules_.weights.get(sign, 0.0)
         logit += weight
-        signs.append(Sign(sign, weight, "log-odds", sentence, kind, passage.source))
+        signs.append(Sign(sign, weight, "log-odds", text_fired, kind, passage.source))
         if sign in BLOCKERS:
             paper.reason(f"blocked:{sign}")
         elif sign == "named_in_listing":
