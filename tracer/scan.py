@@ -32,8 +32,8 @@ from tracer.records import Author, SourceInstitution, Work
 from tracer.sources.base import Found, ListRead, Origin, PaperRef, Source, Target
 from tracer.sources.registry import default_sources
 from tracer.store import Store
-from tracer.usage import DatasetTerms, judge, on_topic
-from tracer.versions import classifier_version, judge_version
+from tracer.usage import DatasetTerms, judge_paper, on_topic, rules_version
+from tracer.versions import classifier_version
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -111,7 +111,7 @@ class Scanner:
         self.progress = progress or SilentProgress()
         gazetteer = classifier.gazetteer
         self.classified_with = classifier_version(gazetteer.source if gazetteer else "")
-        self.judged_with = judge_version()
+        self.judged_with = rules_version()
 
     # -- what a run has to do -----------------------------------------------------------------
 
@@ -298,14 +298,7 @@ class Scanner:
         return dict(state.stats.get("levels", {}))
 
     def _terms(self, dataset: Dataset) -> DatasetTerms:
-        return DatasetTerms.build(
-            dataset.name,
-            dataset.aliases,
-            dataset.mentions,
-            derivative_names=[n for k in dataset.derivatives for n in self.catalog.get(k).names],
-            fields_of_study=dataset.fields_of_study,
-            key=dataset.key,
-        )
+        return DatasetTerms.for_dataset(dataset, self.catalog)
 
     # -- stage 1: origin papers ---------------------------------------------------------------
 
@@ -660,26 +653,11 @@ class Scanner:
         evidence: dict[int, list[dict[str, Any]]] = {}
         for row in self.store.evidence(key):
             evidence.setdefault(row["paper_id"], []).append(row)
-        ids = self.store.dataset_paper_ids(key)
+        papers = self.store.papers_of(key)
         counts: dict[str, int] = {}
-        with self.progress.stage("Judging usage", total=len(ids)), self.store.transaction():
-            for paper_id in ids:
-                rows = evidence.get(paper_id, [])
-                paper = self.store.paper(paper_id)
-                cites = any(r["route"] == "cites" or r["cites_origin"] for r in rows)
-                derived = {r["via_derivative"] for r in rows if r["via_derivative"]}
-                direct = any(not r["via_derivative"] for r in rows if r["route"] == "cites")
-                verdict = judge(
-                    state.terms,
-                    cites=cites,
-                    contexts=[c for r in rows if r["route"] == "cites" for c in r["contexts"]],
-                    intents=[i for r in rows for i in r["intents"]],
-                    snippets=[c for r in rows if r["route"] == "mentions" for c in r["contexts"]],
-                    title=paper["title"],
-                    abstract=paper["abstract"],
-                    via_derivative=None if direct or not derived else sorted(derived)[0],
-                    text_source=paper["authors_source"] or "s2",
-                )
+        with self.progress.stage("Judging usage", total=len(papers)), self.store.transaction():
+            for paper_id, paper in papers.items():
+                verdict = judge_paper(state.terms, paper, evidence.get(paper_id, []))
                 self.store.save_judgement(
                     key,
                     paper_id,
@@ -687,6 +665,7 @@ class Scanner:
                     score=verdict.score,
                     evidence=[asdict(e) for e in verdict.evidence],
                     reasons=verdict.reasons,
+                    signs=[s.to_dict() for s in verdict.signs],
                     version=self.judged_with,
                 )
                 counts[verdict.level] = counts.get(verdict.level, 0) + 1

@@ -1,7 +1,8 @@
-"""What a judgement or a classification was made with, as a short fingerprint.
+"""What a classification was made with, as a short fingerprint (the usage judge has its own,
+`tracer.usage.rules_version`).
 
-The store records these beside every judgement and classified authorship; a later run whose
-rules, reference data or code differ re-judges or re-classifies what is stored, and nothing else.
+The store records it beside every classified authorship; a later run whose rules, reference data
+or code differ classifies again what is stored, and nothing else.
 """
 
 from __future__ import annotations
@@ -29,11 +30,6 @@ def _package_data(package: str) -> tuple[bytes, ...]:
         for item in sorted(folder.iterdir(), key=lambda i: i.name)
         if item.is_file() and item.name.endswith((".yaml", ".json"))
     )
-
-
-def judge_version() -> str:
-    """The usage judge: its rules file and the code's version."""
-    return _digest(__version__, *_package_data("tracer.data"))
 
 
 def classifier_version(gazetteer_source: str) -> str:

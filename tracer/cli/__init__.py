@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "config",
     "refresh",
     "rejudge",
+    "explain",
 ]
 
 

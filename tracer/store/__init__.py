@@ -334,9 +334,10 @@ class Store:
         self.conn.execute("UPDATE paper_ids SET paper_id = ? WHERE paper_id = ?", (keep, drop))
         self.conn.execute(
             "INSERT OR IGNORE INTO dataset_papers (dataset, paper_id, level, score, evidence,"
-            " reasons, via_derivative, first_run, last_seen_run, missing_since_run, judged_with)"
-            " SELECT dataset, ?, level, score, evidence, reasons, via_derivative, first_run,"
-            " last_seen_run, missing_since_run, judged_with FROM dataset_papers WHERE paper_id = ?",
+            " reasons, via_derivative, first_run, last_seen_run, missing_since_run, judged_with,"
+            " signs) SELECT dataset, ?, level, score, evidence, reasons, via_derivative,"
+            " first_run, last_seen_run, missing_since_run, judged_with, signs"
+            " FROM dataset_papers WHERE paper_id = ?",
             (keep, drop),
         )
         self.conn.execute("DELETE FROM dataset_papers WHERE paper_id = ?", (drop,))
@@ -464,6 +465,15 @@ class Store:
             for row in rows
         ]
 
+    def papers_of(self, dataset: str) -> dict[int, dict[str, Any]]:
+        """A dataset's papers (what the judge reads of them), by id, in one query."""
+        rows = self.conn.execute(
+            "SELECT p.id, p.title, p.abstract, p.authors_source FROM papers p"
+            " JOIN dataset_papers d ON d.paper_id = p.id WHERE d.dataset = ? ORDER BY p.id",
+            (dataset,),
+        )
+        return {row["id"]: dict(row) for row in rows}
+
     def dataset_paper_ids(self, dataset: str) -> list[int]:
         rows = self.conn.execute(
             "SELECT paper_id FROM dataset_papers WHERE dataset = ? ORDER BY paper_id", (dataset,)
@@ -479,12 +489,22 @@ class Store:
         score: float,
         evidence: list[dict[str, Any]],
         reasons: list[str],
+        signs: list[dict[str, Any]] | None = None,
         version: str | None = None,
     ) -> None:
         self.conn.execute(
             "UPDATE dataset_papers SET level = ?, score = ?, evidence = ?, reasons = ?,"
-            " judged_with = ? WHERE dataset = ? AND paper_id = ?",
-            (level, round(score, 4), dumps(evidence), dumps(reasons), version, dataset, paper_id),
+            " signs = ?, judged_with = ? WHERE dataset = ? AND paper_id = ?",
+            (
+                level,
+                round(score, 4),
+                dumps(evidence),
+                dumps(reasons),
+                dumps(signs or []),
+                version,
+                dataset,
+                paper_id,
+            ),
         )
 
     def mark_missing(self, dataset: str, run_id: int) -> int:

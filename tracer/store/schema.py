@@ -193,6 +193,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
 
         -- The rules and reference data a judgement or a classification was made with.
         ALTER TABLE dataset_papers ADD COLUMN judged_with TEXT;
+        ALTER TABLE dataset_papers ADD COLUMN signs TEXT NOT NULL DEFAULT '[]';
         ALTER TABLE authorships ADD COLUMN classified_with TEXT;
 
         -- Passages keep their own intents, section and kind.

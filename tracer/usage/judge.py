@@ -1,0 +1,323 @@
+"""Judging one paper: each passage with its own intents, then the paper from them all.
+
+A passage (one citation context, or one full-text snippet) gets a probability of showing use:
+the logistic of the fitted intercept plus the weights of the signs it shows (see signs.py) and of
+its own intents. A title or abstract that names the dataset gets the probability its sign says.
+The paper's score is the highest of these (or the base score when nothing shows), and it is
+`used` at the threshold.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from tracer.usage.names import MAX_EVIDENCE, DatasetTerms, _trim
+from tracer.usage.rules import BLOCKERS, Rules, rules
+from tracer.usage.signs import SentenceSigns, passage_signs, section_sign
+
+_USE_SIGNS = frozenset({"use_own_named", "use_named", "use_own_marker", "use_unmarked"})
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One citation context (route "cites") with its own intents, or one full-text snippet
+    (route "mentions") with the section and kind the source gives."""
+
+    text: str
+    intents: tuple[str, ...] = ()
+    route: str = "cites"
+    source: str = "s2"
+    section: str | None = None
+    kind: str | None = None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    kind: str  # "context" | "snippet" | "title" | "abstract"
+    text: str  # the sentence, trimmed around the match
+    source: str  # "s2" | "openalex"
+    matched: str | None  # the name (or alias, or derivative name) found, if any
+
+
+@dataclass(frozen=True)
+class Sign:
+    """One sign that fired: its name, its weight, the sentence, and where that sentence is."""
+
+    name: str
+    weight: float
+    scale: str  # "log-odds" (added to a passage's logit) or "probability" (title, abstract)
+    text: str
+    where: str  # "context" | "snippet" | "title" | "abstract"
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Judgement:
+    level: str  # "used" | "cited" | "mentioned"
+    score: float  # 0..1
+    evidence: list[Evidence] = field(default_factory=list)  # best first
+    reasons: list[str] = field(default_factory=list)
+    signs: list[Sign] = field(default_factory=list)  # best passage first
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "level": self.level,
+            "score": self.score,
+            "evidence": [asdict(e) for e in self.evidence],
+            "reasons": list(self.reasons),
+            "signs": [s.to_dict() for s in self.signs],
+        }
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(min(x, 50.0), -50.0)))
+
+
+class _Paper:
+    """What has been found so far for one paper."""
+
+    def __init__(self) -> None:
+        self.reasons: list[str] = []
+        # (probability, order, evidence or None, signs)
+        self.places: list[tuple[float, int, Evidence | None, list[Sign]]] = []
+
+    def reason(self, reason: str) -> None:
+        if reason not in self.reasons:
+            self.reasons.append(reason)
+
+    def place(self, p: float, evidence: Evidence | None, signs: list[Sign]) -> None:
+        self.places.append((p, len(self.places), evidence, signs))
+
+
+def passage_features(
+    terms: DatasetTerms, passage: Passage, rules_: Rules | None = None
+) -> tuple[dict[str, str], list[SentenceSigns]]:
+    """The signs a passage shows (sign -> the first sentence it fired on, its section sign
+    included) and the sentences that showed them; what the judge weighs and the fit learns."""
+    rules_ = rules_ or rules()
+    kind = "snippet" if passage.route == "mentions" else "context"
+    text = passage.text if isinstance(passage.text, str) else ""
+    found = passage_signs(terms, text, rules_, with_name=kind != "context")
+    fired: dict[str, str] = {}
+    for sentence in found:
+        for sign in sentence.signs:
+            fired.setdefault(sign, sentence.sentence)
+    section = section_sign(passage.section, rules_)
+    if section is not None and (found or kind == "context"):
+        fired.setdefault(section, f"section: {passage.section}")
+    return fired, found
+
+
+def _passage(paper: _Paper, terms: DatasetTerms, passage: Passage, rules_: Rules) -> None:
+    kind = "snippet" if passage.route == "mentions" else "context"
+    text = passage.text if isinstance(passage.text, str) else ""
+    fired, found = passage_features(terms, passage, rules_)
+    best_sentence, matched = None, None
+    for sentence in found:
+        if sentence.matched is not None:
+            paper.reason(f"name-in-{kind}")
+            if sentence.derived:
+                paper.reason(f"derivative:{sentence.matched}")
+            if matched is None:
+                best_sentence, matched = sentence.sentence, sentence.matched
+        for label in sentence.labels:
+            paper.reason(f"verb:{label}")
+    logit = rules_.intercept
+    signs: list[Sign] = []
+    for sign, text_fired in fired.items():
+        weight = rules_.weights.get(sign, 0.0)
+        logit += weight
+        signs.append(Sign(sign, weight, "log-odds", text_fired, kind, passage.source))
+        if sign in BLOCKERS:
+            paper.reason(f"blocked:{sign}")
+        elif sign == "named_in_listing":
+            paper.reason("listing")
+        elif sign in {"use_own_marker", "use_unmarked"}:
+            paper.reason("use-in-context")
+    # A passage's text that says the use is another's (or future, or contrasted) overrules
+    # its intents, which speak of the citation as a whole.
+    overruled = any(s in BLOCKERS for s in fired) and not any(s in _USE_SIGNS for s in fired)
+    whole = _trim(text, 0) if text.strip() else ""
+    for intent in dict.fromkeys(i.strip().lower() for i in passage.intents if isinstance(i, str)):
+        if intent not in rules_.intents:
+            continue
+        paper.reason(f"intent:{intent}")
+        if overruled:
+            paper.reason("intents-overruled-by-text")
+            continue
+        weight = rules_.intents[intent]
+        logit += weight
+        signs.append(Sign(f"intent_{intent}", weight, "log-odds", whole, kind, passage.source))
+    if not signs:
+        return
+    # A sentence is evidence when it names the dataset or shows a sign of its own; intents
+    # alone point at no sentence.
+    if best_sentence is None:
+        best_sentence = next((v for k, v in fired.items() if not k.startswith("section_")), None)
+    evidence = Evidence(kind, best_sentence, passage.source, matched) if best_sentence else None
+    paper.place(_sigmoid(logit), evidence, signs)
+
+
+def _title(paper: _Paper, terms: DatasetTerms, title: str, source: str, rules_: Rules) -> None:
+    found = terms._matcher.find(title)
+    if found is None:
+        return
+    match, name, derived, _ = found
+    text = _trim(title, match.start())
+    weight = rules_.text["title_names"]
+    paper.reason("name-in-title")
+    if derived:
+        paper.reason(f"derivative:{name}")
+    sign = Sign("title_names", weight, "probability", text, "title", source)
+    paper.place(weight, Evidence("title", text, source, name), [sign])
+
+
+def _abstract(paper: _Paper, terms: DatasetTerms, abstract: str, source: str, rules_: Rules
+              ) -> None:
+    for sentence in passage_signs(terms, abstract, rules_, with_name=True):
+        if sentence.matched is None:
+            continue
+        paper.reason("name-in-abstract")
+        if sentence.derived:
+            paper.reason(f"derivative:{sentence.matched}")
+        if any(s in BLOCKERS for s in sentence.signs):
+            key = "abstract_name_blocked"
+        elif sentence.labels:
+            key = "abstract_name_with_verb"
+        else:
+            key = "abstract_names"  # abstracts name the datasets a paper's experiments ran on
+        for label in sentence.labels:
+            paper.reason(f"verb:{label}")
+        weight = rules_.text[key]
+        sign = Sign(key, weight, "probability", sentence.sentence, "abstract", source)
+        paper.place(weight, Evidence("abstract", sentence.sentence, source, sentence.matched),
+                    [sign])
+
+
+def judge(
+    terms: DatasetTerms,
+    *,
+    cites: bool,
+    passages: Sequence[Passage] = (),
+    title: str | None = None,
+    abstract: str | None = None,
+    via_derivative: str | None = None,
+    text_source: str = "s2",
+    contexts: Sequence[str] = (),
+    intents: Sequence[str] = (),
+    snippets: Sequence[str] = (),
+) -> Judgement:
+    """Judge one paper's use of a dataset from what the sources say about it.
+
+    `cites`: the paper cites an origin paper of the dataset, or of the derivative named in
+    `via_derivative`. `passages`: its citation contexts (each with its own intents) and full-text
+    snippets. `text_source` says where title and abstract came from ("s2" or "openalex").
+    `contexts`, `intents` and `snippets` are the older form: every context then carries all
+    the intents, as stored rows without passages do.
+    """
+    rules_ = rules()
+    paper = _Paper()
+    if cites:
+        paper.reason("cites")
+    if via_derivative:
+        paper.reason(f"via-derivative:{via_derivative}")
+    every = [*passages]
+    every += [Passage(c, tuple(intents)) for c in contexts]
+    if intents and not contexts:
+        every.append(Passage("", tuple(intents)))
+    every += [Passage(s, route="mentions") for s in snippets]
+    for passage in every:
+        # S2 snippets come from a paper's title, abstract or body (snippetKind).
+        kind = (passage.kind or "").lower() if passage.route == "mentions" else ""
+        if kind == "title" and passage.text:
+            _title(paper, terms, passage.text, passage.source, rules_)
+        elif kind == "abstract" and passage.text:
+            _abstract(paper, terms, passage.text, passage.source, rules_)
+        else:
+            _passage(paper, terms, passage, rules_)
+    if title:
+        _title(paper, terms, title, text_source, rules_)
+    if abstract:
+        _abstract(paper, terms, abstract, text_source, rules_)
+    base = rules_.base_cites if cites else rules_.base_mentions
+    score = round(max([base, *(p for p, _, _, _ in paper.places)]), 4)
+    if score >= rules_.threshold:
+        level = "used"
+    elif cites:
+        level = "cited"
+    else:
+        level = "mentioned"
+        if not any(r.startswith("name-in-") for r in paper.reasons):
+            paper.reason("no-name-in-text")
+    ranked = sorted(paper.places, key=lambda p: (-p[0], p[1]))
+    evidence: list[Evidence] = []
+    for _, _, found, _ in ranked:
+        if found is not None and all(e.text != found.text for e in evidence):
+            evidence.append(found)
+    return Judgement(
+        level=level,
+        score=score,
+        evidence=evidence[:MAX_EVIDENCE],
+        reasons=paper.reasons,
+        signs=[s for _, _, _, signs in ranked for s in signs],
+    )
+
+
+def _stored_passages(row: Mapping[str, Any]) -> list[Passage]:
+    route = str(row.get("route") or "cites")
+    source = str(row.get("source") or "s2")
+    stored = row.get("passages")
+    if isinstance(stored, str):
+        try:
+            stored = json.loads(stored)
+        except ValueError:
+            stored = None
+    if isinstance(stored, list) and stored:
+        return [
+            Passage(
+                text=str(p.get("text") or ""),
+                intents=tuple(str(i) for i in p.get("intents") or ()),
+                route=route,
+                source=source,
+                section=p.get("section"),
+                kind=p.get("kind"),
+            )
+            for p in stored
+            if isinstance(p, Mapping)
+        ]
+    contexts = [c for c in row.get("contexts") or () if isinstance(c, str)]
+    # Older rows keep one list of intents for the whole citation: each context gets them all.
+    intents = tuple(str(i) for i in row.get("intents") or ()) if route == "cites" else ()
+    out = [Passage(c, intents, route, source) for c in contexts]
+    if intents and not contexts:
+        out.append(Passage("", intents, route, source))
+    return out
+
+
+def judge_paper(
+    terms: DatasetTerms, paper: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]
+) -> Judgement:
+    """Judge a stored paper from its store record and its evidence rows for the dataset.
+
+    `paper`: a store paper dict (title, abstract, authors_source); `rows`: store evidence rows
+    (route, source, via_derivative, cites_origin, contexts, intents, and `passages` when the
+    row has them). Scan, rejudge and explain all judge through here."""
+    cites = any(r.get("route") == "cites" or r.get("cites_origin") for r in rows)
+    derived = {str(r["via_derivative"]) for r in rows if r.get("via_derivative")}
+    direct = any(not r.get("via_derivative") for r in rows if r.get("route") == "cites")
+    return judge(
+        terms,
+        cites=cites,
+        passages=[p for r in rows for p in _stored_passages(r)],
+        title=paper.get("title"),
+        abstract=paper.get("abstract"),
+        via_derivative=None if direct or not derived else sorted(derived)[0],
+        text_source=str(paper.get("authors_source") or "s2"),
+    )
