@@ -26,8 +26,22 @@ from tracer.affiliations.normalize import (
     split_affiliations,
     tokens,
 )
-from tracer.affiliations.rules import military_rule, military_rule_normalized, sector_for
-from tracer.affiliations.watchlist import Entry, Watchlist, default_watchlist, strip_suffix
+from tracer.affiliations.rules import (
+    military_rule,
+    military_rule_normalized,
+    sector_for,
+    security_rule,
+    security_rule_normalized,
+)
+from tracer.affiliations.watchlist import (
+    Entry,
+    Watchlist,
+    default_watchlist,
+    domains_in,
+    implied_sector,
+    same_country,
+    strip_suffix,
+)
 from tracer.config import Settings
 from tracer.records import Author, SourceInstitution
 
@@ -39,6 +53,8 @@ _PIECES_SIZE = 1 << 17  # pieces remembered before that cache starts over
 _CACHES = ("_memo", "_pieces", "_records", "_resolved")  # not pickled: rebuilt as used
 # Words that make a one-word name too common to trust anywhere but at the head of a part.
 _MIN_SINGLE = 4
+POLICE_LIST = "police-security"
+POLICE_LABEL = "Police or public-security body"
 
 
 class _Piece(NamedTuple):
@@ -297,10 +313,10 @@ class Classifier:
         self._weak_country = strength == CITY
         listed = [
             (s, e, entry)
-            for s, e, entry in self.watchlist.find(toks, part, frozen)
+            for s, e, entry in self.watchlist.find(toks, part, frozen, country)
             # A name that another country's institution shares ("Hebei University" is one
             # place, but a string naming another country is about something else).
-            if entry.country in (None, country) or country is None
+            if same_country(entry.country, country)
         ]
         picks = self._ror_matches(toks, frozen, country, part, cut) if self.gazetteer else []
         results: list[Affiliation] = []
@@ -345,7 +361,11 @@ class Classifier:
             results.append(self._finish(aff, entry, [entry.name]))
         if results:
             return results
-        if not military_rule_normalized(" ".join(toks)):
+        by_domain = self._domain_match(part, country)
+        if by_domain is not None:
+            return [by_domain]
+        joined = " ".join(toks)
+        if not military_rule_normalized(joined) and not security_rule_normalized(joined):
             chunk_list = []  # no rule anywhere in the string: no chunk to try
         else:
             chunk_list = chunks(part)
@@ -360,11 +380,62 @@ class Classifier:
                     method="rule",
                 )
                 return [aff]
+            category = security_rule(chunk)
+            if category:
+                aff = Affiliation(
+                    raw=part,
+                    institution_name=chunk,
+                    country=country,
+                    sector="government",
+                    flags=[_police_flag(category)],
+                    confidence=0.6,
+                    method="rule",
+                )
+                return [aff]
         if country is None and self.gazetteer is not None:
             country = self._hint
         if country:
             return [Affiliation(raw=part, country=country, confidence=0.5, method="country-only")]
         return [Affiliation(raw=part)]
+
+    def _domain_match(self, part: str, country: str | None) -> Affiliation | None:
+        """The institution an e-mail or web domain in the string names: a listed one's own
+        domain first, then a ROR record's (its `domains` and website links)."""
+        entry = self.watchlist.for_domains(part)
+        if entry is not None:
+            aff = Affiliation(
+                raw=part,
+                institution_id=entry.ror,
+                institution_name=entry.name,
+                country=entry.country or country,
+                confidence=0.8,
+                method="watchlist",
+            )
+            return self._finish(aff, entry, [entry.name])
+        gaz = self.gazetteer
+        if gaz is None or not gaz.domains:
+            return None
+        for domain in domains_in(part):
+            ids = gaz.domains.get(domain, ())
+            if len(ids) != 1:
+                continue
+            record = gaz.record(ids[0])
+            if record is None:
+                continue
+            known = self._known(record)
+            aff = Affiliation(
+                raw=part,
+                institution_id=record.id,
+                institution_name=record.name,
+                parent_id=known.parent_id,
+                parent_name=known.parent_name,
+                country=record.country or country,
+                sector=known.sector,
+                confidence=0.8,
+                method="ror-exact",
+            )
+            return self._finish(aff, known.entry, [record.name], "", known.military)
+        return None
 
     def _ror_matches(
         self,
@@ -635,8 +706,9 @@ class Classifier:
         if entry is not None:
             # Flags are frozen: the answer shares them, in a list of its own.
             aff.flags = list(entry.flags)
-            if entry.sector:
-                aff.sector = entry.sector
+            sector = entry.sector or (implied_sector(entry) if aff.sector == "unknown" else None)
+            if sector:
+                aff.sector = sector
             if aff.country is None:
                 aff.country = entry.country
             if aff.institution_id is None and entry.ror:
@@ -647,7 +719,19 @@ class Classifier:
             military or military_rule(*names) or (norm and military_rule_normalized(norm))
         ):
             aff.sector = "military"
+        category = security_rule(*names) or (security_rule_normalized(norm) if norm else None)
+        if category is None and aff.institution_name and not names:
+            category = security_rule(aff.institution_name)
+        if category and aff.sector != "military":
+            if not any(flag.list == POLICE_LIST for flag in aff.flags):
+                aff.flags.append(_police_flag(category))
+            aff.sector = "government"
         return aff
+
+
+@lru_cache(maxsize=8)
+def _police_flag(category: str) -> Flag:
+    return Flag(list=POLICE_LIST, label=POLICE_LABEL, category=category)
 
 
 @lru_cache(maxsize=2)

@@ -23,7 +23,7 @@ from typing import Any
 from tracer.affiliations.normalize import bag, normalize
 from tracer.errors import DataError
 
-INDEX_VERSION = 5
+INDEX_VERSION = 6
 ROR_PREFIX = "https://ror.org/"
 _PAREN_SUFFIX = re.compile(r"\s*\([^()]*\)\s*$")
 # Name kinds, strongest first: a display name or label says more than an alias, and both more
@@ -62,8 +62,11 @@ class Gazetteer:
         acronyms: dict[str, tuple[int, ...]],
         source: str = "",
         bags: dict[str, tuple[int, ...]] | None = None,
+        domains: dict[str, tuple[int, ...]] | None = None,
     ) -> None:
         self.columns = columns
+        # E-mail and web domains (the records' `domains` and website links) -> records.
+        self.domains = domains or {}
         # Order-free keys of labels and aliases (normalize.bag) -> records, for the pieces of
         # a string that no name matches exactly.
         self.bags = bags or {}
@@ -104,6 +107,7 @@ class Gazetteer:
         table: dict[str, dict[int, int]] = {}
         acronyms: dict[str, set[int]] = {}
         bags: dict[str, set[int]] = {}
+        domains: dict[str, set[int]] = {}
 
         def add(key: str, index: int, kind: int) -> None:
             if key:
@@ -129,6 +133,8 @@ class Gazetteer:
             columns["types"].append(" ".join(item.get("types") or ()))
             columns["status"].append(item.get("status") or "active")
             columns["parent"].append(by_id.get(parent, -1) if parent else -1)
+            for domain in _domains_of(item):
+                domains.setdefault(domain, set()).add(index)
             for name in names:
                 value, types = name.get("value") or "", name.get("types") or []
                 if "acronym" in types:
@@ -153,6 +159,7 @@ class Gazetteer:
             acronyms={k: tuple(sorted(v)) for k, v in acronyms.items()},
             source=source,
             bags={k: tuple(sorted(v)) for k, v in bags.items()},
+            domains={k: tuple(sorted(v)) for k, v in domains.items()},
         )
 
     @classmethod
@@ -244,6 +251,20 @@ class Gazetteer:
         if version != INDEX_VERSION or not isinstance(gaz, cls):
             return None
         return gaz
+
+
+_HOST = re.compile(r"^(?:[a-z]+://)?(?:www\.)?([^/:?#]+)", re.IGNORECASE)
+
+
+def _domains_of(item: dict[str, Any]) -> set[str]:
+    """A record's domains: its `domains` and the hosts of its website links, without www."""
+    out = {str(d).lower().removeprefix("www.") for d in item.get("domains") or () if d}
+    for link in item.get("links") or ():
+        if isinstance(link, dict) and link.get("type") == "website" and link.get("value"):
+            match = _HOST.match(str(link["value"]).strip())
+            if match and "." in match.group(1):
+                out.add(match.group(1).lower())
+    return out
 
 
 def read_dump(path: Path) -> list[dict[str, Any]]:
