@@ -93,6 +93,8 @@ class Classifier:
         if levels not in {"parent", "unit", "both"}:
             raise ValueError(f"levels must be parent, unit or both, not {levels!r}")
         self.levels = levels
+        # What a report should say about the reference data behind these answers.
+        self.notes: list[str] = []
         self._memo: dict[str, list[Affiliation]] = {}
         self._weak_country = False  # the current string's country rests on a city name only
         self._hint: str | None = None  # the country the current string's names agree on
@@ -118,8 +120,22 @@ class Classifier:
 
     @classmethod
     def load(cls, settings: Settings) -> Classifier:
-        """With the ROR index from TRACER_ROR_DUMP, else from `tracer data update`, else none."""
-        return cls(load_gazetteer(settings))
+        """With the ROR index from TRACER_ROR_DUMP, else from `tracer data update`, else none;
+        and the packaged watchlist with the official lists that `tracer data update` fetched
+        merged in. `notes` says what was missing."""
+        from tracer.affiliations.reference import load_listings, merge
+
+        gazetteer = load_gazetteer(settings)
+        listings = load_listings(settings)
+        watchlist = merge(default_watchlist(), listings, gazetteer) if listings else None
+        classifier = cls(gazetteer, watchlist)
+        if not listings:
+            classifier.notes.append(
+                "Flags come from the packaged watchlist only: the official lists (Entity List, "
+                "1260H, ASPI tracker, FCC Covered List) have not been fetched "
+                "(run `tracer data update`)."
+            )
+        return classifier
 
     # -- authors --------------------------------------------------------------------------
     def classify_author(self, author: Author) -> list[Affiliation]:
