@@ -158,7 +158,7 @@ def test_data_update_downloads_and_indexes(
 ) -> None:
     base, agents = zenodo
     monkeypatch.setenv("TRACER_ROR_DUMP_URL", f"{base}/records?sort=newest")
-    result = run_cli("data", "update")
+    result = run_cli("data", "update", "--no-lists")
     assert result.code == 0, result.err
     assert "3 organisations" in result.out
     settings = load_settings()
@@ -177,7 +177,7 @@ def test_data_update_failure_is_a_network_error(
 ) -> None:
     base, _ = zenodo
     monkeypatch.setenv("TRACER_ROR_DUMP_URL", f"{base}/missing")
-    result = run_cli("data", "update")
+    result = run_cli("data", "update", "--no-lists")
     assert result.code == ExitCode.NETWORK and "404" in result.err
 
 

@@ -121,11 +121,15 @@ def test_1260h_one_listing_per_company_with_start_and_end(lists_dir: Path) -> No
     assert listings["Tencent Holdings Limited"].end is None
     assert listings["Shenzhen DJI Innovation Technology Co., Ltd."].start == "2022-10-05"
     assert "DJI" in listings["Shenzhen DJI Innovation Technology Co., Ltd."].aliases
-    assert listings["Huawei Technologies Co., Ltd."].parent == "Huawei Investment & Holding Co., Ltd."
+    assert (
+        listings["Huawei Technologies Co., Ltd."].parent == "Huawei Investment & Holding Co., Ltd."
+    )
 
 
 def test_aspi_keeps_every_alias_chinese_names_and_categories(lists_dir: Path) -> None:
-    listings = {x.name: x for x in parse_aspi(json.loads((lists_dir / FILES["/aspi.json"]).read_text()))}
+    listings = {
+        x.name: x for x in parse_aspi(json.loads((lists_dir / FILES["/aspi.json"]).read_text()))
+    }
     nudt = listings["National University of Defense Technology"]
     assert "National Key Laboratory for Parallel and Distributed Processing" in nudt.aliases
     assert "中国人民解放军国防科技大学" in nudt.aliases
@@ -200,7 +204,9 @@ def test_the_packaged_history_is_kept_when_lists_are_merged(lists_dir: Path) -> 
     dod = [f for f in megvii.flags if f.list == "dod-1260h"]
     assert [(f.start, f.end) for f in dod] == [("2024-01-31", "2025-01-07")]
     # The CSL's legal name of Megvii lands on the packaged entry, not on a new one.
-    assert not any(e.key.endswith("beijing kuangshi technology company limited") for e in merged.entries)
+    assert not any(
+        e.key.endswith("beijing kuangshi technology company limited") for e in merged.entries
+    )
 
 
 def test_without_fetched_lists_the_classifier_says_so() -> None:

@@ -335,6 +335,11 @@ class Classifier:
             if same_country(entry.country, country)
         ]
         picks = self._ror_matches(toks, frozen, country, part, cut) if self.gazetteer else []
+        if picks and listed:
+            # A listed name written out exactly beats a loose match over the same words
+            # ("Changsha Institute of Technology" is the NUDT's old name, not Changshu's).
+            exact = {(s, e) for s, e, _ in listed}
+            picks = [p for p in picks if p[3] > 0.7 or (p[0], p[1]) not in exact]
         results: list[Affiliation] = []
         for start, end, record, confidence in picks:
             known = self._known(record)
@@ -432,12 +437,13 @@ class Classifier:
         if gaz is None or not gaz.domains:
             return None
         for domain in domains_in(part):
-            ids = gaz.domains.get(domain, ())
-            if len(ids) != 1:
+            index = gaz.domains.get(domain, -1)
+            if index < 0:
                 continue
-            record = gaz.record(ids[0])
-            if record is None:
-                continue
+            record = gaz.record(index)
+            implied = self.detector._domain_country(domain)
+            if record is None or not same_country(record.country, implied):
+                continue  # ROR's own data can be wrong: a .edu domain on a Chinese record
             known = self._known(record)
             aff = Affiliation(
                 raw=part,
@@ -640,12 +646,36 @@ class Classifier:
                 continue
             ids = gaz.bags.get(bag(toks[start:end]), ())
             ids = tuple(i for i in ids if countries[i] == country)
-            if len(ids) == 1:
+            if len(ids) == 1 and self._stems_agree(toks[start:end], ids[0]):
                 record = gaz.record(ids[0])
                 if record is not None:
                     out.append((start, end, record, 0.7))
                     taken.add(start)
         return out
+
+    def _stems_agree(self, toks: list[str], index: int) -> bool:
+        """Whether the piece's words, cut to six letters, are the record's by more than the
+        cut: a word that is another plus a syllable ("Northwest" and "Northwestern") is a
+        different name."""
+        gaz = self.gazetteer
+        assert gaz is not None
+        mine = {t for t in toks if t not in _BAG_DROP}
+        for name in gaz.names_of(index):
+            theirs = {t for t in name.split(" ") if t not in _BAG_DROP}
+            if all(
+                any(b[:6] == a[:6] and self._word_agrees(a, b) for b in theirs) for a in mine
+            ):
+                return True
+        return False
+
+    def _word_agrees(self, a: str, b: str) -> bool:
+        if a == b:
+            return True
+        short, long = (a, b) if len(a) <= len(b) else (b, a)
+        rest = long[len(short) :] if long.startswith(short) else ""
+        # A short tail that is no ending makes another word; a long one is a word glued on
+        # ("ResearchHeidelberg").
+        return not rest or rest in _ENDINGS or len(rest) > 4
 
     def _names_city(self, span: tuple[str, ...]) -> bool:
         return any(
@@ -743,6 +773,15 @@ class Classifier:
                 aff.flags.append(_police_flag(category))
             aff.sector = "government"
         return aff
+
+
+_BAG_DROP = frozenset({"of", "and", "at", "de", "di", "du", "des", "der", "la", "le", "del", "in"})
+# Endings by which two spellings of one word differ (English, and the Romance and German
+# forms of "university", "technology" and the like, accents folded).
+_ENDINGS = frozenset(
+    {"", "s", "es", "y", "ies", "ic", "ics", "ical", "al", "e", "a", "o", "at", "ad", "dad",
+     "ade", "idad", "ity", "ita", "ite", "ia", "ie", "ique", "ica", "ico", "isch", "ische", "i"}
+)
 
 
 @lru_cache(maxsize=8)

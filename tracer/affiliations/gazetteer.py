@@ -23,7 +23,7 @@ from typing import Any
 from tracer.affiliations.normalize import bag, normalize
 from tracer.errors import DataError
 
-INDEX_VERSION = 6
+INDEX_VERSION = 7
 ROR_PREFIX = "https://ror.org/"
 _PAREN_SUFFIX = re.compile(r"\s*\([^()]*\)\s*$")
 # Name kinds, strongest first: a display name or label says more than an alias, and both more
@@ -62,10 +62,11 @@ class Gazetteer:
         acronyms: dict[str, tuple[int, ...]],
         source: str = "",
         bags: dict[str, tuple[int, ...]] | None = None,
-        domains: dict[str, tuple[int, ...]] | None = None,
+        domains: dict[str, int] | None = None,
     ) -> None:
         self.columns = columns
-        # E-mail and web domains (the records' `domains` and website links) -> records.
+        # E-mail and web domains (the records' `domains` and website links) that belong to
+        # one record only -> that record.
         self.domains = domains or {}
         # Order-free keys of labels and aliases (normalize.bag) -> records, for the pieces of
         # a string that no name matches exactly.
@@ -86,7 +87,8 @@ class Gazetteer:
         self._records: dict[int, Record] = {}
 
     def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k not in {"by_id", "_records"}}
+        skip = {"by_id", "_records", "_names_by_record"}
+        return {k: v for k, v in self.__dict__.items() if k not in skip}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -159,7 +161,7 @@ class Gazetteer:
             acronyms={k: tuple(sorted(v)) for k, v in acronyms.items()},
             source=source,
             bags={k: tuple(sorted(v)) for k, v in bags.items()},
-            domains={k: tuple(sorted(v)) for k, v in domains.items()},
+            domains={k: next(iter(v)) for k, v in domains.items() if len(v) == 1},
         )
 
     @classmethod
@@ -217,12 +219,15 @@ class Gazetteer:
         return record
 
     def names_of(self, index: int) -> list[str]:
-        """Every normalised name of one record (a scan: for checks, not for matching)."""
-        return [
-            key
-            for key, entries in zip(self.names, self.entries, strict=True)
-            if any(i == index for i, _ in entries)
-        ]
+        """Every normalised name of one record (from a table built on the first call)."""
+        table = self.__dict__.get("_names_by_record")
+        if table is None:
+            table = {}
+            for key, entries in zip(self.names, self.entries, strict=True):
+                for i, _kind in entries:
+                    table.setdefault(i, []).append(key)
+            self.__dict__["_names_by_record"] = table
+        return list(table.get(index, ()))
 
     def city_countries(self) -> list[tuple[str, str]]:
         """Cities named by the dump that lie in exactly one country, for country detection."""
