@@ -26,7 +26,6 @@ import requests
 
 from tracer.affiliations import gazetteer as gz
 from tracer.affiliations.model import Flag
-from tracer.affiliations.normalize import normalize
 from tracer.affiliations.official import (
     Listing,
     parse_1260h,
@@ -40,6 +39,7 @@ from tracer.affiliations.watchlist import (
     Watchlist,
     default_watchlist,
     implied_sector,
+    name_key,
     same_country,
 )
 from tracer.config import Settings
@@ -271,10 +271,10 @@ def merge(
     by_name: dict[str, str] = {}
     for draft in entries.values():
         for name in (draft.name, *draft.aliases):
-            by_name.setdefault(normalize(name), draft.key)
+            by_name.setdefault(name_key(name), draft.key)
     for listing in listings:
         names = [listing.name, *[a for a in listing.aliases if _keep_alias(a)]]
-        keys = [normalize(n) for n in names]
+        keys = [name_key(n) for n in names]
         key = next(
             (
                 by_name[k]
@@ -328,7 +328,7 @@ class _Draft:
             entry.domains,
             set(entry.strict),
             packaged=True,
-            norms={normalize(a) for a in entry.aliases},
+            norms={name_key(a) for a in entry.aliases},
         )
 
     def add_flags(self, flags: list[Flag]) -> None:
@@ -387,7 +387,7 @@ def _keep_alias(alias: str) -> bool:
         return True  # four or more capitals: NUDT, CETC; three are too often another's
     if not _NAME_CHARS.match(alias) and not any("\u2e80" <= ch <= "\u9fff" for ch in alias):
         return False
-    norm = normalize(alias)
+    norm = name_key(alias)
     return len(norm) >= 4 and not (alias.isupper() and len(alias) < 4)
 
 

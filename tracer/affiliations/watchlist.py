@@ -35,6 +35,13 @@ _ALSO = {"CN": frozenset({"HK", "MO"})}
 _DOMAIN = re.compile(r"(?:@|\bwww\.|https?://)([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 
 
+@lru_cache(maxsize=1 << 16)
+def name_key(name: str) -> str:
+    """normalize() of a list's name, remembered: the same names are keyed when the fetched
+    lists are merged and again when the merged watchlist is indexed."""
+    return normalize(name)
+
+
 def same_country(listed: str | None, found: str | None) -> bool:
     """Whether an entry of country `listed` may be what a string of country `found` names
     (either unknown counts as yes)."""
@@ -125,14 +132,14 @@ class Watchlist:
         self.by_name: dict[str, Entry] = {}
         self.by_domain: dict[str, Entry] = {}
         for index, entry in enumerate(entries):
-            self.by_name.setdefault(normalize(entry.name), entry)
+            self.by_name.setdefault(name_key(entry.name), entry)
             for domain in entry.domains:
                 self.by_domain.setdefault(domain.lower(), entry)
             for alias in entry.aliases:
                 if _ACRONYM.match(alias):
                     self._acronyms[alias] = index
                     continue
-                key = normalize(alias)
+                key = name_key(alias)
                 if alias in entry.strict or key in entry.strict:
                     self._strict.add(key)  # never a whole name alone: another's name too
                 else:
@@ -315,6 +322,7 @@ __all__ = [
     "default_watchlist",
     "domains_in",
     "implied_sector",
+    "name_key",
     "same_country",
     "strip_suffix",
     "tokens",
