@@ -261,3 +261,13 @@ def test_first_use_offline_goes_on_with_the_embedded_data(monkeypatch: pytest.Mo
 def test_offline_switch_skips_downloads() -> None:
     (note,) = ensure_reference_data(load_settings())
     assert "TRACER_OFFLINE" in note
+
+
+def test_a_failed_ror_download_still_fetches_the_lists(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRACER_ROR_DUMP_URL", server.url + "/missing.zip")
+    result = run_cli("data", "update")
+    assert result.code == ExitCode.NETWORK and "404" in result.err
+    assert "Traceback" not in result.err
+    assert len(load_listings(load_settings())) > 400

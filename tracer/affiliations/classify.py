@@ -189,9 +189,7 @@ class Classifier:
         entry = self.watchlist.for_ror(aff.institution_id) or self.watchlist.named(
             aff.institution_name
         )
-        if entry is not None and (
-            not entry.country or not aff.country or entry.country == aff.country
-        ):
+        if entry is not None and same_country(entry.country, aff.country):
             ident.add(f"watchlist:{entry.key}")
         if aff.institution_name:
             ident.add(f"name:{normalize(strip_suffix(aff.institution_name))}")
@@ -246,7 +244,7 @@ class Classifier:
         entry = self._entry_for(record) if record else self.watchlist.for_ror(ror)
         if entry is None:
             entry = self.watchlist.named(inst.display_name)
-            if entry is not None and entry.country not in (None, aff.country) and aff.country:
+            if entry is not None and not same_country(entry.country, aff.country):
                 entry = None  # same name, another country's institution
         return self._finish(aff, entry, [inst.display_name])
 

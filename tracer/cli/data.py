@@ -16,7 +16,7 @@ from tracer.cli.common import (
     stderr_console,
     stdout_console,
 )
-from tracer.errors import PartialFailure
+from tracer.errors import PartialFailure, TracerError
 
 
 @cli.group("data")
@@ -55,12 +55,20 @@ def update_command(ctx: click.Context, ror: bool, lists: bool, quiet: bool) -> N
             of = f" of {total / 1e6:.0f}" if total else ""
             err.print(f"downloaded {done / 1e6:.0f}{of} MB", markup=False)
 
+    ror_error: TracerError | None = None
     if ror:
-        path, gaz = update(settings, progress if err.is_terminal else None)
-        out.print(
-            f"ROR dump {path.name}: {len(gaz)} organisations indexed in {settings.ror_index}",
-            markup=False,
-        )
+        try:
+            path, gaz = update(settings, progress if err.is_terminal else None)
+        except TracerError as exc:
+            if not lists:
+                raise
+            ror_error = exc  # the lists are still worth fetching; the error is raised after
+            err.print(f"ROR dump: not updated: {exc.message}", markup=False)
+        else:
+            out.print(
+                f"ROR dump {path.name}: {len(gaz)} organisations indexed in {settings.ror_index}",
+                markup=False,
+            )
     if not lists:
         return
     state = update_lists(settings)
@@ -72,6 +80,8 @@ def update_command(ctx: click.Context, ror: bool, lists: bool, quiet: bool) -> N
             err.print(f"{row['title']}: not updated: {row['error']}{kept}", markup=False)
         else:
             out.print(f"{row['title']}: {row['count']} listings from {row['url']}", markup=False)
+    if ror_error is not None:
+        raise ror_error
     if failed:
         raise PartialFailure(
             "Some lists could not be fetched: " + "; ".join(failed) + ".",
