@@ -6,7 +6,6 @@ from __future__ import annotations
 import http.server
 import json
 import threading
-import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -95,11 +94,15 @@ def test_ror_dump_setting_that_does_not_exist_is_reported(
     assert "Traceback" not in result.err
 
 
-def test_full_index_loads_in_under_a_second(ror_index: tuple[object, Path]) -> None:  # noqa: F811
-    started = time.perf_counter()
-    gaz = Gazetteer.load(ror_index[1])
-    assert gaz is not None and len(gaz) > 40_000
-    assert time.perf_counter() - started < 1.0
+def test_full_index_loads_back_whole(ror_index: tuple[Gazetteer, Path]) -> None:  # noqa: F811
+    # The load time is a figure of the benchmark (`python -m benchmarks.affiliations`), not a
+    # test: on a loaded machine a timed assertion only flakes.
+    built, path = ror_index
+    gaz = Gazetteer.load(path)
+    assert gaz is not None and len(gaz) == len(built) > 40_000
+    assert gaz.lookup == built.lookup and gaz.domains == built.domains
+    nudt = gaz.domains.get("nudt.edu.cn")
+    assert nudt is None or gaz.columns["id"][nudt] == "https://ror.org/05d2yfz11"
 
 
 @pytest.fixture
