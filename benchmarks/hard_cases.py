@@ -4,7 +4,8 @@ and recall, institution and sector accuracy. See that file for what each field m
 A case counts as flagged when any answer carries a flag; flag recall counts the flagged cases
 whose answers carry every list the case names, flag precision the flagged answers whose case
 expects a flag. The institution is right when an answer names one of the case's watchlist keys
-or ROR ids (or, for `null`, when no answer names any); the sector is that answer's."""
+or ROR ids (or, for `[]`, when no answer names any; `null` is not scored); the sector is that
+answer's."""
 
 from __future__ import annotations
 
@@ -90,11 +91,12 @@ def score_hard(classifier: Classifier, cases: list[dict[str, Any]] | None = None
         wanted = case.get("institution")
         named = [(aff, identities(classifier, aff)) for aff in affs]
         hit = next((aff for aff, ids in named if wanted and ids & set(wanted)), None)
-        result.institution_rows += 1
-        if (hit is not None) if wanted else not any(ids for _, ids in named):
-            result.institution_ok += 1
-        else:
-            problems.append(f"institution {[sorted(ids) for _, ids in named]} not {wanted}")
+        if wanted is not None:
+            result.institution_rows += 1
+            if (hit is not None) if wanted else not any(ids for _, ids in named):
+                result.institution_ok += 1
+            else:
+                problems.append(f"institution {[sorted(ids) for _, ids in named]} not {wanted}")
         if case.get("sector"):
             result.sector_rows += 1
             answer = hit or (affs[0] if affs else None)
