@@ -271,3 +271,22 @@ def test_a_failed_ror_download_still_fetches_the_lists(
     assert result.code == ExitCode.NETWORK and "404" in result.err
     assert "Traceback" not in result.err
     assert len(load_listings(load_settings())) > 400
+
+
+def test_the_merge_is_remembered_until_the_lists_change(server: Server) -> None:
+    assert run_cli("data", "update", "--no-ror").code == 0
+    settings = load_settings()
+    first = Classifier.load(settings)
+    cache = settings.data_dir / "watchlists" / "merged.pickle"
+    assert cache.exists()
+    again = Classifier.load(settings)
+    assert [e.key for e in again.watchlist.entries] == [e.key for e in first.watchlist.entries]
+    # A new update rewrites listings.json: the remembered merge no longer applies.
+    server.broken.update({"/csl.json", "/1260h.csv", "/aspi.json"})
+    server.extra["/fcc.csv"] = (
+        b"covered_equipment_or_services,date_of_inclusion_on_covered_list\n"
+        b'"Radios produced by Example Radio Company, and services.","May 4, 2023"\n'
+    )
+    run_cli("data", "update", "--no-ror")
+    (aff,) = Classifier.load(settings).classify_text("Example Radio Company, Oslo, Norway")
+    assert [f.list for f in aff.flags] == ["fcc-covered"]

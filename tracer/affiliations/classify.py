@@ -123,13 +123,12 @@ class Classifier:
         """With the ROR index from TRACER_ROR_DUMP, else from `tracer data update`, else none;
         and the packaged watchlist with the official lists that `tracer data update` fetched
         merged in. `notes` says what was missing."""
-        from tracer.affiliations.reference import load_listings, merge
+        from tracer.affiliations.reference import load_watchlist
 
         gazetteer = load_gazetteer(settings)
-        listings = load_listings(settings)
-        watchlist = merge(default_watchlist(), listings, gazetteer) if listings else None
+        watchlist, fetched = load_watchlist(settings, gazetteer)
         classifier = cls(gazetteer, watchlist)
-        if not listings:
+        if not fetched:
             classifier.notes.append(
                 "Flags come from the packaged watchlist only: the official lists (Entity List, "
                 "1260H, ASPI tracker, FCC Covered List) have not been fetched "

@@ -12,13 +12,16 @@ entries of their own. Download URLs: the defaults below, or one environment vari
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import pickle
 import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -410,11 +413,48 @@ def _elsewhere(gazetteer: gz.Gazetteer, key: str, country: str | None) -> bool:
     return any(not same_country(country, countries[i]) for i, _ in gazetteer.entries[index])
 
 
-def load_watchlist(settings: Settings, gazetteer: gz.Gazetteer | None = None) -> Watchlist:
-    """The packaged watchlist, with the fetched lists merged in when there are any."""
+def load_watchlist(
+    settings: Settings, gazetteer: gz.Gazetteer | None = None
+) -> tuple[Watchlist, bool]:
+    """The packaged watchlist with the fetched lists merged in, and whether there were any.
+
+    The merge is remembered in a pickle beside listings.json, keyed by that file, the
+    gazetteer and the packaged watchlist, so a run after the first only loads it."""
+    path = lists_dir(settings) / LISTINGS_FILE
+    if not path.exists():
+        return default_watchlist(), False
+    stat = path.stat()
+    packaged = resources.files("tracer.affiliations").joinpath("data/watchlist.yaml")
+    key = "|".join(
+        (
+            str(stat.st_size),
+            str(stat.st_mtime_ns),
+            gazetteer.source if gazetteer else "",
+            str(len(gazetteer)) if gazetteer else "",
+            hashlib.sha1(packaged.read_bytes()).hexdigest(),
+            str(gz.INDEX_VERSION),
+        )
+    )
+    cache = path.with_name("merged.pickle")
+    try:
+        with cache.open("rb") as handle:
+            stored_key, merged = pickle.load(handle)
+        if stored_key == key and isinstance(merged, Watchlist):
+            return merged, True
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
+        pass
     listings = load_listings(settings)
-    packaged = default_watchlist()
-    return merge(packaged, listings, gazetteer) if listings else packaged
+    if not listings:
+        return default_watchlist(), False
+    merged = merge(default_watchlist(), listings, gazetteer)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=cache.parent, prefix=cache.name, suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            pickle.dump((key, merged), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, cache)
+    except OSError:
+        pass  # a read-only data dir costs a merge next time, not a failure now
+    return merged, True
 
 
 __all__ = [
