@@ -243,7 +243,9 @@ class Classifier:
         entry = self._entry_for(record) if record else self.watchlist.for_ror(ror)
         if entry is None:
             entry = self.watchlist.named(inst.display_name)
-            if entry is not None and not same_country(entry.country, aff.country):
+            if entry is not None and not (
+                entry.worldwide or same_country(entry.country, aff.country)
+            ):
                 entry = None  # same name, another country's institution
         return self._finish(aff, entry, [inst.display_name])
 
@@ -326,10 +328,10 @@ class Classifier:
         self._weak_country = strength == CITY
         listed = [
             (s, e, entry)
-            for s, e, entry in self.watchlist.find(toks, part, frozen, country)
             # A name that another country's institution shares ("Hebei University" is one
-            # place, but a string naming another country is about something else).
-            if same_country(entry.country, country)
+            # place, but a string naming another country is about something else) is
+            # dropped by find(); a company's brand name holds everywhere.
+            for s, e, entry in self.watchlist.find(toks, part, frozen, country)
         ]
         picks = self._ror_matches(toks, frozen, country, part, cut) if self.gazetteer else []
         if picks and listed:

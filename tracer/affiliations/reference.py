@@ -317,6 +317,7 @@ class _Draft:
     strict: set[str] = field(default_factory=set)
     packaged: bool = False
     norms: set[str] = field(default_factory=set)  # the aliases, normalised
+    worldwide: bool = False
 
     @classmethod
     def of(cls, entry: Entry) -> _Draft:
@@ -332,6 +333,7 @@ class _Draft:
             set(entry.strict),
             packaged=True,
             norms={name_key(a) for a in entry.aliases},
+            worldwide=entry.worldwide,
         )
 
     def add_flags(self, flags: list[Flag]) -> None:
@@ -354,6 +356,7 @@ class _Draft:
             flags=tuple(self.flags),
             domains=self.domains,
             strict=frozenset(self.strict),
+            worldwide=self.worldwide,
         )
         if not self.packaged and entry.sector is None:
             entry = replace(entry, sector=implied_sector(entry))

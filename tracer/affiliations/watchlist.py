@@ -117,6 +117,9 @@ class Entry:
     # Aliases that name an organisation elsewhere too (ROR knows one of that name in another
     # country): they count only in a string of the entry's own country.
     strict: frozenset[str] = frozenset()
+    # A company's brand name stands for it in any country ("Huawei Technologies Canada",
+    # "Tencent America"): its subsidiaries abroad are the company.
+    worldwide: bool = False
 
 
 class Watchlist:
@@ -232,6 +235,8 @@ class Watchlist:
             entry = self.entries[index]
             if name in strict and (country is None or not same_country(entry.country, country)):
                 continue
+            if country and not entry.worldwide and not same_country(entry.country, country):
+                continue  # a name that another country's institution shares
             found.append((start, stop, entry))
         if len(found) > 1:
             found = [
@@ -290,6 +295,7 @@ def parse(data: dict[str, Any]) -> list[Entry]:
                 aliases=tuple(aliases),
                 flags=tuple(flags),
                 domains=tuple(str(d).lower() for d in domains.get(key) or ()),
+                worldwide=bool(item.get("worldwide")),
             )
         )
     by_key = {e.key: e for e in entries}
