@@ -463,6 +463,7 @@ def test_lookalikes_stay_apart() -> None:
         "National Defense University, Washington, DC, USA",
         "Defence Science and Technology Group, Edinburgh, Australia",
         "Northwest University, Kirkland, WA, USA",
+        "Instituto de Neurociencias, CSIC-Universidad Miguel Hernandez, Spain",
     ):
         assert all(not aff.flags for aff in classifier.classify_text(text)), text
     # A Chinese name inside a longer one is not that institution (UESTC inside Xidian's name).

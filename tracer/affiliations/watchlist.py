@@ -254,8 +254,12 @@ class Watchlist:
                 if start and raw[start - 1] in _ALNUM:
                     continue  # the tail of a longer word ("DeNUDT")
                 index = acronyms.get(match.group(), -1)
-                if index >= 0:
-                    found.append((-1, -1, self.entries[index]))
+                if index < 0:
+                    continue
+                entry = self.entries[index]
+                if country and not entry.worldwide and not same_country(entry.country, country):
+                    continue  # CSIC in Spain is not China's shipbuilder
+                found.append((-1, -1, entry))
         return found
 
 
