@@ -7,6 +7,11 @@ beside the published figures of other systems.
 
     .venv/bin/python -m benchmarks.affiliations            # every row
     .venv/bin/python -m benchmarks.affiliations --quick    # a fixed sample of each set
+    .venv/bin/python -m benchmarks.affiliations --hard-only --misses   # hard cases, what fails
+
+It also scores the project's labelled hard cases (benchmarks/data/hard_affiliations.yaml:
+flags, institution, sector), once with the packaged watchlist alone and once with the official
+lists of ../shared/data/watchlists merged in, as `tracer data update` would.
 
 Nothing here tunes anything: the sets are read, scored and printed.
 """
@@ -28,8 +33,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.hard_cases import official_listings, score_hard  # noqa: E402
 from tracer.affiliations.classify import Classifier  # noqa: E402
 from tracer.affiliations.gazetteer import Gazetteer, cache_path, load_or_build  # noqa: E402
+from tracer.affiliations.reference import merge  # noqa: E402
+from tracer.affiliations.watchlist import default_watchlist  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 EVAL = SHARED / "eval" / "affiliations"
@@ -188,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cache", type=Path, default=Path("/tmp/tracer-bench"), help="index cache dir"
     )
+    parser.add_argument("--hard-only", action="store_true", help="score the hard cases only")
+    parser.add_argument("--misses", action="store_true", help="print the hard cases missed")
     args = parser.parse_args(argv)
     if not args.dump.exists() or not EVAL.is_dir():
         print(f"missing {args.dump} or {EVAL}; nothing to measure", file=sys.stderr)
@@ -207,6 +217,20 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"ROR index: {len(gaz)} records from {gaz.source}; load {load_seconds:.3f} s (target < 1 s)"
     )
+    print("hard cases (benchmarks/data/hard_affiliations.yaml), partial ROR dump:")
+    listings = official_listings(SHARED / "watchlists")
+    setups = [("packaged watchlist", classifier), ("packaged, no ROR (offline)", Classifier())]
+    if listings:
+        merged = merge(default_watchlist(), listings, gaz)
+        setups.append((f"+ {len(listings)} official listings", Classifier(gaz, merged)))
+    for label, clf in setups:
+        hard = score_hard(clf)
+        print(f"  {label:32} {hard.summary()}")
+        if args.misses:
+            print("\n".join(f"    {line}" for line in hard.misses))
+    print("  targets: flag R >= 0.95 at P = 1.00, sector >= 0.90, institution >= 0.90")
+    if args.hard_only:
+        return 0
     print(
         f"{'set':15} {'rows':>5} {'gold':>5} {'none':>5} {'P':>6} {'R':>6} {'F1':>6} "
         f"{'country':>8} {'str/s':>8} {'memo/s':>8}"

@@ -37,6 +37,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     data_dir = tmp_path / "data"
     monkeypatch.setenv("TRACER_DATA_DIR", str(data_dir))
     monkeypatch.setenv("TRACER_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.setenv("TRACER_OFFLINE", "1")  # no first-use download of reference data
     return data_dir
 
 

@@ -404,3 +404,88 @@ def test_remembered_answers_are_copies(classifier: Classifier) -> None:
     assert again[0].sector == "commercial" and again[0].flags
     classifier.forget()
     assert classifier.classify_text(MEGVII) == again
+
+
+# -- the labelled hard cases (benchmarks/data/hard_affiliations.yaml) -------------------------
+def test_hard_cases_flags_institutions_and_sectors(ror_index: tuple[Gazetteer, Path]) -> None:  # noqa: F811
+    from benchmarks.hard_cases import score_hard
+
+    scores = score_hard(Classifier(ror_index[0]))
+    assert scores.cases >= 80
+    assert scores.precision == 1.0, scores.misses
+    assert scores.recall >= 0.95, scores.misses
+    assert scores.institution_ok / scores.institution_rows >= 0.9, scores.misses
+    assert scores.sector_ok / scores.sector_rows >= 0.9, scores.misses
+
+
+def test_hard_case_flags_hold_without_the_gazetteer() -> None:
+    from benchmarks.hard_cases import score_hard
+
+    scores = score_hard(Classifier())
+    assert scores.precision == 1.0, scores.misses
+    assert scores.recall >= 0.95, scores.misses
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "lists"),
+    [
+        ("Huawei Noah's Ark Lab, Shenzhen, China", "huawei", {"us-entity-list", "dod-1260h"}),
+        ("SenseTime Group Limited, Hong Kong", "sensetime", {"us-entity-list"}),
+        ("wang.lei@nudt.edu.cn", "nudt", {"us-entity-list", "aspi-cdut"}),
+        ("Nanjing Research Institute of Electronics Technology, Nanjing", "cetc", {"aspi-cdut"}),
+        (
+            "Urumqi Municipal Public Security Bureau, Xinjiang",
+            "xuar-psb-urumqi",
+            {"police-security"},
+        ),
+    ],
+)
+def test_issue_examples_resolve_to_the_listed_organisation(
+    text: str, key: str, lists: set[str]
+) -> None:
+    classifier = Classifier()
+    (aff,) = classifier.classify_text(text)
+    entry = classifier.watchlist.by_key[key]
+    assert aff.institution_name == entry.name
+    assert lists <= {flag.list for flag in aff.flags}
+    assert aff.sector != "unknown"
+
+
+def test_lookalikes_stay_apart() -> None:
+    classifier = Classifier()
+    (nju,) = classifier.classify_text("Nanjing University, Nanjing, China")
+    (nuaa,) = classifier.classify_text("Nanjing University of Aeronautics and Astronautics, China")
+    assert nju.institution_name == "Nanjing University"
+    assert [f.category for f in nju.flags] == ["Civilian"]
+    assert nuaa.institution_name == "Nanjing University of Aeronautics and Astronautics"
+    assert [f.category for f in nuaa.flags] == ["Seven sons of national defence"]
+    for text in (
+        "National Defense University, Washington, DC, USA",
+        "Defence Science and Technology Group, Edinburgh, Australia",
+        "Northwest University, Kirkland, WA, USA",
+        "Instituto de Neurociencias, CSIC-Universidad Miguel Hernandez, Spain",
+    ):
+        assert all(not aff.flags for aff in classifier.classify_text(text)), text
+    # A Chinese name inside a longer one is not that institution (UESTC inside Xidian's name).
+    (xidian,) = classifier.classify_text("西安电子科技大学")
+    assert xidian.institution_name == "Xidian University"
+
+
+def test_police_rule_flags_an_unlisted_public_security_body() -> None:
+    (aff,) = Classifier().classify_text(
+        "Third Research Institute of the Ministry of Public Security, Shanghai"
+    )
+    assert aff.sector == "government"
+    assert [(f.list, f.category) for f in aff.flags] == [
+        ("police-security", "Ministry of public security")
+    ]
+
+
+def test_a_ror_domain_on_the_wrong_country_is_not_trusted(
+    ror_index: tuple[Gazetteer, Path],  # noqa: F811
+) -> None:
+    classifier = Classifier(ror_index[0])
+    # ROR gives the Chinese Northeastern University the domain neu.edu; a .edu address is US.
+    assert all(not aff.flags for aff in classifier.classify_text("j.smith@neu.edu"))
+    (nudt,) = classifier.classify_text("li@nudt.edu.cn")
+    assert nudt.institution_id == "https://ror.org/05d2yfz11"

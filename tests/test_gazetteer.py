@@ -6,7 +6,6 @@ from __future__ import annotations
 import http.server
 import json
 import threading
-import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -95,11 +94,15 @@ def test_ror_dump_setting_that_does_not_exist_is_reported(
     assert "Traceback" not in result.err
 
 
-def test_full_index_loads_in_under_a_second(ror_index: tuple[object, Path]) -> None:  # noqa: F811
-    started = time.perf_counter()
-    gaz = Gazetteer.load(ror_index[1])
-    assert gaz is not None and len(gaz) > 40_000
-    assert time.perf_counter() - started < 1.0
+def test_full_index_loads_back_whole(ror_index: tuple[Gazetteer, Path]) -> None:  # noqa: F811
+    # The load time is a figure of the benchmark (`python -m benchmarks.affiliations`), not a
+    # test: on a loaded machine a timed assertion only flakes.
+    built, path = ror_index
+    gaz = Gazetteer.load(path)
+    assert gaz is not None and len(gaz) == len(built) > 40_000
+    assert gaz.lookup == built.lookup and gaz.domains == built.domains
+    nudt = gaz.domains.get("nudt.edu.cn")
+    assert nudt is None or gaz.columns["id"][nudt] == "https://ror.org/05d2yfz11"
 
 
 @pytest.fixture
@@ -158,7 +161,7 @@ def test_data_update_downloads_and_indexes(
 ) -> None:
     base, agents = zenodo
     monkeypatch.setenv("TRACER_ROR_DUMP_URL", f"{base}/records?sort=newest")
-    result = run_cli("data", "update")
+    result = run_cli("data", "update", "--no-lists")
     assert result.code == 0, result.err
     assert "3 organisations" in result.out
     settings = load_settings()
@@ -177,7 +180,7 @@ def test_data_update_failure_is_a_network_error(
 ) -> None:
     base, _ = zenodo
     monkeypatch.setenv("TRACER_ROR_DUMP_URL", f"{base}/missing")
-    result = run_cli("data", "update")
+    result = run_cli("data", "update", "--no-lists")
     assert result.code == ExitCode.NETWORK and "404" in result.err
 
 

@@ -123,3 +123,44 @@ def test_ror_ids_name_the_same_organisation(ror_index: tuple[Gazetteer, Path]) -
         assert record.country == entry.country, entry.key
         ror_names = names.get(record.index, set()) | {normalize(record.name)}
         assert ror_names & names_of(entry), f"{entry.key}: {record.name} shares no name"
+
+
+# The sample was written by hand; where it cites the wrong rule the watchlist cites the right
+# one: CloudWalk was among the nine Xinjiang designees of 85 FR 34503 (June 2020), not among
+# the 24 military designees of 85 FR 34495.
+_NOTICE_FIXES = {"CloudWalk Technology Co., Ltd.": "85 FR 34503"}
+
+
+def test_entity_list_entries_match_the_screening_list_sample(shared_data: Path) -> None:
+    path = shared_data / "watchlists" / "csl_sample_consolidated_HANDWRITTEN.json"
+    if not path.exists():
+        pytest.skip("CSL sample absent")
+    results = json.loads(path.read_text(encoding="utf-8"))["results"]
+    by_name = {n: e for e in entries() for n in names_of(e)}
+    checked = 0
+    for item in results:
+        if "(EL)" not in item["source"]:
+            continue
+        names = [item["name"], *item.get("alt_names", [])]
+        entry = next((by_name[normalize(n)] for n in names if normalize(n) in by_name), None)
+        assert entry is not None, f"{item['name']}: no watchlist entry"
+        (flag,) = [f for f in entry.flags if f.list == "us-entity-list"]
+        assert flag.start and item["start_date"].startswith(flag.start), entry.key
+        notice = _NOTICE_FIXES.get(item["name"], item["federal_register_notice"])
+        volume, page = notice.split(" FR ")
+        assert flag.source == f"https://www.federalregister.gov/citation/{volume}-FR-{page}"
+        checked += 1
+    assert checked >= 14
+
+
+def test_units_subordinates_and_domains_belong_to_their_entries() -> None:
+    wl = default_watchlist()
+    assert wl.named("Huawei Noah's Ark Lab") is wl.by_key["huawei"]
+    assert wl.named("Nanjing Research Institute of Electronics Technology") is wl.by_key["cetc"]
+    urumqi = wl.by_key["xuar-psb-urumqi"]
+    assert urumqi.flags == wl.by_key["xuar-psb"].flags and urumqi.sector == "government"
+    assert wl.for_domains("wang.lei@cs.nudt.edu.cn") is wl.by_key["nudt"]
+    assert wl.for_domains("someone@example.edu.cn") is None
+    # Every police or public-security entry says what kind of body it is.
+    police = [f for e in wl.entries for f in e.flags if f.list == "police-security"]
+    assert len(police) >= 20 and all(f.category for f in police)

@@ -26,8 +26,22 @@ from tracer.affiliations.normalize import (
     split_affiliations,
     tokens,
 )
-from tracer.affiliations.rules import military_rule, military_rule_normalized, sector_for
-from tracer.affiliations.watchlist import Entry, Watchlist, default_watchlist, strip_suffix
+from tracer.affiliations.rules import (
+    military_rule,
+    military_rule_normalized,
+    sector_for,
+    security_rule,
+    security_rule_normalized,
+)
+from tracer.affiliations.watchlist import (
+    Entry,
+    Watchlist,
+    default_watchlist,
+    domains_in,
+    implied_sector,
+    same_country,
+    strip_suffix,
+)
 from tracer.config import Settings
 from tracer.records import Author, SourceInstitution
 
@@ -39,6 +53,8 @@ _PIECES_SIZE = 1 << 17  # pieces remembered before that cache starts over
 _CACHES = ("_memo", "_pieces", "_records", "_resolved")  # not pickled: rebuilt as used
 # Words that make a one-word name too common to trust anywhere but at the head of a part.
 _MIN_SINGLE = 4
+POLICE_LIST = "police-security"
+POLICE_LABEL = "Police or public-security body"
 
 
 class _Piece(NamedTuple):
@@ -77,6 +93,8 @@ class Classifier:
         if levels not in {"parent", "unit", "both"}:
             raise ValueError(f"levels must be parent, unit or both, not {levels!r}")
         self.levels = levels
+        # What a report should say about the reference data behind these answers.
+        self.notes: list[str] = []
         self._memo: dict[str, list[Affiliation]] = {}
         self._weak_country = False  # the current string's country rests on a city name only
         self._hint: str | None = None  # the country the current string's names agree on
@@ -102,8 +120,21 @@ class Classifier:
 
     @classmethod
     def load(cls, settings: Settings) -> Classifier:
-        """With the ROR index from TRACER_ROR_DUMP, else from `tracer data update`, else none."""
-        return cls(load_gazetteer(settings))
+        """With the ROR index from TRACER_ROR_DUMP, else from `tracer data update`, else none;
+        and the packaged watchlist with the official lists that `tracer data update` fetched
+        merged in. `notes` says what was missing."""
+        from tracer.affiliations.reference import load_watchlist
+
+        gazetteer = load_gazetteer(settings)
+        watchlist, fetched = load_watchlist(settings, gazetteer)
+        classifier = cls(gazetteer, watchlist)
+        if not fetched:
+            classifier.notes.append(
+                "Flags come from the packaged watchlist only: the official lists (Entity List, "
+                "1260H, ASPI tracker, FCC Covered List) have not been fetched "
+                "(run `tracer data update`)."
+            )
+        return classifier
 
     # -- authors --------------------------------------------------------------------------
     def classify_author(self, author: Author) -> list[Affiliation]:
@@ -157,9 +188,7 @@ class Classifier:
         entry = self.watchlist.for_ror(aff.institution_id) or self.watchlist.named(
             aff.institution_name
         )
-        if entry is not None and (
-            not entry.country or not aff.country or entry.country == aff.country
-        ):
+        if entry is not None and same_country(entry.country, aff.country):
             ident.add(f"watchlist:{entry.key}")
         if aff.institution_name:
             ident.add(f"name:{normalize(strip_suffix(aff.institution_name))}")
@@ -214,7 +243,9 @@ class Classifier:
         entry = self._entry_for(record) if record else self.watchlist.for_ror(ror)
         if entry is None:
             entry = self.watchlist.named(inst.display_name)
-            if entry is not None and entry.country not in (None, aff.country) and aff.country:
+            if entry is not None and not (
+                entry.worldwide or same_country(entry.country, aff.country)
+            ):
                 entry = None  # same name, another country's institution
         return self._finish(aff, entry, [inst.display_name])
 
@@ -297,12 +328,17 @@ class Classifier:
         self._weak_country = strength == CITY
         listed = [
             (s, e, entry)
-            for s, e, entry in self.watchlist.find(toks, part, frozen)
             # A name that another country's institution shares ("Hebei University" is one
-            # place, but a string naming another country is about something else).
-            if entry.country in (None, country) or country is None
+            # place, but a string naming another country is about something else) is
+            # dropped by find(); a company's brand name holds everywhere.
+            for s, e, entry in self.watchlist.find(toks, part, frozen, country)
         ]
         picks = self._ror_matches(toks, frozen, country, part, cut) if self.gazetteer else []
+        if picks and listed:
+            # A listed name written out exactly beats a loose match over the same words
+            # ("Changsha Institute of Technology" is the NUDT's old name, not Changshu's).
+            exact = {(s, e) for s, e, _ in listed}
+            picks = [p for p in picks if p[3] > 0.7 or (p[0], p[1]) not in exact]
         results: list[Affiliation] = []
         for start, end, record, confidence in picks:
             known = self._known(record)
@@ -345,7 +381,11 @@ class Classifier:
             results.append(self._finish(aff, entry, [entry.name]))
         if results:
             return results
-        if not military_rule_normalized(" ".join(toks)):
+        by_domain = self._domain_match(part, country)
+        if by_domain is not None:
+            return [by_domain]
+        joined = " ".join(toks)
+        if not military_rule_normalized(joined) and not security_rule_normalized(joined):
             chunk_list = []  # no rule anywhere in the string: no chunk to try
         else:
             chunk_list = chunks(part)
@@ -360,11 +400,63 @@ class Classifier:
                     method="rule",
                 )
                 return [aff]
+            category = security_rule(chunk)
+            if category:
+                aff = Affiliation(
+                    raw=part,
+                    institution_name=chunk,
+                    country=country,
+                    sector="government",
+                    flags=[_police_flag(category)],
+                    confidence=0.6,
+                    method="rule",
+                )
+                return [aff]
         if country is None and self.gazetteer is not None:
             country = self._hint
         if country:
             return [Affiliation(raw=part, country=country, confidence=0.5, method="country-only")]
         return [Affiliation(raw=part)]
+
+    def _domain_match(self, part: str, country: str | None) -> Affiliation | None:
+        """The institution an e-mail or web domain in the string names: a listed one's own
+        domain first, then a ROR record's (its `domains` and website links)."""
+        entry = self.watchlist.for_domains(part)
+        if entry is not None:
+            aff = Affiliation(
+                raw=part,
+                institution_id=entry.ror,
+                institution_name=entry.name,
+                country=entry.country or country,
+                confidence=0.8,
+                method="watchlist",
+            )
+            return self._finish(aff, entry, [entry.name])
+        gaz = self.gazetteer
+        if gaz is None or not gaz.domains:
+            return None
+        for domain in domains_in(part):
+            index = gaz.domains.get(domain, -1)
+            if index < 0:
+                continue
+            record = gaz.record(index)
+            implied = self.detector._domain_country(domain)
+            if record is None or not same_country(record.country, implied):
+                continue  # ROR's own data can be wrong: a .edu domain on a Chinese record
+            known = self._known(record)
+            aff = Affiliation(
+                raw=part,
+                institution_id=record.id,
+                institution_name=record.name,
+                parent_id=known.parent_id,
+                parent_name=known.parent_name,
+                country=record.country or country,
+                sector=known.sector,
+                confidence=0.8,
+                method="ror-exact",
+            )
+            return self._finish(aff, known.entry, [record.name], "", known.military)
+        return None
 
     def _ror_matches(
         self,
@@ -553,12 +645,36 @@ class Classifier:
                 continue
             ids = gaz.bags.get(bag(toks[start:end]), ())
             ids = tuple(i for i in ids if countries[i] == country)
-            if len(ids) == 1:
+            if len(ids) == 1 and self._stems_agree(toks[start:end], ids[0]):
                 record = gaz.record(ids[0])
                 if record is not None:
                     out.append((start, end, record, 0.7))
                     taken.add(start)
         return out
+
+    def _stems_agree(self, toks: list[str], index: int) -> bool:
+        """Whether the piece's words, cut to six letters, are the record's by more than the
+        cut: a word that is another plus a syllable ("Northwest" and "Northwestern") is a
+        different name."""
+        gaz = self.gazetteer
+        assert gaz is not None
+        mine = {t for t in toks if t not in _BAG_DROP}
+        for name in gaz.names_of(index):
+            theirs = {t for t in name.split(" ") if t not in _BAG_DROP}
+            if all(
+                any(b[:6] == a[:6] and self._word_agrees(a, b) for b in theirs) for a in mine
+            ):
+                return True
+        return False
+
+    def _word_agrees(self, a: str, b: str) -> bool:
+        if a == b:
+            return True
+        short, long = (a, b) if len(a) <= len(b) else (b, a)
+        rest = long[len(short) :] if long.startswith(short) else ""
+        # A short tail that is no ending makes another word; a long one is a word glued on
+        # ("ResearchHeidelberg").
+        return not rest or rest in _ENDINGS or len(rest) > 4
 
     def _names_city(self, span: tuple[str, ...]) -> bool:
         return any(
@@ -635,8 +751,9 @@ class Classifier:
         if entry is not None:
             # Flags are frozen: the answer shares them, in a list of its own.
             aff.flags = list(entry.flags)
-            if entry.sector:
-                aff.sector = entry.sector
+            sector = entry.sector or (implied_sector(entry) if aff.sector == "unknown" else None)
+            if sector:
+                aff.sector = sector
             if aff.country is None:
                 aff.country = entry.country
             if aff.institution_id is None and entry.ror:
@@ -647,7 +764,28 @@ class Classifier:
             military or military_rule(*names) or (norm and military_rule_normalized(norm))
         ):
             aff.sector = "military"
+        category = security_rule(*names) or (security_rule_normalized(norm) if norm else None)
+        if category is None and aff.institution_name and not names:
+            category = security_rule(aff.institution_name)
+        if category and aff.sector != "military":
+            if not any(flag.list == POLICE_LIST for flag in aff.flags):
+                aff.flags.append(_police_flag(category))
+            aff.sector = "government"
         return aff
+
+
+_BAG_DROP = frozenset({"of", "and", "at", "de", "di", "du", "des", "der", "la", "le", "del", "in"})
+# Endings by which two spellings of one word differ (English, and the Romance and German
+# forms of "university", "technology" and the like, accents folded).
+_ENDINGS = frozenset(
+    {"", "s", "es", "y", "ies", "ic", "ics", "ical", "al", "e", "a", "o", "at", "ad", "dad",
+     "ade", "idad", "ity", "ita", "ite", "ia", "ie", "ique", "ica", "ico", "isch", "ische", "i"}
+)
+
+
+@lru_cache(maxsize=8)
+def _police_flag(category: str) -> Flag:
+    return Flag(list=POLICE_LIST, label=POLICE_LABEL, category=category)
 
 
 @lru_cache(maxsize=2)

@@ -23,7 +23,7 @@ from typing import Any
 from tracer.affiliations.normalize import bag, normalize
 from tracer.errors import DataError
 
-INDEX_VERSION = 5
+INDEX_VERSION = 7
 ROR_PREFIX = "https://ror.org/"
 _PAREN_SUFFIX = re.compile(r"\s*\([^()]*\)\s*$")
 # Name kinds, strongest first: a display name or label says more than an alias, and both more
@@ -62,8 +62,12 @@ class Gazetteer:
         acronyms: dict[str, tuple[int, ...]],
         source: str = "",
         bags: dict[str, tuple[int, ...]] | None = None,
+        domains: dict[str, int] | None = None,
     ) -> None:
         self.columns = columns
+        # E-mail and web domains (the records' `domains` and website links) that belong to
+        # one record only -> that record.
+        self.domains = domains or {}
         # Order-free keys of labels and aliases (normalize.bag) -> records, for the pieces of
         # a string that no name matches exactly.
         self.bags = bags or {}
@@ -83,7 +87,8 @@ class Gazetteer:
         self._records: dict[int, Record] = {}
 
     def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k not in {"by_id", "_records"}}
+        skip = {"by_id", "_records", "_names_by_record"}
+        return {k: v for k, v in self.__dict__.items() if k not in skip}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -104,6 +109,7 @@ class Gazetteer:
         table: dict[str, dict[int, int]] = {}
         acronyms: dict[str, set[int]] = {}
         bags: dict[str, set[int]] = {}
+        domains: dict[str, set[int]] = {}
 
         def add(key: str, index: int, kind: int) -> None:
             if key:
@@ -129,6 +135,8 @@ class Gazetteer:
             columns["types"].append(" ".join(item.get("types") or ()))
             columns["status"].append(item.get("status") or "active")
             columns["parent"].append(by_id.get(parent, -1) if parent else -1)
+            for domain in _domains_of(item):
+                domains.setdefault(domain, set()).add(index)
             for name in names:
                 value, types = name.get("value") or "", name.get("types") or []
                 if "acronym" in types:
@@ -153,6 +161,7 @@ class Gazetteer:
             acronyms={k: tuple(sorted(v)) for k, v in acronyms.items()},
             source=source,
             bags={k: tuple(sorted(v)) for k, v in bags.items()},
+            domains={k: next(iter(v)) for k, v in domains.items() if len(v) == 1},
         )
 
     @classmethod
@@ -210,12 +219,15 @@ class Gazetteer:
         return record
 
     def names_of(self, index: int) -> list[str]:
-        """Every normalised name of one record (a scan: for checks, not for matching)."""
-        return [
-            key
-            for key, entries in zip(self.names, self.entries, strict=True)
-            if any(i == index for i, _ in entries)
-        ]
+        """Every normalised name of one record (from a table built on the first call)."""
+        table = self.__dict__.get("_names_by_record")
+        if table is None:
+            table = {}
+            for key, entries in zip(self.names, self.entries, strict=True):
+                for i, _kind in entries:
+                    table.setdefault(i, []).append(key)
+            self.__dict__["_names_by_record"] = table
+        return list(table.get(index, ()))
 
     def city_countries(self) -> list[tuple[str, str]]:
         """Cities named by the dump that lie in exactly one country, for country detection."""
@@ -244,6 +256,20 @@ class Gazetteer:
         if version != INDEX_VERSION or not isinstance(gaz, cls):
             return None
         return gaz
+
+
+_HOST = re.compile(r"^(?:[a-z]+://)?(?:www\.)?([^/:?#]+)", re.IGNORECASE)
+
+
+def _domains_of(item: dict[str, Any]) -> set[str]:
+    """A record's domains: its `domains` and the hosts of its website links, without www."""
+    out = {str(d).lower().removeprefix("www.") for d in item.get("domains") or () if d}
+    for link in item.get("links") or ():
+        if isinstance(link, dict) and link.get("type") == "website" and link.get("value"):
+            match = _HOST.match(str(link["value"]).strip())
+            if match and "." in match.group(1):
+                out.add(match.group(1).lower())
+    return out
 
 
 def read_dump(path: Path) -> list[dict[str, Any]]:

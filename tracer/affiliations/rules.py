@@ -34,10 +34,37 @@ def _military() -> tuple[re.Pattern[str], list[str]]:
     return re.compile(pattern), [str(rule["label"]) for rule in rules]
 
 
+@lru_cache(maxsize=1)
+def _security() -> tuple[re.Pattern[str], list[str]]:
+    rules = _data("security_rules.yaml")["rules"]
+    pattern = "|".join(f"(?P<r{i}>{rule['pattern']})" for i, rule in enumerate(rules))
+    return re.compile(pattern), [str(rule["category"]) for rule in rules]
+
+
 def prepare() -> None:
     """Read and compile the rule tables now rather than on the first name classified."""
     _sector_tables()
     _military()
+    _security()
+
+
+@lru_cache(maxsize=1 << 16)
+def security_rule_normalized(norm: str) -> str | None:
+    """The category of the first police or public-security rule a normalised name meets."""
+    pattern, labels = _security()
+    match = pattern.search(norm)
+    if match is None or match.lastgroup is None:
+        return None
+    return labels[int(match.lastgroup[1:])]
+
+
+def security_rule(*names: str | None) -> str | None:
+    for name in names:
+        if name:
+            label = security_rule_normalized(normalize(name))
+            if label:
+                return label
+    return None
 
 
 def sector_for(types: Iterable[str | None], name: str | None = None) -> str:

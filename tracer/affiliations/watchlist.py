@@ -1,5 +1,9 @@
-"""The curated watchlist (data/watchlist.yaml): institutions on public lists, matched by ROR id
-or by an exact alias that stands as a whole name in the string."""
+"""The curated watchlist (data/watchlist.yaml): institutions on public lists, matched by ROR id,
+by an exact alias that stands as a whole name in the string, or by an e-mail or web domain.
+
+The packaged file is the embedded default and the record of history (end dates, removals); the
+lists that `tracer data update` fetches are merged into it (`Watchlist.merged`), never in its
+place."""
 
 from __future__ import annotations
 
@@ -25,6 +29,74 @@ _PAREN_SUFFIX = re.compile(r"\s*\([^()]*\)\s*$")
 # pattern that starts with a look-behind is tried at every position.
 _CAPITALS = re.compile(r"[A-Z][A-Z0-9]+(?![A-Za-z0-9])")
 _ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+# Places whose strings may name an institution listed under another code: Hong Kong and Macau
+# offices of mainland companies ("SenseTime Group Limited, Hong Kong").
+_ALSO = {"CN": frozenset({"HK", "MO"})}
+_DOMAIN = re.compile(r"(?:@|\bwww\.|https?://)([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
+
+
+@lru_cache(maxsize=1 << 16)
+def name_key(name: str) -> str:
+    """normalize() of a list's name, remembered: the same names are keyed when the fetched
+    lists are merged and again when the merged watchlist is indexed."""
+    return normalize(name)
+
+
+def same_country(listed: str | None, found: str | None) -> bool:
+    """Whether an entry of country `listed` may be what a string of country `found` names
+    (either unknown counts as yes)."""
+    return not listed or not found or listed == found or found in _ALSO.get(listed, ())
+
+
+def domains_in(raw: str) -> list[str]:
+    """The e-mail and web domains written in a string, each with its parent domains down to
+    two labels ("cs.nudt.edu.cn" -> cs.nudt.edu.cn, nudt.edu.cn, edu.cn)."""
+    if "@" not in raw and "www." not in raw and "://" not in raw:
+        return []
+    out: list[str] = []
+    for match in _DOMAIN.finditer(raw):
+        labels = match.group(1).lower().rstrip(".").split(".")
+        for start in range(len(labels) - 1):
+            out.append(".".join(labels[start:]))
+    return out
+
+
+# The sector a listing implies for an entry that states none (a watchlist-only match has no ROR
+# types to go by): by list, then by ASPI category.
+_SECTOR_BY_LIST = {
+    "pla-university": "military",
+    "police-security": "government",
+    "us-meu": "military",
+}
+_SECTOR_BY_CATEGORY = {
+    "military": "military",
+    "security": "government",
+    "civilian": "academic",
+    "seven sons of national defence": "academic",
+    "defence industry conglomerate": "commercial",
+}
+_COMPANY_LISTS = frozenset({"dod-1260h", "us-cmic", "fcc-covered"})
+
+
+def implied_sector(entry: Entry) -> str | None:
+    """The entry's sector, or the one its listings imply (military for PLA units, government
+    for public-security bodies, commercial for companies), or None."""
+    if entry.sector:
+        return entry.sector
+    for flag in entry.flags:
+        if flag.list in _SECTOR_BY_LIST:
+            return _SECTOR_BY_LIST[flag.list]
+    for flag in entry.flags:
+        sector = _SECTOR_BY_CATEGORY.get((flag.category or "").lower())
+        if sector:
+            return sector
+    if any(flag.list in _COMPANY_LISTS for flag in entry.flags):
+        return "commercial"
+    return None
+
+
+def _cjk(token: str) -> bool:
+    return len(token) == 1 and "\u2e80" <= token <= "\u9fff"
 
 
 def strip_suffix(name: str) -> str:
@@ -41,6 +113,13 @@ class Entry:
     sector: str | None
     aliases: tuple[str, ...]
     flags: tuple[Flag, ...]
+    domains: tuple[str, ...] = ()
+    # Aliases that name an organisation elsewhere too (ROR knows one of that name in another
+    # country): they count only in a string of the entry's own country.
+    strict: frozenset[str] = frozenset()
+    # A company's brand name stands for it in any country ("Huawei Technologies Canada",
+    # "Tencent America"): its subsidiaries abroad are the company.
+    worldwide: bool = False
 
 
 class Watchlist:
@@ -51,16 +130,23 @@ class Watchlist:
         # Phrase lookup like the gazetteer's: every token prefix -> -1, a whole alias -> entry.
         self._lookup: dict[str, int] = {}
         self._acronyms: dict[str, int] = {}
+        self._strict: set[str] = set()
         # Whole normalised name -> entry, for names that stand alone (OpenAlex display names).
         self.by_name: dict[str, Entry] = {}
+        self.by_domain: dict[str, Entry] = {}
         for index, entry in enumerate(entries):
-            self.by_name.setdefault(normalize(entry.name), entry)
+            self.by_name.setdefault(name_key(entry.name), entry)
+            for domain in entry.domains:
+                self.by_domain.setdefault(domain.lower(), entry)
             for alias in entry.aliases:
                 if _ACRONYM.match(alias):
                     self._acronyms[alias] = index
                     continue
-                key = normalize(alias)
-                self.by_name.setdefault(key, entry)
+                key = name_key(alias)
+                if alias in entry.strict or key in entry.strict:
+                    self._strict.add(key)  # never a whole name alone: another's name too
+                else:
+                    self.by_name.setdefault(key, entry)
                 parts = key.split(" ")
                 for size in range(1, len(parts)):
                     self._lookup.setdefault(" ".join(parts[:size]), -1)
@@ -102,20 +188,35 @@ class Watchlist:
                 entry = self.by_name.get(normalize(stripped))
         return entry
 
+    def for_domains(self, raw: str) -> Entry | None:
+        """The entry whose e-mail or web domain the string holds ("wang@nudt.edu.cn")."""
+        for domain in domains_in(raw):
+            entry = self.by_domain.get(domain)
+            if entry is not None:
+                return entry
+        return None
+
     def find(
-        self, toks: list[str], raw: str, bounds: frozenset[int] = frozenset()
+        self,
+        toks: list[str],
+        raw: str,
+        bounds: frozenset[int] = frozenset(),
+        country: str | None = None,
     ) -> list[tuple[int, int, Entry]]:
         """Entries whose alias stands as a whole name in the string: (start, end, entry) in
-        token offsets; acronym aliases only where written in capitals as a word of their own."""
+        token offsets; acronym aliases only where written in capitals as a word of their own.
+        A name inside a longer one found here is dropped; a Chinese name counts only from the
+        start of a run of Chinese characters (电子科技大学 is not inside 西安电子科技大学)."""
         found: list[tuple[int, int, Entry]] = []
         lookup = self._lookup
+        strict = self._strict
         count = len(toks)
         for start, key in enumerate(toks):
             value = lookup.get(key)
             if value is None:
                 continue  # most words begin no alias: the cheapest way past them
             end = start + 1
-            best = (end, value) if value >= 0 else None
+            best = (end, value, key) if value >= 0 else None
             while end < count:
                 key = key + " " + toks[end]
                 value = lookup.get(key)
@@ -123,13 +224,26 @@ class Watchlist:
                     break
                 end += 1
                 if value >= 0:
-                    best = (end, value)
+                    best = (end, value, key)
             if best is None:
                 continue
-            stop, index = best
+            stop, index, name = best
             if stop < count and stop not in bounds and toks[stop] in _CONTINUES:
                 continue
-            found.append((start, stop, self.entries[index]))
+            if start and start not in bounds and _cjk(toks[start]) and _cjk(toks[start - 1]):
+                continue
+            entry = self.entries[index]
+            if name in strict and (country is None or not same_country(entry.country, country)):
+                continue
+            if country and not entry.worldwide and not same_country(entry.country, country):
+                continue  # a name that another country's institution shares
+            found.append((start, stop, entry))
+        if len(found) > 1:
+            found = [
+                f
+                for f in found
+                if not any(s <= f[0] and f[1] <= e and (s, e) != f[:2] for s, e, _ in found)
+            ]
         if self._acronyms:
             # An acronym counts only as a word of its own (a whole run of ASCII letters and
             # digits): one scan finds the runs of capitals that end a run, a dict says which
@@ -140,13 +254,22 @@ class Watchlist:
                 if start and raw[start - 1] in _ALNUM:
                     continue  # the tail of a longer word ("DeNUDT")
                 index = acronyms.get(match.group(), -1)
-                if index >= 0:
-                    found.append((-1, -1, self.entries[index]))
+                if index < 0:
+                    continue
+                entry = self.entries[index]
+                if country and not entry.worldwide and not same_country(entry.country, country):
+                    continue  # CSIC in Spain is not China's shipbuilder
+                found.append((-1, -1, entry))
         return found
 
 
 def parse(data: dict[str, Any]) -> list[Entry]:
+    """Entries of the watchlist file: `entries`, plus `subordinates` (bodies listed by the
+    same rule as their parent: entries of their own with its country, sector and flags),
+    `units` (names reported as the organisation they belong to) and `domains`."""
     lists = data["lists"]
+    units = data.get("units") or {}
+    domains = data.get("domains") or {}
     entries = []
     for item in data["entries"]:
         flags = []
@@ -163,17 +286,33 @@ def parse(data: dict[str, Any]) -> list[Entry]:
                 )
             )
         ror = item.get("ror")
+        key = item["key"]
+        aliases = [str(a) for a in item.get("aliases") or ()]
+        aliases += [str(a) for a in units.get(key) or () if str(a) not in aliases]
         entries.append(
             Entry(
-                key=item["key"],
+                key=key,
                 name=item["name"],
                 ror=f"https://ror.org/{ror}" if ror else None,
                 country=item.get("country"),
                 sector=item.get("sector"),
-                aliases=tuple(str(a) for a in item.get("aliases") or ()),
+                aliases=tuple(aliases),
                 flags=tuple(flags),
+                domains=tuple(str(d).lower() for d in domains.get(key) or ()),
+                worldwide=bool(item.get("worldwide")),
             )
         )
+    by_key = {e.key: e for e in entries}
+    for parent_key, rows in (data.get("subordinates") or {}).items():
+        parent = by_key[parent_key]
+        for row in rows:
+            key, name, *more = (str(v) for v in row)
+            entries.append(
+                Entry(key, name, None, parent.country, parent.sector, (name, *more), parent.flags)
+            )
+    unknown = (set(units) | set(domains)) - {e.key for e in entries}
+    if unknown:
+        raise ValueError(f"units or domains name no entry: {', '.join(sorted(unknown))}")
     return entries
 
 
@@ -187,4 +326,14 @@ def default_watchlist() -> Watchlist:
     return Watchlist.from_file()
 
 
-__all__ = ["Entry", "Watchlist", "default_watchlist", "strip_suffix", "tokens"]
+__all__ = [
+    "Entry",
+    "Watchlist",
+    "default_watchlist",
+    "domains_in",
+    "implied_sector",
+    "name_key",
+    "same_country",
+    "strip_suffix",
+    "tokens",
+]

@@ -53,6 +53,8 @@ def classify_command(
             "only the watchlist, the military rules and the country are used.",
             markup=False,
         )
+    for note in classifier.notes:
+        stderr_console().print(f"Note: {note}", markup=False)
     results = [(text, classifier.classify_text(text)) for text in texts]
     if as_json:
         payload = [{"input": t, "affiliations": [a.to_dict() for a in affs]} for t, affs in results]

@@ -6,6 +6,7 @@ import json
 
 import click
 
+from tracer.affiliations.bootstrap import ensure_reference_data
 from tracer.catalog import load_catalog
 from tracer.cli import cli
 from tracer.cli.common import (
@@ -62,6 +63,8 @@ def scan_command(
     dataset = catalog.get(name)
     err = stderr_console(quiet)
     options = ScanOptions(mentions=not no_mentions, since=since, full=full)
+    for note in ensure_reference_data(settings, RichProgress(err, enabled=not quiet)):
+        err.print(f"Note: {note}", markup=False)
     result = run_scan(settings, catalog, dataset, options, RichProgress(err, enabled=not quiet))
     with Store(settings.database) as store:
         report = build_report(store, dataset)

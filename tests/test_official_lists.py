@@ -1,0 +1,292 @@
+"""The official lists: each parser on the public copies in ../shared/data/watchlists, served by a
+local HTTP server as the download sources of `tracer data update`; the merge into the packaged
+watchlist; `tracer data status`; the first-use download of a scan."""
+
+from __future__ import annotations
+
+import json
+import threading
+import zipfile
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import run_cli
+from tracer.affiliations.bootstrap import ensure_reference_data
+from tracer.affiliations.classify import Classifier
+from tracer.affiliations.official import parse_1260h, parse_aspi, parse_csl, parse_fcc
+from tracer.affiliations.reference import load_listings, merge
+from tracer.affiliations.watchlist import default_watchlist
+from tracer.config import load_settings
+from tracer.errors import ExitCode
+
+FILES = {
+    "/csl.json": "csl_sample_consolidated_HANDWRITTEN.json",
+    "/1260h.csv": "opensanctions_us_dod_1260h_chinese_military_companies.csv",
+    "/aspi.json": "misp_galaxy_china-defence-universities_ASPI.json",
+    "/fcc.csv": "opensanctions_us_fcc_covered_list.csv",
+}
+
+
+class Server:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.broken: set[str] = set()
+        self.extra: dict[str, bytes] = {}
+        self.hits: list[str] = []
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                owner.hits.append(self.path)
+                if self.path in owner.broken:
+                    self.send_response(500)
+                    self.end_headers()
+                    return
+                if self.path in owner.extra:
+                    body = owner.extra[self.path]
+                elif self.path in FILES:
+                    body = (owner.folder / FILES[self.path]).read_bytes()
+                else:
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                return
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def lists_dir(shared_data: Path) -> Path:
+    folder = shared_data / "watchlists"
+    if not all((folder / name).exists() for name in FILES.values()):
+        pytest.skip("the public copies of the lists are absent")
+    return folder
+
+
+@pytest.fixture
+def server(lists_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
+    srv = Server(lists_dir)
+    monkeypatch.setenv("TRACER_CSL_URL", srv.url + "/csl.json")
+    monkeypatch.setenv("TRACER_1260H_URL", srv.url + "/1260h.csv")
+    monkeypatch.setenv("TRACER_ASPI_URL", srv.url + "/aspi.json")
+    monkeypatch.setenv("TRACER_FCC_URL", srv.url + "/fcc.csv")
+    yield srv
+    srv.close()
+
+
+# -- parsers -------------------------------------------------------------------------------------
+def test_csl_keeps_names_alternates_dates_and_notices(lists_dir: Path) -> None:
+    data = json.loads((lists_dir / FILES["/csl.json"]).read_text("utf-8"))
+    listings = parse_csl(data)
+    huawei = next(x for x in listings if x.name.startswith("Huawei"))
+    assert huawei.list == "us-entity-list"
+    assert huawei.start == "2019-05-16"
+    assert huawei.notice == "84 FR 22961"
+    assert huawei.source == "https://www.federalregister.gov/citation/84-FR-22961"
+    assert huawei.country == "CN" and "Huawei" in huawei.aliases
+    megvii = next(x for x in listings if x.name.startswith("Beijing Kuangshi"))
+    assert "Megvii Technology" in megvii.aliases  # "d.b.a." prefix dropped
+    assert {x.list for x in listings} == {"us-entity-list", "us-cmic"}
+    assert any(x.list == "us-cmic" and x.name == "SenseTime Group Limited" for x in listings)
+
+
+def test_csl_without_results_is_a_data_error() -> None:
+    from tracer.errors import DataError
+
+    with pytest.raises(DataError):
+        parse_csl({"hits": []})
+
+
+def test_1260h_one_listing_per_company_with_start_and_end(lists_dir: Path) -> None:
+    listings = {x.name: x for x in parse_1260h((lists_dir / FILES["/1260h.csv"]).read_text())}
+    megvii = listings["Beijing Megvii Technology Co., Ltd."]
+    assert (megvii.start, megvii.end) == ("2024-01-31", "2025-01-07")
+    assert listings["Tencent Holdings Limited"].start == "2025-01-07"
+    assert listings["Tencent Holdings Limited"].end is None
+    assert listings["Shenzhen DJI Innovation Technology Co., Ltd."].start == "2022-10-05"
+    assert "DJI" in listings["Shenzhen DJI Innovation Technology Co., Ltd."].aliases
+    assert (
+        listings["Huawei Technologies Co., Ltd."].parent == "Huawei Investment & Holding Co., Ltd."
+    )
+
+
+def test_aspi_keeps_every_alias_chinese_names_and_categories(lists_dir: Path) -> None:
+    listings = {
+        x.name: x for x in parse_aspi(json.loads((lists_dir / FILES["/aspi.json"]).read_text()))
+    }
+    nudt = listings["National University of Defense Technology"]
+    assert "National Key Laboratory for Parallel and Distributed Processing" in nudt.aliases
+    assert "中国人民解放军国防科技大学" in nudt.aliases
+    assert nudt.category == "Military"
+    assert nudt.source and nudt.source.startswith("https://unitracker.aspi.org.au/")
+    assert listings["Nanjing University"].category == "Civilian"
+    assert listings["Harbin Engineering University"].category == "Seven sons of national defence"
+
+
+def test_fcc_names_from_the_csv_and_from_the_page_table(lists_dir: Path) -> None:
+    listings = {x.name: x for x in parse_fcc((lists_dir / FILES["/fcc.csv"]).read_text())}
+    assert listings["Huawei Technologies Company"].start == "2021-03-12"
+    assert "ZTE Corporation" in listings and "AO Kaspersky Lab" in listings
+    page = (
+        "<table><tr><th>Covered</th><th>Date</th></tr><tr><td>Equipment produced by "
+        "<strong>Example Radio Company</strong>, and services.</td><td><p>May 4, 2023</p>"
+        "</td></tr></table>"
+    )
+    assert [(x.name, x.start) for x in parse_fcc(page)] == [("Example Radio Company", "2023-05-04")]
+
+
+# -- update, status, merge -----------------------------------------------------------------------
+def test_data_update_fetches_every_list_and_status_says_from_where(server: Server) -> None:
+    result = run_cli("data", "update", "--no-ror")
+    assert result.code == 0, result.err
+    assert "FCC Covered List: 12 listings" in result.out
+    status = run_cli("data", "status", "--json")
+    assert status.code == 0
+    state = json.loads(status.out)
+    rows = {row["name"]: row for row in state["lists"]}
+    assert set(rows) == {"csl", "dod-1260h", "aspi-cdut", "fcc-covered"}
+    assert all(row["loaded"] and row["age_days"] < 1 for row in rows.values())
+    assert rows["aspi-cdut"]["count"] == 159
+    assert rows["csl"]["url"] == server.url + "/csl.json"
+    assert state["ror"]["loaded"] is False
+    text = run_cli("data", "status")
+    assert "ASPI China Defence Universities Tracker (MISP galaxy): 159 listings" in text.out
+
+
+def test_a_list_that_fails_keeps_its_last_copy_and_exits_partial(server: Server) -> None:
+    assert run_cli("data", "update", "--no-ror").code == 0
+    server.broken.add("/fcc.csv")
+    result = run_cli("data", "update", "--no-ror")
+    assert result.code == ExitCode.PARTIAL
+    assert "FCC Covered List: not updated" in result.err
+    listings = load_listings(load_settings())
+    assert sum(1 for x in listings if x.list == "fcc-covered") == 12
+    state = json.loads(run_cli("data", "status", "--json").out)
+    fcc = next(row for row in state["lists"] if row["name"] == "fcc-covered")
+    assert "500" in fcc["error"] and fcc["count"] == 12
+
+
+def test_fetched_lists_flag_what_the_packaged_watchlist_lacks(server: Server) -> None:
+    assert run_cli("data", "update", "--no-ror").code == 0
+    classifier = Classifier.load(load_settings())
+    assert classifier.notes == []
+    (zte,) = classifier.classify_text("ZTE Corporation, Shenzhen 518057, China")
+    assert [f.list for f in zte.flags] == ["fcc-covered"]
+    assert zte.flags[0].start == "2021-03-12" and zte.sector == "commercial"
+    (byd,) = classifier.classify_text("BYD Company Limited, Shenzhen, China")
+    assert "dod-1260h" in [f.list for f in byd.flags]
+
+
+def test_the_packaged_history_is_kept_when_lists_are_merged(lists_dir: Path) -> None:
+    listings = parse_1260h((lists_dir / FILES["/1260h.csv"]).read_text()) + parse_csl(
+        json.loads((lists_dir / FILES["/csl.json"]).read_text("utf-8"))
+    )
+    merged = merge(default_watchlist(), listings)
+    megvii = merged.by_key["megvii"]
+    packaged = default_watchlist().by_key["megvii"]
+    assert set(packaged.flags) <= set(megvii.flags)
+    dod = [f for f in megvii.flags if f.list == "dod-1260h"]
+    assert [(f.start, f.end) for f in dod] == [("2024-01-31", "2025-01-07")]
+    # The CSL's legal name of Megvii lands on the packaged entry, not on a new one.
+    assert not any(
+        e.key.endswith("beijing kuangshi technology company limited") for e in merged.entries
+    )
+
+
+def test_without_fetched_lists_the_classifier_says_so() -> None:
+    classifier = Classifier.load(load_settings())
+    assert any("packaged watchlist only" in note for note in classifier.notes)
+
+
+# -- first use -----------------------------------------------------------------------------------
+def _ror_zip(path: Path) -> bytes:
+    records = [
+        {
+            "id": "https://ror.org/05d2yfz11",
+            "names": [
+                {"value": "National University of Defense Technology", "types": ["ror_display"]}
+            ],
+            "types": ["education"],
+            "status": "active",
+            "domains": ["nudt.edu.cn"],
+            "locations": [{"geonames_details": {"country_code": "CN", "name": "Changsha"}}],
+            "relationships": [],
+        }
+    ]
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("v1-2026-test_schema_v2.json", json.dumps(records))
+    return path.read_bytes()
+
+
+def test_first_use_downloads_what_is_missing(
+    server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TRACER_OFFLINE")
+    server.extra["/ror.zip"] = _ror_zip(tmp_path / "ror.zip")
+    monkeypatch.setenv("TRACER_ROR_DUMP_URL", server.url + "/ror.zip")
+    settings = load_settings()
+    assert ensure_reference_data(settings) == []
+    assert settings.ror_index.exists() and load_listings(settings)
+    before = len(server.hits)
+    assert ensure_reference_data(settings) == []
+    assert len(server.hits) == before  # nothing fetched twice
+
+
+def test_first_use_offline_goes_on_with_the_embedded_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TRACER_OFFLINE")
+    for var in ("TRACER_ROR_DUMP_URL", "TRACER_CSL_URL", "TRACER_1260H_URL", "TRACER_ASPI_URL"):
+        monkeypatch.setenv(var, "http://127.0.0.1:9/nothing.json")
+    monkeypatch.setenv("TRACER_FCC_URL", "http://127.0.0.1:9/nothing.html")
+    notes = ensure_reference_data(load_settings())
+    assert len(notes) == 1
+    assert "embedded watchlist" in notes[0] and "without the ROR gazetteer" in notes[0]
+
+
+def test_offline_switch_skips_downloads() -> None:
+    (note,) = ensure_reference_data(load_settings())
+    assert "TRACER_OFFLINE" in note
+
+
+def test_a_failed_ror_download_still_fetches_the_lists(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRACER_ROR_DUMP_URL", server.url + "/missing.zip")
+    result = run_cli("data", "update")
+    assert result.code == ExitCode.NETWORK and "404" in result.err
+    assert "Traceback" not in result.err
+    assert len(load_listings(load_settings())) > 400
+
+
+def test_the_merge_is_remembered_until_the_lists_change(server: Server) -> None:
+    assert run_cli("data", "update", "--no-ror").code == 0
+    settings = load_settings()
+    first = Classifier.load(settings)
+    cache = settings.data_dir / "watchlists" / "merged.pickle"
+    assert cache.exists()
+    again = Classifier.load(settings)
+    assert [e.key for e in again.watchlist.entries] == [e.key for e in first.watchlist.entries]
+    # A new update rewrites listings.json: the remembered merge no longer applies.
+    server.broken.update({"/csl.json", "/1260h.csv", "/aspi.json"})
+    server.extra["/fcc.csv"] = (
+        b"covered_equipment_or_services,date_of_inclusion_on_covered_list\n"
+        b'"Radios produced by Example Radio Company, and services.","May 4, 2023"\n'
+    )
+    run_cli("data", "update", "--no-ror")
+    (aff,) = Classifier.load(settings).classify_text("Example Radio Company, Oslo, Norway")
+    assert [f.list for f in aff.flags] == ["fcc-covered"]

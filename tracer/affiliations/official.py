@@ -1,0 +1,273 @@
+"""Parsers of the official lists that `tracer data update` fetches, each into plain Listings.
+
+- trade.gov's Consolidated Screening List (downloadable JSON: `results[]` with `source`, `name`,
+  `alt_names`, `addresses[]`, `start_date`, `end_date`, `federal_register_notice`, ...): the
+  Entity List, the Military End User List and Treasury's NS-CMIC list are kept.
+- The DoD Section 1260H list, as transcribed row by row (one row per listing period: `Name`,
+  `Clean Name`, `Alias`, `Previous Name`, `Parent Name`, `Start date`, `End date`, `Source Url`).
+- The ASPI China Defence Universities Tracker as MISP keeps it (a galaxy cluster: `values[]`
+  with `value`, `meta.aliases`, `meta.categories`, `meta.refs`).
+- The FCC Covered List: the page's table (names in bold, dates as "March 12, 2021") or a CSV
+  transcription of it (`covered_equipment_or_services`, `date_of_inclusion_on_covered_list`).
+
+Text from these files is data: names and dates are kept, nothing else is interpreted.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from tracer.errors import DataError
+
+CSL_LISTS = {
+    "(EL)": "us-entity-list",
+    "(MEU)": "us-meu",
+    "(CMIC)": "us-cmic",
+}
+_FR = re.compile(r"(\d+)\s*FR\s*(\d+)")
+_PAREN_TAIL = re.compile(r"\s*\(([^()]*)\)\s*\**\.?\s*$")
+_PREFIX = re.compile(r"^(?:d\.?b\.?a\.?|a\.?k\.?a\.?|f\.?k\.?a\.?|formerly)[\s,:]+", re.IGNORECASE)
+_BIS_TAIL = re.compile(r",?\s*and any successor, sub-unit, or subsidiary thereof\.?", re.I)
+_DATE = re.compile(
+    r"(January|February|March|April|May|June|July|August|September|October|November|December)"
+    r"\s+(\d{1,2}),\s*(\d{4})"
+)
+_FCC_BY = re.compile(
+    r"\b(?:produced|provided|supplied)(?: or provided)?(?:, directly or indirectly,)? by "
+    r"([A-Z][^,;]*?)(?=,| or any| or its| and its| subject to| including|\.$|\.\s|$)"
+)
+_STRONG = re.compile(r"<strong>(.*?)</strong>", re.S | re.I)
+_ROW = re.compile(r"<tr[^>]*>(.*?)</tr>", re.S | re.I)
+_CELL = re.compile(r"<td[^>]*>(.*?)</td>", re.S | re.I)
+_TAG = re.compile(r"<[^>]+>")
+_CJK_TAIL = re.compile(r"\s*[(（]([^()（）]*[\u2e80-\u9fff][^()（）]*)[)）]\s*$")
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One organisation on one official list, as that list gives it."""
+
+    list: str  # us-entity-list, us-meu, us-cmic, dod-1260h, aspi-cdut, fcc-covered
+    name: str
+    aliases: tuple[str, ...] = ()
+    country: str | None = None
+    category: str | None = None
+    start: str | None = None
+    end: str | None = None
+    source: str | None = None  # the notice, PDF or page that names it
+    notice: str | None = None  # "84 FR 22961"
+    parent: str | None = None
+    extra: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["aliases"] = list(self.aliases)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Listing:
+        return cls(
+            list=str(data["list"]),
+            name=str(data["name"]),
+            aliases=tuple(str(a) for a in data.get("aliases") or ()),
+            country=data.get("country"),
+            category=data.get("category"),
+            start=data.get("start"),
+            end=data.get("end"),
+            source=data.get("source"),
+            notice=data.get("notice"),
+            parent=data.get("parent"),
+        )
+
+
+def _clean(text: Any) -> str:
+    return re.sub(r"\s+", " ", str(text or "")).strip()
+
+
+def _unique(names: Iterable[str], but: str = "") -> tuple[str, ...]:
+    seen = {but.casefold()} if but else set()
+    out = []
+    for name in names:
+        name = _clean(_PREFIX.sub("", _clean(name)))
+        if name and name.casefold() not in seen:
+            seen.add(name.casefold())
+            out.append(name)
+    return tuple(out)
+
+
+def _iso(value: Any) -> str | None:
+    text = _clean(value)[:10]
+    return text if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else None
+
+
+# -- trade.gov Consolidated Screening List -----------------------------------------------------
+def parse_csl(data: Any) -> list[Listing]:
+    """The Entity List, Military End User and NS-CMIC entries of the CSL's JSON download."""
+    if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+        raise DataError("The Consolidated Screening List file has no `results` list.")
+    out = []
+    for item in data["results"]:
+        if not isinstance(item, dict):
+            continue
+        source = str(item.get("source") or "")
+        list_id = next((v for k, v in CSL_LISTS.items() if k in source), None)
+        if list_id is None or str(item.get("type") or "Entity") == "Individual":
+            continue
+        name = _clean(_BIS_TAIL.sub("", str(item.get("name") or "")))
+        if not name:
+            continue
+        alt = item.get("alt_names") or []
+        if isinstance(alt, str):
+            alt = alt.split("; ")
+        countries = [
+            str(a.get("country")).upper()
+            for a in item.get("addresses") or []
+            if isinstance(a, dict) and a.get("country")
+        ]
+        notice = _clean(item.get("federal_register_notice")) or None
+        first = _FR.search(notice or "")
+        url = (
+            f"https://www.federalregister.gov/citation/{first.group(1)}-FR-{first.group(2)}"
+            if first
+            else (item.get("source_information_url") or item.get("source_list_url"))
+        )
+        out.append(
+            Listing(
+                list=list_id,
+                name=name,
+                aliases=_unique((_BIS_TAIL.sub("", str(a)) for a in alt), but=name),
+                country=countries[0] if len(set(countries)) == 1 else None,
+                start=_iso(item.get("start_date")),
+                end=_iso(item.get("end_date")),
+                source=str(url) if url else None,
+                notice=notice,
+            )
+        )
+    return out
+
+
+# -- DoD Section 1260H ---------------------------------------------------------------------------
+def parse_1260h(text: str, default_source: str | None = None) -> list[Listing]:
+    """One Listing per company: first start date, and an end date only when every listing
+    period of it has ended (a company listed again is current)."""
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames or "Clean Name" not in reader.fieldnames:
+        raise DataError("The 1260H file has no `Clean Name` column.")
+    rows: dict[str, list[dict[str, str]]] = {}
+    for row in reader:
+        name = _clean(row.get("Clean Name"))
+        if name:
+            rows.setdefault(name.casefold(), []).append(row)
+    out = []
+    for group in rows.values():
+        name = _clean(group[-1]["Clean Name"])
+        starts = sorted(s for s in (_iso(r.get("Start date")) for r in group) if s)
+        ends = [_iso(r.get("End date")) for r in group]
+        aliases: list[str] = []
+        parent = None
+        for row in group:
+            printed = _clean(row.get("Name")).rstrip("*").strip()
+            tail = _PAREN_TAIL.search(printed)
+            if tail:
+                aliases.append(tail.group(1))
+            aliases += [a for a in _clean(row.get("Alias")).split(",") if a.strip()]
+            aliases += [a for a in _clean(row.get("Previous Name")).split(",") if a.strip()]
+            parent = _clean(row.get("Parent Name")) or parent
+        sources = [_clean(r.get("Source Url")) for r in group if _clean(r.get("Source Url"))]
+        out.append(
+            Listing(
+                list="dod-1260h",
+                name=name,
+                aliases=_unique(aliases, but=name),
+                country="CN",
+                start=starts[0] if starts else None,
+                end=None if any(e is None for e in ends) else max(e for e in ends if e),
+                source=sources[-1] if sources else default_source,
+                parent=_PAREN_TAIL.sub("", parent) if parent else None,
+            )
+        )
+    return out
+
+
+# -- ASPI China Defence Universities Tracker (MISP galaxy cluster) -------------------------------
+def parse_aspi(data: Any) -> list[Listing]:
+    if not isinstance(data, dict) or not isinstance(data.get("values"), list):
+        raise DataError("The ASPI tracker file is not a MISP galaxy cluster (no `values`).")
+    out = []
+    for item in data["values"]:
+        if not isinstance(item, dict) or not item.get("value"):
+            continue
+        meta = item.get("meta") or {}
+        value = _clean(item["value"])
+        chinese = _CJK_TAIL.search(value)
+        name = _CJK_TAIL.sub("", value) if chinese else value
+        aliases = [chinese.group(1)] if chinese else []
+        aliases += [str(a) for a in meta.get("aliases") or ()]
+        categories = [str(c) for c in meta.get("categories") or ()]
+        refs = [str(r) for r in meta.get("refs") or ()]
+        out.append(
+            Listing(
+                list="aspi-cdut",
+                name=name,
+                aliases=_unique(aliases, but=name),
+                country="CN",
+                category=categories[0] if categories else None,
+                source=refs[0] if refs else None,
+            )
+        )
+    return out
+
+
+# -- FCC Covered List --------------------------------------------------------------------------
+def parse_fcc(text: str, source: str | None = None) -> list[Listing]:
+    """The companies named on the Covered List, each with the date it was first included."""
+    rows: list[tuple[list[str], str]] = []
+    if "<td" in text.lower():
+        for row in _ROW.findall(text):
+            cells = _CELL.findall(row)
+            if len(cells) < 2:
+                continue
+            names = [html.unescape(_TAG.sub("", s)) for s in _STRONG.findall(cells[0])]
+            rows.append((names, html.unescape(_TAG.sub(" ", cells[1]))))
+    else:
+        reader = csv.DictReader(io.StringIO(text))
+        fields = {f.lower().strip(): f for f in reader.fieldnames or ()}
+        what = fields.get("covered_equipment_or_services") or fields.get(
+            "covered equipment or services"
+        )
+        when = fields.get("date_of_inclusion_on_covered_list") or fields.get(
+            "date of inclusion on covered list"
+        )
+        named = fields.get("entity name")
+        if not what or not when:
+            raise DataError("The FCC Covered List file has neither its table nor its columns.")
+        for item in reader:
+            names = [item[named]] if named and item.get(named) else []
+            names = names or [m.group(1) for m in _FCC_BY.finditer(item.get(what) or "")]
+            rows.append((names, item.get(when) or ""))
+    out: dict[str, Listing] = {}
+    for names, when in rows:
+        date = _DATE.search(when)
+        start = (
+            datetime.strptime(" ".join(date.groups()), "%B %d %Y").date().isoformat()
+            if date
+            else None
+        )
+        for raw in names:
+            name = _clean(raw).rstrip(".")
+            if len(name) < 3 or name.casefold() in out:
+                continue
+            out[name.casefold()] = Listing(
+                list="fcc-covered", name=name, start=start, source=source
+            )
+    return list(out.values())
+
+
+__all__ = ["Listing", "parse_1260h", "parse_aspi", "parse_csl", "parse_fcc"]
