@@ -109,8 +109,7 @@ class Scanner:
         self.sources = list(sources) if sources is not None else default_sources(http)
         self.classifier = classifier
         self.progress = progress or SilentProgress()
-        gazetteer = classifier.gazetteer
-        self.classified_with = classifier_version(gazetteer.source if gazetteer else "")
+        self.classified_with = classifier_version(classifier.reference)
         self.judged_with = rules_version()
 
     # -- what a run has to do -----------------------------------------------------------------
@@ -236,6 +235,8 @@ class Scanner:
                     "No ROR gazetteer was loaded: institutions come only from OpenAlex and "
                     "the watchlist (run `tracer data update`)."
                 )
+            for note in self.classifier.notes:
+                state.note(note)
             for source in self.sources:
                 for note in source.notes():
                     state.note(note)

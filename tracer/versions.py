@@ -32,6 +32,7 @@ def _package_data(package: str) -> tuple[bytes, ...]:
     )
 
 
-def classifier_version(gazetteer_source: str) -> str:
-    """The affiliation classifier: its rule and list files, the gazetteer it loaded, the code."""
-    return _digest(__version__, gazetteer_source, *_package_data("tracer.affiliations.data"))
+def classifier_version(reference: str) -> str:
+    """The affiliation classifier: its rule and list files, the reference data it loaded (the
+    gazetteer, the fetched official lists), the code."""
+    return _digest(__version__, reference, *_package_data("tracer.affiliations.data"))

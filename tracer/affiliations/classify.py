@@ -95,6 +95,9 @@ class Classifier:
         self.levels = levels
         # What a report should say about the reference data behind these answers.
         self.notes: list[str] = []
+        # Which reference data it was loaded with (the gazetteer, the fetched lists), so that
+        # what it classified can be classified again when they change.
+        self.reference = ""
         self._memo: dict[str, list[Affiliation]] = {}
         self._weak_country = False  # the current string's country rests on a city name only
         self._hint: str | None = None  # the country the current string's names agree on
@@ -123,11 +126,19 @@ class Classifier:
         """With the ROR index from TRACER_ROR_DUMP, else from `tracer data update`, else none;
         and the packaged watchlist with the official lists that `tracer data update` fetched
         merged in. `notes` says what was missing."""
-        from tracer.affiliations.reference import load_watchlist
+        from tracer.affiliations.reference import LISTINGS_FILE, lists_dir, load_watchlist
 
         gazetteer = load_gazetteer(settings)
         watchlist, fetched = load_watchlist(settings, gazetteer)
         classifier = cls(gazetteer, watchlist)
+        listings = lists_dir(settings) / LISTINGS_FILE
+        classifier.reference = "|".join(
+            (
+                gazetteer.source if gazetteer else "",
+                str(len(gazetteer)) if gazetteer else "",
+                str(listings.stat().st_mtime_ns) if fetched and listings.exists() else "",
+            )
+        )
         if not fetched:
             classifier.notes.append(
                 "Flags come from the packaged watchlist only: the official lists (Entity List, "
