@@ -104,7 +104,11 @@ class Settings:
 
     @property
     def lock_path(self) -> Path:
-        return self.data_dir / "refresh.lock"
+        """The refresh lock belongs to the database, wherever it is reached from: beside the
+        database file, links followed, so two data folders naming one database share it and
+        two databases in one folder do not."""
+        database = self.database.expanduser().resolve()
+        return database.with_name(database.name + ".refresh-lock")
 
     def user_agent(self) -> str:
         from tracer import __version__

@@ -6,12 +6,41 @@ group, the shared options and the one place where errors become messages and exi
 
 from __future__ import annotations
 
-import importlib
+import os
+import signal
+import sys
+from types import FrameType
 
-import click
 
-from tracer import __version__
-from tracer.cli.common import run_main
+def _is_program() -> bool:
+    """Whether this process is the `tracer` program (`tracer ...` or `python -m tracer`)."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if spec is not None:
+        return bool(spec.name == "tracer.__main__")
+    return os.path.basename(getattr(main, "__file__", "") or "") in {"tracer", "tracer.exe"}
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+if _is_program():
+    # Loading the commands takes about half a second: a SIGTERM in it unwinds like Ctrl-C.
+    signal.signal(signal.SIGTERM, _stop)
+
+try:
+    import importlib
+
+    import click
+
+    from tracer import __version__
+    from tracer.cli.common import run_main
+except KeyboardInterrupt:  # Ctrl-C while the program starts: nothing was done yet
+    if not _is_program():
+        raise
+    sys.stderr.write("Interrupted.\n")
+    os._exit(130)
 
 # Modules that define commands; each adds its commands to `cli` when imported.
 COMMAND_MODULES = [
@@ -41,8 +70,14 @@ def cli() -> None:
     """
 
 
-for _name in COMMAND_MODULES:
-    importlib.import_module(f"tracer.cli.{_name}")
+try:
+    for _name in COMMAND_MODULES:
+        importlib.import_module(f"tracer.cli.{_name}")
+except KeyboardInterrupt:
+    if not _is_program():
+        raise
+    sys.stderr.write("Interrupted.\n")
+    os._exit(130)
 
 
 def main(args: list[str] | None = None) -> None:
