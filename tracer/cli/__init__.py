@@ -22,25 +22,23 @@ def _is_program() -> bool:
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
+    """A signal while the commands load: nothing was done yet, end now with 130."""
+    sys.stderr.write("Interrupted.\n")
+    os._exit(130)
 
 
 if _is_program():
-    # Loading the commands takes about half a second: a SIGTERM in it unwinds like Ctrl-C.
+    # Loading the commands takes about half a second; nothing is done yet, so a signal in
+    # it ends the process at once (130), with no traceback of the import under way.
     signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
 
-try:
-    import importlib
+import importlib  # noqa: E402  (after the handlers: loading these takes a while)
 
-    import click
+import click  # noqa: E402
 
-    from tracer import __version__
-    from tracer.cli.common import run_main
-except KeyboardInterrupt:  # Ctrl-C while the program starts: nothing was done yet
-    if not _is_program():
-        raise
-    sys.stderr.write("Interrupted.\n")
-    os._exit(130)
+from tracer import __version__  # noqa: E402
+from tracer.cli.common import run_main  # noqa: E402
 
 # Modules that define commands; each adds its commands to `cli` when imported.
 COMMAND_MODULES = [
@@ -70,14 +68,8 @@ def cli() -> None:
     """
 
 
-try:
-    for _name in COMMAND_MODULES:
-        importlib.import_module(f"tracer.cli.{_name}")
-except KeyboardInterrupt:
-    if not _is_program():
-        raise
-    sys.stderr.write("Interrupted.\n")
-    os._exit(130)
+for _name in COMMAND_MODULES:
+    importlib.import_module(f"tracer.cli.{_name}")
 
 
 def main(args: list[str] | None = None) -> None:

@@ -90,6 +90,15 @@ def _terminated(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def first_interrupt(signum: int, frame: FrameType | None) -> None:
+    """The program's handler for SIGINT and SIGTERM: the first unwinds like Ctrl-C (the run is
+    marked interrupted, the exit code is 130); a second, while the first is being handled,
+    ends the process at once with the same code."""
+    signal.signal(signal.SIGINT, _exit_interrupted)
+    signal.signal(signal.SIGTERM, _exit_interrupted)
+    raise KeyboardInterrupt
+
+
 def _exit_interrupted(signum: int, frame: FrameType | None) -> None:
     """A signal while the process is already ending: end now, with the code of an interrupt."""
     os._exit(int(ExitCode.INTERRUPTED))
@@ -141,7 +150,8 @@ def run_main(group: click.Group, args: list[str] | None = None) -> None:
         return
     code = int(ExitCode.ERROR)
     try:
-        signal.signal(signal.SIGTERM, _terminated)
+        signal.signal(signal.SIGTERM, first_interrupt)
+        signal.signal(signal.SIGINT, first_interrupt)
         _run(group, None)
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
