@@ -78,6 +78,11 @@ class RichProgress:
     ) -> None:
         self.close()
 
+    @property
+    def display(self) -> Progress | None:
+        """The run's one rich Progress, once a stage has started (None when silent)."""
+        return self._progress
+
     def _display(self) -> Progress:
         if self._progress is None:
             self._progress = Progress(
@@ -128,7 +133,7 @@ class RichProgress:
                 self._task, note=text, note_until=time.monotonic() + max(seconds, 0.0) + 0.5
             )
         elif not self.quiet:
-            self.console.print(text, markup=False, highlight=False)
+            self.console.print(text, markup=False, highlight=False, soft_wrap=True)
 
     def close(self) -> None:
         """End the display: every row stays on screen as it last was."""
@@ -166,7 +171,7 @@ def blind_spots(settings: Settings) -> list[str]:
 
 def say_blind_spots(console: Console, settings: Settings) -> None:
     for note in blind_spots(settings):
-        console.print(f"Note: {note}", markup=False, highlight=False)
+        console.print(f"Note: {note}", markup=False, highlight=False, soft_wrap=True)
 
 
 def scan_summary(result: ScanResult, flagged: int, seconds: float) -> str:

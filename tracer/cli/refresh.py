@@ -172,7 +172,9 @@ def refresh_command(
     )
     err.print(
         f"Requests: {_requests(result.requests)} (total {result.total_requests}); "
-        f"{time.monotonic() - started:.0f} s."
+        f"{time.monotonic() - started:.0f} s.",
+        markup=False,
+        soft_wrap=True,
     )
     logging.getLogger("tracer.refresh").info(
         "refresh done: %s",

@@ -76,7 +76,9 @@ def scan_command(
         click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
     else:
         print_report(report, stdout_console())
-    err.print(scan_summary(result, flagged, time.monotonic() - started), markup=False)
+    err.print(
+        scan_summary(result, flagged, time.monotonic() - started), markup=False, soft_wrap=True
+    )
     if result.failures:
         raise PartialFailure(
             f"The scan of {dataset.key} finished without: " + "; ".join(result.failures) + ".",
