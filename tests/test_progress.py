@@ -66,6 +66,9 @@ def test_a_wait_without_a_display_is_one_line_and_quiet_silences_it() -> None:
     silent = Console(file=io.StringIO(), force_terminal=False, width=80)
     RichProgress(silent, enabled=False).waiting("OpenAlex", "503", 2)
     assert silent.file.getvalue() == ""  # type: ignore[attr-defined]
+    named = Console(file=io.StringIO(), force_terminal=False, width=80)
+    RichProgress(named, enabled=True).waiting("S2", "S2: HTTP 429, waiting 8 s", 8)
+    assert named.file.getvalue() == "S2: HTTP 429, waiting 8 s\n"  # type: ignore[attr-defined]
 
 
 @pytest.fixture

@@ -127,7 +127,8 @@ class RichProgress:
     def waiting(self, label: str, sentence: str, seconds: float) -> None:
         """A source waits before a retry: say so on the stage's row while the wait lasts
         (on its own line on stderr when there is no live display)."""
-        text = one_line(f"{label}: {sentence}", limit=160)
+        said = sentence if sentence.startswith(label) else f"{label}: {sentence}"
+        text = one_line(said, limit=160)
         if self._progress is not None and self._task is not None:
             self._progress.update(
                 self._task, note=text, note_until=time.monotonic() + max(seconds, 0.0) + 0.5
