@@ -78,11 +78,14 @@ def new_paper_lines(store: Store, dataset: str, paper_ids: Sequence[int]) -> lis
 
 
 def failure_line(dataset: str, failure: str) -> str:
-    """`source: step: message` as the core records it, else a step of the run as a whole."""
+    """`source: step: message` as the core records it, `step: message` for a step of the
+    command line (reports, index.html), else a failure of the refresh as a whole."""
     source, step, message = "-", "refresh", failure
     parts = [p.strip() for p in failure.split(":", 2)]
     if len(parts) == 3 and parts[0] in SOURCES:
         source, step, message = parts
+    elif len(parts) >= 2 and parts[0] and " " not in parts[0]:  # "reports: ...", "index.html: ..."
+        step, message = parts[0], failure.split(":", 1)[1].strip()
     return _join(
         "FAILED",
         dataset,
