@@ -194,3 +194,46 @@ def test_the_index_is_a_dashboard_of_every_dataset(world: Path, fake_api: FakeAp
     assert run_cli("refresh", "nowhere", "--out", str(world), "--quiet").code in (0, 3, 5)
     page = (world / "index.html").read_text(encoding="utf-8")
     assert "Brainwash" in page
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium package")
+def test_the_dashboard_fits_a_narrow_window(world: Path, tmp_path: Path) -> None:
+    """At the narrowest window headless Chromium opens (500 px; it will not go to 390) the page
+    is no wider than the window: the table scrolls inside its own box."""
+    import re
+    import subprocess
+
+    assert run_cli("refresh", "brainwash", "--out", str(world), "--quiet").code == 0
+    page = (world / "index.html").read_text(encoding="utf-8")
+    probe = (
+        '<script>addEventListener("load",()=>{const s=document.querySelector(".scroll");'
+        'document.body.dataset.w=[document.documentElement.scrollWidth,innerWidth,'
+        's.scrollWidth>s.clientWidth].join(" ")})</script>'
+    )
+    measured = tmp_path / "probe.html"
+    measured.write_text(page.replace("</body>", probe + "</body>"), encoding="utf-8")
+    dom = subprocess.run(
+        [
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=390,800",
+            "--dump-dom",
+            measured.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    ).stdout
+    found = re.search(r'data-w="(\d+) (\d+) (\w+)"', dom)
+    assert found, dom[-500:]
+    scroll_width, viewport, table_scrolls = found.groups()
+    assert int(scroll_width) == int(viewport)
+    assert table_scrolls == "true"

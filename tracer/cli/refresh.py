@@ -137,20 +137,9 @@ def refresh_command(
         new_ids = {o.key: papers_first_found_after(store, o.key, before) for o in result.outcomes}
         lines = {o.key: _new_lines(store, o, new_ids[o.key]) for o in result.outcomes}
         if root is not None:
-            shown = {d.key for d in datasets} | {
-                d.key for d in catalog.datasets if (root / d.key).is_dir()
-            }
-            listed = [d for d in catalog.datasets if d.key in shown]
             failed = {o.key: bool(o.failures or o.key in unwritten) for o in result.outcomes}
-            page = render_index(
-                root,
-                listed,
-                standing(store, [d.key for d in listed]),
-                {k: len(v) for k, v in new_ids.items()},
-                failed,
-            )
             try:
-                write_atomic(root / "index.html", page)
+                _write_index(store, root, catalog.datasets, datasets, new_ids, failed)
             except TracerError as exc:
                 unwritten["index.html"] = exc.message
     failures = {
@@ -187,6 +176,27 @@ def refresh_command(
             f"{sum(len(failures[k]) for k in failed_keys)} step(s) failed, one FAILED line each.",
             hint="Their previous reports are kept; the next refresh tries again.",
         )
+
+
+def _write_index(
+    store: Store,
+    root: Path,
+    catalog: Sequence[Dataset],
+    refreshed: Sequence[Dataset],
+    new_ids: dict[str, list[int]],
+    failed: dict[str, bool],
+) -> None:
+    """ROOT/index.html: the datasets of this run and every other one with a folder there."""
+    shown = {d.key for d in refreshed} | {d.key for d in catalog if (root / d.key).is_dir()}
+    listed = [d for d in catalog if d.key in shown]
+    page = render_index(
+        root,
+        listed,
+        standing(store, [d.key for d in listed]),
+        {k: len(v) for k, v in new_ids.items()},
+        failed,
+    )
+    write_atomic(root / "index.html", page)
 
 
 def _new_lines(store: Store, outcome: DatasetOutcome, paper_ids: list[int]) -> list[str]:
