@@ -101,3 +101,16 @@ def test_refresh_puts_its_request_line_on_stderr(world: Path) -> None:
     result = run_cli("refresh", "brainwash")
     assert result.code == 0, result.err
     assert "Requests:" in result.err and "Requests:" not in result.out
+
+
+def test_many_stages_never_grow_the_display_past_the_terminal() -> None:
+    console = Console(file=io.StringIO(), force_terminal=True, width=100, height=10)
+    progress = RichProgress(console, enabled=True)
+    for n in range(30):
+        with progress.stage(f"stage {n}", total=1):
+            progress.advance()
+    display = progress.display
+    assert display is not None
+    visible = [t.description for t in display.tasks if t.visible]
+    assert len(visible) == 8 and visible[-1] == "stage 29"
+    progress.close()

@@ -105,6 +105,7 @@ class RichProgress:
             return
         progress = self._display()
         task = progress.add_task(name, total=total, state="running", note="", note_until=0.0)
+        self._trim(progress)
         previous, self._task = self._task, task
         try:
             yield
@@ -119,6 +120,15 @@ class RichProgress:
                 progress.update(task, state="stopped", note="")
             progress.stop_task(task)
             self._task = previous
+
+    def _trim(self, progress: Progress) -> None:
+        """A refresh of many datasets runs many stages: the oldest finished rows make way, so
+        the display never grows taller than the terminal."""
+        limit = max(self.console.height - 2, 4)
+        shown = [t for t in progress.tasks if t.visible]
+        for old in shown[: max(len(shown) - limit, 0)]:
+            if old.fields.get("state") != "running":
+                progress.update(old.id, visible=False)
 
     def advance(self, count: int = 1) -> None:
         if self._progress is not None and self._task is not None:
