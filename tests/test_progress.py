@@ -101,6 +101,8 @@ def test_refresh_puts_its_request_line_on_stderr(world: Path) -> None:
     result = run_cli("refresh", "brainwash")
     assert result.code == 0, result.err
     assert "Requests:" in result.err and "Requests:" not in result.out
+    summary = result.err.strip().splitlines()[-1]
+    assert summary.startswith("Refreshed 1 dataset: 1 changed, 4 new papers, 0 failed; Requests: ")
 
 
 def test_many_stages_never_grow_the_display_past_the_terminal() -> None:

@@ -159,7 +159,12 @@ def refresh_command(
         failures=failures,
         new_counts={k: len(v) for k, v in new_ids.items()},
     )
+    count, new = len(result.outcomes), sum(len(v) for v in new_ids.values())
     err.print(
+        f"Refreshed {count} {'dataset' if count == 1 else 'datasets'}: "
+        f"{sum(o.changed for o in result.outcomes)} changed, "
+        f"{new} new {'paper' if new == 1 else 'papers'}, "
+        f"{sum(bool(failures[o.key]) for o in result.outcomes)} failed; "
         f"Requests: {_requests(result.requests)} (total {result.total_requests}); "
         f"{time.monotonic() - started:.0f} s.",
         markup=False,
