@@ -103,9 +103,7 @@ def test_bad_arguments_are_usage_errors(world: Path) -> None:
 
 def test_two_refreshes_started_together(world: Path, fake_api: FakeApi, tmp_path: Path) -> None:
     """One runs; the other exits with the lock code at once."""
-    # Long enough that the first still runs when the second has started (a loaded machine
-    # takes seconds to start a process).
-    fake_api.inject(r"^/graph/v1/", kind="delay", delay=2.0, times=None)
+    fake_api.inject(r".", kind="delay", delay=0.5, times=None)
     env = dict(os.environ)
     command = [sys.executable, "-m", "tracer", "refresh", "brainwash", "--quiet"]
     first = subprocess.Popen(
