@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import run_cli
+from tracer.config import Settings
 from tracer.errors import ExitCode
 
 KEY = "s2-secret-key-0123456789"
@@ -41,7 +42,7 @@ def test_show_gives_each_value_in_effect_and_its_origin(
     assert shown["contact_email"][0] == "me@example.org"
     assert shown["contact_email"][1].startswith("file ")
     assert shown["db_path"] == (str(tmp_path / "x.db"), "flag --db")
-    assert shown["http_retries"] == ("5", "default")
+    assert shown["http_retries"] == (str(Settings().http_retries), "default")
     assert shown["openalex_api_key"] == ("(not set)", "default")
 
 
@@ -55,7 +56,8 @@ def test_show_json_has_value_source_and_where(monkeypatch: pytest.MonkeyPatch) -
         "source": "environment",
         "where": "$OPENALEX_API_KEY",
     }
-    assert data["http_retries"] == {"value": "5", "source": "default", "where": None}
+    retries = str(Settings().http_retries)
+    assert data["http_retries"] == {"value": retries, "source": "default", "where": None}
 
 
 def test_get_unset_and_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -66,7 +68,8 @@ def test_get_unset_and_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert got.code == 0 and got.out.strip() == "****" + KEY[-4:] and KEY not in got.err
     assert "file" in got.err
     as_json = json.loads(run_cli("config", "get", "http_timeout", "--json").out)
-    assert as_json == {"name": "http_timeout", "value": "30.0", "source": "default", "where": None}
+    timeout = str(Settings().http_timeout)
+    assert as_json == {"name": "http_timeout", "value": timeout, "source": "default", "where": None}
     unset = run_cli("config", "unset", "s2_api_key")
     assert unset.code == 0 and "Removed s2_api_key" in unset.err
     assert KEY not in (tmp_path / "config.toml").read_text(encoding="utf-8")
