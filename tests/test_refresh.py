@@ -39,7 +39,7 @@ def test_second_refresh_costs_at_most_one_request_per_source(
 ) -> None:
     first = run_cli("refresh", "brainwash", "--out", str(world), "--quiet")
     assert first.code == 0, first.err
-    assert "new paper: Head detection in dense crowds" in first.out
+    assert "  Head detection in dense crowds" in first.out
     fake_api.clear_requests()
     second = run_cli("refresh", "brainwash", "--out", str(world), "--quiet")
     assert second.code == 0, second.err
@@ -62,10 +62,10 @@ def test_two_new_citers_are_reported_fetched_alone_and_written(
 
     result = run_cli("refresh", "brainwash", "--out", str(world), "--quiet")
     assert result.code == 0, result.err
-    new_lines = [ln for ln in result.out.splitlines() if ": new paper: " in ln]
-    assert sorted(new_lines) == [
-        "brainwash: new paper: Citing paper number 1000 (2021)",
-        "brainwash: new paper: Citing paper number 1001 (2022)",
+    new_lines = [ln.split("  ") for ln in result.out.splitlines()]
+    assert sorted((f[3], f[-1]) for f in new_lines if f[0] == "NEW" and f[3] != "-") == [
+        ("2021", "Citing paper number 1000"),
+        ("2022", "Citing paper number 1001"),
     ]
     # The count check in each source, one page of each citation list, nothing else: the new
     # papers' authorships came with the OpenAlex list, and no known paper was looked up again.
@@ -109,7 +109,7 @@ def test_two_refreshes_started_together(world: Path, fake_api: FakeApi, tmp_path
     first = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    lock = Path(env["TRACER_DATA_DIR"]) / "refresh.lock"
+    lock = Path(env["TRACER_DB"] + ".refresh-lock")  # beside the database
     deadline = time.monotonic() + 30
     while not fake_api.requests_to(r".") and time.monotonic() < deadline:
         time.sleep(0.05)

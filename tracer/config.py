@@ -64,6 +64,7 @@ _ENV = {
     "rate_limit": "TRACER_RATE_LIMIT",
 }
 SECRET_KEYS = frozenset({"s2_api_key", "openalex_api_key"})
+_FLAGS = {"db_path": "--db", "catalog_path": "--catalog"}  # settings whose flag is shorter
 
 
 def default_data_dir() -> Path:
@@ -116,7 +117,11 @@ class Settings:
 
     @property
     def lock_path(self) -> Path:
-        return self.data_dir / "refresh.lock"
+        """The refresh lock belongs to the database, wherever it is reached from: beside the
+        database file, links followed, so two data folders naming one database share it and
+        two databases in one folder do not."""
+        database = self.database.expanduser().resolve()
+        return database.with_name(database.name + ".refresh-lock")
 
     def user_agent(self) -> str:
         from tracer import __version__
@@ -180,33 +185,93 @@ def read_config_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Settings from defaults < config file < environment < explicit overrides (CLI flags)."""
-    values: dict[str, Any] = {}
+@dataclass(frozen=True)
+class Effective:
+    """One setting as it is in effect, and where it came from."""
+
+    name: str
+    value: Any
+    source: str  # flag | environment | file | default
+    where: str  # the flag, the variable or the file; "" for a default
+
+
+def _layered(overrides: dict[str, Any]) -> dict[str, Effective]:
+    """Defaults < config file < environment < explicit overrides (CLI flags), per setting."""
+    values: dict[str, Effective] = {}
     config_path = default_config_path()
     for name, raw in read_config_file(config_path).items():
-        values[name] = _coerce(name, raw, str(config_path))
+        values[name] = Effective(
+            name, _coerce(name, raw, str(config_path)), "file", str(config_path)
+        )
     for name, var in _ENV.items():
         raw = os.environ.get(var)
         if raw is not None and raw != "":
-            values[name] = _coerce(name, raw, f"${var}")
+            values[name] = Effective(name, _coerce(name, raw, f"${var}"), "environment", f"${var}")
     for name, raw in overrides.items():
         if raw is not None:
-            values[name] = _coerce(name, raw, f"--{name.replace('_', '-')}")
+            flag = _FLAGS.get(name, f"--{name.replace('_', '-')}")
+            values[name] = Effective(name, _coerce(name, raw, flag), "flag", flag)
+    return values
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from defaults < config file < environment < explicit overrides (CLI flags)."""
     known = {f.name for f in fields(Settings)}
-    return replace(Settings(), **{k: v for k, v in values.items() if k in known})
+    values = {k: e.value for k, e in _layered(overrides).items() if k in known}
+    return replace(Settings(), **values)
 
 
-def write_config_value(name: str, value: str, path: Path | None = None) -> Path:
-    """Set one value in the config file, created private (0600) because it may hold keys."""
+def effective_settings(**overrides: Any) -> list[Effective]:
+    """Every setting the config file may hold, as in effect now, with where it came from.
+    An unset database path is shown as the file it defaults to."""
+    layered = _layered(overrides)
+    settings = load_settings(**overrides)
+    out = []
+    for name in sorted(_ENV):
+        if name in layered:
+            out.append(layered[name])
+            continue
+        value = settings.database if name == "db_path" else getattr(settings, name, None)
+        out.append(Effective(name, value, "default", ""))
+    return out
+
+
+def known_setting(name: str) -> str:
     if name not in _ENV:
         raise ConfigError(
             f"Unknown setting {name!r}.", hint="Known settings: " + ", ".join(sorted(_ENV)) + "."
         )
+    return name
+
+
+def env_var(name: str) -> str:
+    return _ENV[known_setting(name)]
+
+
+def unset_config_value(name: str, path: Path | None = None) -> bool:
+    """Remove one setting from the config file; False when the file did not hold it."""
+    known_setting(name)
+    path = path or default_config_path()
+    data = read_config_file(path)
+    if name not in data:
+        return False
+    del data[name]
+    _write_config(path, data)
+    return True
+
+
+def write_config_value(name: str, value: str, path: Path | None = None) -> Path:
+    """Set one value in the config file, created private (0600) because it may hold keys."""
+    known_setting(name)
     _coerce(name, value, "the command line")
     path = path or default_config_path()
     data = read_config_file(path)
     data[name] = value
+    _write_config(path, data)
+    return path
+
+
+def _write_config(path: Path, data: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = [f"{key} = {_toml_string(str(val))}\n" for key, val in sorted(data.items())]
     tmp = path.with_name(path.name + ".tmp")
@@ -215,7 +280,6 @@ def write_config_value(name: str, value: str, path: Path | None = None) -> Path:
         handle.writelines(lines)
     os.chmod(tmp, stat.S_IRUSR | stat.S_IWUSR)
     os.replace(tmp, path)
-    return path
 
 
 def _toml_string(text: str) -> str:

@@ -49,12 +49,18 @@ class Progress(Protocol):
 
     def advance(self, count: int = 1) -> None: ...
 
+    def waiting(self, label: str, sentence: str, seconds: float) -> None:
+        """A source asked to wait before the next attempt (`sentence` says why and how long)."""
+
 
 class SilentProgress:
     def stage(self, name: str, total: int | None = None) -> AbstractContextManager[Any]:
         return nullcontext()
 
     def advance(self, count: int = 1) -> None:
+        pass
+
+    def waiting(self, label: str, sentence: str, seconds: float) -> None:
         pass
 
 
@@ -109,6 +115,7 @@ class Scanner:
         self.sources = list(sources) if sources is not None else default_sources(http)
         self.classifier = classifier
         self.progress = progress or SilentProgress()
+        http.on_wait = self.progress.waiting  # retries and waits show on the progress display
         self.classified_with = classifier_version(classifier.reference)
         self.judged_with = rules_version()
 

@@ -6,12 +6,39 @@ group, the shared options and the one place where errors become messages and exi
 
 from __future__ import annotations
 
-import importlib
+import os
+import signal
+import sys
+from types import FrameType
 
-import click
 
-from tracer import __version__
-from tracer.cli.common import run_main
+def _is_program() -> bool:
+    """Whether this process is the `tracer` program (`tracer ...` or `python -m tracer`)."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if spec is not None:
+        return bool(spec.name == "tracer.__main__")
+    return os.path.basename(getattr(main, "__file__", "") or "") in {"tracer", "tracer.exe"}
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    """A signal while the commands load: nothing was done yet, end now with 130."""
+    sys.stderr.write("Interrupted.\n")
+    os._exit(130)
+
+
+if _is_program():
+    # Loading the commands takes about half a second; nothing is done yet, so a signal in
+    # it ends the process at once (130), with no traceback of the import under way.
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+
+import importlib  # noqa: E402  (after the handlers: loading these takes a while)
+
+import click  # noqa: E402
+
+from tracer import __version__  # noqa: E402
+from tracer.cli.common import run_main  # noqa: E402
 
 # Modules that define commands; each adds its commands to `cli` when imported.
 COMMAND_MODULES = [

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+from collections.abc import Sequence
 from datetime import timedelta
-from html import escape
 from pathlib import Path
 
 import click
@@ -20,11 +21,16 @@ from tracer.cli.common import (
     settings_from,
     stderr_console,
 )
-from tracer.cli.progress import RichProgress
-from tracer.errors import PartialFailure, UsageError
+from tracer.cli.cron import facet_lines, failure_line, new_paper_lines
+from tracer.cli.dashboard import render_index
+from tracer.cli.progress import RichProgress, say_blind_spots
+from tracer.cli.report_sets import prepare_root, replace_set
+from tracer.errors import PartialFailure, TracerError, UsageError
 from tracer.refresh import FORMATS, DatasetOutcome, RefreshOptions, RefreshResult, refresh
 from tracer.render import write_atomic
 from tracer.render.formats import write_reports
+from tracer.store import Store
+from tracer.store.cron_queries import last_run_id, papers_first_found_after, standing
 
 
 @cli.command("refresh")
@@ -101,92 +107,155 @@ def refresh_command(
         )
     if log_file:
         _log_to(Path(log_file))
+    root = prepare_root(Path(out)) if out else None
     options = RefreshOptions(
-        out=Path(out) if out else None,
+        out=root,
         formats=wanted,
         mention_interval=timedelta(days=mentions_every),
         full=full,
     )
     err = stderr_console(quiet)
-    result = refresh(
-        settings,
-        catalog,
-        datasets,
-        options,
-        render=write_reports,
-        progress=RichProgress(err, enabled=not quiet),
+    say_blind_spots(err, settings)
+    with Store(settings.database) as store:
+        before = last_run_id(store)
+    unwritten: dict[str, str] = {}
+
+    def render(store: Store, dataset: Dataset, folder: Path, fmts: Sequence[str]) -> list[str]:
+        """The dataset's report set, replaced whole; a failure is that dataset's, not the run's."""
+        try:
+            return replace_set(write_reports, store, dataset, folder.parent, fmts)
+        except TracerError as exc:
+            unwritten[dataset.key] = exc.message
+        except OSError as exc:
+            unwritten[dataset.key] = f"Cannot write the reports: {exc.strerror or exc}."
+        return []
+
+    started = time.monotonic()
+    with RichProgress(err, enabled=not quiet) as progress:
+        result = refresh(settings, catalog, datasets, options, render=render, progress=progress)
+    with Store(settings.database) as store:
+        new_ids = {o.key: papers_first_found_after(store, o.key, before) for o in result.outcomes}
+        lines = {o.key: _new_lines(store, o, new_ids[o.key]) for o in result.outcomes}
+        if root is not None:
+            failed = {o.key: bool(o.failures or o.key in unwritten) for o in result.outcomes}
+            try:
+                _write_index(store, root, catalog.datasets, datasets, new_ids, failed)
+            except TracerError as exc:
+                unwritten["index.html"] = exc.message
+    failures = {
+        o.key: [*o.failures, *([f"reports: {unwritten[o.key]}"] if o.key in unwritten else [])]
+        for o in result.outcomes
+    }
+    if "index.html" in unwritten:
+        failures.setdefault("index", []).append(f"index.html: {unwritten['index.html']}")
+    for key, items in failures.items():
+        for failure in items:
+            click.echo(failure_line(key, failure), err=True)
+    _print(
+        result,
+        lines,
+        as_json=as_json,
+        quiet=quiet,
+        failures=failures,
+        new_counts={k: len(v) for k, v in new_ids.items()},
     )
-    if options.out is not None:
-        write_index(options.out, datasets)
-    _print(result, as_json=as_json, quiet=quiet)
+    count, new = len(result.outcomes), sum(len(v) for v in new_ids.values())
+    err.print(
+        f"Refreshed {count} {'dataset' if count == 1 else 'datasets'}: "
+        f"{sum(o.changed for o in result.outcomes)} changed, "
+        f"{new} new {'paper' if new == 1 else 'papers'}, "
+        f"{sum(bool(failures[o.key]) for o in result.outcomes)} failed; "
+        f"Requests: {_requests(result.requests)} (total {result.total_requests}); "
+        f"{time.monotonic() - started:.0f} s.",
+        markup=False,
+        soft_wrap=True,
+    )
     logging.getLogger("tracer.refresh").info(
-        "refresh done: %s", "; ".join(_summary(o) for o in result.outcomes)
+        "refresh done: %s",
+        "; ".join(_summary(o, len(new_ids[o.key]), failures[o.key]) for o in result.outcomes),
     )
-    failed = [o for o in result.outcomes if o.failures]
-    if failed:
+    failed_keys = [key for key, items in failures.items() if items]
+    if failed_keys:
         raise PartialFailure(
-            "Refresh incomplete for "
-            + "; ".join(f"{o.key} ({', '.join(o.failures)})" for o in failed)
-            + ".",
+            f"Refresh incomplete for {', '.join(failed_keys)}: "
+            f"{sum(len(failures[k]) for k in failed_keys)} step(s) failed, one FAILED line each.",
             hint="Their previous reports are kept; the next refresh tries again.",
         )
 
 
-def _summary(outcome: DatasetOutcome) -> str:
-    state = "failed" if outcome.failures else ("changed" if outcome.changed else "unchanged")
-    return f"{outcome.key} {state}, {len(outcome.new_papers)} new"
+def _write_index(
+    store: Store,
+    root: Path,
+    catalog: Sequence[Dataset],
+    refreshed: Sequence[Dataset],
+    new_ids: dict[str, list[int]],
+    failed: dict[str, bool],
+) -> None:
+    """ROOT/index.html: the datasets of this run and every other one with a folder there."""
+    shown = {d.key for d in refreshed} | {d.key for d in catalog if (root / d.key).is_dir()}
+    listed = [d for d in catalog if d.key in shown]
+    page = render_index(
+        root,
+        listed,
+        standing(store, [d.key for d in listed]),
+        {k: len(v) for k, v in new_ids.items()},
+        failed,
+    )
+    write_atomic(root / "index.html", page)
 
 
-def _print(result: RefreshResult, *, as_json: bool, quiet: bool) -> None:
+def _new_lines(store: Store, outcome: DatasetOutcome, paper_ids: list[int]) -> list[str]:
+    return [
+        *new_paper_lines(store, outcome.key, paper_ids),
+        *facet_lines(outcome.key, "country", outcome.new_countries),
+        *facet_lines(outcome.key, "institution", outcome.new_institutions),
+        *facet_lines(outcome.key, "flagged", outcome.new_flagged),
+    ]
+
+
+def _requests(requests: dict[str, dict[str, int]]) -> str:
+    return (
+        ", ".join(f"{source} {sum(per.values())}" for source, per in sorted(requests.items()))
+        or "none"
+    )
+
+
+def _summary(outcome: DatasetOutcome, new: int, failures: list[str]) -> str:
+    state = "failed" if failures else ("changed" if outcome.changed else "unchanged")
+    return f"{outcome.key} {state}, {new} new"
+
+
+def _print(
+    result: RefreshResult,
+    lines: dict[str, list[str]],
+    *,
+    as_json: bool,
+    quiet: bool,
+    failures: dict[str, list[str]],
+    new_counts: dict[str, int],
+) -> None:
     if as_json:
         payload = {
             "requests": result.requests,
             "total_requests": result.total_requests,
-            "datasets": [vars(o) for o in result.outcomes],
+            "datasets": [
+                {**vars(o), "failures": failures[o.key], "lines": lines[o.key]}
+                for o in result.outcomes
+            ],
         }
         click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
         return
-    lines = [
-        line
-        for o in result.outcomes
-        for line in o.lines()
-        if not line.startswith(f"{o.key}: FAILED")
-    ]
-    if quiet:
-        for line in lines:
-            click.echo(line)
-        return
+    if not quiet:
+        for outcome in result.outcomes:
+            state = (
+                "failed"
+                if failures[outcome.key]
+                else (f"updated ({outcome.reason})" if outcome.changed else "unchanged")
+            )
+            click.echo(f"{outcome.key}: {state}, {new_counts[outcome.key]} new papers")
     for outcome in result.outcomes:
-        state = (
-            "failed"
-            if outcome.failures
-            else (f"updated ({outcome.reason})" if outcome.changed else "unchanged")
-        )
-        click.echo(f"{outcome.key}: {state}, {len(outcome.new_papers)} new papers")
-    for line in lines:
-        click.echo(line)
-    click.echo(f"Requests: {result.total_requests}")
-
-
-def write_index(out: Path, datasets: list[Dataset]) -> None:
-    """An index page linking every dataset folder's reports (only files that exist)."""
-    items = []
-    for dataset in datasets:
-        folder = out / dataset.key
-        files = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
-        links = " ".join(
-            f'<a href="{escape(dataset.key)}/{escape(name)}">{escape(name.rsplit(".", 1)[-1])}</a>'
-            for name in files
-            if not name.startswith(".")
-        )
-        items.append(f"<li><b>{escape(dataset.name)}</b> {links}</li>")
-    page = (
-        "<!doctype html><meta charset=utf-8><title>tracer reports</title>"
-        "<h1>Dataset usage reports</h1><ul>" + "".join(items) + "</ul>\n"
-    )
-    write_atomic(out / "index.html", page)
-
-
+        for line in lines[outcome.key]:
+            click.echo(line)
 def _log_to(path: Path) -> None:
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import click
 
@@ -18,12 +19,13 @@ from tracer.cli.common import (
     stderr_console,
     stdout_console,
 )
-from tracer.cli.progress import RichProgress
+from tracer.cli.progress import RichProgress, say_blind_spots, scan_summary
 from tracer.errors import PartialFailure
 from tracer.render.terminal import print_report
 from tracer.report import build_report
 from tracer.scan import ScanOptions, run_scan
 from tracer.store import Store
+from tracer.store.cron_queries import standing
 
 
 @cli.command("scan")
@@ -62,21 +64,24 @@ def scan_command(
     catalog = load_catalog(settings.catalog_path)
     dataset = catalog.get(name)
     err = stderr_console(quiet)
+    say_blind_spots(err, settings)
     options = ScanOptions(mentions=not no_mentions, since=since, full=full)
-    for note in ensure_reference_data(settings, RichProgress(err, enabled=not quiet)):
-        err.print(f"Note: {note}", markup=False)
-    result = run_scan(settings, catalog, dataset, options, RichProgress(err, enabled=not quiet))
+    started = time.monotonic()
+    with RichProgress(err, enabled=not quiet) as progress:
+        for note in ensure_reference_data(settings, progress):
+            err.print(f"Note: {note}", markup=False)
+        result = run_scan(settings, catalog, dataset, options, progress)
     with Store(settings.database) as store:
         report = build_report(store, dataset)
+        flagged = len(standing(store, [dataset.key])[dataset.key]["flagged"])
     if as_json:
         payload = {"run": result.to_dict(), "report": report.to_dict()}
         click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
     else:
         print_report(report, stdout_console())
-    requests = ", ".join(
-        f"{source} {sum(per.values())}" for source, per in sorted(result.requests.items())
+    err.print(
+        scan_summary(result, flagged, time.monotonic() - started), markup=False, soft_wrap=True
     )
-    err.print(f"Requests: {requests or 'none'} (total {result.total_requests}).")
     if result.failures:
         raise PartialFailure(
             f"The scan of {dataset.key} finished without: " + "; ".join(result.failures) + ".",

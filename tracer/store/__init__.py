@@ -117,6 +117,13 @@ class Store:
             if version in done:
                 continue
             with self.transaction():
+                # Another process may have migrated since `done` was read: ask again under
+                # the write lock, so that two first runs on a new database do not both migrate.
+                again = self.conn.execute(
+                    "SELECT 1 FROM schema_migrations WHERE version = ?", (version,)
+                ).fetchone()
+                if again:
+                    continue
                 for statement in sql.split(";"):
                     if statement.strip():
                         self.conn.execute(statement)
