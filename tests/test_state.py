@@ -259,3 +259,14 @@ def test_rejudge_needs_a_name_or_all() -> None:
     run = run_cli("rejudge")
     assert run.code == 2
     assert "Name one dataset or give --all" in run.err
+
+
+def test_the_budget_a_source_reports_is_kept_and_shown(world: Path, fake_api: FakeApi) -> None:
+    run = run_cli("scan", "brainwash", "--json")
+    assert run.code == 0, run.err
+    budget = json.loads(run.out)["run"]["stats"]["budget"]["openalex"]
+    assert isinstance(budget["remaining"], int) and budget["remaining"] < budget["limit"]
+    assert f"openalex budget left {budget['remaining']} of {budget['limit']}" in run.err
+    refresh = run_cli("refresh", "brainwash", "--json")
+    assert refresh.code == 0, refresh.err
+    assert json.loads(refresh.out)["budget"]["openalex"]["remaining"] <= budget["remaining"]

@@ -65,6 +65,7 @@ class DatasetOutcome:
 class RefreshResult:
     outcomes: list[DatasetOutcome]
     requests: dict[str, dict[str, int]]
+    budget: dict[str, dict[str, Any]] = field(default_factory=dict)  # what the sources say is left
 
     @property
     def failed(self) -> bool:
@@ -105,7 +106,7 @@ def refresh(
         with Store(settings.database) as store, HttpClient(settings) as http:
             scanner = Scanner(store, catalog, http, Classifier.load(settings), progress)
             outcomes = _refresh(scanner, store, datasets, options, render)
-            return RefreshResult(outcomes, http.request_counts())
+            return RefreshResult(outcomes, http.request_counts(), http.budget())
     finally:
         lock.release()
 

@@ -185,6 +185,16 @@ def say_blind_spots(console: Console, settings: Settings) -> None:
         console.print(f"Note: {note}", markup=False, highlight=False, soft_wrap=True)
 
 
+def budget_text(budget: dict[str, dict[str, object]]) -> str:
+    """What the sources said is left of today's budget: "; openalex budget left 9874 of 10000"."""
+    parts = []
+    for source, values in sorted(budget.items()):
+        left, limit = values.get("remaining"), values.get("limit")
+        if left is not None:
+            parts.append(f"{source} budget left {left}" + (f" of {limit}" if limit else ""))
+    return "".join(f"; {p}" for p in parts)
+
+
 def scan_summary(result: ScanResult, flagged: int, seconds: float) -> str:
     """The closing line of a scan: papers new and in all, levels, flagged, requests, time."""
     levels = dict(result.stats.get("levels") or {})
@@ -202,5 +212,6 @@ def scan_summary(result: ScanResult, flagged: int, seconds: float) -> str:
         + (f" ({parts})" if parts else "")
         + f"; {flagged} flagged {'institution' if flagged == 1 else 'institutions'}"
         + f"; Requests: {requests or 'none'} (total {result.total_requests})"
+        + budget_text(result.stats.get("budget") or {})
         + f"; {seconds:.0f} s; run {result.status}."
     )

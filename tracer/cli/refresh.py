@@ -23,7 +23,7 @@ from tracer.cli.common import (
 )
 from tracer.cli.cron import facet_lines, failure_line, new_paper_lines
 from tracer.cli.dashboard import render_index
-from tracer.cli.progress import RichProgress, say_blind_spots
+from tracer.cli.progress import RichProgress, budget_text, say_blind_spots
 from tracer.cli.report_sets import prepare_root, replace_set
 from tracer.errors import PartialFailure, TracerError, UsageError
 from tracer.refresh import FORMATS, DatasetOutcome, RefreshOptions, RefreshResult, refresh
@@ -165,7 +165,8 @@ def refresh_command(
         f"{sum(o.changed for o in result.outcomes)} changed, "
         f"{new} new {'paper' if new == 1 else 'papers'}, "
         f"{sum(bool(failures[o.key]) for o in result.outcomes)} failed; "
-        f"Requests: {_requests(result.requests)} (total {result.total_requests}); "
+        f"Requests: {_requests(result.requests)} (total {result.total_requests})"
+        f"{budget_text(result.budget)}; "
         f"{time.monotonic() - started:.0f} s.",
         markup=False,
         soft_wrap=True,
@@ -238,6 +239,7 @@ def _print(
         payload = {
             "requests": result.requests,
             "total_requests": result.total_requests,
+            "budget": result.budget,
             "datasets": [
                 {**vars(o), "failures": failures[o.key], "lines": lines[o.key]}
                 for o in result.outcomes
