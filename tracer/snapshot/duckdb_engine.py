@@ -116,8 +116,7 @@ class DuckDBEngine:
         forms = doi_forms(dois)
         if not forms:
             return {}
-        self.con.execute("CREATE OR REPLACE TEMP TABLE doi_forms (form VARCHAR, doi VARCHAR)")
-        self.con.executemany("INSERT INTO doi_forms VALUES (?, ?)", list(forms.items()))
+        self._table("doi_forms", form=list(forms), doi=list(forms.values()))
         found: dict[str, list[str]] = {}
         for _, batch in self._batches(files, progress, "DOIs"):
             rows = self.con.execute(
@@ -133,21 +132,19 @@ class DuckDBEngine:
         self, files: list[SnapshotFile], query: CiterQuery, progress: StageProgress
     ) -> list[tuple[str, str, str, str]]:
         """Pass 1: (citing id, label, partition, file) for every reference to a target."""
-        self.con.execute("CREATE OR REPLACE TEMP TABLE targets (ref VARCHAR, label VARCHAR)")
-        self.con.executemany("INSERT INTO targets VALUES (?, ?)", query.rows())
-        ref_list = sorted({r for r, _ in query.rows()})
+        rows = query.rows()
+        self._table("targets", ref=[r for r, _ in rows], label=[label for _, label in rows])
         partition = {f.url: f.partition for f in files}
         refs = self._refs_expr()
         hits: list[tuple[str, str, str, str]] = []
         sql = (
             "SELECT r.id, t.label, r.filename FROM ("  # noqa: S608 - fixed text
             f"  SELECT id, unnest({refs}) AS ref, filename FROM {self._source(['id', 'referenced_works'])}"
-            f"  WHERE list_has_any({refs}, $refs)"
             ") r JOIN targets t ON r.ref = t.ref"
         )
         for _, batch in self._batches(files, progress, "citations"):
-            rows = self.con.execute(sql, {"files": [f.url for f in batch], "refs": ref_list})
-            for cid, label, path in rows.fetchall():
+            found = self.con.execute(sql, {"files": [f.url for f in batch]}).fetchall()
+            for cid, label, path in found:
                 hits.append((cid, label, partition.get(path, ""), path))
         return hits
 
@@ -159,8 +156,7 @@ class DuckDBEngine:
             return
         partition = {f.url: f.partition for f in files}
         forms = sorted({i for w in ids for i in (w, "https://openalex.org/" + w)})
-        self.con.execute("CREATE OR REPLACE TEMP TABLE wanted (id VARCHAR)")
-        self.con.executemany("INSERT INTO wanted VALUES (?)", [(i,) for i in forms])
+        self._table("wanted", id=forms)
         if self.layout.format == "jsonl":
             sql = (
                 "SELECT json_extract_string(json, '$.id') AS id, filename, json "  # noqa: S608 - fixed text
@@ -181,6 +177,11 @@ class DuckDBEngine:
                 yield cid, partition.get(path, ""), text
 
     # -- helpers --------------------------------------------------------------------------------
+
+    def _table(self, name: str, **columns: list[str]) -> None:
+        """A temp table of VARCHAR columns from equal-length lists, in one statement."""
+        cols = ", ".join(f"unnest(${c}) AS {c}" for c in columns)
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {cols}", columns)  # noqa: S608 - names from this module
 
     def _source(self, columns: list[str]) -> str:
         """The table function reading `columns` (projection) of $files, with their file name."""
