@@ -248,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.spill_dir:
             cmd += ["--spill-dir", args.spill_dir]
         log(f"{engine}: running")
-        subprocess.run(cmd, check=True)
+        subprocess.run(cmd, check=True, cwd=Path(__file__).resolve().parents[1])
         res = json.loads(out.read_text())
         got = {k: v for k, v in res["hits"].items() if res["files"][k] in set(sample)}
         res["sample_ok"] = got == expected

@@ -4,7 +4,6 @@ Spark (local mode), stored as a scan stores OpenAlex citers, and driven from the
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -259,4 +258,26 @@ def test_cli_bad_snapshot_options(tmp_path: Path, snapshot: Path) -> None:
     run = run_cli("scan", "--all", "--from-snapshot", str(tmp_path / "none"), *base)
     assert run.code == 7 and "does not exist" in run.err
     assert "Traceback" not in run.err
-    shutil.rmtree(snapshot)
+
+
+def test_cli_since_keeps_recent_works_only(tmp_path: Path) -> None:
+    root = write_snapshot(tmp_path / "snap")
+    catalog = tmp_path / "datasets.yaml"
+    catalog.write_text(CATALOG, encoding="utf-8")
+    run = run_cli("scan", "alpha", "--since", "2021", "--from-snapshot", str(root),
+                  "--catalog", str(catalog), "--db", str(tmp_path / "t.db"), "--json", "--quiet")  # fmt: skip
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["runs"][0]["found"] == 3  # W3002 (2021), W3003 (2022), W3006 (2023)
+
+
+def test_benchmark_runs_and_agrees_with_brute_force(tmp_path: Path) -> None:
+    from benchmarks import snapshot as bench
+
+    out = tmp_path / "bench.json"
+    args = ["--works", "6000", "--per-file", "2000", "--labels", "10", "--engines", "duckdb",
+            "--cache", str(tmp_path / "cache"), "--json", str(out)]  # fmt: skip
+    assert bench.main(args) == 0
+    result = json.loads(out.read_text())["results"][0]
+    assert result["sample_ok"] and result["sample_hits"] > 0
+    assert result["labels_found"] == 10
+    assert result["stages"]["citations"]["wall_s"] > 0

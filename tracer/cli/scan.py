@@ -65,7 +65,7 @@ def scan_command(
     """
     if snapshot["snapshot_path"] or snapshot["snapshot_all"]:
         scan_from_snapshot(
-            ctx, name, full=full, db_path=db_path, catalog_path=catalog_path,
+            ctx, name, full=full, since=since, db_path=db_path, catalog_path=catalog_path,
             as_json=as_json, quiet=quiet, **snapshot,
         )  # fmt: skip
         return

@@ -71,6 +71,7 @@ def scan_from_snapshot(
     name: str | None,
     *,
     full: bool,
+    since: int | None,
     db_path: str | None,
     catalog_path: str | None,
     as_json: bool,
@@ -94,7 +95,7 @@ def scan_from_snapshot(
     err = stderr_console(quiet)
     origins, dois = catalog_origins(catalog, datasets)
     with Store(settings.database) as store:
-        since, known = (None, None) if full else last_read(store, datasets, snapshot_path)
+        after, known = (None, None) if full else last_read(store, datasets, snapshot_path)
         if known is not None and all(
             set(ids) <= set(known.get(k, [])) for k, ids in origins.items()
         ):
@@ -106,13 +107,14 @@ def scan_from_snapshot(
                 origins,
                 dois=dois,
                 engine=snapshot_engine,
-                since=since,
+                since=after,
                 memory_limit=snapshot_memory,
                 spill_dir=snapshot_spill,
                 master=snapshot_master,
                 progress=report,
             )
-        runs = store_result(store, catalog, result, datasets, Classifier.load(settings))
+        classifier = Classifier.load(settings)
+        runs = store_result(store, catalog, result, datasets, classifier, since_year=since)
         if as_json:
             payload = {
                 "snapshot": result.read.to_dict(),

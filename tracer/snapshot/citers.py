@@ -104,7 +104,7 @@ def _engine(
         return _duckdb(root, fmt, memory_limit, spill_dir, threads)
     from tracer.snapshot.spark_engine import spark_engine
 
-    return spark_engine(root, fmt, master, work_dir or spill_dir, memory_limit)
+    return spark_engine(root, fmt, master, work_dir, memory_limit, spill_dir)
 
 
 class _duckdb:  # noqa: N801 - a context manager used like a function

@@ -51,6 +51,7 @@ def spark_engine(
     master: str | None,
     work_dir: str | None,
     memory_limit: str | None,
+    spill_dir: str | None = None,
 ) -> Iterator[tuple[SparkEngine, Layout, dict[str, str]]]:
     if not java_available():
         raise DataError(
@@ -76,6 +77,8 @@ def spark_engine(
         memory = spark_memory(memory_limit)
         if memory:
             builder = builder.config("spark.driver.memory", memory)
+        if spill_dir:
+            builder = builder.config("spark.local.dir", spill_dir)
         if is_remote(root):
             builder = builder.config(
                 "spark.hadoop.fs.s3a.aws.credentials.provider",
@@ -83,7 +86,7 @@ def spark_engine(
             )
         spark = builder.getOrCreate()
         spark.sparkContext.setLogLevel("ERROR")
-    work = Path(tempfile.mkdtemp(prefix="tracer-spark-", dir=work_dir))
+    work = Path(tempfile.mkdtemp(prefix="tracer-spark-", dir=work_dir or spill_dir))
     try:
         url_root = _s3a(root)
 

@@ -59,9 +59,11 @@ def store_result(
     datasets: Sequence[Dataset],
     classifier: Classifier,
     progress: Progress | None = None,
+    *,
+    since_year: int | None = None,
 ) -> list[StoredRun]:
     """One run per dataset: its citers (and its derivatives', marked so), coverage, then the
-    classify and judge stages."""
+    classify and judge stages. `since_year`: keep works of that year on (scan's --since)."""
     by_label = result.by_label()
     read = result.read
     stages = _Stages(store, classifier, progress or SilentProgress())
@@ -69,15 +71,16 @@ def store_result(
     for dataset in datasets:
         run_id = store.start_run(dataset.key, KIND)
         derived = [n for k in dataset.derivatives for n in catalog.get(k).names]
-        state = _RunState(dataset, run_id, ScanOptions(mentions=False), derived)
+        options = ScanOptions(mentions=False, since=since_year)
+        state = _RunState(dataset, run_id, options, derived)
         try:
             found = 0
             for label, via in [(dataset.key, None), *((k, k) for k in dataset.derivatives)]:
-                citers = by_label.get(label, [])
+                works = [c.work() for c in by_label.get(label, [])]
+                works = [w for w in works if state.keep(w)]
                 target = "|".join(read.targets.get(label, []))
                 with store.transaction():
-                    for citer in citers:
-                        work = citer.work()
+                    for work in works:
                         canonical_ids(work)
                         paper_id, _ = store.upsert_work(work)
                         if store.link(dataset.key, paper_id, run_id, via):
@@ -101,12 +104,12 @@ def store_result(
                         source=SOURCE,
                         route="cites",
                         target=target,
-                        fetched=len(citers),
+                        fetched=len(works),
                         total=None,
                         capped=False,
                         note=coverage_note(result),
                     )
-                found += len(citers)
+                found += len(works)
             state.stats.update(
                 snapshot=read.to_dict(), snapshot_citations=found, snapshot_targets=read.targets
             )
