@@ -287,3 +287,17 @@ def write_parquet(path: Path, records: list[dict[str, Any]], *, nested: str = "s
     for name, kind in NESTED.items():
         fields.append((name, pa.string() if nested == "json" else kind))
     pq.write_table(pa.Table.from_pylist(rows, schema=pa.schema(fields)), path)
+
+
+def write_jsonl_snapshot(tmp: Path, records: list[dict[str, Any]], partition: str) -> Path:
+    """Any API-shaped work records as a one-partition JSON Lines snapshot; the data folder."""
+    data = tmp / "data"
+    rel = f"works/updated_date={partition}/part_0000.gz"
+    path = data / "jsonl" / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wt", encoding="utf-8") as fh:
+        for rec in records:
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    entry = {"url": f"s3://openalex/data/jsonl/{rel}", "meta": {"record_count": len(records)}}
+    (data / "jsonl" / "manifest.json").write_text(json.dumps({"entries": [entry]}))
+    return data

@@ -281,3 +281,44 @@ def test_benchmark_runs_and_agrees_with_brute_force(tmp_path: Path) -> None:
     assert result["sample_ok"] and result["sample_hits"] > 0
     assert result["labels_found"] == 10
     assert result["stages"]["citations"]["wall_s"] > 0
+
+
+def test_api_and_snapshot_give_the_same_papers_affiliations_and_flags(
+    tmp_path: Path, fake_api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Brainwash-like corpus served by the fake OpenAlex API and written as a snapshot."""
+    import sqlite3
+
+    from tests.corpora import add_brainwash, use_catalog
+    from tests.snapshot_fixtures import write_jsonl_snapshot
+
+    add_brainwash(fake_api.corpus)
+    api_db = use_catalog(tmp_path, monkeypatch)
+    monkeypatch.setenv("OPENALEX_API_KEY", "oa-test-key")
+    assert run_cli("scan", "brainwash", "--no-mentions", "--quiet").code == 0
+    root = write_jsonl_snapshot(
+        tmp_path / "snap", list(fake_api.corpus.oa_works.values()), "2025-01-01"
+    )
+    snap_db = tmp_path / "snapshot.db"
+    run = run_cli(
+        "scan", "brainwash", "--from-snapshot", str(root), "--db", str(snap_db), "--quiet"
+    )
+    assert run.code == 0, run.err
+
+    def seen(db: Path, source: str) -> dict[str, list[tuple[Any, ...]]]:
+        conn = sqlite3.connect(db)
+        rows = conn.execute(
+            "SELECT p.doi, a.position, a.raw, a.institution_name, a.country, a.sector, a.flags FROM papers p"
+            " JOIN evidence e ON e.paper_id = p.id LEFT JOIN affiliations a ON a.paper_id = p.id"
+            " WHERE e.source = ? ORDER BY 1, 2, 3, 4",
+            (source,),
+        ).fetchall()
+        conn.close()
+        out: dict[str, list[tuple[Any, ...]]] = {}
+        for doi, *rest in rows:
+            out.setdefault(doi, []).append(tuple(rest))
+        return out
+
+    via_api, via_snapshot = seen(api_db, "openalex"), seen(snap_db, "openalex-snapshot")
+    assert via_api and via_snapshot == via_api
+    assert any("us-entity-list" in str(a) for rows in via_snapshot.values() for a in rows)
