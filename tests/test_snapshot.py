@@ -102,6 +102,8 @@ def test_bad_input_is_one_clear_error(tmp_path: Path, snapshot: Path) -> None:
         find_citers(str(tmp_path / "empty"), ORIGINS)
     with pytest.raises(UsageError, match="not a size"):
         find_citers(str(snapshot), ORIGINS, memory_limit="4GB'; DROP")
+    with pytest.raises(UsageError, match="not YYYY-MM-DD"):
+        find_citers(str(snapshot), ORIGINS, since="2025'; --")
     with pytest.raises(UsageError, match="Unknown snapshot engine"):
         find_citers(str(snapshot), ORIGINS, engine="hadoop")
     broken = snapshot / "parquet" / "works" / f"updated_date={PARTITIONS[1]}" / "part_0000.parquet"

@@ -227,7 +227,8 @@ class DatasetTerms:
         object.__setattr__(self, "names", names)
         known = {n.casefold() for n in names}
         derived = [
-            d for d in _dedupe(self.derivative_names)
+            d
+            for d in _dedupe(self.derivative_names)
             if d.casefold() not in known and any(c.isalnum() for c in d)
         ]
         object.__setattr__(self, "derivative_names", derived)
@@ -409,8 +410,11 @@ def judge(
         found = terms._matcher.find(title)
         if found is not None:
             match, name, derived, _ = found
-            tally.add("title_names", w["title_names"],
-                      Evidence("title", _trim(title, match.start()), text_source, name))
+            tally.add(
+                "title_names",
+                w["title_names"],
+                Evidence("title", _trim(title, match.start()), text_source, name),
+            )
             tally.reason("name-in-title")
             if derived:
                 tally.reason(f"derivative:{name}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from typing import Protocol
@@ -55,6 +56,8 @@ def find_citers(
     """
     if engine not in ENGINES:
         raise UsageError(f"Unknown snapshot engine {engine!r}.", hint="Use duckdb or spark.")
+    if since is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", since):
+        raise UsageError(f"The partition date {since!r} is not YYYY-MM-DD.")
     report = progress or (lambda stage, done, total: None)
     with _engine(engine, root, fmt, memory_limit, spill_dir, threads, master, work_dir) as (
         runner,

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from tracer.errors import DataError
+from tracer.errors import DataError, UsageError
 from tracer.snapshot.layout import Layout, SnapshotFile, is_remote, open_layout, read_merged_ids
 from tracer.snapshot.query import CiterQuery, doi_forms
 
@@ -41,7 +41,11 @@ def spark_memory(limit: str | None) -> str | None:
     if not limit:
         return None
     match = re.fullmatch(r"(\d+)\s*([KMGT])i?B?", limit.strip(), re.IGNORECASE)
-    return f"{match.group(1)}{match.group(2).lower()}" if match else None
+    if not match:
+        raise UsageError(
+            f"The memory limit {limit!r} is not a size Spark takes.", hint="Use e.g. 4GB."
+        )
+    return f"{match.group(1)}{match.group(2).lower()}"
 
 
 @contextmanager
