@@ -106,6 +106,10 @@ def test_bad_input_is_one_clear_error(tmp_path: Path, snapshot: Path) -> None:
         find_citers(str(snapshot), ORIGINS, since="2025'; --")
     with pytest.raises(UsageError, match="Unknown snapshot engine"):
         find_citers(str(snapshot), ORIGINS, engine="hadoop")
+    gone = snapshot / "jsonl" / "works" / f"updated_date={PARTITIONS[0]}" / "part_0000.gz"
+    gone.unlink()
+    with pytest.raises(DataError, match="1 of the 3 works files"):
+        find_citers(str(snapshot), ORIGINS, fmt="jsonl")
     broken = snapshot / "parquet" / "works" / f"updated_date={PARTITIONS[1]}" / "part_0000.parquet"
     broken.write_bytes(b"not parquet at all")
     with pytest.raises(DataError, match="DuckDB failed"):

@@ -99,6 +99,14 @@ def open_layout(root: str, *, fmt: str | None = None, reader: Any = None) -> Lay
             else _listed_files(works, candidate_fmt)
         )
         if files:
+            missing = [f.url for f in files if not Path(f.url).is_file()]
+            if missing:
+                raise DataError(
+                    f"{len(missing)} of the {len(files)} works files that {manifest} lists are "
+                    f"missing (first: {missing[0]}).",
+                    hint="Finish the download (aws s3 sync ... --no-sign-request), or move the "
+                    "manifest away to read the files that are there.",
+                )
             merged = _local_merged_ids(base, works)
             return Layout(
                 root, candidate_fmt, str(works), files, str(manifest) if manifest else None, merged
