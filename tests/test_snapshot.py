@@ -116,6 +116,12 @@ def test_bad_input_is_one_clear_error(tmp_path: Path, snapshot: Path) -> None:
         find_citers(str(snapshot), ORIGINS)
 
 
+def test_spark_without_java_says_so(snapshot: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("tracer.snapshot.spark_engine.shutil.which", lambda name: None)
+    with pytest.raises(DataError, match="needs Java 17"):
+        find_citers(str(snapshot), ORIGINS, engine="spark")
+
+
 # -- Spark, local mode --------------------------------------------------------------------------
 
 
@@ -160,10 +166,15 @@ def test_spark_gives_the_same_results_as_duckdb(
     assert {**on_spark.read.to_dict(), "engine": ""} == {**on_duckdb.read.to_dict(), "engine": ""}
 
 
-def test_spark_incremental(spark: Any, tmp_path: Path) -> None:
-    root = str(write_snapshot(tmp_path / "s", later=True))
-    result = find_citers(root, ORIGINS, since=PARTITIONS[2], engine="spark")
+def test_spark_incremental_and_its_errors(spark: Any, tmp_path: Path) -> None:
+    root = write_snapshot(tmp_path / "s", later=True)
+    result = find_citers(str(root), ORIGINS, since=PARTITIONS[2], engine="spark")
     assert found(result) == {"W3007": ["beta"]}
+    broken = root / "parquet" / "works" / f"updated_date={LATER}" / "part_0000.parquet"
+    broken.write_bytes(b"not parquet at all")
+    with pytest.raises(DataError, match="Spark failed"):
+        find_citers(str(root), ORIGINS, since=PARTITIONS[2], engine="spark")
+    assert spark.range(1).count() == 1  # the caller's session is left running
 
 
 # -- into the store, and from the CLI -------------------------------------------------------------

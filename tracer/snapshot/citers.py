@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Protocol
 
 from tracer.errors import DataError, UsageError
@@ -110,78 +110,35 @@ def _engine(
     return spark_engine(root, fmt, master, work_dir, memory_limit, spill_dir)
 
 
-class _duckdb:  # noqa: N801 - a context manager used like a function
-    def __init__(
-        self,
-        root: str,
-        fmt: str | None,
-        memory_limit: str | None,
-        spill_dir: str | None,
-        threads: int | None,
-    ) -> None:
-        self.args = (root, fmt, memory_limit, spill_dir, threads)
+@contextmanager
+def _duckdb(
+    root: str,
+    fmt: str | None,
+    memory_limit: str | None,
+    spill_dir: str | None,
+    threads: int | None,
+) -> Iterator[tuple[Engine, Layout, dict[str, str]]]:
+    """A DuckDB connection over the layout; DuckDB's errors (a corrupt file, a full spill
+    folder, an unreachable bucket) become one DataError."""
+    import duckdb
 
-    def __enter__(self) -> tuple[Engine, Layout, dict[str, str]]:
-        import duckdb
+    from tracer.snapshot import duckdb_engine as de
+    from tracer.snapshot.layout import is_remote
 
-        from tracer.snapshot import duckdb_engine as de
-        from tracer.snapshot.layout import is_remote
-
-        root, fmt, memory_limit, spill_dir, threads = self.args
-        self.con = de.connect(memory_limit=memory_limit, spill_dir=spill_dir, threads=threads)
-        try:
-            if is_remote(root):
-                de.enable_s3(self.con)
-            layout = open_layout(root, fmt=fmt, reader=de.text_reader(self.con))
-            merged = de.merged_ids(self.con, layout)
-        except duckdb.Error as exc:
-            self.con.close()
-            raise DataError(f"DuckDB could not read the snapshot at {root}: {exc}.") from None
-        return _Guarded(de.DuckDBEngine(self.con, layout)), layout, merged
-
-    def __exit__(self, *exc: object) -> None:
-        self.con.close()
-
-
-class _Guarded:
-    """DuckDB errors while reading (a corrupt file, a full spill disk) as one DataError."""
-
-    def __init__(self, inner: Engine) -> None:
-        self.inner = inner
-        self.name = inner.name
-
-    def resolve_dois(
-        self, files: list[SnapshotFile], dois: list[str], progress: StageProgress
-    ) -> dict[str, list[str]]:
-        with _duck_errors():
-            return self.inner.resolve_dois(files, dois, progress)
-
-    def find_hits(
-        self, files: list[SnapshotFile], query: CiterQuery, progress: StageProgress
-    ) -> list[tuple[str, str, str, str]]:
-        with _duck_errors():
-            return self.inner.find_hits(files, query, progress)
-
-    def read_records(
-        self, files: list[SnapshotFile], ids: list[str], progress: StageProgress
-    ) -> Iterator[tuple[str, str, str]]:
-        with _duck_errors():
-            yield from self.inner.read_records(files, ids, progress)
-
-
-class _duck_errors:  # noqa: N801
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
-        import duckdb
-
-        if isinstance(exc, duckdb.Error):
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise DataError(
-                f"DuckDB failed while reading the snapshot: {first}.",
-                hint="Check the files (a partial download?) and the space in the spill folder.",
-            ) from None
+    con = de.connect(memory_limit=memory_limit, spill_dir=spill_dir, threads=threads)
+    try:
+        if is_remote(root):
+            de.enable_s3(con)
+        layout = open_layout(root, fmt=fmt, reader=de.text_reader(con))
+        yield de.DuckDBEngine(con, layout), layout, de.merged_ids(con, layout)
+    except duckdb.Error as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DataError(
+            f"DuckDB failed while reading the snapshot at {root}: {first}.",
+            hint="Check the files (a partial download?) and the space in the spill folder.",
+        ) from None
+    finally:
+        con.close()
 
 
 __all__ = ["ENGINES", "Engine", "find_citers"]

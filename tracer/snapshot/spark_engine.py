@@ -63,6 +63,8 @@ def spark_engine(
             hint="Install it (apt-get install openjdk-17-jre-headless) or use --engine duckdb.",
         )
     try:
+        from py4j.protocol import Py4JError
+        from pyspark.errors import PySparkException
         from pyspark.sql import SparkSession
     except ImportError:
         raise DataError(
@@ -100,6 +102,12 @@ def spark_engine(
         layout = open_layout(url_root, fmt=fmt, reader=read_text)
         merged = read_merged_ids(layout.merged_ids_files) if not is_remote(root) else {}
         yield SparkEngine(spark, layout, work), layout, merged
+    except (PySparkException, Py4JError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(
+            f"Spark failed while reading the snapshot at {root}: {first[:300]}.",
+            hint="Check the files and the Spark master; --engine duckdb reads the same snapshot.",
+        ) from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
         if existing is None:
