@@ -248,6 +248,9 @@ def test_cli_scans_every_dataset_from_the_snapshot_into_the_store(tmp_path: Path
     with Store(db) as store:
         assert len(store.dataset_paper_ids("alpha")) == 5
         assert len(store.dataset_paper_ids("beta")) == 3
+        beta = store.coverage("beta")[0]
+        assert (beta["fetched"], beta["total"]) == (3, 3)  # the list as stored, not this run's 1
+        assert "partitions after 2025-01-15" in beta["note"]
 
 
 def test_cli_affiliations_and_flags_from_the_snapshot(tmp_path: Path) -> None:

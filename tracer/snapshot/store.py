@@ -98,16 +98,23 @@ def store_result(
                             store.save_authors(paper_id, work.authors, "openalex")
                         store.mark_enriched(paper_id, truncated=work.authors_truncated)
                 if target:
+                    # The list as the store now holds it: this run's reads and the earlier ones'
+                    # (an incremental run reads only what changed).
+                    have = {
+                        e["paper_id"]
+                        for e in store.evidence(dataset.key)
+                        if e["source"] == SOURCE and e["target"] == target
+                    }
                     store.set_coverage(
                         dataset.key,
                         run_id,
                         source=SOURCE,
                         route="cites",
                         target=target,
-                        fetched=len(works),
-                        total=None,
+                        fetched=len(have),
+                        total=len(have),
                         capped=False,
-                        note=coverage_note(result),
+                        note=f"{coverage_note(result)}; {len(works)} read in this run",
                     )
                 found += len(works)
             state.stats.update(
