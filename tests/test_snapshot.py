@@ -76,6 +76,26 @@ def test_parquet_is_preferred_and_folders_are_listed_without_manifest(snapshot: 
     assert found(find_citers(str(snapshot), ORIGINS, dois=DOIS)) == EXPECTED
 
 
+def test_remote_layout_comes_from_the_manifest(snapshot: Path) -> None:
+    asked: list[str] = []
+
+    def reader(url: str) -> str:  # stands in for DuckDB's read_text over httpfs
+        asked.append(url)
+        if url == "s3://openalex/data/parquet/manifest.json":
+            return (snapshot / "parquet" / "manifest.json").read_text()
+        raise OSError("not there")
+
+    layout = open_layout("s3://openalex/data/", reader=reader)
+    assert asked == ["s3://openalex/data/parquet/manifest.json"]
+    assert layout.format == "parquet" and layout.release == PARTITIONS[2]
+    assert [f.url for f in layout.files][0] == (
+        f"s3://openalex/data/parquet/works/updated_date={PARTITIONS[0]}/part_0000.parquet"
+    )
+    assert layout.merged_ids_files[1] == "s3://openalex/legacy-data/merged_ids/works/*.csv.gz"
+    with pytest.raises(DataError, match="No works manifest"):
+        open_layout("s3://openalex/data", fmt="jsonl", reader=reader)
+
+
 def test_incremental_run_reads_only_newer_partitions(tmp_path: Path) -> None:
     first = find_citers(str(write_snapshot(tmp_path / "s")), ORIGINS, dois=DOIS)
     root = write_snapshot(tmp_path / "s", later=True)
