@@ -195,6 +195,13 @@ def test_spark_incremental_and_its_errors(spark: Any, tmp_path: Path) -> None:
     with pytest.raises(DataError, match="Spark failed"):
         find_citers(str(root), ORIGINS, since=PARTITIONS[2], engine="spark")
     assert spark.range(1).count() == 1  # the caller's session is left running
+    # Merged ids as Spark reads them where the snapshot is remote (here: the local files).
+    from tracer.snapshot.spark_engine import spark_merged_ids
+
+    folder = tmp_path / "s" / "legacy-data" / "merged_ids" / "works"
+    assert spark_merged_ids(spark, [str(folder / "*.csv.gz"), str(tmp_path / "none/*.csv.gz")]) == {
+        "W900": "W100"
+    }
 
 
 # -- into the store, and from the CLI -------------------------------------------------------------

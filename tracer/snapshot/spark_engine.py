@@ -100,7 +100,11 @@ def spark_engine(
             return "\n".join(r.value for r in spark.read.text(_s3a(url), wholetext=True).collect())
 
         layout = open_layout(url_root, fmt=fmt, reader=read_text)
-        merged = read_merged_ids(layout.merged_ids_files) if not is_remote(root) else {}
+        merged = (
+            spark_merged_ids(spark, layout.merged_ids_files)
+            if is_remote(root)
+            else read_merged_ids(layout.merged_ids_files)
+        )
         yield SparkEngine(spark, layout, work), layout, merged
     except (PySparkException, Py4JError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -112,6 +116,26 @@ def spark_engine(
         shutil.rmtree(work, ignore_errors=True)
         if existing is None:
             spark.stop()
+
+
+def spark_merged_ids(spark: Any, patterns: list[str]) -> dict[str, str]:
+    """Merged-id CSVs (`merge_date,id,merge_into_id`, gzip) through Spark, e.g. on S3; a
+    pattern that matches nothing is skipped."""
+    from pyspark.errors import PySparkException
+
+    from tracer.snapshot.layout import short_w
+
+    out: dict[str, str] = {}
+    for pattern in patterns:
+        try:
+            rows = spark.read.option("header", "true").csv(_s3a(pattern)).collect()
+        except PySparkException:
+            continue
+        for row in rows:
+            old, new = short_w(row["id"]), short_w(row["merge_into_id"])
+            if old and new:
+                out[old] = new
+    return out
 
 
 def _s3a(url: str) -> str:
