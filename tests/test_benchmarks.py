@@ -63,9 +63,20 @@ def test_lower_bound_follows_the_api_limits() -> None:
 def test_quick_benchmark_prints_sane_figures(tmp_path: Path) -> None:
     out = tmp_path / "latest.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.scan", "--quick", "--naive-budget", "2",
-         "--json", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.scan",
+            "--quick",
+            "--naive-budget",
+            "2",
+            "--json",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     printed = proc.stdout

@@ -24,9 +24,13 @@ EMPTY: list[str] = []
 
 def test_background_context_is_cited() -> None:
     j = judge(
-        BRAINWASH, cites=True,
+        BRAINWASH,
+        cites=True,
         contexts=["Head detection in crowded scenes has a long history [12, 13]."],
-        intents=["background"], snippets=EMPTY, title="Counting people", abstract=None,
+        intents=["background"],
+        snippets=EMPTY,
+        title="Counting people",
+        abstract=None,
     )
     assert j.level == "cited"
     assert j.score < 0.5
@@ -37,9 +41,13 @@ def test_background_context_is_cited() -> None:
 def test_training_sentence_with_methodology_intent_is_used_with_that_sentence() -> None:
     sentence = "We train on the Brainwash dataset [12] and report results on the test split."
     j = judge(
-        BRAINWASH, cites=True,
+        BRAINWASH,
+        cites=True,
         contexts=["Crowd counting is hard. " + sentence],
-        intents=["methodology"], snippets=EMPTY, title=None, abstract=None,
+        intents=["methodology"],
+        snippets=EMPTY,
+        title=None,
+        abstract=None,
     )
     assert j.level == "used"
     assert j.score > 0.9
@@ -53,8 +61,13 @@ def test_training_sentence_with_methodology_intent_is_used_with_that_sentence() 
 def test_snippet_without_citation_is_mentioned() -> None:
     snippet = "Crowded scenes, as in the Brainwash dataset, make heads small and occluded."
     j = judge(
-        BRAINWASH, cites=False, contexts=EMPTY, intents=EMPTY,
-        snippets=[snippet], title=None, abstract=None,
+        BRAINWASH,
+        cites=False,
+        contexts=EMPTY,
+        intents=EMPTY,
+        snippets=[snippet],
+        title=None,
+        abstract=None,
     )
     assert j.level == "mentioned"
     assert j.evidence[0].text == snippet
@@ -63,9 +76,13 @@ def test_snippet_without_citation_is_mentioned() -> None:
 
 def test_mention_with_verbs_of_use_is_used_even_without_citation() -> None:
     j = judge(
-        BRAINWASH, cites=False, contexts=EMPTY, intents=EMPTY,
+        BRAINWASH,
+        cites=False,
+        contexts=EMPTY,
+        intents=EMPTY,
         snippets=["We evaluate our head detector on Brainwash and on SCUT-HEAD."],
-        title=None, abstract=None,
+        title=None,
+        abstract=None,
     )
     assert j.level == "used"
     assert "verb:evaluate" in j.reasons
@@ -73,9 +90,13 @@ def test_mention_with_verbs_of_use_is_used_even_without_citation() -> None:
 
 def test_negated_use_does_not_count() -> None:
     j = judge(
-        BRAINWASH, cites=True,
+        BRAINWASH,
+        cites=True,
         contexts=["We did not train on Brainwash [12], which has been withdrawn."],
-        intents=EMPTY, snippets=EMPTY, title=None, abstract=None,
+        intents=EMPTY,
+        snippets=EMPTY,
+        title=None,
+        abstract=None,
     )
     assert j.level == "cited"
     assert not any(r.startswith("verb:") for r in j.reasons)
@@ -83,11 +104,15 @@ def test_negated_use_does_not_count() -> None:
 
 def test_dataset_listed_as_an_example_is_weaker_than_named_alone() -> None:
     listed = judge(
-        BRAINWASH, cites=True, intents=["methodology"],
+        BRAINWASH,
+        cites=True,
+        intents=["methodology"],
         contexts=["Datasets such as Brainwash [12] and Mall [13] exist."],
     )
     alone = judge(
-        BRAINWASH, cites=True, intents=["methodology"],
+        BRAINWASH,
+        cites=True,
+        intents=["methodology"],
         contexts=["Brainwash [12] holds 11,917 images from a cafe camera."],
     )
     assert "listing" in listed.reasons
@@ -103,8 +128,13 @@ def test_first_person_use_of_the_cited_work_without_the_name_is_used() -> None:
 
 def test_name_in_title_or_abstract_shows_use_and_keeps_its_source() -> None:
     j = judge(
-        DUKE, cites=True, contexts=EMPTY, intents=EMPTY, snippets=EMPTY,
-        title="Person re-identification: a study on DukeMTMC", abstract=None,
+        DUKE,
+        cites=True,
+        contexts=EMPTY,
+        intents=EMPTY,
+        snippets=EMPTY,
+        title="Person re-identification: a study on DukeMTMC",
+        abstract=None,
         text_source="openalex",
     )
     assert j.level == "used"
@@ -118,8 +148,14 @@ def test_derivative_name_counts_toward_parent_and_says_so() -> None:
         "DukeMTMC-reID show that our method outperforms the state of the art."
     )
     j = judge(
-        DUKE, cites=True, contexts=EMPTY, intents=EMPTY, snippets=EMPTY,
-        title="A part-aligned model", abstract=abstract, via_derivative="DukeMTMC-reID",
+        DUKE,
+        cites=True,
+        contexts=EMPTY,
+        intents=EMPTY,
+        snippets=EMPTY,
+        title="A part-aligned model",
+        abstract=abstract,
+        via_derivative="DukeMTMC-reID",
     )
     assert j.level == "used"
     assert j.evidence[0].matched == "DukeMTMC-reID"
@@ -185,10 +221,10 @@ def test_distinctive_name_is_on_topic_without_a_cue() -> None:
 def test_short_acronyms_match_only_as_written_and_as_a_dataset() -> None:
     dif = DatasetTerms.build("DiF", ["Diversity in Faces"], [], [], [])
     lfw = DatasetTerms.build("LFW", [], [], [], [])
-    assert not on_topic(dif, text="Item bias was tested with DIF on the survey.",
-                        fields_of_study=[], cites=False)
-    assert on_topic(dif, text="the diversity in faces annotations", fields_of_study=[],
-                    cites=False)
+    assert not on_topic(
+        dif, text="Item bias was tested with DIF on the survey.", fields_of_study=[], cites=False
+    )
+    assert on_topic(dif, text="the diversity in faces annotations", fields_of_study=[], cites=False)
     assert on_topic(lfw, text="99.6% accuracy on LFW", fields_of_study=[], cites=False)
     assert not on_topic(lfw, text="LFW and its friends", fields_of_study=[], cites=False)
 
@@ -216,8 +252,15 @@ def test_judge_never_raises_and_score_stays_in_range(
     cites: bool,
 ) -> None:
     for terms in (BRAINWASH, DUKE):
-        j = judge(terms, cites=cites, contexts=contexts, intents=intents, snippets=snippets,
-                  title=title, abstract=abstract)
+        j = judge(
+            terms,
+            cites=cites,
+            contexts=contexts,
+            intents=intents,
+            snippets=snippets,
+            title=title,
+            abstract=abstract,
+        )
         assert 0.0 <= j.score <= 1.0
         assert j.level in {"used", "cited", "mentioned"}
         assert cites or j.level != "cited"
@@ -233,8 +276,14 @@ def test_judging_is_fast() -> None:
     plain = "We study something else entirely, with no dataset named. " * 10
     started = time.process_time()
     for i in range(2000):
-        judge(BRAINWASH, cites=True, contexts=["Following [12], we count heads."],
-              intents=["methodology"], title="Heads", abstract=abstract if i % 4 == 0 else plain)
+        judge(
+            BRAINWASH,
+            cites=True,
+            contexts=["Following [12], we count heads."],
+            intents=["methodology"],
+            title="Heads",
+            abstract=abstract if i % 4 == 0 else plain,
+        )
     # 2,000 papers in well under a second: 50,000 in a few seconds.
     assert time.process_time() - started < 2.0
 

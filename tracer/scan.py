@@ -280,6 +280,9 @@ class Scanner:
         budget = self.http.budget()
         if budget:
             state.stats["budget"] = budget  # what each source says is left of today's budget
+        info = {s.name: s.run_info() for s in self.sources if s.run_info()}
+        if info:
+            state.stats["sources"] = info
         self.store.finish_run(
             state.run_id,
             status,
@@ -430,6 +433,8 @@ class Scanner:
         except SourceError as exc:
             state.fail(source.name, f"citations of {target.key}", exc)
             read = None
+        if read is not None:
+            filters = {**filters, **read.filters}  # what the source itself left out
         fetched = 0 if read is None else read.fetched + read.unresolved + read.skipped
         # An increment holds only recent years: it is never short of the list's total.
         total = None if read is None or increment else read.total
@@ -548,7 +553,7 @@ class Scanner:
         with self.store.transaction():
             for found in hits.values():
                 self._store_found(state, source, found, "mentions", None, phrase)
-        filters = state.options.filters
+        filters = {**state.options.filters, **read.filters}
         self.store.set_coverage(
             state.dataset.key,
             state.run_id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import click
 
@@ -20,6 +21,7 @@ from tracer.cli.common import (
     stdout_console,
 )
 from tracer.cli.progress import RichProgress, say_blind_spots, scan_summary
+from tracer.cli.snapshot import scan_from_snapshot, snapshot_options
 from tracer.errors import PartialFailure
 from tracer.render.terminal import print_report
 from tracer.report import build_report
@@ -29,7 +31,7 @@ from tracer.store.cron_queries import standing
 
 
 @cli.command("scan")
-@click.argument("name")
+@click.argument("name", required=False)
 @click.option("--no-mentions", is_flag=True, help="Skip the full-text mention searches.")
 @click.option("--since", type=click.IntRange(1900, 2100), help="Keep papers from this year on.")
 @click.option("--full", is_flag=True, help="Ignore stored state: fetch every list again.")
@@ -37,10 +39,12 @@ from tracer.store.cron_queries import standing
 @catalog_option
 @json_option
 @quiet_option
+@snapshot_options
 @click.pass_context
 def scan_command(
     ctx: click.Context,
-    name: str,
+    /,
+    name: str | None,
     no_mentions: bool,
     since: int | None,
     full: bool,
@@ -48,6 +52,7 @@ def scan_command(
     catalog_path: str | None,
     as_json: bool,
     quiet: bool,
+    **snapshot: Any,
 ) -> None:
     """Find the papers that cite or mention dataset NAME, judge their use, store them, and
     print the report.
@@ -59,7 +64,16 @@ def scan_command(
       tracer scan brainwash
       tracer scan duke-mtmc --since 2019 --json > duke.json
       S2_API_KEY=... OPENALEX_API_KEY=... tracer scan ms-celeb-1m --quiet
+      tracer scan --all --from-snapshot ~/openalex/data --memory-limit 4GB
     """
+    if snapshot["snapshot_path"] or snapshot["snapshot_all"]:
+        scan_from_snapshot(
+            ctx, name, full=full, since=since, db_path=db_path, catalog_path=catalog_path,
+            as_json=as_json, quiet=quiet, **snapshot,
+        )  # fmt: skip
+        return
+    if name is None:
+        raise click.UsageError("Missing argument 'NAME'.")
     settings = settings_from(ctx, db_path=db_path, catalog_path=catalog_path)
     catalog = load_catalog(settings.catalog_path)
     dataset = catalog.get(name)

@@ -156,6 +156,10 @@ class Source(ABC):
         """What this source will not see in this configuration (a missing key, say)."""
         return []
 
+    def run_info(self) -> dict[str, Any]:
+        """What this source wants kept in the run's record for a later run (none by default)."""
+        return {}
+
     @abstractmethod
     def resolve(self, origins: list[Origin]) -> None:
         """Fill `origin.ids[self.name]` and `origin.counts[self.name]` for every origin it knows."""

@@ -1,0 +1,303 @@
+"""A small synthetic OpenAlex snapshot in the real layout, written by the tests themselves.
+
+    <tmp>/data/parquet/manifest.json            (Redshift manifest, works and an authors entry)
+    <tmp>/data/parquet/works/updated_date=D/part_0000.parquet
+    <tmp>/data/jsonl/manifest.json
+    <tmp>/data/jsonl/works/updated_date=D/part_0000.gz
+    <tmp>/legacy-data/merged_ids/works/2025-02-01.csv.gz   (merge_date,id,merge_into_id)
+
+The corpus: dataset "alpha" has a proceedings version (W100, DOI 10.1000/alpha.cvpr) and a
+preprint (W101, an arXiv DOI); W900 was merged into W100, and one work still cites W900.
+Dataset "beta" has one origin (W200). Works cite the preprint, the proceedings, both, and both
+datasets; one has 150 authors; titles carry control characters and HTML. W3005 sits in two
+partitions (a stale copy citing beta, the newest citing alpha only): the newest wins.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import zlib
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+URL = "https://openalex.org/"
+PARTITIONS = ("2024-01-01", "2024-06-01", "2025-01-15")
+LATER = "2025-03-01"  # a partition written after a first run (incremental tests)
+
+INSTITUTION = pa.struct(
+    [
+        ("id", pa.string()),
+        ("display_name", pa.string()),
+        ("ror", pa.string()),
+        ("country_code", pa.string()),
+        ("type", pa.string()),
+        ("lineage", pa.list_(pa.string())),
+    ]
+)
+AUTHORSHIP = pa.struct(
+    [
+        ("author_position", pa.string()),
+        ("author", pa.struct([("id", pa.string()), ("display_name", pa.string())])),
+        ("institutions", pa.list_(INSTITUTION)),
+        ("countries", pa.list_(pa.string())),
+        ("raw_affiliation_strings", pa.list_(pa.string())),
+        ("raw_author_name", pa.string()),
+    ]
+)
+LOCATION = pa.struct(
+    [
+        ("source", pa.struct([("id", pa.string()), ("display_name", pa.string())])),
+        ("landing_page_url", pa.string()),
+        ("pdf_url", pa.string()),
+    ]
+)
+NESTED = {
+    "ids": pa.struct([("openalex", pa.string()), ("doi", pa.string())]),
+    "primary_location": LOCATION,
+    "locations": pa.list_(LOCATION),
+    "authorships": pa.list_(AUTHORSHIP),
+    "abstract_inverted_index": pa.map_(pa.string(), pa.list_(pa.int64())),
+    "referenced_works": pa.list_(pa.string()),
+}
+SCALARS = [
+    ("id", pa.string()),
+    ("doi", pa.string()),
+    ("title", pa.string()),
+    ("display_name", pa.string()),
+    ("publication_year", pa.int64()),
+    ("publication_date", pa.string()),
+    ("type", pa.string()),
+    ("cited_by_count", pa.int64()),
+    ("updated_date", pa.string()),
+]
+
+NUDT = {
+    "id": URL + "I170215575",
+    "display_name": "National University of Defense Technology",
+    "ror": "https://ror.org/05d2yfz11",
+    "country_code": "CN",
+    "type": "education",
+    "lineage": [URL + "I170215575"],
+}
+STANFORD = {
+    "id": URL + "I97018004",
+    "display_name": "Stanford University",
+    "ror": "https://ror.org/00f54p054",
+    "country_code": "US",
+    "type": "education",
+    "lineage": [URL + "I97018004"],
+}
+HOSTILE_TITLE = 'Crowd <script>alert(1)</script> counting\x07 on =HYPERLINK("x") \x1b[31mBrainwash'
+
+
+def author(
+    name: str, inst: dict[str, Any] | None, raw: str | None, pos: str = "middle"
+) -> dict[str, Any]:
+    return {
+        "author_position": pos,
+        "author": {"id": URL + "A" + str(zlib.crc32(name.encode())), "display_name": name},
+        "institutions": [inst] if inst else [],
+        "countries": [inst["country_code"]] if inst else [],
+        "raw_affiliation_strings": [raw] if raw else [],
+        "raw_author_name": name,
+    }
+
+
+def work(
+    wid: str,
+    title: str,
+    refs: list[str],
+    *,
+    year: int = 2020,
+    doi: str | None = None,
+    authors: list[dict[str, Any]] | None = None,
+    abstract: str | None = None,
+    updated: str = PARTITIONS[0],
+    arxiv: str | None = None,
+) -> dict[str, Any]:
+    index: dict[str, list[int]] = {}
+    for pos, word in enumerate((abstract or "").split()):
+        index.setdefault(word, []).append(pos)
+    loc = {
+        "source": {"id": URL + "S1", "display_name": "CVPR"},
+        "landing_page_url": f"https://arxiv.org/abs/{arxiv}" if arxiv else None,
+        "pdf_url": None,
+    }
+    return {
+        "id": URL + wid,
+        "doi": f"https://doi.org/{doi}" if doi else None,
+        "title": title,
+        "display_name": title,
+        "publication_year": year,
+        "publication_date": f"{year}-06-01",
+        "type": "article",
+        "cited_by_count": 3,
+        "updated_date": updated + "T00:00:00",
+        "ids": {"openalex": URL + wid, "doi": f"https://doi.org/{doi}" if doi else None},
+        "primary_location": loc,
+        "locations": [loc],
+        "authorships": authors
+        if authors is not None
+        else [author("Ada Lovelace", STANFORD, "Stanford University, CA", "first")],
+        "abstract_inverted_index": index or None,
+        "referenced_works": [URL + r for r in refs],
+    }
+
+
+def corpus() -> dict[str, list[dict[str, Any]]]:
+    """Records per partition (the newest copy of W3005 in the last one)."""
+    p0, p1, p2 = PARTITIONS
+    many = [
+        author(f"Author {i}", NUDT if i % 2 else STANFORD, f"Lab {i}, somewhere")
+        for i in range(150)
+    ]
+    return {
+        p0: [
+            work(
+                "W100",
+                "Alpha: the proceedings version",
+                ["W7"],
+                year=2014,
+                doi="10.1000/alpha.cvpr",
+            ),
+            work(
+                "W101",
+                "Alpha (preprint)",
+                [],
+                year=2014,
+                doi="10.48550/arxiv.1409.0001",
+                arxiv="1409.0001",
+            ),
+            work("W200", "Beta dataset", ["W7"], year=2016, doi="10.1000/beta"),
+            work(
+                "W3001",
+                "We train on Alpha",
+                ["W100", "W7"],
+                year=2019,
+                abstract="We train our detector on the Alpha dataset",
+                authors=[
+                    author(
+                        "Li Wei",
+                        NUDT,
+                        "College of Computer, National University of Defense Technology, Changsha",
+                        "first",
+                    )
+                ],
+            ),
+            work("W3005", "A stale copy", ["W200"], year=2020),
+            work("W4001", "Unrelated work", ["W7", "W8"], year=2020),
+        ],
+        p1: [
+            work("W3002", "Citing the preprint only", ["W101"], year=2021),
+            work(
+                "W3003",
+                HOSTILE_TITLE,
+                ["W100", "W101", "W200"],
+                year=2022,
+                abstract="Experiments on Alpha and Beta",
+            ),
+            work("W3004", "One hundred and fifty authors", ["W200"], year=2022, authors=many),
+            work("W4002", "Another unrelated work", [], year=2021),
+        ],
+        p2: [
+            work("W3005", "The newest copy", ["W100"], year=2020),
+            work("W3006", "Citing a merged-away id", ["W900", "W8"], year=2023),
+            work("W4003", "Yet another unrelated work", ["W8"], year=2023),
+        ],
+    }
+
+
+LATER_WORKS = [work("W3007", "A later citer", ["W200"], year=2025, updated=LATER)]
+
+# What a scan must find: W id -> the datasets it cites.
+EXPECTED = {
+    "W3001": ["alpha"],
+    "W3002": ["alpha"],
+    "W3003": ["alpha", "beta"],
+    "W3004": ["beta"],
+    "W3005": ["alpha"],
+    "W3006": ["alpha"],
+}
+ORIGINS = {"alpha": ["W100"], "beta": ["W200"]}
+DOIS = {"alpha": ["10.48550/arxiv.1409.0001"]}
+
+
+def write_snapshot(tmp: Path, *, nested: str = "struct", later: bool = False) -> Path:
+    """Write the corpus in both formats; `nested="json"` keeps nested Parquet fields as JSON
+    text instead of structs. Returns the `data` folder (what `--from-snapshot` is given)."""
+    data = tmp / "data"
+    parts = corpus()
+    if later:
+        parts[LATER] = LATER_WORKS
+    entries: dict[str, list[dict[str, Any]]] = {"parquet": [], "jsonl": []}
+    for partition, records in parts.items():
+        for fmt, suffix in (("parquet", ".parquet"), ("jsonl", ".gz")):
+            rel = f"works/updated_date={partition}/part_0000{suffix}"
+            path = data / fmt / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if fmt == "parquet":
+                write_parquet(path, records, nested=nested)
+            else:
+                with gzip.open(path, "wt", encoding="utf-8") as fh:
+                    for rec in records:
+                        fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            entries[fmt].append(
+                {
+                    "url": f"s3://openalex/data/{fmt}/{rel}",
+                    "meta": {"content_length": path.stat().st_size, "record_count": len(records)},
+                }
+            )
+    for fmt, rows in entries.items():
+        rows.append(
+            {
+                "url": f"s3://openalex/data/{fmt}/authors/updated_date=2024-01-01/part_0000.x",
+                "meta": {"content_length": 1, "record_count": 1},
+            }
+        )
+        (data / fmt / "manifest.json").write_text(json.dumps({"entries": rows}), encoding="utf-8")
+    merged = tmp / "legacy-data" / "merged_ids" / "works" / "2025-02-01.csv.gz"
+    merged.parent.mkdir(parents=True, exist_ok=True)
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["merge_date", "id", "merge_into_id"])
+    writer.writerow(["2025-02-01", "W900", "W100"])
+    merged.write_bytes(gzip.compress(buf.getvalue().encode()))
+    return data
+
+
+def write_parquet(path: Path, records: list[dict[str, Any]], *, nested: str = "struct") -> None:
+    fields = list(SCALARS)
+    rows = []
+    for rec in records:
+        row = dict(rec)
+        if nested == "json":
+            for name in NESTED:
+                row[name] = (
+                    json.dumps(rec[name], ensure_ascii=False) if rec[name] is not None else None
+                )
+        elif rec["abstract_inverted_index"] is not None:
+            row["abstract_inverted_index"] = list(rec["abstract_inverted_index"].items())
+        rows.append(row)
+    for name, kind in NESTED.items():
+        fields.append((name, pa.string() if nested == "json" else kind))
+    pq.write_table(pa.Table.from_pylist(rows, schema=pa.schema(fields)), path)
+
+
+def write_jsonl_snapshot(tmp: Path, records: list[dict[str, Any]], partition: str) -> Path:
+    """Any API-shaped work records as a one-partition JSON Lines snapshot; the data folder."""
+    data = tmp / "data"
+    rel = f"works/updated_date={partition}/part_0000.gz"
+    path = data / "jsonl" / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wt", encoding="utf-8") as fh:
+        for rec in records:
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    entry = {"url": f"s3://openalex/data/jsonl/{rel}", "meta": {"record_count": len(records)}}
+    (data / "jsonl" / "manifest.json").write_text(json.dumps({"entries": [entry]}))
+    return data
