@@ -347,3 +347,9 @@ def test_write_reports_for_refresh_and_text_report_file(setup: list[str], tmp_pa
         cli_ok("report", "brainwash", *setup)
     )
     assert "\x1b[" not in text  # no colour codes in a file
+
+
+def test_markdown_escaping_keeps_table_rows_whole() -> None:
+    assert md("a\rb\r\nc\nd") == "a b c d"
+    row = "| " + md("title\r| x") + " |"
+    assert row.count("\r") == 0 and row.count("\n") == 0

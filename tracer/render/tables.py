@@ -16,6 +16,7 @@ from dataclasses import fields, is_dataclass
 from typing import Any
 
 from tracer.errors import UsageError
+from tracer.render.text import clean
 from tracer.report import (
     COUNTING_RULES,
     AffiliationRow,
@@ -228,7 +229,8 @@ def md(text: Any) -> str:
     """Markdown-escape a value so that API text never becomes markup, links or HTML."""
     if text is None:
         return ""
-    return _MD_SPECIAL.sub(r"\\\1", str(text).replace("\n", " "))
+    # One line: CR, LF and every other control character would end a table row or forge one.
+    return _MD_SPECIAL.sub(r"\\\1", clean(str(text)))
 
 
 def _md_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
