@@ -8,12 +8,16 @@ title stays text. Files are UTF-8 with a byte-order mark so that spreadsheets pi
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import fields, is_dataclass
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from tracer.errors import UsageError
 from tracer.render.text import clean
@@ -26,9 +30,24 @@ from tracer.report import (
     listed_then,
 )
 
+FLAG_CODES_FILE = Path(__file__).parent / "flag_codes.yaml"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 WHAT = ("articles", "authors", "institutions", "countries")
-FORMATS = ("csv", "json", "bibtex")
+FORMATS = ("csv", "json", "bibtex", "parquet", "xlsx")
+EXPORT_SUFFIXES = {
+    ".csv": "csv",
+    ".json": "json",
+    ".bib": "bibtex",
+    ".parquet": "parquet",
+    ".xlsx": "xlsx",
+}
+
+
+@functools.cache
+def flag_codes() -> dict[str, str]:
+    """Watchlist id -> short code (flag_codes.yaml)."""
+    data = yaml.safe_load(FLAG_CODES_FILE.read_text(encoding="utf-8")) or {}
+    return {str(k): str(v) for k, v in data.items()}
 
 
 def safe_cell(value: Any) -> Any:
@@ -40,21 +59,63 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
+SEP = "|"  # the one separator of every multi-valued cell in the CSV exports
+_SEP_STANDIN = "\u00a6"  # a "|" inside a value becomes "¦", so splitting on SEP is exact
+
+
+def joined(values: Iterable[Any]) -> str:
+    """Values of a multi-valued cell, joined by SEP (a SEP inside a value becomes "¦")."""
+    return SEP.join(str(v).replace(SEP, _SEP_STANDIN) for v in values if v not in (None, ""))
+
+
 def evidence_text(paper: PaperRow) -> str:
+    """The paper's evidence on one line, for a terminal or Markdown."""
     return " | ".join(
         f"[{e.get('kind') or '?'}, {e.get('source') or '?'}] {e.get('text') or ''}".strip()
         for e in paper.evidence
     )
 
 
+def _evidence_items(paper: PaperRow) -> list[str]:
+    return [
+        f"[{e.get('kind') or '?'}, {e.get('source') or '?'}] {e.get('text') or ''}".strip()
+        for e in paper.evidence
+    ]
+
+
 def _ids(paper: PaperRow, kind: str) -> str:
-    return "; ".join(paper.ids.get(kind, []))
+    return joined(paper.ids.get(kind, []))
+
+
+def flag_column(list_id: str) -> str:
+    """The boolean column of a watchlist: `flag_us_entity_list` for `us-entity-list`."""
+    return "flag_" + re.sub(r"[^a-z0-9]+", "_", list_id.lower()).strip("_")
+
+
+def known_lists(report: Report) -> list[str]:
+    """Watchlists with a column in every export: the ones the project knows, then any other
+    list an institution of this report is on."""
+    return list(dict.fromkeys([*flag_codes(), *(f.list for f in report.flag_lists)]))
+
+
+def _affiliation(name: str | None, aff: AffiliationRow | None) -> str:
+    who = name or "?"
+    if aff is None:
+        return f"{who} (no affiliation)"
+    where = aff.institution_name or aff.raw or "?"
+    return f"{who} ({where}, {aff.country})" if aff.country else f"{who} ({where})"
 
 
 def article_rows(report: Report) -> list[dict[str, Any]]:
-    return [
-        {
+    lists = known_lists(report)
+    rows = []
+    for p in report.papers:
+        pairs: list[tuple[str | None, AffiliationRow | None]] = []
+        for author in p.authors:
+            pairs += [(author.name, aff) for aff in author.affiliations] or [(author.name, None)]
+        row: dict[str, Any] = {
             "paper_id": p.paper_id,
+            "key": p.key,
             "doi": _ids(p, "doi"),
             "arxiv": _ids(p, "arxiv"),
             "s2": _ids(p, "s2"),
@@ -66,19 +127,32 @@ def article_rows(report: Report) -> list[dict[str, Any]]:
             "venue": p.venue,
             "usage_level": p.level,
             "usage_score": p.score,
-            "evidence": evidence_text(p),
+            "evidence": joined(_evidence_items(p)),
             "via_derivative": p.via_derivative,
-            "countries": "; ".join(p.countries),
-            "institutions": "; ".join(p.institutions),
-            "sectors": "; ".join(p.sectors),
-            "flags": "; ".join(p.flags),
-            "has_affiliation": p.has_affiliation,
-            "after_withdrawal": p.after_withdrawal,
-            "missing": p.missing,
-            "links": " ".join(p.links),
+            "authors": joined(a.name for a in p.authors),
+            "affiliations": joined(_affiliation(name, aff) for name, aff in pairs),
+            "countries": joined(p.countries),
+            "institutions": joined(p.institutions),
+            "institution_ids": joined(
+                dict.fromkeys(
+                    a.institution_id for au in p.authors for a in au.affiliations if a.institution_id
+                )
+            ),
+            "sectors": joined(p.sectors),
+            "flags": joined(p.flags),
         }
-        for p in report.papers
-    ]
+        for name in lists:
+            row[flag_column(name)] = name in p.flag_lists
+        row.update(
+            {
+                "has_affiliation": p.has_affiliation,
+                "after_withdrawal": p.after_withdrawal,
+                "missing": p.missing,
+                "links": joined(p.links),
+            }
+        )
+        rows.append(row)
+    return rows
 
 
 def author_rows(report: Report) -> list[dict[str, Any]]:
@@ -90,16 +164,18 @@ def author_rows(report: Report) -> list[dict[str, Any]]:
                 rows.append(
                     {
                         "paper_id": p.paper_id,
+                        "key": p.key,
                         "title": p.title,
                         "year": p.year,
                         "position": author.position,
                         "author": author.name,
+                        "author_id": author.author_id,
                         "raw_affiliation": aff.raw if aff else None,
                         "institution_id": aff.institution_id if aff else None,
                         "institution": aff.institution_name if aff else None,
                         "country": aff.country if aff else None,
                         "sector": aff.sector if aff else None,
-                        "flags": "; ".join(f.label for f in aff.flags) if aff else "",
+                        "flags": joined(f.label for f in aff.flags) if aff else "",
                         "method": aff.method if aff else None,
                     }
                 )
@@ -107,6 +183,7 @@ def author_rows(report: Report) -> list[dict[str, Any]]:
 
 
 def institution_rows(report: Report) -> list[dict[str, Any]]:
+    lists = known_lists(report)
     return [
         {
             "institution_id": r.key,
@@ -114,10 +191,12 @@ def institution_rows(report: Report) -> list[dict[str, Any]]:
             "parent": r.parent_name,
             "country": r.country,
             "sector": r.sector,
-            "flags": "; ".join(f.label for f in r.flags),
+            "url": r.url,
+            "flags": joined(f.label for f in r.flags),
+            **{flag_column(n): any(f.list == n for f in r.flags) for n in lists},
             "papers_whole": r.papers,
             "papers_fractional": r.fractional,
-            "paper_ids": " ".join(str(i) for i in r.paper_ids),
+            "paper_ids": joined(r.paper_ids),
         }
         for r in report.institutions
     ]
@@ -177,30 +256,65 @@ def _bib(text: str) -> str:
     return "".join(_BIB_ESCAPES.get(ch, ch) for ch in text.replace("\n", " "))
 
 
+VENUES_FILE = Path(__file__).parent / "venues.yaml"
+
+
+@functools.cache
+def _venue_rules() -> tuple[frozenset[str], frozenset[str], tuple[str, ...]]:
+    data = yaml.safe_load(VENUES_FILE.read_text(encoding="utf-8")) or {}
+    return (
+        frozenset(w.lower() for w in data.get("words", [])),
+        frozenset(str(a) for a in data.get("acronyms", [])),
+        tuple(p.lower() for p in data.get("preprints", [])),
+    )
+
+
+def entry_type(venue: str | None) -> str:
+    """`inproceedings`, `article` or `misc` (a preprint server, or no venue) for a venue name."""
+    if not venue:
+        return "misc"
+    words, acronyms, preprints = _venue_rules()
+    if any(venue.lower().startswith(p) for p in preprints):
+        return "misc"
+    tokens = re.findall(r"[A-Za-z]+", venue)
+    if any(t.lower() in words for t in tokens) or any(t in acronyms for t in tokens):
+        return "inproceedings"
+    return "article"
+
+
 def to_bibtex(report: Report) -> str:
     entries = []
     for p in report.papers:
+        kind = entry_type(p.venue)
+        venue_field = {"inproceedings": "booktitle", "article": "journal"}.get(kind, "howpublished")
         fields = {
             "title": "{" + _bib(p.title or "") + "}",
             "author": " and ".join(_bib(a.name or "") for a in p.authors if a.name),
             "year": str(p.year or ""),
-            "journal": _bib(p.venue or ""),
+            venue_field: _bib(p.venue or ""),
             "doi": _bib(p.ids.get("doi", [""])[0]),
             "eprint": _bib(p.ids.get("arxiv", [""])[0]),
-            "url": p.links[0] if p.links else "",
+            "url": p.links[0] if p.links else "",  # quoted by links_for: no braces
             "note": _bib(f"{report.header.name} usage: {p.level}"),
         }
         if fields["eprint"]:
             fields["archiveprefix"] = "arXiv"
         body = ",\n".join(f"  {k} = {{{v}}}" for k, v in fields.items() if v)
-        entries.append(f"@article{{tracer{p.paper_id},\n{body}\n}}")
+        entries.append(f"@{kind}{{tracer{p.paper_id},\n{body}\n}}")
     return "\n\n".join(entries) + "\n"
 
 
-def export(report: Report, what: str, fmt: str) -> str:
-    """One export as text: articles, authors, institutions or countries as CSV/JSON/BibTeX."""
+def export(report: Report, what: str, fmt: str) -> str | bytes:
+    """One export: articles, authors, institutions or countries as CSV, JSON, Parquet or Excel
+    (bytes for the last two), or the articles as BibTeX."""
+    from tracer.render.sheets import to_parquet, to_xlsx
+
     if what not in WHAT:
         raise UsageError(f"Cannot export {what!r}.", hint="Use one of: " + ", ".join(WHAT) + ".")
+    if fmt not in FORMATS:
+        raise UsageError(
+            f"Unknown export format {fmt!r}.", hint="Use one of: " + ", ".join(FORMATS) + "."
+        )
     if fmt == "bibtex":
         if what != "articles":
             raise UsageError("BibTeX is for articles only.", hint="Use --format csv or json.")
@@ -215,9 +329,11 @@ def export(report: Report, what: str, fmt: str) -> str:
     }[what](report)
     if fmt == "json":
         return to_json(rows)
-    if fmt == "csv":
-        return to_csv(rows)
-    raise UsageError(f"Unknown export format {fmt!r}.", hint="Use csv, json or bibtex.")
+    if fmt == "parquet":
+        return to_parquet(rows)
+    if fmt == "xlsx":
+        return to_xlsx(rows, what)
+    return to_csv(rows)
 
 
 # -- Markdown ----------------------------------------------------------------------------------
