@@ -226,17 +226,17 @@ def bar_chart(
                 f"{escape(name)}</text>"
             )
     else:
-        row, width = 28, 560
+        row, width = 28, 400
         height = row * len(items) + 20
         for i, (name, value) in enumerate(items):
-            w = value / top * (width - 260)
+            w = value / top * (width - 180)
             y = 10 + i * row
             parts.append(
-                f'<text x="150" y="{y + 17}" text-anchor="end">{escape(name)}</text>'
-                f'<rect class="bar" x="160" y="{y}" width="{w:.1f}" height="{row - 8}" '
+                f'<text x="120" y="{y + 17}" text-anchor="end">{escape(name)}</text>'
+                f'<rect class="bar" x="130" y="{y}" width="{w:.1f}" height="{row - 8}" '
                 f'fill="#2c7fb8" data-label="{escape(name)}" data-value="{value:g}">'
                 f"<title>{escape(name)}: {value:g}</title></rect>"
-                f'<text x="{166 + w:.1f}" y="{y + 17}">{value:g}</text>'
+                f'<text x="{136 + w:.1f}" y="{y + 17}">{value:g}</text>'
             )
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" id="{escape(chart_id)}" class="chart" '
