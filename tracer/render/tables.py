@@ -365,7 +365,26 @@ def to_markdown(report: Report) -> str:
         f"- Last scan: {md(run.finished_at or run.started_at) + ' (' + md(run.status) + ')' if run else 'never'}"
     ]
     out += [f"- Sources: {md(', '.join(h.sources) or 'none')}", ""]
-    out += ["## Counting rules", "", md(COUNTING_RULES), ""]
+    out += ["## Flagged institutions", ""]
+    if not report.flagged:
+        out += ["None of the institutions found is on a watchlist.", ""]
+    for inst in report.flagged:
+        flags = "; ".join(
+            f"{f.label}{' (' + f.category + ')' if f.category else ''}"
+            f"{' from ' + f.start if f.start else ''}{' to ' + f.end if f.end else ''}"
+            for f in inst.flags
+        )
+        out += [f"### {md(inst.name)} ({md(inst.country or '?')}, {md(inst.sector)})", ""]
+        out += [f"Flags: {md(flags)}", ""]
+        for pid in inst.paper_ids:
+            p = report.paper(pid)
+            then = listed_then(inst.flags, p)
+            listed = f", listed then: {then}" if then else ""
+            out += [
+                f"- {md(p.title)} ({p.year or '?'}, {md(p.level)}{listed}): {md(evidence_text(p))}"
+            ]
+        out += [""]
+    out += _findings_md(report)
     out += ["## Papers by usage level", ""]
     out += _md_table(["level", "papers"], [(r.label, r.papers) for r in report.by_level])
     out += [f"Total: {report.total_papers}", ""]
@@ -394,36 +413,19 @@ def to_markdown(report: Report) -> str:
             for r in report.institutions[:25]
         ],
     )
-    out += ["## Flagged institutions", ""]
-    if not report.flagged:
-        out += ["None of the institutions found is on a watchlist.", ""]
-    for inst in report.flagged:
-        flags = "; ".join(
-            f"{f.label}{' (' + f.category + ')' if f.category else ''}"
-            f"{' from ' + f.start if f.start else ''}{' to ' + f.end if f.end else ''}"
-            for f in inst.flags
-        )
-        out += [f"### {md(inst.name)} ({md(inst.country or '?')}, {md(inst.sector)})", ""]
-        out += [f"Flags: {md(flags)}", ""]
-        for pid in inst.paper_ids:
-            p = report.paper(pid)
-            then = listed_then(inst.flags, p)
-            listed = f", listed then: {then}" if then else ""
-            out += [
-                f"- {md(p.title)} ({p.year or '?'}, {md(p.level)}{listed}): {md(evidence_text(p))}"
-            ]
-        out += [""]
     out += ["## Papers per year", ""]
     out += _md_table(["year", "papers"], [(y.year or "unknown", y.papers) for y in report.years])
-    out += _findings_md(report)
     out += ["## Papers", ""]
+    out += [md(report.score_note), ""]
     out += _md_table(
-        ["title", "year", "usage", "countries", "institutions", "flags", "link"],
+        ["title", "year", "usage", "score", "authors", "countries", "institutions", "flags", "link"],
         [
             (
                 p.title,
                 p.year or "",
                 p.level,
+                f"{p.score:.2f}" if p.score is not None else "",
+                ", ".join(a.name or "?" for a in p.authors),
                 "; ".join(p.countries),
                 "; ".join(p.institutions),
                 "; ".join(p.flags),
@@ -432,15 +434,21 @@ def to_markdown(report: Report) -> str:
             for p in report.papers
         ],
     )
+    out += _missing_md(report)
+    out += ["## Counting rules", "", md(COUNTING_RULES), ""]
     return "\n".join(out)
 
 
+def _papers(count: int) -> str:
+    return f"{count} paper" if count == 1 else f"{count} papers"
+
+
 def _findings_md(report: Report) -> list[str]:
-    w, lic, miss = report.withdrawal, report.licence, report.missing
+    w, lic = report.withdrawal, report.licence
     out = ["## Use after withdrawal", ""]
     if w.withdrawn_on:
         out += [
-            f"Withdrawn {md(w.withdrawn_on)}: {w.papers} papers published after it. {md(w.rule)}",
+            f"Withdrawn {md(w.withdrawn_on)}: {_papers(w.papers)} published after it. {md(w.rule)}",
             "",
         ]
         out += [
@@ -453,11 +461,11 @@ def _findings_md(report: Report) -> list[str]:
     out += ["## Licence against user", ""]
     if lic.applies:
         out += [
-            f"Licence: {md(lic.licence or lic.licence_terms)}; {lic.papers} papers by commercial or military users.",
+            f"Licence: {md(lic.licence or lic.licence_terms)}; {_papers(lic.papers)} by commercial or military users.",
             "",
         ]
         out += [
-            f"- {md(r.name)} ({md(r.sector)}, {md(r.country or '?')}): {r.papers} papers"
+            f"- {md(r.name)} ({md(r.sector)}, {md(r.country or '?')}): {_papers(r.papers)}"
             for r in lic.institutions
         ]
         out += [""]
@@ -466,7 +474,12 @@ def _findings_md(report: Report) -> list[str]:
             f"Licence terms: {md(lic.licence_terms or 'unknown')}; not restricted to non-commercial or research use.",
             "",
         ]
-    out += ["## What is missing", ""]
+    return out
+
+
+def _missing_md(report: Report) -> list[str]:
+    miss = report.missing
+    out = ["## What is missing", ""]
     out += [f"- {md(note)}" for note in miss.notes]
     out += [f"- Papers without any affiliation: {len(miss.papers_without_affiliation)}"]
     out += [
