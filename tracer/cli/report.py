@@ -154,6 +154,10 @@ def show_terminal_report(report: Report, *, all_papers: bool, no_pager: bool) ->
     console = stdout_console()
     stdout = sys.stdout
     command = None if no_pager or not stdout.isatty() else _pager_command()
+    if command is None and not stdout.isatty():
+        # Piped: plain text without the blanks rich pads table rows with.
+        stdout.write(terminal_text(report, width=console.width, all_papers=all_papers))
+        return
     if command is None:
         print_report(report, console, all_papers=all_papers)
         return
