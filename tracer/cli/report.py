@@ -156,7 +156,7 @@ def show_terminal_report(report: Report, *, all_papers: bool, no_pager: bool) ->
     command = None if no_pager or not stdout.isatty() else _pager_command()
     if command is None and not stdout.isatty():
         # Piped: plain text without the blanks rich pads table rows with.
-        stdout.write(terminal_text(report, width=console.width, all_papers=all_papers))
+        click.echo(terminal_text(report, width=console.width, all_papers=all_papers), nl=False)
         return
     if command is None:
         print_report(report, console, all_papers=all_papers)
@@ -166,7 +166,7 @@ def show_terminal_report(report: Report, *, all_papers: bool, no_pager: bool) ->
         report, width=console.width, colour=console.color_system is not None, all_papers=all_papers
     )
     if text.count("\n") < size.lines - 1:
-        stdout.write(text)
+        click.echo(text, nl=False)
         return
     env = dict(os.environ)
     env.setdefault("LESS", "FRX")
@@ -174,7 +174,7 @@ def show_terminal_report(report: Report, *, all_papers: bool, no_pager: bool) ->
     try:
         pager = subprocess.Popen(command, stdin=subprocess.PIPE, env=env)
     except OSError:
-        stdout.write(text)
+        click.echo(text, nl=False)
         return
     assert pager.stdin is not None
     try:
