@@ -547,3 +547,24 @@ def test_terminal_report_lists_every_paper_on_request_and_pages_only_on_a_termin
     paged.unlink()
     report_cli.show_terminal_report(report, all_papers=False, no_pager=True)
     assert not paged.exists()  # --no-pager: straight to stdout
+
+
+def test_html_leads_with_findings_and_labels_what_it_links(tmp_path: Path) -> None:
+    from tracer.render.html import render_html
+
+    with _long_flagged_store(tmp_path / "t.db") as store:
+        page = render_html(build_report(store, DATASET))
+    order = [page.index(f'id="{anchor}"') for anchor in (
+        "headline", "flagged", "withdrawal-section", "licence-section", "map", "tables",
+        "papers-section", "method",
+    )]
+    assert order == sorted(order)  # findings, then the map, the tables, coverage and method
+    assert 'href="https://ror.org/05d2yfz11"' in page  # NUDT links to its ROR record
+    assert 'aria-label="National University of Defense Technology in the ROR registry"' in page
+    assert ">DOI 10.1000/megvii.1</a>" in page and ">OpenAlex W100</a>" in page
+    assert "Sun Jian, Xu Li, Bob Ray" in page  # papers list their authors
+    assert page.count("how strongly the evidence shows") >= 2  # the score, where it is shown
+    assert "(police)" in page  # an unknown flag category, shown with its name
+    assert not re.search(r"\b1 papers\b", page) and "1 paper" in page
+    # Every link has text: no <a ...></a> left empty.
+    assert not re.search(r"<a [^>]*>\s*</a>", page)
