@@ -332,6 +332,10 @@ def test_graph_opens_as_graphml_and_gexf(setup: list[str], tmp_path: Path) -> No
         "Tsinghua University",
     }
     gexf = nx.read_gexf(tmp_path / "g.gexf")
+    assert gexf.graph["mode"] == "dynamic"  # papers on Gephi's timeline, from their year
+    assert {d["start"] for _, d in gexf.nodes(data=True) if d.get("type") == "paper"} == {
+        2016, 2017, 2018, 2019, 2020, 2021, 2022,
+    }
     assert gexf.number_of_nodes() == graph.number_of_nodes()
     assert gexf.number_of_edges() == graph.number_of_edges()
     bad = run_cli("graph", "brainwash", "-o", str(tmp_path / "g.png"), *setup)

@@ -1,7 +1,8 @@
 """The report as a network for Gephi: the dataset, papers, authors, institutions and countries.
 
 Nodes carry `type` (dataset, paper, author, institution, country) and `label`. Papers carry
-`year` (Gephi's timeline), `venue`, `level`, `score`, `key`. Edges carry `kind`:
+`year`, `venue`, `level`, `score`, `key`, and `start` (the year again): the graph is written in
+GEXF's dynamic mode, so Gephi's timeline shows papers appearing year by year. Edges carry `kind`:
 
 - paper -> dataset: the paper's usage level, `used`, `mentioned`, `cited` or `not-judged`;
 - author -> paper: `authored` (position: the author's place in the byline);
@@ -80,7 +81,8 @@ def _add_weight(graph: nx.DiGraph, a: str, b: str, kind: str, weight: float) -> 
 
 
 def build_graph(report: Report) -> nx.DiGraph:
-    graph = nx.DiGraph(name=f"{report.header.name} usage network")
+    # mode=dynamic and a paper's `start` (its year) put papers on Gephi's timeline (GEXF).
+    graph = nx.DiGraph(name=f"{report.header.name} usage network", mode="dynamic")
     dataset_node = f"dataset:{report.header.dataset}"
     graph.add_node(
         dataset_node,
@@ -96,6 +98,7 @@ def build_graph(report: Report) -> nx.DiGraph:
                 label=paper.title or f"paper {paper.paper_id}",
                 key=paper.key,
                 year=paper.year,
+                start=paper.year,
                 venue=paper.venue,
                 level=paper.level,
                 score=paper.score,
