@@ -235,7 +235,7 @@ def test_control_characters_and_escapes_never_leave_api_text(tmp_path: Path) -> 
         assert "\x1b" not in text and "\x07" not in text and "\x9b" not in text, fmt
         assert "owned" not in text and "ZXZpbA" not in text, fmt
         assert "\n" + "FAKE" not in text, fmt  # no forged line
-        record("faults", f"OSC/CSI escapes in a title: {fmt}", "report", "stripped", 0)
+        record("faults", f"escapes in a title: {fmt}", "report", "stripped", 0)
 
 
 def test_after_date_and_paper_key() -> None:
