@@ -16,7 +16,9 @@ import pytest
 from tests.helpers import run_cli
 from tests.report_corpus import DATASET, FORMULA_TITLE, SCRIPT_TITLE, build_store
 from tracer.render import write_atomic
-from tracer.render.tables import md, safe_cell, to_bibtex
+from tracer.render.bibtex import to_bibtex
+from tracer.render.markdown import md
+from tracer.render.tables import safe_cell
 from tracer.report import build_report
 
 CATALOG = """\
@@ -409,7 +411,7 @@ def test_outputs_that_would_be_silently_wrong_are_errors(setup: list[str], tmp_p
 
 
 def test_bibtex_entry_types_follow_the_venue() -> None:
-    from tracer.render.tables import entry_type
+    from tracer.render.bibtex import entry_type
 
     assert entry_type("2019 IEEE/CVF Conference on Computer Vision and Pattern Recognition") == (
         "inproceedings"

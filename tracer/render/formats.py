@@ -12,7 +12,8 @@ from tracer.catalog import Dataset
 from tracer.errors import UsageError
 from tracer.render import write_atomic
 from tracer.render.html import render_html
-from tracer.render.tables import article_rows, json_chunks, to_csv, to_json, to_markdown
+from tracer.render.markdown import to_markdown
+from tracer.render.tables import article_rows, json_chunks, to_csv, to_json
 from tracer.render.terminal import print_report
 from tracer.report import Report, build_report
 from tracer.store import Store
