@@ -577,3 +577,16 @@ def test_html_leads_with_findings_and_labels_what_it_links(tmp_path: Path) -> No
     assert not re.search(r"\b1 papers\b", page) and "1 paper" in page
     # Every link has text: no <a ...></a> left empty.
     assert not re.search(r"<a [^>]*>\s*</a>", page)
+
+
+def test_what_the_last_run_could_not_see_comes_before_the_figures(tmp_path: Path) -> None:
+    from tracer.render.formats import render_report
+
+    note = "No ROR gazetteer is loaded: free-text affiliations were matched by country only."
+    with build_store(tmp_path / "t.db") as store:
+        run = store.start_run("brainwash", "scan")
+        store.finish_run(run, "ok", requests={}, stats={"notes": [note]})
+        report = build_report(store, DATASET)
+    for fmt, first_figure in (("terminal", "Flagged institutions"), ("html", 'id="flagged"')):
+        text = render_report(report, fmt)
+        assert text.index(note[:40]) < text.index(first_figure), fmt

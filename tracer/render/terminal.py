@@ -101,6 +101,8 @@ def _header(report: Report, console: Console) -> None:
     when = f"{run.finished_at or run.started_at} (run {run.id}, {run.status})" if run else "never"
     grid.add_row("Scanned", Text(when))
     grid.add_row("Sources", Text(", ".join(h.sources) or "none"))
+    for note in report.missing.notes:  # what the last run could not see, before any figure
+        grid.add_row(Text("Not seen", style="yellow"), Text(note))
     console.print(grid)
 
 
