@@ -252,3 +252,6 @@ def test_country_filter_must_be_an_iso_code(store: Store) -> None:
     with pytest.raises(UsageError, match="not an ISO 3166-1 alpha-2"):
         build_report(store, DATASET, country="XX")
     assert build_report(store, DATASET, country="cn").filters.country == "CN"
+    with pytest.raises(UsageError) as uk:
+        build_report(store, DATASET, country="UK")
+    assert uk.value.hint == "The United Kingdom's code is GB."

@@ -309,7 +309,9 @@ def check_country(code: str) -> str:
     if upper not in iso_codes():
         raise UsageError(
             f"{code!r} is not an ISO 3166-1 alpha-2 country code.",
-            hint="Use a two-letter code such as CN, US or DE.",
+            hint="The United Kingdom's code is GB."
+            if upper == "UK"
+            else "Use a two-letter code such as CN, US or DE.",
         )
     return upper
 
