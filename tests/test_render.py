@@ -551,8 +551,10 @@ def test_terminal_report_lists_every_paper_on_request_and_pages_only_on_a_termin
     monkeypatch.setenv("PAGER", f"sh -c 'cat > {paged}'")
     monkeypatch.setenv("LINES", "20")
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    monkeypatch.setenv("NO_COLOR", "1")
     report_cli.show_terminal_report(report, all_papers=True, no_pager=False)
-    assert "Papers: all 30" in paged.read_text(encoding="utf-8")
+    text = paged.read_text(encoding="utf-8")
+    assert "Papers: all 30" in text and "\x1b[" not in text  # NO_COLOR holds in the pager too
     paged.unlink()
     report_cli.show_terminal_report(report, all_papers=False, no_pager=True)
     assert not paged.exists()  # --no-pager: straight to stdout

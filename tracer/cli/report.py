@@ -162,9 +162,8 @@ def show_terminal_report(report: Report, *, all_papers: bool, no_pager: bool) ->
         print_report(report, console, all_papers=all_papers)
         return
     size = shutil.get_terminal_size()
-    text = terminal_text(
-        report, width=console.width, colour=console.color_system is not None, all_papers=all_papers
-    )
+    colour = console.color_system is not None and not console.no_color
+    text = terminal_text(report, width=console.width, colour=colour, all_papers=all_papers)
     if text.count("\n") < size.lines - 1:
         click.echo(text, nl=False)
         return
