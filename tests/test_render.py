@@ -16,7 +16,9 @@ import pytest
 from tests.helpers import run_cli
 from tests.report_corpus import DATASET, FORMULA_TITLE, SCRIPT_TITLE, build_store
 from tracer.render import write_atomic
-from tracer.render.tables import md, safe_cell, to_bibtex
+from tracer.render.bibtex import to_bibtex
+from tracer.render.markdown import md
+from tracer.render.tables import safe_cell
 from tracer.report import build_report
 
 CATALOG = """\
@@ -53,14 +55,15 @@ def cli_ok(*args: str) -> str:
 
 
 def terminal_table(text: str, title: str) -> dict[str, list[str]]:
-    """Rows of the rich table under `title`: first cell -> the other cells."""
+    """Rows of the table under `title` (no box; cells apart by two spaces or more): first cell
+    -> the other cells."""
     lines = text.splitlines()
     start = next(i for i, line in enumerate(lines) if line.strip().startswith(title))
     rows: dict[str, list[str]] = {}
-    for line in lines[start + 4 :]:
-        if line.startswith("└"):
+    for line in lines[start + 2 :]:
+        if not line.strip() or line.startswith(("total:", "...")):
             break
-        cells = [c.strip() for c in line.strip("│ ").split("│")]
+        cells = [c.strip() for c in re.split(r"\s{2,}", line.strip())]
         rows[cells[0]] = cells[1:]
     return rows
 
@@ -74,7 +77,7 @@ def figures_from_terminal(text: str) -> dict[str, object]:
         found = re.search(r"\((\w\w)\)$", label)
         return found.group(1) if found else label
 
-    withdrawal = re.search(r"Use after withdrawal \(2019-06\): (\d+) papers", text)
+    withdrawal = re.search(r"Withdrawn 2019-06: (\d+) papers? published after it", text)
     assert withdrawal
     return {
         "levels": {k: int(v[0]) for k, v in levels.items()},
@@ -103,9 +106,9 @@ def figures_from_csv(text: str) -> dict[str, object]:
     countries: Counter[str] = Counter()
     sectors: Counter[str] = Counter()
     for row in rows:
-        for c in row["countries"].split("; ") if row["countries"] else ["unknown"]:
+        for c in row["countries"].split("|") if row["countries"] else ["unknown"]:
             countries[c] += 1
-        for s in row["sectors"].split("; ") if row["sectors"] else ["unknown"]:
+        for s in row["sectors"].split("|") if row["sectors"] else ["unknown"]:
             sectors[s] += 1
     return {
         "levels": dict(Counter(row["usage_level"] for row in rows)),
@@ -199,9 +202,17 @@ def test_csv_neutralises_formulas_and_keeps_utf8(setup: list[str], tmp_path: Pat
             assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value
     row = next(r for r in rows if r["title"] == "Dense pedestrian detection")
     assert row["doi"] == "10.1000/megvii.1" and row["openalex"] == "W100"
-    assert row["countries"] == "CN; US" and "US Entity List" in row["flags"]
+    assert row["countries"] == "CN|US" and "US Entity List" in row["flags"]
     assert row["usage_level"] == "used" and "Brainwash dataset" in row["evidence"]
-    assert "https://doi.org/10.1000/megvii.1" in row["links"].split()
+    assert "https://doi.org/10.1000/megvii.1" in row["links"].split("|")
+    assert row["key"] == "doi:10.1000/megvii.1"
+    assert row["authors"] == "Sun Jian|Xu Li|Bob Ray"
+    assert row["affiliations"].split("|") == [
+        "Sun Jian (Megvii (China), CN)",
+        "Xu Li (Megvii (China), CN)",
+        "Bob Ray (Stanford University, US)",
+    ]
+    assert row["flag_us_entity_list"] == "True" and row["flag_aspi_cdut"] == "False"
 
 
 @pytest.mark.parametrize(
@@ -256,7 +267,10 @@ def test_bibtex_for_articles(tmp_path: Path) -> None:
     with build_store(tmp_path / "t.db") as store:
         report = build_report(store, DATASET)
     bib = to_bibtex(report)
-    assert bib.count("@article{") == 10
+    # The corpus's venues: CVPR (proceedings) and arXiv (a preprint server).
+    assert bib.count("@inproceedings{") == 5 and bib.count("@misc{") == 5
+    assert "booktitle = {CVPR}" in bib and "journal = " not in bib
+    assert "@article{" not in bib
     assert "doi = {10.1000/megvii.1}" in bib and "eprint = {1801.00001}" in bib
     assert "author = {Sun Jian and Xu Li and Bob Ray}" in bib
     # Braces in API text cannot close a field early.
@@ -292,19 +306,119 @@ def test_export_authors_institutions_countries(setup: list[str]) -> None:
 
 def test_graph_opens_as_graphml_and_gexf(setup: list[str], tmp_path: Path) -> None:
     for name in ("g.graphml", "g.gexf"):
-        cli_ok("graph", "brainwash", "-o", str(tmp_path / name), *setup)
+        result = run_cli("graph", "brainwash", "-o", str(tmp_path / name), *setup)
+        assert result.code == 0 and f"Wrote {tmp_path / name}" in result.err
     graph = nx.read_graphml(tmp_path / "g.graphml")
     types = Counter(data["type"] for _, data in graph.nodes(data=True))
-    assert types == {"dataset": 1, "paper": 10, "institution": 4, "country": 2}
+    # 15 authors in the corpus, each without a source id: one node each.
+    assert types == {"dataset": 1, "paper": 10, "author": 15, "institution": 4, "country": 2}
     kinds = Counter(data["kind"] for _, _, data in graph.edges(data=True))
-    assert kinds["cites"] == 10 and kinds["located-in"] == 4
+    # Paper -> dataset edges are typed by usage level.
+    assert kinds["used"] == 4 and kinds["mentioned"] == 2 and kinds["cited"] == 3
+    assert kinds["not-judged"] == 1 and "cites" not in kinds
+    assert kinds["authored"] == 15 and kinds["located-in"] == 4
+    # 13 authors with an institution, Wang Fang with two (NUDT and Tsinghua); Eve has none
+    # and Gina's affiliation is unresolved: 14 author -> institution edges.
+    assert kinds["affiliated-with"] == 14
+    # Papers with authors at two institutions: Head detection (3 pairs), Dense pedestrian (1).
+    assert kinds["co-affiliated"] == 4
+    paper = next(d for _, d in graph.nodes(data=True) if d.get("label") == "Dense pedestrian detection")
+    assert paper["year"] == 2019 and paper["venue"] == "arXiv" and paper["level"] == "used"
+    assert paper["score"] == pytest.approx(0.52) and paper["key"] == "doi:10.1000/megvii.1"
     assert graph.nodes["country:CN"]["label"] == "China"
     nudt = graph.nodes["institution:https://ror.org/05d2yfz11"]
     assert nudt["sector"] == "military" and nudt["flagged"] == 1
+    wang = next(n for n, d in graph.nodes(data=True) if d.get("label") == "Wang Fang")
+    assert {graph.nodes[t]["label"] for t in graph.successors(wang) if graph.nodes[t]["type"] == "institution"} == {
+        "National University of Defense Technology",
+        "Tsinghua University",
+    }
     gexf = nx.read_gexf(tmp_path / "g.gexf")
-    assert gexf.number_of_nodes() == 17 and gexf.number_of_edges() == graph.number_of_edges()
+    assert gexf.graph["mode"] == "dynamic"  # papers on Gephi's timeline, from their year
+    assert {d["start"] for _, d in gexf.nodes(data=True) if d.get("type") == "paper"} == {
+        2016, 2017, 2018, 2019, 2020, 2021, 2022,
+    }
+    assert gexf.number_of_nodes() == graph.number_of_nodes()
+    assert gexf.number_of_edges() == graph.number_of_edges()
     bad = run_cli("graph", "brainwash", "-o", str(tmp_path / "g.png"), *setup)
-    assert bad.code == 2 and "graphml or .gexf" in bad.err
+    assert bad.code == 2 and ".graphml, .gexf" in bad.err
+
+
+def test_articles_csv_reads_in_pandas_with_the_documented_types(
+    setup: list[str], tmp_path: Path
+) -> None:
+    pd = pytest.importorskip("pandas")
+    cli_ok("export", "brainwash", "-o", str(tmp_path / "a.csv"), *setup)
+    frame = pd.read_csv(tmp_path / "a.csv", dtype={"year": "Int64"}, keep_default_na=False,
+                        na_values=[""])
+    assert list(frame.columns[:2]) == ["paper_id", "key"]  # the BOM does not reach the name
+    assert frame["paper_id"].dtype == "int64" and frame["year"].dtype == "Int64"
+    assert frame["usage_score"].dtype == "float64"
+    for column in ("flag_us_entity_list", "flag_aspi_cdut", "flag_pla_university",
+                   "flag_dod_1260h", "has_affiliation", "after_withdrawal", "missing"):
+        assert frame[column].dtype == "bool", column
+    assert frame["flag_aspi_cdut"].sum() == 2 and frame["flag_us_entity_list"].sum() == 2
+    assert frame["key"].is_unique and frame["key"].str.contains(":").all()
+    authors = frame["authors"].str.split("|")
+    assert authors.map(len).sum() == 15
+    per_country = frame["countries"].dropna().str.split("|").explode().value_counts()
+    assert per_country.to_dict() == {"CN": 6, "US": 5}
+
+
+def test_parquet_and_xlsx_exports_keep_types_and_text(setup: list[str], tmp_path: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    openpyxl = pytest.importorskip("openpyxl")
+    result = run_cli("export", "brainwash", "-o", str(tmp_path / "a.parquet"), *setup)
+    assert result.code == 0 and f"Wrote {tmp_path / 'a.parquet'}" in result.err
+    frame = pd.read_parquet(tmp_path / "a.parquet")
+    assert len(frame) == 10 and frame["flag_us_entity_list"].dtype == "bool"
+    assert FORMULA_TITLE in set(frame["title"])  # a typed file: no apostrophe needed
+    cli_ok("export", "brainwash", "--what", "institutions", "-o", str(tmp_path / "i.xlsx"), *setup)
+    sheet = openpyxl.load_workbook(tmp_path / "i.xlsx")["institutions"]
+    header = [c.value for c in sheet[1]]
+    assert header[:2] == ["institution_id", "institution"]
+    cli_ok("export", "brainwash", "-o", str(tmp_path / "a.xlsx"), *setup)
+    sheet = openpyxl.load_workbook(tmp_path / "a.xlsx")["articles"]
+    title_col = [c.value for c in sheet[1]].index("title")
+    cells = [row[title_col] for row in sheet.iter_rows(min_row=2)]
+    formula = next(c for c in cells if str(c.value).startswith("=HYPERLINK"))
+    assert formula.data_type == "s" and formula.value == FORMULA_TITLE  # text, not a formula
+    to_stdout = run_cli("export", "brainwash", "--format", "parquet", *setup)
+    assert to_stdout.code == 2 and "-o FILE.parquet" in to_stdout.err
+
+
+def test_outputs_that_would_be_silently_wrong_are_errors(setup: list[str], tmp_path: Path) -> None:
+    wrong = run_cli("report", "brainwash", "-o", str(tmp_path / "x.xlsx"), *setup)
+    assert wrong.code == 2 and ".json, .md, .csv, .html, .htm, .txt" in wrong.err
+    assert not (tmp_path / "x.xlsx").exists()
+    wrong = run_cli("export", "brainwash", "-o", str(tmp_path / "x.html"), *setup)
+    assert wrong.code == 2 and ".csv, .json, .bib, .parquet, .xlsx" in wrong.err
+    disagree = run_cli("report", "brainwash", "--format", "md", "-o", str(tmp_path / "x.html"), *setup)
+    assert disagree.code == 2 and "disagree" in disagree.err
+    nowhere = tmp_path / "nonexistent" / "dir" / "x.html"
+    missing = run_cli("report", "brainwash", "-o", str(nowhere), *setup)
+    assert missing.code == 2 and "does not exist" in missing.err
+    assert not (tmp_path / "nonexistent").exists()  # no folder made
+    for command in ("report", "export", "graph"):
+        bad = run_cli(command, "brainwash", "--country", "XX", "-o", str(tmp_path / "x.gexf")
+                      if command == "graph" else str(tmp_path / "x.json"), *setup)
+        assert bad.code == 2 and "not an ISO 3166-1 alpha-2" in bad.err, command
+    said = run_cli("report", "brainwash", "-o", str(tmp_path / "r.md"), *setup)
+    assert said.code == 0 and said.err.strip() == f"Wrote {tmp_path / 'r.md'}"
+    quiet = run_cli("export", "brainwash", "-q", "-o", str(tmp_path / "a.csv"), *setup)
+    assert quiet.code == 0 and quiet.err == "" and (tmp_path / "a.csv").exists()
+
+
+def test_bibtex_entry_types_follow_the_venue() -> None:
+    from tracer.render.bibtex import entry_type
+
+    assert entry_type("2019 IEEE/CVF Conference on Computer Vision and Pattern Recognition") == (
+        "inproceedings"
+    )
+    assert entry_type("CVPR") == "inproceedings" and entry_type("ICCV Workshops") == "inproceedings"
+    assert entry_type("IEEE Transactions on Pattern Analysis and Machine Intelligence") == "article"
+    assert entry_type("arXiv.org") == "misc" and entry_type(None) == "misc"
 
 
 def test_report_errors_are_one_sentence(setup: list[str], tmp_path: Path) -> None:
@@ -347,3 +461,134 @@ def test_write_reports_for_refresh_and_text_report_file(setup: list[str], tmp_pa
         cli_ok("report", "brainwash", *setup)
     )
     assert "\x1b[" not in text  # no colour codes in a file
+
+
+def test_markdown_escaping_keeps_table_rows_whole() -> None:
+    from tests.fault_table import record
+
+    assert md("a\rb\r\nc\nd") == "a b c d"
+    row = "| " + md("title\r| x") + " |"
+    assert row.count("\r") == 0 and row.count("\n") == 0
+    record("faults", "CR in Markdown table cells", "report", "one row", 0)
+
+
+LONG_NAME = "Key Laboratory of Intelligent Perception and Image Understanding of the Ministry"
+
+
+def _long_flagged_store(path: Path):  # type: ignore[no-untyped-def]
+    """The corpus plus a paper by an institution with a long name on four lists, one of them
+    a list and category no renderer knows."""
+    from tracer.records import Author, Work
+
+    store = build_store(path)
+    run = store.start_run("brainwash", "scan")
+    pid, _ = store.upsert_work(Work(source="s2", title="Another crowd paper " * 8, year=2023,
+                                    doi="10.1000/long.1"))
+    store.link("brainwash", pid, run, None)
+    store.save_authors(pid, [Author(name="Kim Lee", position=0, raw_affiliations=["x"])], "s2")
+    flags = [
+        {"list": "us-entity-list", "label": "US Entity List", "start": "2019-10"},
+        {"list": "dod-1260h", "label": "US DoD 1260H list", "start": "2024-01", "end": "2025-01"},
+        {"list": "aspi-cdut", "label": "ASPI tracker", "category": "Security"},
+        {"list": "cn-public-security", "label": "Public security bodies", "category": "police"},
+    ]
+    store.save_affiliations(pid, 0, [{
+        "raw": LONG_NAME, "institution_id": "https://ror.org/000000000",
+        "institution_name": LONG_NAME, "country": "CN", "sector": "research institute",
+        "flags": flags, "confidence": 1.0, "method": "ror-exact",
+    }])
+    store.finish_run(run, "ok", requests={})
+    return store
+
+
+def test_terminal_report_reads_at_80_columns(tmp_path: Path) -> None:
+    from tracer.render.formats import terminal_text
+
+    with _long_flagged_store(tmp_path / "t.db") as store:
+        report = build_report(store, DATASET)
+    text = terminal_text(report, width=80)
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    start = next(i for i, line in enumerate(lines) if line.startswith("Top institutions"))
+    table = lines[start + 2 : start + 2 + len(report.institutions)]
+    for inst, line in zip(report.institutions, table, strict=True):
+        # One line per institution: its name (whole, or cut with an ellipsis) and every flag code.
+        shown = re.split(r"\s{2,}", line)[0]
+        assert inst.name.startswith(shown.rstrip("…")), (inst.name, line)
+        for flag in inst.flags:
+            code = {"us-entity-list": "EL", "dod-1260h": "1260H", "aspi-cdut": "ASPI"}.get(
+                flag.list, "CPS"
+            )
+            assert code in line.split(), (code, line)
+    assert lines[start + 2 + len(report.institutions)] == "Flags:"  # then the legend
+    legend = "\n".join(lines[start + 3 + len(report.institutions) :][:4])
+    assert re.search(r"CPS +Public security bodies", legend)
+    assert re.search(r"EL +US Entity List", legend)
+    flagged = [line for line in lines if line.startswith("⚑ ")]
+    assert len(flagged) == 3 and all(len(line) <= 80 for line in flagged)
+    assert "(police)" in text  # a category no renderer knows, shown with its name
+    # A list of papers, most relevant first, and hints with the dataset's key.
+    papers_at = next(i for i, line in enumerate(lines) if line.startswith("Papers: "))
+    assert lines[papers_at] == "Papers: the 20 most relevant of 11" or "all 11" in lines[papers_at]
+    assert lines[papers_at + 2].split()[:2] == ["2019", "used"]  # flagged and used first
+    assert "tracer report brainwash -o brainwash.html" in text and "NAME" not in text
+    assert not re.search(r"\b1 papers", text)
+
+
+def test_terminal_report_lists_every_paper_on_request_and_pages_only_on_a_terminal(
+    setup: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    from tracer.cli import report as report_cli
+
+    shown = cli_ok("report", "brainwash", *setup)
+    assert "Papers: all 10" in shown  # fewer than the limit: all of them
+    with build_store(tmp_path / "many.db") as store:
+        report = build_report(store, DATASET)
+    report.papers = report.papers * 3  # 30 rows: more than the 20 shown by default
+    paged = tmp_path / "paged.txt"
+    monkeypatch.setenv("PAGER", f"sh -c 'cat > {paged}'")
+    monkeypatch.setenv("LINES", "20")
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    monkeypatch.setenv("NO_COLOR", "1")
+    report_cli.show_terminal_report(report, all_papers=True, no_pager=False)
+    text = paged.read_text(encoding="utf-8")
+    assert "Papers: all 30" in text and "\x1b[" not in text  # NO_COLOR holds in the pager too
+    paged.unlink()
+    report_cli.show_terminal_report(report, all_papers=False, no_pager=True)
+    assert not paged.exists()  # --no-pager: straight to stdout
+
+
+def test_html_leads_with_findings_and_labels_what_it_links(tmp_path: Path) -> None:
+    from tracer.render.html import render_html
+
+    with _long_flagged_store(tmp_path / "t.db") as store:
+        page = render_html(build_report(store, DATASET))
+    order = [page.index(f'id="{anchor}"') for anchor in (
+        "headline", "flagged", "withdrawal-section", "licence-section", "map", "tables",
+        "papers-section", "method",
+    )]
+    assert order == sorted(order)  # findings, then the map, the tables, coverage and method
+    assert 'href="https://ror.org/05d2yfz11"' in page  # NUDT links to its ROR record
+    assert 'aria-label="National University of Defense Technology in the ROR registry"' in page
+    assert ">DOI 10.1000/megvii.1</a>" in page and ">OpenAlex W100</a>" in page
+    assert "Sun Jian, Xu Li, Bob Ray" in page  # papers list their authors
+    assert page.count("how strongly the evidence shows") >= 2  # the score, where it is shown
+    assert "(police)" in page  # an unknown flag category, shown with its name
+    assert not re.search(r"\b1 papers\b", page) and "1 paper" in page
+    # Every link has text: no <a ...></a> left empty.
+    assert not re.search(r"<a [^>]*>\s*</a>", page)
+
+
+def test_what_the_last_run_could_not_see_comes_before_the_figures(tmp_path: Path) -> None:
+    from tracer.render.formats import render_report
+
+    note = "No ROR gazetteer is loaded: free-text affiliations were matched by country only."
+    with build_store(tmp_path / "t.db") as store:
+        run = store.start_run("brainwash", "scan")
+        store.finish_run(run, "ok", requests={}, stats={"notes": [note]})
+        report = build_report(store, DATASET)
+    for fmt, first_figure in (("terminal", "Flagged institutions"), ("html", 'id="flagged"')):
+        text = render_report(report, fmt)
+        assert text.index(note[:40]) < text.index(first_figure), fmt

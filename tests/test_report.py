@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fault_table import record
 from tests.report_corpus import DATASET, FORMULA_TITLE, SCRIPT_TITLE, build_store
 from tracer.catalog import Status
 from tracer.errors import UsageError
@@ -204,3 +205,56 @@ def test_listed_then_compares_listing_dates_with_publication() -> None:
     assert listed_then([ended, entity], paper("2024-06-01", 2024)) == "yes"
     assert listed_then([pla], paper("2018-05-01", 2018)) == ""  # no dates to compare
     assert listed_then([entity], paper(None, None)) == "?"
+
+
+def test_report_reads_runs_and_coverage_once_and_sql_stays_in_the_store(store: Store) -> None:
+    statements: list[str] = []
+    store.conn.set_trace_callback(statements.append)
+    build_report(store, DATASET)
+    store.conn.set_trace_callback(None)
+    assert sum("FROM runs" in s for s in statements) == 1
+    assert sum("FROM coverage" in s for s in statements) == 1
+    source = (Path(__file__).resolve().parents[1] / "tracer" / "report.py").read_text()
+    assert "SELECT" not in source and ".execute(" not in source
+
+
+HOSTILE = "\x1b]0;owned\x07Head \x1b]52;c;ZXZpbA==\x07counting\x1b[2J\r\nFAKE: line\x9b2J end"
+
+
+def test_control_characters_and_escapes_never_leave_api_text(tmp_path: Path) -> None:
+    from tracer.render.formats import render_report
+
+    with build_store(tmp_path / "t.db") as store:
+        run = store.start_run("brainwash", "scan")
+        pid, _ = store.upsert_work(Work(source="s2", title=HOSTILE, year=2023, doi="10.1/x"))
+        store.link("brainwash", pid, run, None)
+        store.finish_run(run, "partial", requests={}, error="s2: 400 \x1b[31mred\x1b[0m\nbody")
+        report = build_report(store, DATASET)
+    paper = next(p for p in report.papers if p.paper_id == pid)
+    assert paper.title == "Head counting FAKE: line end"
+    assert report.missing.failed_runs[-1].error == "s2: 400 red body"
+    for fmt in ("terminal", "md", "csv", "json", "html"):
+        text = render_report(report, fmt)
+        assert "\x1b" not in text and "\x07" not in text and "\x9b" not in text, fmt
+        assert "owned" not in text and "ZXZpbA" not in text, fmt
+        assert "\n" + "FAKE" not in text, fmt  # no forged line
+        record("faults", f"escapes in a title: {fmt}", "report", "stripped", 0)
+
+
+def test_after_date_and_paper_key() -> None:
+    from tracer.report import paper_key
+
+    assert paper_key({"doi": ["10.1/ABC"], "arxiv": ["1801.1"]}) == "doi:10.1/abc"
+    assert paper_key({"arxiv": ["1801.1"], "s2": ["abc"]}) == "arxiv:1801.1"
+    assert paper_key({"openalex": ["W1"], "s2": ["abc"]}) == "s2:abc"
+    assert paper_key({"openalex": ["W1"]}) == "openalex:W1"
+    assert paper_key({}) is None
+
+
+def test_country_filter_must_be_an_iso_code(store: Store) -> None:
+    with pytest.raises(UsageError, match="not an ISO 3166-1 alpha-2"):
+        build_report(store, DATASET, country="XX")
+    assert build_report(store, DATASET, country="cn").filters.country == "CN"
+    with pytest.raises(UsageError) as uk:
+        build_report(store, DATASET, country="UK")
+    assert uk.value.hint == "The United Kingdom's code is GB."

@@ -74,6 +74,7 @@ def test_keys_stay_out_of_everything_written(world: Path, fake_api: FakeApi) -> 
         ("scan", "brainwash", "--json", "--full"),
     ]
     out = world / "out"
+    out.mkdir(exist_ok=True)  # -o never creates folders
     for fmt, suffix in (
         ("terminal", "txt"),
         ("json", "json"),

@@ -1,6 +1,6 @@
 """The report model: one tree computed from the store, from which every output is drawn.
 
-`build_report()` reads the store (read-only SELECTs, no network) and returns a `Report`;
+`build_report()` reads the store (through `tracer.store.report_queries`, no network) and returns a `Report`;
 `Report.to_dict()` is the stable `--json` shape documented in docs/json-report.md. Terminal,
 Markdown, CSV, HTML and graph outputs all render this one object, so their figures agree.
 
@@ -17,20 +17,23 @@ A paper without any affiliation is counted as such, never guessed.
 from __future__ import annotations
 
 import importlib
-import json
-import sqlite3
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from tracer.catalog import Dataset
 from tracer.errors import UsageError
+from tracer.render.text import clean_line
 from tracer.store import Store
+from tracer.store.report_queries import ReportData, load_report_data
 
 REPORT_VERSION = 1
+ISO_CODES_FILE = Path(__file__).parent / "affiliations" / "data" / "countries.yaml"
 # Ordered weakest to strongest: a citation alone, the name in the text, signs of use.
 LEVELS = ("cited", "mentioned", "used")
 NOT_JUDGED = "not judged"
@@ -44,6 +47,16 @@ COUNTING_RULES = (
     "its authors, and each author's share split equally over that author's affiliations; "
     "shares without a known country or sector count as 'unknown', so fractional counts add up "
     "to the number of papers. Papers without any affiliation are counted as such, never guessed."
+)
+SCORE_NOTE = (
+    "Score: how strongly the evidence shows that the authors used the dataset, from 0 to 1 "
+    "(signs of use such as 'we train on' beside the dataset's name, combined); a paper is "
+    "judged used from 0.5. Cited: cites an origin paper with no sign of use. Mentioned: names "
+    "the dataset without citing it."
+)
+RELEVANCE_RULE = (
+    "Most relevant first: used, then mentioned, cited and not judged; within a level, papers "
+    "with a flagged institution first, then by score, then the most recent."
 )
 
 
@@ -75,11 +88,13 @@ class AuthorRow:
     position: int
     name: str | None
     affiliations: list[AffiliationRow]
+    author_id: str | None = None  # "openalex:A…" or "s2:…"; None when no source gave an id
 
 
 @dataclass
 class PaperRow:
     paper_id: int
+    key: str | None  # doi:…, else arxiv:…, s2:…, corpus:…, openalex:… (see paper_key)
     title: str | None
     year: int | None
     publication_date: str | None
@@ -97,6 +112,7 @@ class PaperRow:
     institutions: list[str]
     sectors: list[str]
     flags: list[str]
+    flag_lists: list[str]  # ids of the lists any author's affiliation is on
     links: list[str]
 
     @property
@@ -123,6 +139,18 @@ class InstitutionRow:
     papers: int
     fractional: float
     paper_ids: list[int]
+    url: str | None = None  # its ROR record, else its OpenAlex record
+
+
+@dataclass
+class FlagList:
+    """A watchlist some institution of the report is on, with how many it touches."""
+
+    list: str
+    label: str
+    source: str | None
+    institutions: int
+    papers: int
 
 
 @dataclass
@@ -160,6 +188,12 @@ class CoverageRow:
     total: int | None
     capped: bool
     note: str | None
+    filters: dict[str, Any] = field(default_factory=dict)  # {} : read without filters
+    complete: bool = False  # read to its end, as many rows as the source said it had
+    unresolved: int = 0  # rows that name no paper (S2's "paperId": null)
+    skipped: int = 0  # rows of the wrong shape, left out
+    read_at: str | None = None
+    full_read_at: str | None = None  # when it was last read in full, unfiltered
 
 
 @dataclass
@@ -227,6 +261,9 @@ class Report:
     licence: LicenceFinding
     missing: Missing
     papers: list[PaperRow] = field(default_factory=list)
+    flag_lists: list[FlagList] = field(default_factory=list)
+    score_note: str = SCORE_NOTE
+    relevance_rule: str = RELEVANCE_RULE
 
     def to_dict(self) -> dict[str, Any]:
         """The documented --json shape (docs/json-report.md)."""
@@ -234,6 +271,10 @@ class Report:
 
     def paper(self, paper_id: int) -> PaperRow:
         return self._papers_by_id[paper_id]
+
+    def by_relevance(self) -> list[PaperRow]:
+        """The papers, most relevant first (RELEVANCE_RULE)."""
+        return sorted(self.papers, key=relevance)
 
     @cached_property
     def _papers_by_id(self) -> dict[int, PaperRow]:
@@ -249,6 +290,36 @@ def country_name(code: str | None) -> str:
         importlib.import_module("pygal_maps_world.i18n"), "COUNTRIES", {}
     )
     return names.get(code.lower(), code.upper())
+
+
+def relevance(paper: PaperRow) -> tuple[int, int, float, int, int]:
+    """Sort key: strongest level, flagged first, highest score, newest (RELEVANCE_RULE)."""
+    rank = (*reversed(LEVELS), NOT_JUDGED)
+    level = rank.index(paper.level) if paper.level in rank else len(rank)
+    return (level, 0 if paper.flag_lists else 1, -(paper.score or 0.0), -(paper.year or 0),
+            paper.paper_id)
+
+
+@cache
+def iso_codes() -> frozenset[str]:
+    """Every ISO 3166-1 alpha-2 code the country table knows."""
+    import yaml
+
+    data = yaml.safe_load(ISO_CODES_FILE.read_text(encoding="utf-8")) or {}
+    return frozenset(str(k).upper() for k in data)
+
+
+def check_country(code: str) -> str:
+    """The code in upper case, or a UsageError when it is not ISO 3166-1 alpha-2."""
+    upper = code.strip().upper()
+    if upper not in iso_codes():
+        raise UsageError(
+            f"{code!r} is not an ISO 3166-1 alpha-2 country code.",
+            hint="The United Kingdom's code is GB."
+            if upper == "UK"
+            else "Use a two-letter code such as CN, US or DE.",
+        )
+    return upper
 
 
 def levels_from(min_usage: str | None) -> list[str]:
@@ -319,10 +390,6 @@ def _unique(values: list[str]) -> list[str]:
     return list(dict.fromkeys(v for v in values if v))
 
 
-def _flags(raw: str) -> list[Flag]:
-    return [Flag(**{k: f.get(k) for k in Flag.__dataclass_fields__}) for f in json.loads(raw)]
-
-
 def _flag_label(flag: Flag) -> str:
     dates = f"{flag.start or '?'}..{flag.end or ''}" if flag.start or flag.end else ""
     category = f" ({flag.category})" if flag.category else ""
@@ -349,69 +416,87 @@ def _run(row: dict[str, Any] | None) -> RunInfo | None:
         status=row["status"],
         started_at=row["started_at"],
         finished_at=row["finished_at"],
-        error=row["error"],
+        error=clean_line(row["error"]),
         requests=row["requests"],
     )
 
 
-def _load_papers(store: Store, dataset: Dataset) -> list[PaperRow]:
-    conn: sqlite3.Connection = store.conn
-    ids: dict[int, dict[str, list[str]]] = defaultdict(dict)
-    for row in conn.execute(
-        "SELECT i.paper_id, i.kind, i.value FROM paper_ids i JOIN dataset_papers d"
-        " ON d.paper_id = i.paper_id WHERE d.dataset = ? ORDER BY i.kind, i.value",
-        (dataset.key,),
-    ):
-        ids[row["paper_id"]].setdefault(row["kind"], []).append(row["value"])
-    affs: dict[tuple[int, int], list[AffiliationRow]] = defaultdict(list)
-    for row in conn.execute(
-        "SELECT a.* FROM affiliations a JOIN dataset_papers d ON d.paper_id = a.paper_id"
-        " WHERE d.dataset = ? ORDER BY a.paper_id, a.position, a.idx",
-        (dataset.key,),
-    ):
-        affs[(row["paper_id"], row["position"])].append(
-            AffiliationRow(
-                raw=row["raw"],
-                institution_id=row["institution_id"],
-                institution_name=row["institution_name"],
-                parent_name=row["parent_name"],
-                country=(row["country"] or "").upper() or None,
-                sector=row["sector"] or UNKNOWN,
-                flags=_flags(row["flags"]),
-                method=row["method"],
-                confidence=row["confidence"],
-            )
-        )
-    authors: dict[int, list[AuthorRow]] = defaultdict(list)
-    for row in conn.execute(
-        "SELECT a.paper_id, a.position, a.name FROM authorships a JOIN dataset_papers d"
-        " ON d.paper_id = a.paper_id WHERE d.dataset = ? ORDER BY a.paper_id, a.position",
-        (dataset.key,),
-    ):
-        key = (row["paper_id"], row["position"])
-        authors[row["paper_id"]].append(AuthorRow(row["position"], row["name"], affs[key]))
+def paper_key(ids: dict[str, list[str]]) -> str | None:
+    """The paper's key across databases: its DOI, else arXiv id, else S2 paper id, else S2
+    CorpusId, else OpenAlex id, as `kind:value` (e.g. `doi:10.1109/cvpr.2016.255`)."""
+    for kind in ("doi", "arxiv", "s2", "corpus", "openalex"):
+        values = ids.get(kind)
+        if values:
+            value = values[0].lower() if kind == "doi" else values[0]
+            return f"{kind}:{value}"
+    return None
+
+
+def institution_url(key: str | None) -> str | None:
+    """The institution's page: its ROR record, or its OpenAlex record; None for a bare name."""
+    if not key:
+        return None
+    if key.startswith("https://ror.org/"):
+        return key
+    if re.fullmatch(r"I\d+", key):
+        return f"https://openalex.org/{key}"
+    if key.startswith("https://openalex.org/I"):
+        return key
+    return None
+
+
+def _flag(raw: dict[str, Any]) -> Flag:
+    values: dict[str, Any] = {k: raw.get(k) for k in Flag.__dataclass_fields__}
+    values = {k: clean_line(v) if isinstance(v, str) else v for k, v in values.items()}
+    values["list"] = values["list"] or "unknown-list"
+    values["label"] = values["label"] or values["list"]
+    return Flag(**values)
+
+
+def _load_papers(data: ReportData, dataset: Dataset) -> list[PaperRow]:
     papers = []
-    for row in conn.execute(
-        "SELECT p.*, d.level, d.score, d.evidence AS judged_evidence, d.via_derivative,"
-        " d.missing_since_run FROM papers p JOIN dataset_papers d ON d.paper_id = p.id"
-        " WHERE d.dataset = ? ORDER BY p.year, p.id",
-        (dataset.key,),
-    ):
-        paper_authors = authors[row["id"]]
+    for row in data.papers:
+        pid = row["id"]
+        paper_authors = []
+        for author in data.authors.get(pid, []):
+            affs = [
+                AffiliationRow(
+                    raw=clean_line(a["raw"]),
+                    institution_id=clean_line(a["institution_id"]),
+                    institution_name=clean_line(a["institution_name"]),
+                    parent_name=clean_line(a["parent_name"]),
+                    country=(a["country"] or "").upper() or None,
+                    sector=a["sector"] or UNKNOWN,
+                    flags=[_flag(f) for f in a["flags"] if isinstance(f, dict)],
+                    method=a["method"],
+                    confidence=a["confidence"],
+                )
+                for a in data.affiliations.get((pid, author["position"]), [])
+            ]
+            paper_authors.append(
+                AuthorRow(
+                    author["position"],
+                    clean_line(author["name"]),
+                    affs,
+                    author_id=_author_id(author),
+                )
+            )
         all_affs = [a for author in paper_authors for a in author.affiliations]
-        paper_ids = ids[row["id"]]
+        paper_ids = data.ids.get(pid, {})
         withdrawn = dataset.withdrawn_on
+        all_flags = [f for a in all_affs for f in a.flags]
         papers.append(
             PaperRow(
-                paper_id=row["id"],
-                title=row["title"],
+                paper_id=pid,
+                key=paper_key(paper_ids),
+                title=clean_line(row["title"]),
                 year=row["year"],
                 publication_date=row["publication_date"],
-                venue=row["venue"],
+                venue=clean_line(row["venue"]),
                 ids=paper_ids,
                 level=row["level"] or NOT_JUDGED,
                 score=row["score"],
-                evidence=json.loads(row["judged_evidence"] or "[]"),
+                evidence=[_evidence(e) for e in row["judged_evidence"] if isinstance(e, dict)],
                 via_derivative=row["via_derivative"],
                 missing=row["missing_since_run"] is not None,
                 after_withdrawal=bool(
@@ -422,11 +507,24 @@ def _load_papers(store: Store, dataset: Dataset) -> list[PaperRow]:
                 countries=sorted({a.country for a in all_affs if a.country}),
                 institutions=_unique([a.institution_name or "" for a in all_affs]),
                 sectors=sorted({a.sector for a in all_affs if a.sector != UNKNOWN}),
-                flags=_unique([_flag_label(f) for a in all_affs for f in a.flags]),
+                flags=_unique([_flag_label(f) for f in all_flags]),
+                flag_lists=_unique([f.list for f in all_flags]),
                 links=links_for(paper_ids),
             )
         )
     return papers
+
+
+def _author_id(row: dict[str, Any]) -> str | None:
+    if row.get("openalex_author_id"):
+        return f"openalex:{row['openalex_author_id']}"
+    if row.get("s2_author_id"):
+        return f"s2:{row['s2_author_id']}"
+    return None
+
+
+def _evidence(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: clean_line(v) if isinstance(v, str) else v for k, v in item.items()}
 
 
 def _keep(paper: PaperRow, levels: list[str], filters: Filters) -> bool:
@@ -493,6 +591,7 @@ def _institutions(papers: list[PaperRow]) -> list[InstitutionRow]:
                     0,
                     0.0,
                     [],
+                    institution_url(key),
                 )
             row.fractional += share
             for flag in aff.flags:
@@ -515,57 +614,56 @@ def _years(papers: list[PaperRow]) -> list[YearRow]:
     return rows
 
 
-def _missing(store: Store, dataset: Dataset, papers: list[PaperRow]) -> Missing:
+def _missing(
+    data: ReportData, papers: list[PaperRow], runs: list[RunInfo], coverage: list[CoverageRow]
+) -> Missing:
     affs = [a for p in papers for author in p.authors for a in author.affiliations]
     unresolved = [a for a in affs if _institution_key(a) is None]
-    runs = [_run(r) for r in store.runs(dataset.key)]
     return Missing(
         papers_without_affiliation=[p.paper_id for p in papers if not p.has_affiliation],
         unresolved_affiliations=len(unresolved),
         unresolved_examples=sorted({a.raw for a in unresolved if a.raw})[:20],
         country_only_affiliations=sum(1 for a in unresolved if a.country),
-        capped=[
-            c
-            for c in _coverage(store, dataset)
-            if c.capped or (c.total is not None and c.fetched < c.total)
-        ],
-        failed_runs=[r for r in runs if r and r.status not in ("ok", "running")],
+        capped=[c for c in coverage if c.capped or (c.total is not None and c.fetched < c.total)],
+        failed_runs=[r for r in runs if r.status not in ("ok", "running")],
         papers_marked_missing=[p.paper_id for p in papers if p.missing],
         papers_not_judged=[p.paper_id for p in papers if p.level == NOT_JUDGED],
         papers_authors_truncated=[p.paper_id for p in papers if p.authors_truncated],
-        notes=_last_notes(store, dataset),
+        notes=_last_notes(data),
     )
 
 
-def _last_notes(store: Store, dataset: Dataset) -> list[str]:
-    finished = [r for r in store.runs(dataset.key) if r["status"] in ("ok", "partial")]
-    return list(finished[-1]["stats"].get("notes", [])) if finished else []
+def _last_notes(data: ReportData) -> list[str]:
+    finished = [r for r in data.runs if r["status"] in ("ok", "partial")]
+    notes = finished[-1]["stats"].get("notes", []) if finished else []
+    return [clean_line(str(n)) or "" for n in notes] if isinstance(notes, list) else []
 
 
-def _coverage(store: Store, dataset: Dataset) -> list[CoverageRow]:
+def _coverage(data: ReportData) -> list[CoverageRow]:
     return [
         CoverageRow(
             c["source"],
             c["route"],
-            c["target"],
+            clean_line(c["target"]) or "",
             c["fetched"],
             c["total"],
             bool(c["capped"]),
-            c["note"],
+            clean_line(c["note"]),
+            c["filters"],
+            bool(c["complete"]),
+            c["unresolved"],
+            c["skipped"],
+            c["read_at"],
+            c["full_read_at"],
         )
-        for c in store.coverage(dataset.key)
+        for c in data.coverage
     ]
 
 
-def _header(store: Store, dataset: Dataset) -> Header:
-    runs = store.runs(dataset.key)
-    coverage = _coverage(store, dataset)
-    evidence_sources = {
-        row[0]
-        for row in store.conn.execute(
-            "SELECT DISTINCT source FROM evidence WHERE dataset = ?", (dataset.key,)
-        )
-    }
+def _header(
+    data: ReportData, dataset: Dataset, runs: list[RunInfo], coverage: list[CoverageRow]
+) -> Header:
+    complete = [r for r in runs if r.status == "ok"]
     return Header(
         dataset=dataset.key,
         name=dataset.name,
@@ -573,11 +671,25 @@ def _header(store: Store, dataset: Dataset) -> Header:
         status=dataset.status.label() if dataset.status else None,
         licence=dataset.licence,
         licence_terms=dataset.licence_terms,
-        last_run=_run(runs[-1] if runs else None),
-        last_complete_run=_run(store.last_complete_run(dataset.key)),
-        sources=sorted(evidence_sources | {c.source for c in coverage}),
+        last_run=runs[-1] if runs else None,
+        last_complete_run=complete[-1] if complete else None,
+        sources=sorted(data.evidence_sources | {c.source for c in coverage}),
         coverage=coverage,
     )
+
+
+def _flag_lists(institutions: list[InstitutionRow]) -> list[FlagList]:
+    found: dict[str, FlagList] = {}
+    papers: dict[str, set[int]] = defaultdict(set)
+    for inst in institutions:
+        for name in _unique([f.list for f in inst.flags]):
+            flag = next(f for f in inst.flags if f.list == name)
+            row = found.setdefault(name, FlagList(name, flag.label, flag.source, 0, 0))
+            row.institutions += 1
+            papers[name].update(inst.paper_ids)
+    for name, row in found.items():
+        row.papers = len(papers[name])
+    return sorted(found.values(), key=lambda r: (-r.papers, r.list))
 
 
 def _headline(dataset: Dataset, total: int, filters: Filters) -> str:
@@ -613,12 +725,11 @@ def build_report(
         raise UsageError(
             f"The year range {since}-{until} is empty.", hint="Swap --since and --until."
         )
-    if country is not None and (len(country) != 2 or not country.isalpha()):
-        raise UsageError(
-            f"{country!r} is not a country code.", hint="Use an ISO 3166-1 alpha-2 code such as CN."
-        )
-    filters = Filters(min_usage, levels, since, until, country.upper() if country else None)
-    everything = _load_papers(store, dataset)
+    filters = Filters(min_usage, levels, since, until, check_country(country) if country else None)
+    data = load_report_data(store, dataset.key)
+    runs = [r for r in (_run(row) for row in data.runs) if r is not None]
+    coverage = _coverage(data)
+    everything = _load_papers(data, dataset)
     papers = [p for p in everything if _keep(p, levels, filters)]
     level_counts = Counter(p.level for p in papers)
     by_level = [
@@ -641,7 +752,7 @@ def build_report(
         version=REPORT_VERSION,
         headline=_headline(dataset, len(papers), filters),
         filters=filters,
-        header=_header(store, dataset),
+        header=_header(data, dataset, runs, coverage),
         counting_rules=COUNTING_RULES,
         total_papers=len(papers),
         by_level=by_level,
@@ -666,6 +777,7 @@ def build_report(
             papers=len(user_papers),
             paper_ids=user_papers,
         ),
-        missing=_missing(store, dataset, papers),
+        missing=_missing(data, papers, runs, coverage),
         papers=papers,
+        flag_lists=_flag_lists(institutions),
     )

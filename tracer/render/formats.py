@@ -12,7 +12,8 @@ from tracer.catalog import Dataset
 from tracer.errors import UsageError
 from tracer.render import write_atomic
 from tracer.render.html import render_html
-from tracer.render.tables import article_rows, json_chunks, to_csv, to_json, to_markdown
+from tracer.render.markdown import to_markdown
+from tracer.render.tables import article_rows, json_chunks, to_csv, to_json
 from tracer.render.terminal import print_report
 from tracer.report import Report, build_report
 from tracer.store import Store
@@ -21,11 +22,22 @@ REPORT_FORMATS = ("terminal", "json", "md", "csv", "html")
 SUFFIXES = {"terminal": ".txt", "json": ".json", "md": ".md", "csv": ".csv", "html": ".html"}
 
 
-def terminal_text(report: Report, width: int = 110) -> str:
-    """The terminal report as plain text (no colour), for a file."""
-    console = Console(record=True, width=width, no_color=True, file=io.StringIO())
-    print_report(report, console)
-    return console.export_text()
+def terminal_text(
+    report: Report, width: int = 80, *, colour: bool = False, all_papers: bool = False
+) -> str:
+    """The terminal report as text: plain for a file, with colour codes for a pager."""
+    out = io.StringIO()
+    console = Console(
+        width=width,
+        no_color=not colour,
+        force_terminal=colour,
+        color_system="auto" if colour else None,
+        highlight=False,
+        file=out,
+    )
+    print_report(report, console, all_papers=all_papers)
+    # rich pads table rows to the width; a file or a pager needs no trailing blanks.
+    return "\n".join(line.rstrip() for line in out.getvalue().split("\n"))
 
 
 _RENDERERS: dict[str, Callable[[Report], str]] = {

@@ -14,15 +14,18 @@ import functools
 import importlib.resources
 import re
 from html import escape
+from urllib.parse import unquote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from tracer.report import UNKNOWN, CountRow, Report, YearRow, country_name, listed_then
+from tracer.report import UNKNOWN, CountRow, PaperRow, Report, YearRow, country_name, listed_then
 
-# Light to dark; a country with no paper keeps the neutral grey of the map.
-SHADES = ("#fde0c5", "#facba6", "#f8b58b", "#f59e72", "#f2855d", "#ef6a4c", "#c0392b")
+# One colour per class of the map, light to dark; even the first class (one paper) is a clear
+# orange against the grey of countries without a paper, and every shaded country is outlined.
+SHADES = ("#fdae6b", "#fd8d3c", "#f16913", "#d94801", "#a63603", "#7f2704", "#5a1a02", "#3b1001")
 NO_DATA = "#e4e4e4"
+OUTLINE = "#5a1a02"
 _COUNTRY_GROUP = re.compile(r'<g class="([a-z]{2}) country map-element">')
 _SVG_OPEN = re.compile(r"<svg\b[^>]*>")
 
@@ -44,11 +47,109 @@ def _world_svg() -> str | None:
     return text
 
 
-def shade(count: float, top: float) -> str:
-    if count <= 0 or top <= 0:
-        return NO_DATA
-    index = min(len(SHADES) - 1, int(count / top * (len(SHADES) - 1) + 0.5))
-    return SHADES[index]
+def map_classes(top: int) -> list[tuple[int, int]]:
+    """Classes of papers per country in readable log steps: 1, 2, 3-5, 6-10, 11-20, 21-50, ...
+    up to the class holding `top`; decades (1, 2-10, 11-100, ...) when those would need more
+    colours than SHADES has."""
+    if top <= 0:
+        return []
+    edges = [1]
+    while edges[-1] < top:
+        edges.append(edges[-1] * 5 // 2 if str(edges[-1])[0] == "2" else edges[-1] * 2)
+    if len(edges) > len(SHADES):
+        edges = [1]
+        while edges[-1] < top:
+            edges.append(edges[-1] * 10)
+    classes, low = [], 1
+    for edge in edges:
+        classes.append((low, edge))
+        low = edge + 1
+    return classes
+
+
+def shade(count: float, classes: list[tuple[int, int]]) -> str:
+    """The colour of a country with `count` papers."""
+    for index, (low, high) in enumerate(classes):
+        if low <= count <= high:
+            return SHADES[min(index, len(SHADES) - 1)]
+    return NO_DATA
+
+
+def class_label(low: int, high: int) -> str:
+    return str(low) if low == high else f"{low}–{high}"
+
+
+_PATH_TOKEN = re.compile(r"[MmLlHhVvCcSsQqTtAaZz]|-?(?:\d+\.?\d*|\.\d+)(?:e-?\d+)?")
+_ARGS = {"m": 2, "l": 2, "h": 1, "v": 1, "c": 6, "s": 4, "q": 4, "t": 2, "a": 7, "z": 0}
+SMALL = 45  # map units: a country narrower and lower than this gets a dot so that it shows
+DOT = 13
+
+
+def path_box(d: str) -> tuple[float, float, float, float] | None:
+    """The bounding box (x0, y0, x1, y1) of an SVG path's points, control points included."""
+    xs: list[float] = []
+    ys: list[float] = []
+    x = y = sx = sy = 0.0
+    command = ""
+    tokens = _PATH_TOKEN.findall(d)
+    i = 0
+    while i < len(tokens):
+        if tokens[i].isalpha():
+            command = tokens[i]
+            i += 1
+            if command in "zZ":
+                x, y = sx, sy
+                continue
+        kind = command.lower()
+        n = _ARGS.get(kind, 0)
+        if not n or i + n > len(tokens):
+            break
+        try:
+            args = [float(t) for t in tokens[i : i + n]]
+        except ValueError:
+            return None
+        i += n
+        relative = command.islower()
+        if kind == "h":
+            x = x + args[0] if relative else args[0]
+        elif kind == "v":
+            y = y + args[0] if relative else args[0]
+        elif kind == "a":
+            x, y = (x + args[5], y + args[6]) if relative else (args[5], args[6])
+        else:
+            for px, py in zip(args[0::2], args[1::2], strict=True):
+                xs.append(x + px if relative else px)
+                ys.append(y + py if relative else py)
+            x, y = xs[-1], ys[-1]
+        xs.append(x)
+        ys.append(y)
+        if kind == "m":
+            sx, sy = x, y
+            command = "l" if relative else "L"  # further pairs after a moveto are linetos
+    if not xs:
+        return None
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _dots(svg: str, shaded: dict[str, str]) -> str:
+    """Dots for shaded countries too small to see (Switzerland, Singapore), drawn on top."""
+    dots = []
+    for code, colour in shaded.items():
+        group = re.search(rf'<g class="{code} country[^"]*"[^>]*>(.*?)</g>', svg, re.DOTALL)
+        if not group:
+            continue
+        boxes = [b for b in map(path_box, re.findall(r'\bd="([^"]+)"', group.group(1))) if b]
+        if not boxes:
+            continue
+        x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+        x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
+        if x1 - x0 < SMALL and y1 - y0 < SMALL:
+            dots.append(
+                f'<circle class="dot" data-country="{code.upper()}" cx="{(x0 + x1) / 2:.1f}" '
+                f'cy="{(y0 + y1) / 2:.1f}" r="{DOT}" fill="{colour}" stroke="{OUTLINE}" '
+                f'stroke-width="2.5"><title>{escape(country_name(code))}</title></circle>'
+            )
+    return svg.replace("</svg>", "".join(dots) + "</svg>") if dots else svg
 
 
 def world_map(countries: list[CountRow]) -> Markup | None:
@@ -56,7 +157,7 @@ def world_map(countries: list[CountRow]) -> Markup | None:
     if svg is None:
         return None
     counts = {r.key.lower(): r for r in countries if r.key != UNKNOWN}
-    top = max((r.papers for r in counts.values()), default=0)
+    classes = map_classes(max((r.papers for r in counts.values()), default=0))
 
     def country(match: re.Match[str]) -> str:
         code = match.group(1)
@@ -65,12 +166,15 @@ def world_map(countries: list[CountRow]) -> Markup | None:
         if row is None:
             return f'<g class="{code} country" fill="{NO_DATA}"><title>{name}: 0 papers</title>'
         return (
-            f'<g class="{code} country shaded" fill="{shade(row.papers, top)}" '
+            f'<g class="{code} country shaded" fill="{shade(row.papers, classes)}" '
+            f'stroke="{OUTLINE}" stroke-width="1.6" '
             f'data-country="{code.upper()}" data-papers="{row.papers}">'
-            f"<title>{name}: {row.papers} papers (whole), {row.fractional:.2f} (fractional)</title>"
+            f"<title>{name}: {papers(row.papers)} (whole), {row.fractional:.2f} (fractional)"
+            "</title>"
         )
 
     svg = _COUNTRY_GROUP.sub(country, svg)
+    svg = _dots(svg, {code: shade(row.papers, classes) for code, row in counts.items()})
     viewbox = re.search(r'viewBox="([^"]+)"', svg)
     opening = (
         '<svg xmlns="http://www.w3.org/2000/svg" id="worldmap" role="img" '
@@ -81,12 +185,24 @@ def world_map(countries: list[CountRow]) -> Markup | None:
     return Markup(_SVG_OPEN.sub(opening, svg, count=1))
 
 
-def map_legend(countries: list[CountRow]) -> list[tuple[str, str]]:
-    top = max((r.papers for r in countries if r.key != UNKNOWN), default=0)
-    if top <= 0:
-        return [(NO_DATA, "no papers")]
-    steps = sorted({max(1, round(top * i / (len(SHADES) - 1))) for i in range(len(SHADES))})
-    return [(NO_DATA, "0")] + [(shade(n, top), str(n)) for n in steps]
+def map_legend(countries: list[CountRow]) -> list[tuple[str, str, int]]:
+    """(colour, papers per country, how many countries) for each class, then no papers."""
+    rows = [r for r in countries if r.key != UNKNOWN]
+    classes = map_classes(max((r.papers for r in rows), default=0))
+    legend = [
+        (SHADES[min(i, len(SHADES) - 1)], class_label(low, high),
+         sum(1 for r in rows if low <= r.papers <= high))
+        for i, (low, high) in enumerate(classes)
+    ]
+    return legend + [(NO_DATA, "0", -1)]
+
+
+def papers(count: int) -> str:
+    return f"{count} paper" if count == 1 else f"{count} papers"
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {many or word + 's'}"
 
 
 def bar_chart(
@@ -110,17 +226,17 @@ def bar_chart(
                 f"{escape(name)}</text>"
             )
     else:
-        row, width = 28, 560
+        row, width = 28, 400
         height = row * len(items) + 20
         for i, (name, value) in enumerate(items):
-            w = value / top * (width - 260)
+            w = value / top * (width - 180)
             y = 10 + i * row
             parts.append(
-                f'<text x="150" y="{y + 17}" text-anchor="end">{escape(name)}</text>'
-                f'<rect class="bar" x="160" y="{y}" width="{w:.1f}" height="{row - 8}" '
+                f'<text x="120" y="{y + 17}" text-anchor="end">{escape(name)}</text>'
+                f'<rect class="bar" x="130" y="{y}" width="{w:.1f}" height="{row - 8}" '
                 f'fill="#2c7fb8" data-label="{escape(name)}" data-value="{value:g}">'
                 f"<title>{escape(name)}: {value:g}</title></rect>"
-                f'<text x="{166 + w:.1f}" y="{y + 17}">{value:g}</text>'
+                f'<text x="{136 + w:.1f}" y="{y + 17}">{value:g}</text>'
             )
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" id="{escape(chart_id)}" class="chart" '
@@ -158,6 +274,37 @@ def _environment() -> Environment:
     return env
 
 
+LINK_LABELS = (
+    ("https://doi.org/", "DOI"),
+    ("https://arxiv.org/abs/", "arXiv"),
+    ("https://www.semanticscholar.org/paper/", "Semantic Scholar"),
+    ("https://openalex.org/", "OpenAlex"),
+)
+
+
+def link_label(url: str) -> str:
+    """A link's text: the site and the id, e.g. "DOI 10.1109/cvpr.2016.255"."""
+    for prefix, label in LINK_LABELS:
+        if url.startswith(prefix):
+            return f"{label} {unquote(url.removeprefix(prefix))}"
+    return url.split("/")[2] if url.count("/") >= 2 else url
+
+
+def title_link(paper: PaperRow) -> Markup:
+    """The title, linked to the paper's first page (DOI first) when it has one."""
+    title = escape(paper.title or "(no title)")
+    url = http_url(paper.links[0]) if paper.links else ""
+    if not url:
+        return Markup(f"<strong>{title}</strong>")
+    return Markup(f'<a href="{escape(url)}" rel="noopener noreferrer"><strong>{title}</strong></a>')
+
+
+def author_list(paper: PaperRow) -> str:
+    names = [a.name or "?" for a in paper.authors]
+    more = " and others (the source cut the list)" if paper.authors_truncated else ""
+    return ", ".join(names) + more
+
+
 def render_html(report: Report) -> str:
     template = _environment().get_template("report.html.j2")
     return template.render(
@@ -168,4 +315,10 @@ def render_html(report: Report) -> str:
         sector_chart=sector_chart(report.sectors),
         paper=report.paper,
         listed_then=listed_then,
+        papers=papers,
+        plural=plural,
+        country_name=country_name,
+        title_link=title_link,
+        author_list=author_list,
+        link_label=link_label,
     )

@@ -1,4 +1,5 @@
-"""Flat outputs of the report: CSV and JSON exports, the Markdown report, BibTeX.
+"""Flat outputs of the report: CSV, JSON, Parquet and Excel exports (BibTeX in bibtex.py,
+the Markdown report in markdown.py).
 
 CSV cells are spreadsheet-safe: a text cell that a spreadsheet would read as a formula (starting
 with = + - @, a tab or a carriage return) gets a leading apostrophe, so `=HYPERLINK(...)` in a
@@ -8,26 +9,42 @@ title stays text. Files are UTF-8 with a byte-order mark so that spreadsheets pi
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import fields, is_dataclass
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from tracer.errors import UsageError
 from tracer.report import (
-    COUNTING_RULES,
     AffiliationRow,
     PaperRow,
     Report,
-    country_name,
-    listed_then,
 )
 
+FLAG_CODES_FILE = Path(__file__).parent / "flag_codes.yaml"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 WHAT = ("articles", "authors", "institutions", "countries")
-FORMATS = ("csv", "json", "bibtex")
+FORMATS = ("csv", "json", "bibtex", "parquet", "xlsx")
+EXPORT_SUFFIXES = {
+    ".csv": "csv",
+    ".json": "json",
+    ".bib": "bibtex",
+    ".parquet": "parquet",
+    ".xlsx": "xlsx",
+}
+
+
+@functools.cache
+def flag_codes() -> dict[str, str]:
+    """Watchlist id -> short code (flag_codes.yaml)."""
+    data = yaml.safe_load(FLAG_CODES_FILE.read_text(encoding="utf-8")) or {}
+    return {str(k): str(v) for k, v in data.items()}
 
 
 def safe_cell(value: Any) -> Any:
@@ -39,21 +56,63 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
+SEP = "|"  # the one separator of every multi-valued cell in the CSV exports
+_SEP_STANDIN = "\u00a6"  # a "|" inside a value becomes "¦", so splitting on SEP is exact
+
+
+def joined(values: Iterable[Any]) -> str:
+    """Values of a multi-valued cell, joined by SEP (a SEP inside a value becomes "¦")."""
+    return SEP.join(str(v).replace(SEP, _SEP_STANDIN) for v in values if v not in (None, ""))
+
+
 def evidence_text(paper: PaperRow) -> str:
+    """The paper's evidence on one line, for a terminal or Markdown."""
     return " | ".join(
         f"[{e.get('kind') or '?'}, {e.get('source') or '?'}] {e.get('text') or ''}".strip()
         for e in paper.evidence
     )
 
 
+def _evidence_items(paper: PaperRow) -> list[str]:
+    return [
+        f"[{e.get('kind') or '?'}, {e.get('source') or '?'}] {e.get('text') or ''}".strip()
+        for e in paper.evidence
+    ]
+
+
 def _ids(paper: PaperRow, kind: str) -> str:
-    return "; ".join(paper.ids.get(kind, []))
+    return joined(paper.ids.get(kind, []))
+
+
+def flag_column(list_id: str) -> str:
+    """The boolean column of a watchlist: `flag_us_entity_list` for `us-entity-list`."""
+    return "flag_" + re.sub(r"[^a-z0-9]+", "_", list_id.lower()).strip("_")
+
+
+def known_lists(report: Report) -> list[str]:
+    """Watchlists with a column in every export: the ones the project knows, then any other
+    list an institution of this report is on."""
+    return list(dict.fromkeys([*flag_codes(), *(f.list for f in report.flag_lists)]))
+
+
+def _affiliation(name: str | None, aff: AffiliationRow | None) -> str:
+    who = name or "?"
+    if aff is None:
+        return f"{who} (no affiliation)"
+    where = aff.institution_name or aff.raw or "?"
+    return f"{who} ({where}, {aff.country})" if aff.country else f"{who} ({where})"
 
 
 def article_rows(report: Report) -> list[dict[str, Any]]:
-    return [
-        {
+    lists = known_lists(report)
+    rows = []
+    for p in report.papers:
+        pairs: list[tuple[str | None, AffiliationRow | None]] = []
+        for author in p.authors:
+            pairs += [(author.name, aff) for aff in author.affiliations] or [(author.name, None)]
+        row: dict[str, Any] = {
             "paper_id": p.paper_id,
+            "key": p.key,
             "doi": _ids(p, "doi"),
             "arxiv": _ids(p, "arxiv"),
             "s2": _ids(p, "s2"),
@@ -65,19 +124,32 @@ def article_rows(report: Report) -> list[dict[str, Any]]:
             "venue": p.venue,
             "usage_level": p.level,
             "usage_score": p.score,
-            "evidence": evidence_text(p),
+            "evidence": joined(_evidence_items(p)),
             "via_derivative": p.via_derivative,
-            "countries": "; ".join(p.countries),
-            "institutions": "; ".join(p.institutions),
-            "sectors": "; ".join(p.sectors),
-            "flags": "; ".join(p.flags),
-            "has_affiliation": p.has_affiliation,
-            "after_withdrawal": p.after_withdrawal,
-            "missing": p.missing,
-            "links": " ".join(p.links),
+            "authors": joined(a.name for a in p.authors),
+            "affiliations": joined(_affiliation(name, aff) for name, aff in pairs),
+            "countries": joined(p.countries),
+            "institutions": joined(p.institutions),
+            "institution_ids": joined(
+                dict.fromkeys(
+                    a.institution_id for au in p.authors for a in au.affiliations if a.institution_id
+                )
+            ),
+            "sectors": joined(p.sectors),
+            "flags": joined(p.flags),
         }
-        for p in report.papers
-    ]
+        for name in lists:
+            row[flag_column(name)] = name in p.flag_lists
+        row.update(
+            {
+                "has_affiliation": p.has_affiliation,
+                "after_withdrawal": p.after_withdrawal,
+                "missing": p.missing,
+                "links": joined(p.links),
+            }
+        )
+        rows.append(row)
+    return rows
 
 
 def author_rows(report: Report) -> list[dict[str, Any]]:
@@ -89,16 +161,18 @@ def author_rows(report: Report) -> list[dict[str, Any]]:
                 rows.append(
                     {
                         "paper_id": p.paper_id,
+                        "key": p.key,
                         "title": p.title,
                         "year": p.year,
                         "position": author.position,
                         "author": author.name,
+                        "author_id": author.author_id,
                         "raw_affiliation": aff.raw if aff else None,
                         "institution_id": aff.institution_id if aff else None,
                         "institution": aff.institution_name if aff else None,
                         "country": aff.country if aff else None,
                         "sector": aff.sector if aff else None,
-                        "flags": "; ".join(f.label for f in aff.flags) if aff else "",
+                        "flags": joined(f.label for f in aff.flags) if aff else "",
                         "method": aff.method if aff else None,
                     }
                 )
@@ -106,6 +180,7 @@ def author_rows(report: Report) -> list[dict[str, Any]]:
 
 
 def institution_rows(report: Report) -> list[dict[str, Any]]:
+    lists = known_lists(report)
     return [
         {
             "institution_id": r.key,
@@ -113,10 +188,12 @@ def institution_rows(report: Report) -> list[dict[str, Any]]:
             "parent": r.parent_name,
             "country": r.country,
             "sector": r.sector,
-            "flags": "; ".join(f.label for f in r.flags),
+            "url": r.url,
+            "flags": joined(f.label for f in r.flags),
+            **{flag_column(n): any(f.list == n for f in r.flags) for n in lists},
             "papers_whole": r.papers,
             "papers_fractional": r.fractional,
-            "paper_ids": " ".join(str(i) for i in r.paper_ids),
+            "paper_ids": joined(r.paper_ids),
         }
         for r in report.institutions
     ]
@@ -163,43 +240,18 @@ def to_json(data: Any) -> str:
     return "".join(json_chunks(data))
 
 
-_BIB_ESCAPES = {
-    "\\": r"\textbackslash{}",
-    "^": r"\^{}",
-    "~": r"\~{}",
-    **{ch: "\\" + ch for ch in "{}%&$#_"},
-}
+def export(report: Report, what: str, fmt: str) -> str | bytes:
+    """One export: articles, authors, institutions or countries as CSV, JSON, Parquet or Excel
+    (bytes for the last two), or the articles as BibTeX."""
+    from tracer.render.bibtex import to_bibtex
+    from tracer.render.sheets import to_parquet, to_xlsx
 
-
-def _bib(text: str) -> str:
-    """Escape text for a BibTeX field: braces and TeX specials can't break out of it."""
-    return "".join(_BIB_ESCAPES.get(ch, ch) for ch in text.replace("\n", " "))
-
-
-def to_bibtex(report: Report) -> str:
-    entries = []
-    for p in report.papers:
-        fields = {
-            "title": "{" + _bib(p.title or "") + "}",
-            "author": " and ".join(_bib(a.name or "") for a in p.authors if a.name),
-            "year": str(p.year or ""),
-            "journal": _bib(p.venue or ""),
-            "doi": _bib(p.ids.get("doi", [""])[0]),
-            "eprint": _bib(p.ids.get("arxiv", [""])[0]),
-            "url": p.links[0] if p.links else "",
-            "note": _bib(f"{report.header.name} usage: {p.level}"),
-        }
-        if fields["eprint"]:
-            fields["archiveprefix"] = "arXiv"
-        body = ",\n".join(f"  {k} = {{{v}}}" for k, v in fields.items() if v)
-        entries.append(f"@article{{tracer{p.paper_id},\n{body}\n}}")
-    return "\n\n".join(entries) + "\n"
-
-
-def export(report: Report, what: str, fmt: str) -> str:
-    """One export as text: articles, authors, institutions or countries as CSV/JSON/BibTeX."""
     if what not in WHAT:
         raise UsageError(f"Cannot export {what!r}.", hint="Use one of: " + ", ".join(WHAT) + ".")
+    if fmt not in FORMATS:
+        raise UsageError(
+            f"Unknown export format {fmt!r}.", hint="Use one of: " + ", ".join(FORMATS) + "."
+        )
     if fmt == "bibtex":
         if what != "articles":
             raise UsageError("BibTeX is for articles only.", hint="Use --format csv or json.")
@@ -214,162 +266,11 @@ def export(report: Report, what: str, fmt: str) -> str:
     }[what](report)
     if fmt == "json":
         return to_json(rows)
-    if fmt == "csv":
-        return to_csv(rows)
-    raise UsageError(f"Unknown export format {fmt!r}.", hint="Use csv, json or bibtex.")
+    if fmt == "parquet":
+        return to_parquet(rows)
+    if fmt == "xlsx":
+        return to_xlsx(rows, what)
+    return to_csv(rows)
 
 
-# -- Markdown ----------------------------------------------------------------------------------
-
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#!])")
-
-
-def md(text: Any) -> str:
-    """Markdown-escape a value so that API text never becomes markup, links or HTML."""
-    if text is None:
-        return ""
-    return _MD_SPECIAL.sub(r"\\\1", str(text).replace("\n", " "))
-
-
-def _md_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(md(c) for c in row) + " |" for row in rows]
-    return lines + [""]
-
-
-def to_markdown(report: Report) -> str:
-    h = report.header
-    run = h.last_run
-    out = [f"# {md(h.name)} ({md(h.dataset)})", "", f"**{md(report.headline)}**", ""]
-    out += [f"- Origin papers: {md('; '.join(h.origin_papers))}"]
-    out += [f"- Status: {md(h.status or 'available')}; licence: {md(h.licence or 'unknown')}"]
-    out += [
-        f"- Last scan: {md(run.finished_at or run.started_at) + ' (' + md(run.status) + ')' if run else 'never'}"
-    ]
-    out += [f"- Sources: {md(', '.join(h.sources) or 'none')}", ""]
-    out += ["## Counting rules", "", md(COUNTING_RULES), ""]
-    out += ["## Papers by usage level", ""]
-    out += _md_table(["level", "papers"], [(r.label, r.papers) for r in report.by_level])
-    out += [f"Total: {report.total_papers}", ""]
-    out += ["## Papers by country", ""]
-    out += _md_table(
-        ["country", "code", "papers (whole)", "papers (fractional)"],
-        [(r.label, r.key, r.papers, f"{r.fractional:.2f}") for r in report.countries],
-    )
-    out += ["## Papers by sector", ""]
-    out += _md_table(
-        ["sector", "papers (whole)", "papers (fractional)"],
-        [(r.label, r.papers, f"{r.fractional:.2f}") for r in report.sectors],
-    )
-    out += ["## Top institutions", ""]
-    out += _md_table(
-        ["institution", "country", "sector", "flags", "papers (whole)", "papers (fractional)"],
-        [
-            (
-                r.name,
-                r.country or "",
-                r.sector,
-                "; ".join(f.label for f in r.flags),
-                r.papers,
-                f"{r.fractional:.2f}",
-            )
-            for r in report.institutions[:25]
-        ],
-    )
-    out += ["## Flagged institutions", ""]
-    if not report.flagged:
-        out += ["None of the institutions found is on a watchlist.", ""]
-    for inst in report.flagged:
-        flags = "; ".join(
-            f"{f.label}{' (' + f.category + ')' if f.category else ''}"
-            f"{' from ' + f.start if f.start else ''}{' to ' + f.end if f.end else ''}"
-            for f in inst.flags
-        )
-        out += [f"### {md(inst.name)} ({md(inst.country or '?')}, {md(inst.sector)})", ""]
-        out += [f"Flags: {md(flags)}", ""]
-        for pid in inst.paper_ids:
-            p = report.paper(pid)
-            then = listed_then(inst.flags, p)
-            listed = f", listed then: {then}" if then else ""
-            out += [
-                f"- {md(p.title)} ({p.year or '?'}, {md(p.level)}{listed}): {md(evidence_text(p))}"
-            ]
-        out += [""]
-    out += ["## Papers per year", ""]
-    out += _md_table(["year", "papers"], [(y.year or "unknown", y.papers) for y in report.years])
-    out += _findings_md(report)
-    out += ["## Papers", ""]
-    out += _md_table(
-        ["title", "year", "usage", "countries", "institutions", "flags", "link"],
-        [
-            (
-                p.title,
-                p.year or "",
-                p.level,
-                "; ".join(p.countries),
-                "; ".join(p.institutions),
-                "; ".join(p.flags),
-                p.links[0] if p.links else "",
-            )
-            for p in report.papers
-        ],
-    )
-    return "\n".join(out)
-
-
-def _findings_md(report: Report) -> list[str]:
-    w, lic, miss = report.withdrawal, report.licence, report.missing
-    out = ["## Use after withdrawal", ""]
-    if w.withdrawn_on:
-        out += [
-            f"Withdrawn {md(w.withdrawn_on)}: {w.papers} papers published after it. {md(w.rule)}",
-            "",
-        ]
-        out += [
-            f"- {md(report.paper(i).title)} ({md(report.paper(i).publication_date or report.paper(i).year)}, {md(report.paper(i).level)})"
-            for i in w.paper_ids
-        ]
-        out += [""]
-    else:
-        out += ["The catalog does not record a withdrawal of this dataset.", ""]
-    out += ["## Licence against user", ""]
-    if lic.applies:
-        out += [
-            f"Licence: {md(lic.licence or lic.licence_terms)}; {lic.papers} papers by commercial or military users.",
-            "",
-        ]
-        out += [
-            f"- {md(r.name)} ({md(r.sector)}, {md(r.country or '?')}): {r.papers} papers"
-            for r in lic.institutions
-        ]
-        out += [""]
-    else:
-        out += [
-            f"Licence terms: {md(lic.licence_terms or 'unknown')}; not restricted to non-commercial or research use.",
-            "",
-        ]
-    out += ["## What is missing", ""]
-    out += [f"- {md(note)}" for note in miss.notes]
-    out += [f"- Papers without any affiliation: {len(miss.papers_without_affiliation)}"]
-    out += [
-        f"- Affiliation strings not resolved to an institution: {miss.unresolved_affiliations} ({miss.country_only_affiliations} with a country only)"
-    ]
-    out += [f"- Capped or incomplete lists: {len(miss.capped)}"]
-    out += [
-        f"  - {md(c.source)} {md(c.route)} {md(c.target)}: {c.fetched} of {c.total if c.total is not None else '?'} {md(c.note or '')}"
-        for c in miss.capped
-    ]
-    out += [f"- Runs that failed or were partial: {len(miss.failed_runs)}"]
-    out += [f"  - run {r.id} {md(r.status)}: {md(r.error or '')}" for r in miss.failed_runs]
-    out += [
-        f"- Papers no longer found by the sources (kept, marked missing): {len(miss.papers_marked_missing)}"
-    ]
-    out += [f"- Papers not yet judged: {len(miss.papers_not_judged)}"]
-    out += [
-        f"- Papers whose author list the source cut short: {len(miss.papers_authors_truncated)}",
-        "",
-    ]
-    return out
-
-
-__all__ = ["country_name", "export", "to_csv", "to_json", "to_markdown", "to_bibtex"]
+__all__ = ["export", "to_csv", "to_json"]

@@ -1,0 +1,97 @@
+"""The report's reads: every row one dataset's report is drawn from, in one pass.
+
+`load_report_data(store, key)` runs each query once (runs and coverage included) and hands back
+plain rows; `tracer.report` turns them into the report model and never touches SQL itself.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from tracer.errors import DataError
+
+if TYPE_CHECKING:
+    from tracer.store import Store
+
+
+@dataclass
+class ReportData:
+    """What the store holds for one dataset's report, as plain rows."""
+
+    papers: list[dict[str, Any]]  # papers joined with their dataset_papers judgement
+    ids: dict[int, dict[str, list[str]]]  # paper id -> kind -> values, sorted
+    authors: dict[int, list[dict[str, Any]]]  # paper id -> authorships by position
+    affiliations: dict[tuple[int, int], list[dict[str, Any]]]  # (paper, position) -> rows
+    runs: list[dict[str, Any]]  # oldest first; requests and stats decoded
+    coverage: list[dict[str, Any]]
+    evidence_sources: set[str] = field(default_factory=set)
+
+
+def _json(text: str | None, what: str, default: Any) -> Any:
+    if text is None or text == "":
+        return default
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        raise DataError(
+            f"The database holds an unreadable {what} (not JSON).",
+            hint="Run `tracer scan NAME --full` to rewrite it, or restore the database.",
+        ) from None
+
+
+def load_report_data(store: Store, dataset: str) -> ReportData:
+    conn: sqlite3.Connection = store.conn
+    ids: dict[int, dict[str, list[str]]] = defaultdict(dict)
+    for row in conn.execute(
+        "SELECT i.paper_id, i.kind, i.value FROM paper_ids i JOIN dataset_papers d"
+        " ON d.paper_id = i.paper_id WHERE d.dataset = ? ORDER BY i.kind, i.value",
+        (dataset,),
+    ):
+        ids[row["paper_id"]].setdefault(row["kind"], []).append(row["value"])
+    affiliations: dict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
+    for row in conn.execute(
+        "SELECT a.* FROM affiliations a JOIN dataset_papers d ON d.paper_id = a.paper_id"
+        " WHERE d.dataset = ? ORDER BY a.paper_id, a.position, a.idx",
+        (dataset,),
+    ):
+        item = dict(row)
+        item["flags"] = _json(item.get("flags"), "affiliation flag list", [])
+        affiliations[(row["paper_id"], row["position"])].append(item)
+    authors: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in conn.execute(
+        "SELECT a.* FROM authorships a JOIN dataset_papers d"
+        " ON d.paper_id = a.paper_id WHERE d.dataset = ? ORDER BY a.paper_id, a.position",
+        (dataset,),
+    ):
+        authors[row["paper_id"]].append(dict(row))
+    papers = []
+    for row in conn.execute(
+        "SELECT p.*, d.level, d.score, d.evidence AS judged_evidence, d.via_derivative,"
+        " d.missing_since_run FROM papers p JOIN dataset_papers d ON d.paper_id = p.id"
+        " WHERE d.dataset = ? ORDER BY p.year, p.id",
+        (dataset,),
+    ):
+        item = dict(row)
+        item["judged_evidence"] = _json(item.get("judged_evidence"), "usage evidence", [])
+        papers.append(item)
+    runs = []
+    for row in conn.execute("SELECT * FROM runs WHERE dataset = ? ORDER BY id", (dataset,)):
+        item = dict(row)
+        item["requests"] = _json(item.get("requests"), "run's request counts", {})
+        item["stats"] = _json(item.get("stats"), "run's statistics", {})
+        runs.append(item)
+    coverage = [
+        dict(row, filters=_json(row["filters"], "list read's filters", {}))
+        for row in conn.execute(
+            "SELECT * FROM coverage WHERE dataset = ? ORDER BY source, route, target", (dataset,)
+        )
+    ]
+    sources = {
+        row[0]
+        for row in conn.execute("SELECT DISTINCT source FROM evidence WHERE dataset = ?", (dataset,))
+    }
+    return ReportData(papers, dict(ids), dict(authors), dict(affiliations), runs, coverage, sources)
