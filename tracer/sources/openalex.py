@@ -196,26 +196,24 @@ class OpenAlex:
                 work = self._row(stream, row)
                 if work is not None:
                     yield work
+            nxt = meta.get("next_cursor") if keyed else None
+            if isinstance(nxt, str) and (nxt in cursors or nxt == cursor):
+                # Checked before the count: a page served twice must not pass for the rest.
+                raise _loop(f"handed back the cursor {nxt[:40]!r} a second time", filter_)
             if not results or (count is not None and fetched >= count):
                 return
             if keyed:
-                nxt = meta.get("next_cursor")
                 if not isinstance(nxt, str) or not nxt:
                     return  # the cursor ended (early, if fetched < count: the total says so)
-                if nxt in cursors or nxt == cursor:
-                    raise _loop(f"handed back the cursor {nxt[:40]!r} a second time", filter_)
                 cursors.add(nxt)
                 cursor = nxt
             else:
                 if (page_no + 1) * PER_PAGE > BASIC_PAGING_LIMIT:
                     stream.capped = True
+                    read = f"{fetched:,} of {count:,}" if count is not None else f"{fetched:,}"
                     stream.add_note(
                         f"OpenAlex pages a list to {BASIC_PAGING_LIMIT:,} works without an API "
-                        f"key; {fetched:,} of {count if count is not None else 'more':,} read. "
-                        "Set OPENALEX_API_KEY to read the rest."
-                        if count is not None
-                        else f"OpenAlex pages a list to {BASIC_PAGING_LIMIT:,} works without an "
-                        "API key; set OPENALEX_API_KEY to read the rest."
+                        f"key; {read} read. Set OPENALEX_API_KEY to read the rest."
                     )
                     return
                 page_no += 1
