@@ -339,3 +339,13 @@ def test_a_404_from_a_list_fails_the_step_but_a_record_404_is_none(
         client().works_by_doi(["10.5555/test.1"])
     assert not isinstance(caught.value, NotFoundError)
     assert client().work("W7000999") is None
+
+
+def test_cited_by_counts_without_a_key_spend_no_list_calls(fake_api: FakeApi) -> None:
+    from tests.fakeapi.openalex_routes import keyless_budget
+
+    keyless_budget(fake_api, calls=0)  # spent: any list call would get a 429
+    fake_api.corpus.add_openalex_work(openalex_work(1, cited_by_count=12))
+    counts = client().cited_by_counts(["W7000001", "W1"])
+    assert counts == {"W7000001": 12}
+    assert fake_api.requests_to(r"^/openalex/works$") == []

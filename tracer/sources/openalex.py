@@ -110,9 +110,26 @@ class OpenAlex:
         return WorkStream(pages)
 
     def cited_by_counts(self, openalex_ids: list[str]) -> dict[str, int]:
-        """cited_by_count per work, fresh from the source (change detection)."""
+        """cited_by_count per work, fresh from the source (change detection). Without a key,
+        from single records, which cost nothing, so the small list budget is kept for lists."""
         ids = list(dict.fromkeys(i for i in (short_openalex_id(x) for x in openalex_ids) if i))
         counts: dict[str, int] = {}
+        if not self.has_key:
+            for wid in ids:
+                try:
+                    data = self.http.get_json(
+                        SOURCE,
+                        "counts",
+                        f"{self.base}/works/{quote(wid, safe='')}",
+                        {"select": "id,cited_by_count"},
+                        ttl=NO_STORE,
+                    )
+                except NotFoundError:
+                    continue
+                count = data.get("cited_by_count") if isinstance(data, dict) else None
+                if isinstance(count, int) and not isinstance(count, bool):
+                    counts[wid] = count
+            return counts
         for batch in self._or_batches("openalex", ids, extra={"select": "id,cited_by_count"}):
             params = {
                 "filter": f"openalex:{batch}",
@@ -129,9 +146,13 @@ class OpenAlex:
             for row in rows if isinstance(rows, list) else []:
                 if not isinstance(row, dict):
                     continue
-                wid, count = row.get("id"), row.get("cited_by_count")
-                if isinstance(wid, str) and isinstance(count, int) and not isinstance(count, bool):
-                    short = short_openalex_id(wid)
+                listed, count = row.get("id"), row.get("cited_by_count")
+                if (
+                    isinstance(listed, str)
+                    and isinstance(count, int)
+                    and not isinstance(count, bool)
+                ):
+                    short = short_openalex_id(listed)
                     if short:
                         counts[short] = count
         return counts

@@ -285,7 +285,8 @@ class _Reading:
             self.seen.add(pid)
             self.listing.items.append(citation)
         date = work.publication_date or ""
-        return int(date[:4]) if date[:4].isdigit() else work.year
+        year = int(date[:4]) if date[:4].isdigit() else work.year
+        return year if year is not None and 1000 <= year <= 2999 else None  # a filterable year
 
     def finish(self) -> Listing:
         listing = self.listing
