@@ -2,8 +2,11 @@
 
 Talks to the API directly through the shared HttpClient (which adds `x-api-key` to every call,
 paged ones included). Limits, from the API documentation: citations come 1000 per page at most
-and `offset + limit` must stay below 10,000, so no more than 9,999 citations of one paper can be
-listed; batch lookups take 500 ids; snippet search returns at most 1000 passages, unpaged.
+and `offset + limit` must stay below 10,000, so one query lists 9,999 citations at most; the
+`publicationDateOrYear` filter (2026-02 swagger: "2019", "2015:2020", "2020:", ":2014", dates
+and month prefixes too) slices longer lists by year; citing papers' authors carry id and name
+only (affiliations come from /paper/batch); batch lookups take 500 ids; snippet search returns at
+most 1000 passages, unpaged. Citation pages hold rows with "paperId": null (a title only).
 """
 
 from __future__ import annotations
