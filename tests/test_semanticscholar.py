@@ -70,7 +70,7 @@ def test_dataset_with_25000_citers_is_read_in_full(fake_api: FakeApi) -> None:
     years = sorted({c.citing.year for c in listing.items if c.citing.year})
     assert years == list(range(2015, 2025))
     calls = fake_api.requests_to(r"/citations$")
-    print(f"25,000 citers: {len(calls)} requests (at least 26), slices {listing.slices}")
+    print(f"25,000 citers: {len(calls)} requests (25 pages at the least), slices {listing.slices}")
     assert len(calls) <= 50  # 10 for the capped first query, then about one per 1,000 rows
     for spec in listing.slices:  # every slice read was under the cap
         asked = [c for c in calls if c.param("publicationDateOrYear") == spec]
