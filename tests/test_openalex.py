@@ -6,7 +6,7 @@ import pytest
 
 from tests.fakeapi import FakeApi, openalex_work
 from tracer.config import load_settings
-from tracer.errors import AuthError
+from tracer.errors import AuthError, NotFoundError, SourceError
 from tracer.http import HttpClient
 from tracer.sources.openalex import OpenAlex
 
@@ -190,3 +190,162 @@ def test_list_refused_without_key_is_an_auth_error(fake_api: FakeApi) -> None:
     with pytest.raises(AuthError) as info:
         list(client().citing_works(["W7000000"]))
     assert info.value.hint is not None and "OPENALEX_API_KEY" in info.value.hint
+
+
+def add_citing(api: FakeApi, count: int, *, versions: int = 1) -> list[str]:
+    """`versions` origin works (W7000000...) and `count` works citing all of them."""
+    origins = [api.corpus.add_openalex_work(openalex_work(v)) for v in range(versions)]
+    for i in range(100, 100 + count):
+        api.corpus.add_openalex_work(openalex_work(i, referenced_works=origins))
+    return origins
+
+
+def test_paging_stops_at_meta_count_instead_of_paying_for_an_empty_page(
+    fake_api: FakeApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENALEX_API_KEY", KEY)
+    origins = add_citing(fake_api, 200)
+    stream = client().citing_works(origins)
+    assert len(list(stream)) == 200
+    calls = fake_api.requests_to(r"^/openalex/works$")
+    assert len(calls) == 2  # the real API still hands out a cursor after the last full page
+
+
+def test_the_listing_total_is_its_own_count_not_the_versions_cited_by_counts(
+    fake_api: FakeApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENALEX_API_KEY", KEY)
+    origins = add_citing(fake_api, 150, versions=2)
+    for wid in origins:
+        fake_api.corpus.oa_works[wid]["cited_by_count"] = 150  # 300 summed over versions
+    stream = client().citing_works(origins)
+    assert stream.total is None  # nothing asked yet: it streams
+    works = list(stream)
+    assert len(works) == 150 and stream.total == 150
+    assert not stream.capped and stream.skipped == 0 and stream.note is None
+
+
+def test_without_a_key_lists_page_by_number(fake_api: FakeApi) -> None:
+    origins = add_citing(fake_api, 250)
+    stream = client().citing_works(origins)
+    assert len(list(stream)) == 250 and stream.total == 250
+    calls = fake_api.requests_to(r"^/openalex/works$")
+    assert [(c.param("page"), c.param("cursor")) for c in calls] == [
+        ("1", None),
+        ("2", None),
+        ("3", None),
+    ]
+    assert all(c.param("api_key") is None for c in calls)
+
+
+def test_without_a_key_a_spent_budget_propagates_and_lookups_stay_free(
+    fake_api: FakeApi,
+) -> None:
+    from tests.fakeapi.openalex_routes import keyless_budget
+
+    keyless_budget(fake_api, calls=2)
+    origins = add_citing(fake_api, 250)
+    got = []
+    with pytest.raises(SourceError) as caught:
+        for work in client().citing_works(origins):
+            got.append(work)
+    assert caught.value.status == 429 and not isinstance(caught.value, AuthError)
+    assert len(got) == 200  # what came before the budget ran out was streamed
+    assert client().work("W7000100") is not None  # single records cost nothing
+
+
+def test_fake_refuses_keyless_cursor_paging_past_the_first_page(fake_api: FakeApi) -> None:
+    import requests
+
+    origins = add_citing(fake_api, 150)
+    url = f"{fake_api.openalex_url}/works"
+    first = requests.get(url, params={"filter": f"cites:{origins[0]}", "cursor": "*"}, timeout=5)
+    assert first.status_code == 200
+    cursor = first.json()["meta"]["next_cursor"]
+    second = requests.get(
+        url, params={"filter": f"cites:{origins[0]}", "cursor": cursor}, timeout=5
+    )
+    assert second.status_code == 401
+
+
+def test_without_a_key_a_list_beyond_10000_is_capped(fake_api: FakeApi) -> None:
+    from tests.fakeapi.openalex_routes import keyless_budget
+
+    keyless_budget(fake_api, calls=1000)
+    origins = add_citing(fake_api, 10_050)
+    stream = client().citing_works(origins)
+    assert len(list(stream)) == 10_000
+    assert stream.capped and stream.total == 10_050
+    assert stream.note is not None and "OPENALEX_API_KEY" in stream.note
+    assert len(fake_api.requests_to(r"^/openalex/works$")) == 100
+
+
+def test_a_repeating_cursor_fails_the_listing_at_once(
+    fake_api: FakeApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENALEX_API_KEY", KEY)
+    origins = add_citing(fake_api, 5)
+    page = {
+        "meta": {"count": 5000, "next_cursor": "AAAA"},
+        "results": [openalex_work(n) for n in range(500, 600)],
+    }
+    fake_api.inject(r"^/openalex/works$", "body", times=20, body=page)
+    with pytest.raises(SourceError, match="cursor 'AAAA' a second time"):
+        list(client().citing_works(origins))
+    assert len(fake_api.requests_to(r"^/openalex/works$")) == 2
+
+
+def test_fake_cursor_can_repeat_and_the_client_stops(
+    fake_api: FakeApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENALEX_API_KEY", KEY)
+    origins = add_citing(fake_api, 450)
+    fake_api.corpus.misbehave["openalex_repeat_cursor"] = True
+    with pytest.raises(SourceError, match="a second time"):
+        list(client().citing_works(origins))
+    assert len(fake_api.requests_to(r"^/openalex/works$")) == 2  # the second gave it back
+
+
+def test_rows_of_the_wrong_type_are_skipped_and_counted(
+    fake_api: FakeApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENALEX_API_KEY", KEY)
+    (origin,) = add_citing(fake_api, 4)
+    stored = fake_api.corpus.oa_works
+    stored["W7000100"]["doi"] = 5
+    stored["W7000101"]["id"] = 12
+    stored["W7000102"]["authorships"] = [{"author": 5}]
+    stream = client().citing_works([origin])
+    works = list(stream)
+    assert [w.openalex_id for w in works] == ["W7000103"]
+    assert stream.skipped == 3 and stream.total == 4
+    assert stream.note is not None
+    for name in ("doi", "id", "author"):
+        assert name in stream.note
+
+
+def test_a_404_from_a_list_fails_the_step_but_a_record_404_is_none(
+    fake_api: FakeApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENALEX_API_KEY", KEY)
+    fake_api.inject(r"^/openalex/works$", status=404, times=None)
+    with pytest.raises(SourceError) as caught:
+        list(client().citing_works(["W7000000"]))
+    assert not isinstance(caught.value, NotFoundError) and caught.value.status == 404
+    with pytest.raises(SourceError) as caught:
+        client().cited_by_counts(["W7000000"])
+    assert not isinstance(caught.value, NotFoundError)
+    with pytest.raises(SourceError) as caught:
+        client().works_by_doi(["10.5555/test.1"])
+    assert not isinstance(caught.value, NotFoundError)
+    assert client().work("W7000999") is None
+
+
+def test_cited_by_counts_without_a_key_spend_no_list_calls(fake_api: FakeApi) -> None:
+    from tests.fakeapi.openalex_routes import keyless_budget
+
+    keyless_budget(fake_api, calls=0)  # spent: any list call would get a 429
+    fake_api.corpus.add_openalex_work(openalex_work(1, cited_by_count=12))
+    counts = client().cited_by_counts(["W7000001", "W1"])
+    assert counts == {"W7000001": 12}
+    assert fake_api.requests_to(r"^/openalex/works$") == []

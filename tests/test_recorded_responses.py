@@ -64,9 +64,40 @@ def test_citation_pages_and_the_last_one(shared_data: Path) -> None:
     parsed = [parse_citation(row, "CorpusID:14514057") for row in first["data"] + last["data"]]
     assert len(parsed) == 181 and all(c is not None and c.citing.title for c in parsed)
     # Real pages hold citing papers S2 never resolved: {"paperId": null, "title": ...}.
-    # They are kept, by title, rather than silently dropped.
+    # The parser reads them; the listing counts them as unresolved rather than as papers.
     unresolved = [c for c in parsed if c is not None and c.citing.s2_paper_id is None]
     assert len(unresolved) == 4
+
+
+def cassette_pages(shared: Path) -> list[dict[str, Any]]:
+    path = shared / "semanticscholar" / "cassettes" / "test_get_paper_citations.yaml"
+    if not path.exists():
+        pytest.skip("cassette absent")
+    cassette = yaml.safe_load(path.read_text(encoding="utf-8"))
+    pages = []
+    for interaction in cassette["interactions"]:
+        response = interaction["response"]
+        pages.append(json.loads(response.get("content") or response.get("body", {}).get("string")))
+    return pages
+
+
+def test_recorded_citation_pages_through_the_client(shared_data: Path, fake_api: FakeApi) -> None:
+    """The 19 recorded pages (1,881 rows, 8 without a paperId), served in turn as S2 sent
+    them: every resolved paper is listed once, the 8 are counted, none is a paper."""
+    from tracer.sources.semanticscholar import SemanticScholar
+
+    pages = cassette_pages(shared_data)
+    rows = [row for page in pages for row in page["data"]]
+    null = sum(1 for row in rows if row["citingPaper"]["paperId"] is None)
+    assert (len(rows), null) == (1881, 8)
+    fake_api.corpus.add_s2_paper(s2_paper(0))
+    for page in pages:
+        fake_api.inject(r"/citations$", "body", times=1, body=page)
+    listing = SemanticScholar(HttpClient(load_settings())).citations("CorpusId:100000")
+    resolved = {row["citingPaper"]["paperId"] for row in rows} - {None}
+    assert {c.citing.s2_paper_id for c in listing.items} == resolved
+    assert listing.unresolved == 8 and listing.skipped == 0 and not listing.capped
+    assert len(fake_api.requests_to(r"/citations$")) == 19
 
 
 def test_citation_cassette_pages_parse(shared_data: Path) -> None:

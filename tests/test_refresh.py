@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -58,25 +59,51 @@ def test_two_new_citers_are_reported_fetched_alone_and_written(
     origin = fake_api.corpus.resolve_s2("CorpusId:206593654")
     assert origin is not None
     add_citers(fake_api.corpus, origin, 2)
+    this_year = datetime.now(UTC).year
+    for n in (1000, 1001):  # new citers are new papers, as they mostly are
+        paper = fake_api.corpus.s2_papers[fake_api.corpus.resolve_s2(f"DOI:10.5555/citer.{n}")]
+        paper.update(year=this_year, publicationDate=f"{this_year}-01-15")
+        for work in fake_api.corpus.oa_works.values():
+            if work["doi"].endswith(f"citer.{n}"):
+                work.update(publication_year=this_year, publication_date=f"{this_year}-01-15")
     fake_api.clear_requests()
 
     result = run_cli("refresh", "brainwash", "--out", str(world), "--quiet")
     assert result.code == 0, result.err
     new_lines = [ln.split("  ") for ln in result.out.splitlines()]
     assert sorted((f[3], f[-1]) for f in new_lines if f[0] == "NEW" and f[3] != "-") == [
-        ("2021", "Citing paper number 1000"),
-        ("2022", "Citing paper number 1001"),
+        (str(this_year), "Citing paper number 1000"),
+        (str(this_year), "Citing paper number 1001"),
     ]
-    # The count check in each source, one page of each citation list, nothing else: the new
-    # papers' authorships came with the OpenAlex list, and no known paper was looked up again.
+    # The count check in each source, one page of each citation list's recent years, nothing
+    # else: the new papers' authorships came with the OpenAlex list, and no known paper was
+    # looked up again.
     seen = [r.path + json.dumps(r.query) for r in fake_api.requests_to(r".")]
     assert len(seen) == 4, seen
     assert sum("/paper/batch" in s or "openalex:" in s for s in seen) == 2
-    assert sum("/citations" in s or "cites:" in s for s in seen) == 2
+    lists = [r for r in fake_api.requests_to(r".") if r.path.endswith("/citations")
+             or "cites:" in (r.param("filter") or "")]
+    assert len(lists) == 2
+    assert lists[0].param("publicationDateOrYear") == f"{this_year - 1}:"
+    assert f"from_publication_date:{this_year - 1}-01-01" in (lists[1].param("filter") or "")
     after = json.loads(report.read_text(encoding="utf-8"))
     assert after != before
     assert "Citing paper number 1000" in csv.read_text(encoding="utf-8")
     assert (world / "index.html").is_file()
+
+
+def test_new_citers_from_earlier_years_are_found_by_a_full_read_at_once(
+    world: Path, fake_api: FakeApi
+) -> None:
+    """Papers indexed late carry old years: the recent years' read finds fewer new papers than
+    the counts grew by, so the whole list is read in the same run."""
+    assert run_cli("refresh", "brainwash", "--out", str(world), "--quiet").code == 0
+    origin = fake_api.corpus.resolve_s2("CorpusId:206593654")
+    assert origin is not None
+    add_citers(fake_api.corpus, origin, 2)  # published 2021 and 2022
+    result = run_cli("refresh", "brainwash", "--out", str(world), "--quiet")
+    assert result.code == 0, result.err
+    assert "Citing paper number 1000" in result.out and "Citing paper number 1001" in result.out
 
 
 def test_a_failing_source_keeps_previous_reports(world: Path, fake_api: FakeApi) -> None:

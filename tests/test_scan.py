@@ -148,14 +148,39 @@ def test_new_citations_are_found_despite_the_cache(world: Path, fake_api: FakeAp
     assert "citing paper number 1000" in titles and "citing paper number 1001" in titles
 
 
-def test_report_says_what_the_run_could_not_see(
+def test_a_keyless_scan_lists_openalex_citers_within_the_free_budget(
     world: Path, fake_api: FakeApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("OPENALEX_API_KEY")
     add_brainwash(fake_api.corpus)
     result = run_cli("scan", "brainwash", "--json", "--quiet")
     assert result.code == 0, result.err
-    notes = json.loads(result.out)["report"]["missing"]["notes"]
-    assert any("OPENALEX_API_KEY" in n for n in notes)
+    payload = json.loads(result.out)
+    notes = payload["report"]["missing"]["notes"]
+    assert any("No OpenAlex key" in n and "OPENALEX_API_KEY" in n for n in notes)
     filters = [r.param("filter") or "" for r in fake_api.requests_to(r"^/openalex/works$")]
-    assert not any(f.startswith("cites:") for f in filters)
+    assert any(f.startswith("cites:") for f in filters)
+    assert all(r.param("cursor") is None for r in fake_api.requests_to(r"^/openalex/works$"))
+    coverage = {c["source"]: c for c in payload["report"]["header"]["coverage"]}
+    assert coverage["openalex"]["complete"]
+
+
+def test_a_keyless_scan_past_the_budget_says_so_and_looks_papers_up_for_free(
+    world: Path, fake_api: FakeApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.fakeapi.openalex_routes import keyless_budget
+
+    monkeypatch.delenv("OPENALEX_API_KEY")
+    add_brainwash(fake_api.corpus)
+    keyless_budget(fake_api, calls=0)  # spent: the origins and papers are looked up for free
+    result = run_cli("scan", "brainwash", "--json", "--quiet")
+    assert result.code == ExitCode.PARTIAL, result.err
+    assert "openalex" in result.err.lower()
+    payload = json.loads(result.out)
+    coverage = {c["source"]: c for c in payload["report"]["header"]["coverage"]}
+    assert not coverage["openalex"]["complete"]
+    # Every S2 citer still got its OpenAlex authorships, through free single-record look-ups.
+    singles = fake_api.requests_to(r"^/openalex/works/doi:")
+    assert singles
+    papers = payload["report"]["papers"]
+    assert all(p["authors"] for p in papers if p["level"] != "mentioned")

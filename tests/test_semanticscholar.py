@@ -8,7 +8,7 @@ import pytest
 
 from tests.fakeapi import FakeApi, s2_paper
 from tracer.config import load_settings
-from tracer.errors import NotFoundError
+from tracer.errors import NotFoundError, SourceError
 from tracer.http import HttpClient
 from tracer.sources.semanticscholar import SemanticScholar
 
@@ -47,15 +47,155 @@ def test_paging_2500_citations_takes_3_requests(fake_api: FakeApi) -> None:
     assert len({c.citing.s2_paper_id for c in listing.items}) == 2500
 
 
-def test_a_list_beyond_9999_is_reported_as_capped(fake_api: FakeApi) -> None:
+def test_a_list_beyond_9999_is_read_in_full_through_year_slices(fake_api: FakeApi) -> None:
     add_citers(fake_api, 10_500)
     listing = client().citations("CorpusId:100000")
-    assert len(listing.items) == 9_999
-    assert listing.capped is True
-    assert listing.note is not None and "9,999" in listing.note
+    assert len(listing.items) == 10_500
+    assert len({c.citing.s2_paper_id for c in listing.items}) == 10_500
+    assert listing.capped is False and listing.note is None
+    assert listing.slices  # coverage can show what was read
     calls = fake_api.requests_to(r"/citations$")
-    assert len(calls) == 10
     assert all(int(r.param("offset") or 0) + int(r.param("limit") or 0) < 10_000 for r in calls)
+    assert [c.param("publicationDateOrYear") for c in calls[:10]] == [None] * 10
+    assert {c.param("publicationDateOrYear") for c in calls[10:]} == set(listing.slices)
+
+
+def test_dataset_with_25000_citers_is_read_in_full(fake_api: FakeApi) -> None:
+    """The size of CelebA or LFW: more than twice what one query may list."""
+    add_citers(fake_api, 25_000)
+    listing = client().citations("CorpusId:100000", expected=25_000)
+    assert len(listing.items) == 25_000
+    assert len({c.citing.s2_paper_id for c in listing.items}) == 25_000
+    assert not listing.capped and listing.total == 25_000
+    years = sorted({c.citing.year for c in listing.items if c.citing.year})
+    assert years == list(range(2015, 2025))
+    calls = fake_api.requests_to(r"/citations$")
+    print(f"25,000 citers: {len(calls)} requests (25 pages at the least), slices {listing.slices}")
+    assert len(calls) <= 50  # 10 for the capped first query, then about one per 1,000 rows
+    for spec in listing.slices:  # every slice read was under the cap
+        asked = [c for c in calls if c.param("publicationDateOrYear") == spec]
+        assert sum(1 for _ in asked) <= 10
+
+
+def test_one_year_beyond_the_cap_is_reported_as_capped(fake_api: FakeApi) -> None:
+    origin = fake_api.corpus.add_s2_paper(s2_paper(0, title="The origin dataset paper"))
+    for i in range(1, 10_201):
+        citing = fake_api.corpus.add_s2_paper(
+            s2_paper(i, year=2020 if i <= 10_100 else 2021, publicationDate=None)
+        )
+        fake_api.corpus.add_s2_citation(origin, citing)
+    listing = client().citations("CorpusId:100000")
+    assert listing.capped is True
+    assert listing.note is not None and "9,999" in listing.note and "2020" in listing.note
+    assert len(listing.items) == 9_999 + 100  # all of 2021, the most one query gives of 2020
+    assert "2021" in ",".join(listing.slices) or "2021:" in listing.slices
+
+
+def test_since_is_filtered_by_the_server(fake_api: FakeApi) -> None:
+    add_citers(fake_api, 100)  # years 2015..2024, ten of each
+    listing = client().citations("CorpusId:100000", since=2023)
+    assert {c.citing.year for c in listing.items} == {2023, 2024}
+    assert len(listing.items) == 20 and listing.slices == ["2023:"]
+    (call,) = fake_api.requests_to(r"/citations$")
+    assert call.param("publicationDateOrYear") == "2023:"
+
+
+def test_fake_reads_publication_date_or_year_as_the_swagger_says(fake_api: FakeApi) -> None:
+    import requests
+
+    origin = fake_api.corpus.add_s2_paper(s2_paper(0))
+    for n, date, year in [(1, "2019-03-05", 2019), (2, None, 2019), (3, "2020-06-30", 2020)]:
+        citing = fake_api.corpus.add_s2_paper(s2_paper(n, publicationDate=date, year=year))
+        fake_api.corpus.add_s2_citation(origin, citing)
+    url = f"{fake_api.s2_url}/paper/{origin}/citations"
+
+    def titles(spec: str) -> list[str]:
+        params = {"fields": "title", "publicationDateOrYear": spec}
+        body = requests.get(url, params=params, timeout=5).json()
+        return sorted(row["citingPaper"]["title"] for row in body["data"])
+
+    assert titles("2019") == ["Test paper 1", "Test paper 2"]
+    assert titles("2019-03") == ["Test paper 1"]
+    assert titles("2019-01-01") == ["Test paper 2"]  # no date: 1 January of its year
+    assert titles(":2019-12") == ["Test paper 1", "Test paper 2"]
+    assert titles("2020-06:") == ["Test paper 3"]
+    assert titles("2016-03-05:2020-06-06") == ["Test paper 1", "Test paper 2"]
+    bad = requests.get(url, params={"publicationDateOrYear": "last year"}, timeout=5)
+    assert bad.status_code == 400
+
+
+def test_rows_without_a_paper_id_are_counted_not_kept(fake_api: FakeApi) -> None:
+    origin = add_citers(fake_api, 30)
+    for n in range(3):
+        fake_api.corpus.add_s2_unresolved_citation(origin, f"Working paper {n} with no record")
+    listing = client().citations("CorpusId:100000")
+    assert len(listing.items) == 30 and listing.unresolved == 3
+    assert all(c.citing.s2_paper_id for c in listing.items)
+    assert "Working paper" not in " ".join(str(c.citing.title) for c in listing.items)
+
+
+def test_batch_asks_for_affiliations_which_citation_pages_never_carry(fake_api: FakeApi) -> None:
+    origin = fake_api.corpus.add_s2_paper(s2_paper(0))
+    citing = fake_api.corpus.add_s2_paper(
+        s2_paper(
+            1,
+            journal={"name": "Journal of Tests", "volume": "3"},
+            venue="",
+            authors=[{"authorId": "7", "name": "A. Author", "affiliations": ["Uni of Tests"]}],
+        )
+    )
+    fake_api.corpus.add_s2_citation(origin, citing)
+    (listed,) = client().citations(origin).items
+    assert listed.citing.authors[0].raw_affiliations == []  # AuthorInfo: id and name only
+    assert listed.citing.venue == "Journal of Tests"  # `journal` is asked for now
+    (work,) = client().papers([citing])
+    assert work is not None and work.authors[0].raw_affiliations == ["Uni of Tests"]
+    assert work.venue == "Journal of Tests"
+    (batch,) = fake_api.requests_to(r"/paper/batch$", "POST")
+    fields = (batch.param("fields") or "").split(",")
+    assert "authors.affiliations" in fields and "journal" in fields
+    (plain,) = client().papers([citing], affiliations=False)
+    assert plain is not None and plain.authors[0].raw_affiliations == []
+
+
+def test_fake_citations_refuse_author_affiliations(fake_api: FakeApi) -> None:
+    import requests
+
+    origin = fake_api.corpus.add_s2_paper(s2_paper(0))
+    url = f"{fake_api.s2_url}/paper/{origin}/citations"
+    answer = requests.get(url, params={"fields": "title,authors.affiliations"}, timeout=5)
+    assert answer.status_code == 400 and "authors.affiliations" in answer.json()["error"]
+
+
+def test_a_next_that_creeps_forward_fails_the_listing_at_once(fake_api: FakeApi) -> None:
+    add_citers(fake_api, 3000)
+    fake_api.corpus.misbehave["s2_next_step"] = 1  # `next` = offset + 1 after 1,000 rows
+    with pytest.raises(SourceError, match="moved `next` on by 1 after a page of 1,000 rows"):
+        client().citations("CorpusId:100000")
+    assert len(fake_api.requests_to(r"/citations$")) == 1
+
+
+def test_a_repeated_offset_fails_the_listing(fake_api: FakeApi) -> None:
+    add_citers(fake_api, 3000)
+    fake_api.inject(r"/citations$", "body", times=None, body={"offset": 0, "next": 0, "data": []})
+    with pytest.raises(SourceError, match="repeated the offset 0"):
+        client().citations("CorpusId:100000")
+    assert len(fake_api.requests_to(r"/citations$")) == 1
+
+
+def test_rows_of_the_wrong_type_are_skipped_and_counted(fake_api: FakeApi) -> None:
+    origin = add_citers(fake_api, 5)
+    corpus = fake_api.corpus
+    bad_title = corpus.add_s2_paper(s2_paper(50, title=["a", "list"]))
+    bad_ids = corpus.add_s2_paper(s2_paper(51))
+    corpus.s2_papers[bad_ids]["externalIds"] = "DOI:10.1/x"
+    corpus.add_s2_citation(origin, bad_title)
+    corpus.add_s2_citation(origin, bad_ids)
+    corpus.s2_citations[origin].append(dict(corpus.s2_citations[origin][0], intents=5))
+    listing = client().citations("CorpusId:100000")
+    assert len(listing.items) == 5 and listing.skipped == 3
+    assert listing.note is not None and "wrong type" in listing.note
+    assert "title" in listing.note and "externalIds" in listing.note and "intents" in listing.note
 
 
 def test_exactly_9999_citations_are_complete_not_capped(fake_api: FakeApi) -> None:
@@ -70,9 +210,19 @@ def test_no_citations_is_an_empty_listing(fake_api: FakeApi) -> None:
     assert listing.items == [] and not listing.capped
 
 
-def test_citations_of_an_unknown_paper_say_so(fake_api: FakeApi) -> None:
-    with pytest.raises(NotFoundError, match="Paper with id CorpusId:1 not found"):
+def test_citations_of_an_unknown_paper_fail_the_step_not_the_run(fake_api: FakeApi) -> None:
+    """A 404 from a list endpoint is a failed step (SourceError: the run ends partial), not a
+    missing record (NotFoundError: exit 3 for the whole scan)."""
+    with pytest.raises(SourceError, match="Paper with id CorpusId:1 not found") as caught:
         client().citations("CorpusId:1")
+    assert not isinstance(caught.value, NotFoundError) and caught.value.status == 404
+
+
+def test_snippet_search_404_fails_the_step(fake_api: FakeApi) -> None:
+    fake_api.inject(r"/snippet/search$", status=404, times=None)
+    with pytest.raises(SourceError) as caught:
+        client().snippets("brainwash")
+    assert not isinstance(caught.value, NotFoundError)
 
 
 @pytest.mark.parametrize(

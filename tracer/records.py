@@ -6,6 +6,7 @@ omit is optional: real responses have missing and null fields.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 
@@ -88,3 +89,32 @@ class Listing:
     total: int | None = None  # what the source said it had, where it says
     capped: bool = False  # the source's limit stopped the paging before the end
     note: str | None = None  # why it is capped or incomplete, for the report
+    unresolved: int = 0  # rows the source lists without an id (S2 "paperId": null): not papers
+    skipped: int = 0  # rows left out because a field had the wrong type
+    slices: list[str] = field(default_factory=list)  # date ranges read, e.g. "2015:2017"
+
+    def add_note(self, sentence: str) -> None:
+        self.note = f"{self.note} {sentence}" if self.note else sentence
+
+
+class WorkStream:
+    """Works of a paged list as they arrive, with what the source said about the list.
+
+    Iterate it once; `total` (the list's own count, e.g. OpenAlex `meta.count`), `capped`,
+    `skipped` and `note` are filled in as pages come and are final when the iteration ends.
+    """
+
+    def __init__(self, pages: Callable[[WorkStream], Iterable[Work]]) -> None:
+        self.total: int | None = None
+        self.capped = False
+        self.note: str | None = None
+        self.skipped = 0
+        self.fetched = 0  # rows the source sent, duplicates and skipped rows included
+        self.bad_fields: list[str] = []  # the field that put each skipped row out
+        self._pages = pages
+
+    def __iter__(self) -> Iterator[Work]:
+        yield from self._pages(self)
+
+    def add_note(self, sentence: str) -> None:
+        self.note = f"{self.note} {sentence}" if self.note else sentence

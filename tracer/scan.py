@@ -405,21 +405,28 @@ class Scanner:
                     self._read_list(state, source, target)
                     self.progress.advance()
 
-    def _read_list(self, state: _RunState, source: Source, target: Target) -> None:
+    def _read_list(
+        self, state: _RunState, source: Source, target: Target, *, may_increment: bool = True
+    ) -> None:
         key = state.dataset.key
         stored = self.store.list_read(key, source.name, "cites", target.key)
         now = _target_counts(source, target)
+        # Cached pages may resume a read that was interrupted (it left no record), but not one
+        # that failed (its pages may be why) nor one of a list known to have changed.
         fresh = state.options.full or bool(
-            stored and stored["complete"] and stored["counts"] != now
+            stored and (not stored["complete"] or stored["counts"] != now)
         )
         since, filters = state.options.since, state.options.filters
-        increment = self._incremental(state.options, source, stored)
+        increment = may_increment and self._incremental(state.options, source, stored)
         if increment:
             assert stored is not None
             since = datetime.fromisoformat(stored["full_read_at"]).year - 1
             filters = {"since": since, "increment": True}
         read: ListRead | None = None
         kept = 0
+        known = (
+            self.store.list_members(key, source.name, "cites", target.key) if increment else set()
+        )
         try:
             read = source.read(target, since=since, fresh=fresh)
             for batch in chunked(read, WRITE_BATCH):
@@ -433,6 +440,13 @@ class Scanner:
         except SourceError as exc:
             state.fail(source.name, f"citations of {target.key}", exc)
             read = None
+        if increment and read is not None and stored is not None:
+            members = self.store.list_members(key, source.name, "cites", target.key)
+            if len(members - known) < _fewest_new(stored["counts"], now):
+                # Fewer new papers in the recent years than the counts grew by: some are older
+                # papers indexed late. Read the whole list now rather than miss them.
+                self._read_list(state, source, target, may_increment=False)
+                return
         if read is not None:
             filters = {**filters, **read.filters}  # what the source itself left out
         fetched = 0 if read is None else read.fetched + read.unresolved + read.skipped
@@ -695,6 +709,13 @@ class Scanner:
         if self.store.link(state.dataset.key, paper_id, state.run_id, via_derivative):
             state.new_ids.add(paper_id)
         return paper_id
+
+
+def _fewest_new(before: dict[str, Any], now: dict[str, int | None]) -> int:
+    """The fewest new citers a list can have gained: the largest growth of one origin id's
+    count (a paper citing two versions of an origin adds to both counts)."""
+    grown = [(n or 0) - int(before.get(i) or 0) for i, n in now.items()]
+    return max([0, *grown])
 
 
 def _increment(read: dict[str, Any]) -> bool:

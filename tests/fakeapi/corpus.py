@@ -48,6 +48,10 @@ class Corpus:
     oa_cited_by: dict[str, list[str]] = field(default_factory=dict)  # "W1" -> citing ids
     oa_institutions: dict[str, dict[str, Any]] = field(default_factory=dict)
     version: int = 0  # bumped on every change, so the server can cache filter results
+    # Ways the fake misbehaves on purpose, as real servers have: "s2_next_step" (S2 citations'
+    # `next` advances by this many rows instead of a page), "openalex_repeat_cursor" (OpenAlex
+    # hands back the cursor it was asked for, so a client that trusts it never ends).
+    misbehave: dict[str, Any] = field(default_factory=dict)
 
     # -- Semantic Scholar -----------------------------------------------------------------
 
@@ -97,6 +101,23 @@ class Corpus:
                 "intents": intents,
                 "contextsWithIntent": [{"context": c, "intents": intents} for c in contexts],
                 "isInfluential": is_influential,
+            }
+        )
+        self.version += 1
+
+    def add_s2_unresolved_citation(self, cited: str, title: str) -> None:
+        """A citing paper S2 cannot resolve: real pages list it as {"paperId": null, "title"}."""
+        cited_id = self.resolve_s2(cited)
+        if cited_id is None:
+            raise KeyError(f"unknown S2 paper {cited}")
+        self.s2_citations.setdefault(cited_id, []).append(
+            {
+                "citing": None,
+                "title": title,
+                "contexts": [],
+                "intents": [],
+                "contextsWithIntent": [],
+                "isInfluential": False,
             }
         )
         self.version += 1

@@ -26,6 +26,14 @@ WORK_FIELDS = frozenset(
     "cited_by_api_url counts_by_year updated_date created_date".split()
 )
 FILTER_KEYS = frozenset({"cites", "doi", "openalex", "ids.openalex"})
+BASIC_PAGING_LIMIT = 10_000  # page * per_page may not pass this: cursor paging reads beyond
+
+
+def keyless_budget(api: FakeApi, calls: int) -> None:
+    """Give the fake a new keyless allowance of `calls` list calls for today (the server counts
+    them and answers 429 past it, with its budget headers)."""
+    api.openalex_budget[False] = calls
+    api.openalex_spent.pop("", None)
 
 
 def _error(status: int, error: str, message: str) -> ApiError:
@@ -135,24 +143,44 @@ def _works(api: FakeApi, request: Recorded) -> Reply:
                 "Invalid query parameters error.",
                 f"{bad[0]} is not a valid select field. Select accepts top-level fields only.",
             )
-    ids = _matching_ids(api, filter_)
+    keyless = not request.param("api_key")
     cursor = request.param("cursor")
+    if keyless and cursor not in (None, "*"):
+        # Third-party changelogs (late 2026) report 401 for keyless cursor paging past page one.
+        raise _error(401, "Unauthorized", "Cursor paging needs an api_key.")
+    ids = _matching_ids(api, filter_)
     if cursor is not None:
         start = 0 if cursor == "*" else decode_cursor(cursor)
         if start is None:
             raise _error(400, "Invalid query parameters error.", "Invalid cursor.")
         page_no = None
     else:
-        page_no = int(request.param("page") or 1)
+        try:
+            page_no = int(request.param("page") or 1)
+        except ValueError:
+            raise _error(400, "Invalid query parameters error.", "page must be a number.") from None
+        if page_no < 1 or page_no * per_page > BASIC_PAGING_LIMIT:
+            raise _error(
+                400,
+                "Invalid query parameters error.",
+                f"Maximum results size of {BASIC_PAGING_LIMIT:,} records is exceeded. "
+                "Cursor pagination is required for records beyond 10,000.",
+            )
         start = (page_no - 1) * per_page
     chunk = ids[start : start + per_page]
-    more = start + per_page < len(ids)
+    next_cursor = None
+    if cursor is not None and chunk:
+        # Like the real API: a cursor follows every page that held rows, so the page after the
+        # last holds none, unless the client stops at meta.count.
+        next_cursor = encode_cursor(start + per_page)
+        if api.corpus.misbehave.get("openalex_repeat_cursor"):
+            next_cursor = cursor if cursor != "*" else encode_cursor(0)
     meta = {
         "count": len(ids),
         "db_response_time_ms": 1,
         "page": page_no,
         "per_page": per_page,
-        "next_cursor": encode_cursor(start + per_page) if cursor is not None and more else None,
+        "next_cursor": next_cursor,
         "groups_count": None,
     }
     results = [_select(api.corpus.oa_works[w], select) for w in chunk]

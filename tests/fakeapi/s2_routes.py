@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 from tests.fakeapi.common import ApiError, Recorded, Reply, decode_cursor, encode_cursor
@@ -21,6 +22,10 @@ CITATION = frozenset({"contexts", "intents", "contextsWithIntent", "isInfluentia
 AUTHOR_SUBFIELDS = frozenset(
     "authorId externalIds url name affiliations homepage paperCount citationCount hIndex".split()
 )
+# Citing papers are BasePaper, whose authors are AuthorInfo: id and name only. Affiliations come
+# only from the paper and batch endpoints (FullPaper's Author).
+AUTHOR_INFO = frozenset({"authorId", "name"})
+_DATE_TERM = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
 MAX_LIMIT = 1000
 OFFSET_CAP = 10_000
 BATCH_MAX = 500
@@ -45,7 +50,9 @@ def handle(api: FakeApi, request: Recorded, path: str, fault: Fault | None) -> R
     raise ApiError(404, {"message": "Not Found"})
 
 
-def _fields(request: Recorded, allowed: frozenset[str]) -> list[str]:
+def _fields(
+    request: Recorded, allowed: frozenset[str], author_subfields: frozenset[str] = AUTHOR_SUBFIELDS
+) -> list[str]:
     raw = request.param("fields")
     if not raw:
         return []
@@ -53,7 +60,7 @@ def _fields(request: Recorded, allowed: frozenset[str]) -> list[str]:
     bad = []
     for name in names:
         head, _, sub = name.partition(".")
-        if head not in allowed or (head == "authors" and sub and sub not in AUTHOR_SUBFIELDS):
+        if head not in allowed or (head == "authors" and sub and sub not in author_subfields):
             bad.append(name)
     if bad:
         raise ApiError(400, {"error": f"Unrecognized or unsupported fields: [{', '.join(bad)}]"})
@@ -102,8 +109,53 @@ def _paper(api: FakeApi, request: Recorded, raw_id: str) -> Reply:
     return Reply(200, project(paper, fields))
 
 
+def _date_bounds(spec: str) -> tuple[str, str]:
+    """`publicationDateOrYear` as the swagger gives it: "2019", "2019-03", "2016-03-05:2020-06",
+    "1981-08-25:", ":2015-01"; each term optional, prefixes match whole months and years."""
+    low, sep, high = spec.partition(":")
+    if not sep:
+        high = low
+    for term in (low, high):
+        if term and not _DATE_TERM.match(term):
+            raise ApiError(
+                400, {"error": f"Unacceptable query params: [publicationDateOrYear={spec}]"}
+            )
+    start = (low + "-01-01"[len(low) - 4 :]) if low else "0000-00-00"
+    end = (high + "-12-31"[len(high) - 4 :]) if high else "9999-99-99"
+    return start, end
+
+
+def _published(paper: dict[str, Any]) -> str | None:
+    """Where a paper falls for the date filter: its date, else 1 January of its year."""
+    date = paper.get("publicationDate")
+    if isinstance(date, str) and re.match(r"^\d{4}-\d{2}-\d{2}$", date):
+        return date
+    year = paper.get("year")
+    return f"{year:04d}-01-01" if isinstance(year, int) else None
+
+
+def _citation_rows(api: FakeApi, pid: str, spec: str | None) -> list[dict[str, Any]]:
+    rows = api.corpus.s2_citations.get(pid, [])
+    if not spec:
+        return rows
+    key = f"s2-citations:{pid}:{spec}"
+    cached = api.filter_cache.get(key)
+    if cached and cached[0] == api.corpus.version:
+        return cached[1]  # type: ignore[return-value]
+    start, end = _date_bounds(spec)
+    out = []
+    for row in rows:
+        if row["citing"] is None:
+            continue  # an unresolved paper has no year: a date filter never matches it
+        date = _published(api.corpus.s2_papers[row["citing"]])
+        if date is not None and start <= date <= end:
+            out.append(row)
+    api.filter_cache[key] = (api.corpus.version, out)  # type: ignore[assignment]
+    return out
+
+
 def _citations(api: FakeApi, request: Recorded, raw_id: str) -> Reply:
-    fields = _fields(request, BASE_PAPER | CITATION)
+    fields = _fields(request, BASE_PAPER | CITATION, AUTHOR_INFO)
     offset = _int_param(request, "offset", 0)
     limit = _int_param(request, "limit", 100)
     if limit > MAX_LIMIT or limit < 1:
@@ -113,17 +165,22 @@ def _citations(api: FakeApi, request: Recorded, raw_id: str) -> Reply:
             400, {"error": "The offset + limit must be less than 10000. Consider bulk search."}
         )
     pid = _resolve(api, raw_id)
-    rows = api.corpus.s2_citations.get(pid, [])
+    rows = _citation_rows(api, pid, request.param("publicationDateOrYear"))
     paper_fields = [f for f in fields if f.split(".")[0] in BASE_PAPER]
     cite_fields = [f for f in fields if f in CITATION]
     data = []
     for row in rows[offset : offset + limit]:
         item: dict[str, Any] = {f: row[f] for f in cite_fields}
-        item["citingPaper"] = project(api.corpus.s2_papers[row["citing"]], paper_fields)
+        if row["citing"] is None:
+            unresolved = {"paperId": None, "title": row["title"]}
+            item["citingPaper"] = project(unresolved, paper_fields) | unresolved
+        else:
+            item["citingPaper"] = project(api.corpus.s2_papers[row["citing"]], paper_fields)
         data.append(item)
     body: dict[str, Any] = {"offset": offset, "data": data}
     if offset + limit < len(rows):
-        body["next"] = offset + limit  # absent on the last page
+        step = api.corpus.misbehave.get("s2_next_step")
+        body["next"] = offset + (step if isinstance(step, int) else limit)  # absent on the last
     return Reply(200, body)
 
 

@@ -1,25 +1,37 @@
 """OpenAlex: works by id or DOI, works citing a set of works, institutions, citation counts.
 
 Facts this module rests on: single-record lookups (/works/W.., /works/doi:..) are free, list
-calls cost credits and want a key (`api_key`, added by the HttpClient); an OR filter takes at most
-100 values and the URL must stay under 4,096 characters; `per_page` is at most 100; paging is by
-cursor (`cursor=*`, then `meta.next_cursor`); `select=` takes top-level fields only; list answers
-cut authorships at 100 (`is_authors_truncated`).
+calls cost from a daily allowance (small without a key, `api_key` added by the HttpClient; a 429
+says it is spent); an OR filter takes at most 100 values and the URL must stay under 4,096
+characters; `per_page` is at most 100; with a key paging is by cursor (`cursor=*`, then
+`meta.next_cursor`, which still follows the last page: stop at `meta.count`), without one by
+`page=` (reported to need no key; `page * per_page` may not pass 10,000); `select=` takes
+top-level fields only; list answers cut authorships at 100 (`is_authors_truncated`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
-from tracer.errors import NotFoundError
+from tracer.errors import BudgetExhausted, NotFoundError, SourceError
 from tracer.http import LIST_TTL, NO_STORE, RECORD_TTL, HttpClient
 from tracer.http.policy import SourcePolicy, register_policy
 from tracer.merge import canonical_ids
-from tracer.records import Author, SourceInstitution, Work
+from tracer.records import Author, SourceInstitution, Work, WorkStream
 from tracer.sources import chunked, normalize_arxiv, normalize_doi, short_openalex_id, short_ror
 from tracer.sources.base import Found, ListRead, Origin, PaperRef, Source, Target
+from tracer.sources.rows import (
+    BadRow,
+    dict_list,
+    opt_bool,
+    opt_dict,
+    opt_int,
+    opt_str,
+    skipped_note,
+    str_list,
+)
 
 SOURCE = "openalex"
 # developers.openalex.org (API reference, errors): 403 is "rate limit exceeded, slow down",
@@ -58,13 +70,15 @@ WORK_FIELDS = (
     "locations,authorships,cited_by_count,abstract_inverted_index,type"
 )
 LIST_AUTHORSHIP_CUT = 100
+T = TypeVar("T")
+BASIC_PAGING_LIMIT = 10_000  # page * per_page may not pass this (page paging, without a key)
+EXTRA_PAGES = 2  # pages past what meta.count allows before the listing is taken for a loop
 
 
 class OpenAlex:
     def __init__(self, http: HttpClient) -> None:
         self.http = http
         self.base = http.settings.openalex_api_url.rstrip("/")
-        self.totals: dict[str, int] = {}  # filter -> meta.count: what OpenAlex says a list holds
 
     @property
     def has_key(self) -> bool:
@@ -80,7 +94,7 @@ class OpenAlex:
             )
         except NotFoundError:
             return None
-        return parse_work(data) if isinstance(data, dict) else None
+        return _or_none(parse_work, data)
 
     def works_by_doi(self, dois: list[str]) -> list[Work]:
         """Works for many DOIs: batched `doi:` filters with a key, single lookups without."""
@@ -93,43 +107,88 @@ class OpenAlex:
             return out
         plain = [d for d in clean if d not in set(odd)]
         for batch in self._or_batches("doi", plain, extra={"select": WORK_FIELDS}):
-            out.extend(self._list("works_by_doi", f"doi:{batch}", WORK_FIELDS, LIST_TTL))
+            stream = WorkStream(lambda _: iter(()))
+            out.extend(self._list(stream, "works_by_doi", f"doi:{batch}"))
         return out
 
-    def citing_works(self, openalex_ids: list[str], *, fresh: bool = False) -> Iterator[Work]:
-        """Works citing any of the given works (every version of an origin paper), deduplicated.
+    def citing_works(
+        self, openalex_ids: list[str], *, fresh: bool = False, since: int | None = None
+    ) -> WorkStream:
+        """Works citing any of the given works (every version of an origin paper), deduplicated,
+        as they page in. The stream's `total` is the list's own `meta.count` (distinct citers,
+        summed over the OR batches when there are more than 100 ids), `capped` whether paging
+        without a key stopped at 10,000, `skipped` the rows of the wrong shape.
 
         `fresh`: the list is known to have changed, so cached pages must not be reused.
+        `since`: only works published from that year on (`from_publication_date`).
+        A 404, a repeating cursor or pages past the count raise SourceError; a spent daily
+        budget (429) propagates as the HttpClient raises it.
         """
         ids = list(dict.fromkeys(i for i in (short_openalex_id(x) for x in openalex_ids) if i))
-        seen: set[str] = set()
-        for batch in self._or_batches("cites", ids, extra={"select": WORK_FIELDS}):
-            pages = self._list("citing_works", f"cites:{batch}", WORK_FIELDS, LIST_TTL, fresh)
-            for work in pages:
-                key = work.openalex_id or ""
-                if key and key in seen:
-                    continue
-                seen.add(key)
-                yield work
+        after = f",from_publication_date:{since}-01-01" if since is not None else ""
+
+        def pages(stream: WorkStream) -> Iterator[Work]:
+            seen: set[str] = set()
+            for batch in self._or_batches("cites", ids, extra={"select": WORK_FIELDS}):
+                for work in self._list(stream, "citing_works", f"cites:{batch}{after}", fresh):
+                    key = work.openalex_id or ""
+                    if key and key in seen:
+                        continue
+                    seen.add(key)
+                    yield work
+            if stream.skipped:
+                stream.add_note(
+                    skipped_note(stream.skipped, "OpenAlex", "citing works", stream.bad_fields)
+                )
+
+        return WorkStream(pages)
 
     def cited_by_counts(self, openalex_ids: list[str]) -> dict[str, int]:
-        """cited_by_count per work, fresh from the source (change detection)."""
+        """cited_by_count per work, fresh from the source (change detection). Without a key,
+        from single records, which cost nothing, so the small list budget is kept for lists."""
         ids = list(dict.fromkeys(i for i in (short_openalex_id(x) for x in openalex_ids) if i))
         counts: dict[str, int] = {}
+        if not self.has_key:
+            for wid in ids:
+                try:
+                    data = self.http.get_json(
+                        SOURCE,
+                        "counts",
+                        f"{self.base}/works/{quote(wid, safe='')}",
+                        {"select": "id,cited_by_count"},
+                        ttl=NO_STORE,
+                    )
+                except NotFoundError:
+                    continue
+                count = data.get("cited_by_count") if isinstance(data, dict) else None
+                if isinstance(count, int) and not isinstance(count, bool):
+                    counts[wid] = count
+            return counts
         for batch in self._or_batches("openalex", ids, extra={"select": "id,cited_by_count"}):
             params = {
                 "filter": f"openalex:{batch}",
                 "select": "id,cited_by_count",
                 "per_page": PER_PAGE,
             }
-            data = self.http.get_json(SOURCE, "counts", f"{self.base}/works", params, ttl=NO_STORE)
+            try:
+                data = self.http.get_json(
+                    SOURCE, "counts", f"{self.base}/works", params, ttl=NO_STORE
+                )
+            except NotFoundError as exc:
+                raise _list_failed("citation count", exc) from None
             rows = data.get("results") if isinstance(data, dict) else None
             for row in rows if isinstance(rows, list) else []:
                 if not isinstance(row, dict):
                     continue
-                wid = short_openalex_id(row.get("id"))
-                if wid and isinstance(row.get("cited_by_count"), int):
-                    counts[wid] = row["cited_by_count"]
+                listed, count = row.get("id"), row.get("cited_by_count")
+                if (
+                    isinstance(listed, str)
+                    and isinstance(count, int)
+                    and not isinstance(count, bool)
+                ):
+                    short = short_openalex_id(listed)
+                    if short:
+                        counts[short] = count
         return counts
 
     def institution(self, openalex_id: str) -> SourceInstitution | None:
@@ -143,29 +202,87 @@ class OpenAlex:
             )
         except NotFoundError:
             return None
-        return parse_institution(data) if isinstance(data, dict) else None
+        return _or_none(parse_institution, data)
 
     # -- paging and batching ----------------------------------------------------------------
 
     def _list(
-        self, endpoint: str, filter_: str, select: str, ttl: int | None, fresh: bool = False
+        self, stream: WorkStream, endpoint: str, filter_: str, fresh: bool = False
     ) -> Iterator[Work]:
+        """One filter's works: by cursor with a key, by page number without; ends at
+        `meta.count` rather than paying for the empty page after the last."""
+        keyed = self.has_key
         cursor: str | None = "*"
-        while cursor:
-            params = {"filter": filter_, "select": select, "per_page": PER_PAGE, "cursor": cursor}
-            data = self.http.get_json(
-                SOURCE, endpoint, f"{self.base}/works", params, ttl=ttl, fresh=fresh, valid=_is_page
-            )
+        page_no, fetched, count = 1, 0, None
+        cursors: set[str] = set()
+        while True:
+            params: dict[str, Any] = {
+                "filter": filter_,
+                "select": WORK_FIELDS,
+                "per_page": PER_PAGE,
+            }
+            if keyed:
+                params["cursor"] = cursor
+            else:
+                params["page"] = page_no
+            try:
+                data = self.http.get_json(
+                    SOURCE,
+                    endpoint,
+                    f"{self.base}/works",
+                    params,
+                    ttl=LIST_TTL,
+                    fresh=fresh,
+                    valid=_is_page,
+                )
+            except NotFoundError as exc:
+                raise _list_failed("works", exc) from None
+            meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
+            listed = meta.get("count")
+            if count is None and isinstance(listed, int) and not isinstance(listed, bool):
+                count = listed
+                stream.total = (stream.total or 0) + listed
             results = data["results"]
+            fetched += len(results)
+            stream.fetched += len(results)
+            if count is not None and fetched > count + EXTRA_PAGES * PER_PAGE:
+                raise _loop(f"sent {fetched:,} rows for a list of {count:,}", filter_)
             for row in results:
-                if isinstance(row, dict):
-                    yield parse_work(row, listed=True)
-            meta = data.get("meta")
-            count = meta.get("count") if isinstance(meta, dict) else None
-            if isinstance(count, int) and cursor == "*":
-                self.totals[filter_] = count
-            nxt = meta.get("next_cursor") if isinstance(meta, dict) else None
-            cursor = nxt if isinstance(nxt, str) and nxt and results else None
+                work = self._row(stream, row)
+                if work is not None:
+                    yield work
+            nxt = meta.get("next_cursor") if keyed else None
+            if isinstance(nxt, str) and (nxt in cursors or nxt == cursor):
+                # Checked before the count: a page served twice must not pass for the rest.
+                raise _loop(f"handed back the cursor {nxt[:40]!r} a second time", filter_)
+            if not results or (count is not None and fetched >= count):
+                return
+            if keyed:
+                if not isinstance(nxt, str) or not nxt:
+                    return  # the cursor ended (early, if fetched < count: the total says so)
+                cursors.add(nxt)
+                cursor = nxt
+            else:
+                if (page_no + 1) * PER_PAGE > BASIC_PAGING_LIMIT:
+                    stream.capped = True
+                    read = f"{fetched:,} of {count:,}" if count is not None else f"{fetched:,}"
+                    stream.add_note(
+                        f"OpenAlex pages a list to {BASIC_PAGING_LIMIT:,} works without an API "
+                        f"key; {read} read. Set OPENALEX_API_KEY to read the rest."
+                    )
+                    return
+                page_no += 1
+
+    @staticmethod
+    def _row(stream: WorkStream, row: Any) -> Work | None:
+        try:
+            if not isinstance(row, dict):
+                raise BadRow("results[]", row)
+            return parse_work(row, listed=True)
+        except BadRow as exc:
+            stream.skipped += 1
+            stream.bad_fields.append(exc.field)
+            return None
 
     def _or_batches(self, key: str, values: list[str], extra: dict[str, str]) -> Iterator[str]:
         """Join values with "|" in groups of at most 100 whose URL stays under 4,096 chars."""
@@ -205,11 +322,11 @@ class OpenAlex:
             SOURCE, "works_by_title", f"{self.base}/works", params, ttl=LIST_TTL, valid=_is_page
         )
         out = []
+        skipped = WorkStream(lambda _: iter(()))  # rows of the wrong shape are left out
         for row in data["results"]:
-            if isinstance(row, dict):
-                work = parse_work(row, listed=True)
-                if same_title(title, work.title) and year_close(year, work.year):
-                    out.append(work)
+            work = self._row(skipped, row)
+            if work is not None and same_title(title, work.title) and year_close(year, work.year):
+                out.append(work)
         return out
 
 # -- parsing (pure functions, tested on recorded bodies) --------------------------------------
@@ -220,70 +337,98 @@ def _is_page(body: Any) -> bool:
     return isinstance(body, dict) and isinstance(body.get("results"), list)
 
 
+def _loop(what: str, filter_: str) -> SourceError:
+    return SourceError(
+        f"OpenAlex {what} while listing {filter_[:80]}; the listing was stopped.", source=SOURCE
+    )
+
+
+def _list_failed(what: str, exc: NotFoundError) -> SourceError:
+    """A 404 from a list call fails that step of the run; it is not a missing record."""
+    return SourceError(
+        f"{exc.message.rstrip('.')}; the {what} list could not be read.", source=SOURCE, status=404
+    )
+
+
+def _or_none(parse: Callable[[dict[str, Any]], T], data: Any) -> T | None:
+    """A single record, or None when it is not one (wrong shape, a field of the wrong type)."""
+    if not isinstance(data, dict):
+        return None
+    try:
+        return parse(data)
+    except BadRow:
+        return None
+
+
+# -- parsing (pure functions, tested on recorded bodies) --------------------------------------
+# Each raises BadRow for a field of the wrong type; the caller skips and counts the row.
+
+
 def parse_work(data: dict[str, Any], *, listed: bool = False) -> Work:
-    ids = data.get("ids") or {}
-    primary = data.get("primary_location") or {}
-    venue = (primary.get("source") or {}).get("display_name")
-    authorships = [a for a in data.get("authorships") or [] if isinstance(a, dict)]
-    truncated = bool(data.get("is_authors_truncated"))
+    ids = opt_dict(data, "ids")
+    source = opt_dict(opt_dict(data, "primary_location"), "source")
+    authorships = dict_list(data, "authorships")
+    truncated = bool(opt_bool(data, "is_authors_truncated"))
     if listed and len(authorships) >= LIST_AUTHORSHIP_CUT:
         truncated = True  # lists cut at 100; the single record has them all
-    year = data.get("publication_year")
+    work_id = opt_str(data, "id") or opt_str(ids, "openalex")
     return Work(
         source=SOURCE,
-        title=data.get("title") or data.get("display_name"),
-        year=year if isinstance(year, int) else None,
-        publication_date=data.get("publication_date"),
-        venue=venue,
+        title=opt_str(data, "title") or opt_str(data, "display_name"),
+        year=opt_int(data, "publication_year"),
+        publication_date=opt_str(data, "publication_date"),
+        venue=opt_str(source, "display_name"),
         abstract=abstract_from_index(data.get("abstract_inverted_index")),
-        doi=normalize_doi(data.get("doi") or ids.get("doi")),
+        doi=normalize_doi(opt_str(data, "doi") or opt_str(ids, "doi")),
         arxiv_id=_arxiv_id(data),
-        openalex_id=short_openalex_id(data.get("id") or ids.get("openalex")),
+        openalex_id=short_openalex_id(work_id),
         authors=[_author(a, i) for i, a in enumerate(authorships)],
         authors_truncated=truncated,
-        citation_count=data.get("cited_by_count")
-        if isinstance(data.get("cited_by_count"), int)
-        else None,
-        url=data.get("id"),
+        citation_count=opt_int(data, "cited_by_count"),
+        url=opt_str(data, "id"),
     )
 
 
 def parse_institution(data: dict[str, Any]) -> SourceInstitution:
-    lineage = [short_openalex_id(x) for x in data.get("lineage") or [] if isinstance(x, str)]
-    country = data.get("country_code")
+    lineage = [short_openalex_id(x) for x in str_list(data, "lineage")]
+    country = opt_str(data, "country_code")
     return SourceInstitution(
-        openalex_id=short_openalex_id(data.get("id")),
-        ror=short_ror(data.get("ror")),
-        display_name=data.get("display_name"),
-        country_code=country.upper() if isinstance(country, str) else None,
-        type=data.get("type"),
+        openalex_id=short_openalex_id(opt_str(data, "id")),
+        ror=short_ror(opt_str(data, "ror")),
+        display_name=opt_str(data, "display_name"),
+        country_code=country.upper() if country else None,
+        type=opt_str(data, "type"),
         lineage=[x for x in lineage if x],
     )
 
 
 def abstract_from_index(index: Any) -> str | None:
     """OpenAlex ships abstracts as {word: [positions]}; put the words back in order."""
-    if not isinstance(index, dict) or not index:
+    if index is None:
         return None
+    if not isinstance(index, dict):
+        raise BadRow("abstract_inverted_index", index)
     slots: dict[int, str] = {}
     for word, positions in index.items():
-        for pos in positions or []:
-            if isinstance(pos, int):
+        if not isinstance(positions, list):
+            raise BadRow("abstract_inverted_index", positions)
+        for pos in positions:
+            if isinstance(pos, int) and not isinstance(pos, bool):
                 slots[pos] = word
+            elif pos is not None:
+                raise BadRow("abstract_inverted_index", pos)
     return " ".join(slots[i] for i in sorted(slots)) or None
 
 
 def _author(data: dict[str, Any], position: int) -> Author:
-    person = data.get("author") or {}
-    raw = [s for s in data.get("raw_affiliation_strings") or [] if isinstance(s, str) and s]
-    institutions = [
-        parse_institution(i) for i in data.get("institutions") or [] if isinstance(i, dict)
-    ]
-    countries = [c.upper() for c in data.get("countries") or [] if isinstance(c, str)]
+    person = opt_dict(data, "author")
+    raw = [s for s in str_list(data, "raw_affiliation_strings") if s]
+    institutions = [parse_institution(i) for i in dict_list(data, "institutions")]
+    countries = [c.upper() for c in str_list(data, "countries")]
     return Author(
-        name=str(person.get("display_name") or data.get("raw_author_name") or ""),
+        name=opt_str(person, "display_name") or opt_str(data, "raw_author_name") or "",
         position=position,
-        openalex_author_id=short_openalex_id(person.get("id")),
+        openalex_author_id=short_openalex_id(opt_str(person, "id")),
         raw_affiliations=raw,
         institutions=institutions,
         countries=countries,
@@ -292,18 +437,16 @@ def _author(data: dict[str, Any], position: int) -> Author:
 
 def _arxiv_id(data: dict[str, Any]) -> str | None:
     """arXiv ids hide in a 10.48550 DOI or in an arxiv.org location."""
-    doi = normalize_doi(data.get("doi")) or ""
+    doi = normalize_doi(opt_str(data, "doi")) or ""
     if doi.startswith("10.48550/arxiv."):
         return normalize_arxiv(doi.removeprefix("10.48550/arxiv."))
-    for loc in data.get("locations") or []:
-        if not isinstance(loc, dict):
-            continue
-        for url in (loc.get("landing_page_url"), loc.get("pdf_url")):
-            if isinstance(url, str) and "arxiv.org/" in url:
+    for loc in dict_list(data, "locations"):
+        for url in (opt_str(loc, "landing_page_url"), opt_str(loc, "pdf_url")):
+            if url and "arxiv.org/" in url:
                 tail = url.split("arxiv.org/", 1)[1]
                 if tail.startswith(("abs/", "pdf/")):
                     return normalize_arxiv(tail[4:])
-        loc_doi = normalize_doi(loc.get("doi") if isinstance(loc.get("doi"), str) else None)
+        loc_doi = normalize_doi(opt_str(loc, "doi"))
         if loc_doi and loc_doi.startswith("10.48550/arxiv."):
             return normalize_arxiv(loc_doi.removeprefix("10.48550/arxiv."))
     return None
@@ -313,23 +456,30 @@ def _arxiv_id(data: dict[str, Any]) -> str | None:
 
 
 class OpenAlexSource(Source):
-    """Citing works over every version of an origin, and authorships with institutions."""
+    """Citing works over every version of an origin, and authorships with institutions.
+
+    Without a key OpenAlex still answers a small daily budget of list calls (page paging):
+    lists are read within it, and once it is spent (429) the step ends with a sentence saying
+    when to try again, and papers are looked up one by one, which costs nothing."""
 
     name = SOURCE
     policy = POLICY
     label = "OpenAlex"
     authors_rank = 2  # institutions with ROR ids and countries: its authorships win
+    filters_by_year = True  # from_publication_date
 
     def __init__(self, http: HttpClient) -> None:
         super().__init__(http)
         self.client = OpenAlex(http)
+        self.budget_spent = False
 
     def notes(self) -> list[str]:
         if self.client.has_key:
             return []
         return [
-            "OpenAlex citations were not collected: list calls need OPENALEX_API_KEY; "
-            "only Semantic Scholar's citations are counted."
+            "No OpenAlex key: OpenAlex allows a small daily budget of list calls without one "
+            "(about 100), so long citation lists are read over several days; set "
+            "OPENALEX_API_KEY (free) to read them at once."
         ]
 
     def resolve(self, origins: list[Origin]) -> None:
@@ -364,24 +514,18 @@ class OpenAlexSource(Source):
             if ids:
                 origin.ids[self.name] = ids
         every = sorted({i for o in origins for i in o.ids.get(self.name, [])})
-        if every and self.client.has_key and (
-            self._cache_hits() != hits or not set(every) <= set(counts)
-        ):
+        if every and (self._cache_hits() != hits or not set(every) <= set(counts)):
             counts = dict(self.counts(every))
         for origin in origins:
             ids = origin.ids.get(self.name, [])
             origin.counts[self.name] = {i: counts.get(i) for i in ids}
 
     def counts(self, ids: list[str]) -> dict[str, int | None]:
-        if not self.client.has_key:
-            return {}
         return dict(self.client.cited_by_counts(ids))
 
     def targets(self, origins: list[Origin]) -> list[Target]:
         """One `cites:` list for every version of every origin of a dataset (and one per
         derivative): OpenAlex counts a work citing two versions once."""
-        if not self.client.has_key:
-            return []
         groups: dict[str | None, list[Origin]] = {}
         for origin in origins:
             if origin.ids.get(self.name):
@@ -393,16 +537,22 @@ class OpenAlexSource(Source):
         return targets
 
     def read(self, target: Target, *, since: int | None, fresh: bool) -> ListRead:
-        works = self.client.citing_works(target.ids, fresh=fresh)
-        self.client.totals.clear()
+        works = self.client.citing_works(target.ids, fresh=fresh, since=since)
 
-        def total(read: ListRead) -> None:
+        def end(read: ListRead) -> None:
             # The list's own meta.count: the distinct citers of every version asked for.
-            read.total = sum(self.client.totals.values()) if self.client.totals else None
+            read.total, read.capped, read.note = works.total, works.capped, works.note
+            read.skipped = works.skipped
 
-        return ListRead(
-            (Found(self._full_authors(w), is_record=True) for w in works), {}, on_end=total
-        )
+        rows = (Found(self._full_authors(w), is_record=True) for w in self._guard(works))
+        return ListRead(rows, {}, on_end=end)
+
+    def _guard(self, works: Iterable[Work]) -> Iterator[Work]:
+        try:
+            yield from works
+        except BudgetExhausted:
+            self.budget_spent = True
+            raise
 
     def wants(self, paper: PaperRef) -> bool:
         return bool(paper.doi or paper.arxiv_id)
@@ -414,7 +564,7 @@ class OpenAlexSource(Source):
             if doi:
                 by_doi[doi.lower()] = paper.paper_id
         for batch in chunked(list(by_doi), MAX_OR_VALUES):
-            for work in self.client.works_by_doi(batch):
+            for work in self._works_by_doi(batch):
                 raw_doi = (work.doi or "").lower()
                 canonical_ids(work)
                 paper_id = by_doi.get(raw_doi)
@@ -422,6 +572,15 @@ class OpenAlexSource(Source):
                     paper_id = by_doi.get(f"10.48550/arxiv.{work.arxiv_id.lower()}")
                 if paper_id is not None:
                     yield paper_id, self._full_authors(work)
+
+    def _works_by_doi(self, dois: list[str]) -> list[Work]:
+        """In batched list calls while the day's budget lasts, then one free look-up each."""
+        if not self.budget_spent:
+            try:
+                return self.client.works_by_doi(dois)
+            except BudgetExhausted:
+                self.budget_spent = True
+        return [w for w in (self.client.work(f"doi:{d}") for d in dois) if w is not None]
 
     def _full_authors(self, work: Work) -> Work:
         """A listed work whose authorships OpenAlex cut at 100, looked up whole."""

@@ -2,23 +2,40 @@
 
 Talks to the API directly through the shared HttpClient (which adds `x-api-key` to every call,
 paged ones included). Limits, from the API documentation: citations come 1000 per page at most
-and `offset + limit` must stay below 10,000, so no more than 9,999 citations of one paper can be
-listed; batch lookups take 500 ids; snippet search returns at most 1000 passages, unpaged.
+and `offset + limit` must stay below 10,000, so one query lists 9,999 citations at most; the
+`publicationDateOrYear` filter (2026-02 swagger: "2019", "2015:2020", "2020:", ":2014", dates
+and month prefixes too) slices longer lists by year; citing papers' authors carry id and name
+only (affiliations come from /paper/batch); batch lookups take 500 ids; snippet search returns at
+most 1000 passages, unpaged. Citation pages hold rows with "paperId": null (a title only).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from tracer.errors import NotFoundError
+from tracer.errors import NotFoundError, SourceError
 from tracer.http import LIST_TTL, NO_STORE, RECORD_TTL, HttpClient
 from tracer.http.policy import SourcePolicy, register_policy
 from tracer.merge import same_title
 from tracer.records import Author, Citation, Listing, Snippet, Work
 from tracer.sources import chunked, normalize_arxiv, normalize_doi
 from tracer.sources.base import Found, ListRead, Origin, PaperRef, Passage, Source, Target
+from tracer.sources.rows import (
+    BadRow,
+    dict_list,
+    opt_bool,
+    opt_dict,
+    opt_float,
+    opt_int,
+    opt_list,
+    opt_str,
+    skipped_note,
+    str_list,
+)
 
 SOURCE = "s2"
 # S2 answers 403 {"message": "Forbidden"} to a wrong, suspended or missing-but-required key
@@ -40,13 +57,21 @@ POLICY = register_policy(
 )
 PAGE_LIMIT = 1000
 OFFSET_CAP = 10_000  # offset + limit must stay below this
+LISTABLE = OFFSET_CAP - 1  # so one query lists 9,999 citations at most
 BATCH_LIMIT = 500
 SNIPPET_LIMIT = 1000
+PAGES_PER_QUERY = 3 * -(-LISTABLE // PAGE_LIMIT) + 5  # beyond this a query is going nowhere
+MAX_SLICES = 400  # year slices of one list; a century of single years fits
+SLICE_SHARE = 3  # a capped range is cut so each part holds at most 1/3 of what was seen
 
 PAPER_FIELDS = (
     "paperId,corpusId,externalIds,url,title,year,venue,publicationVenue,publicationDate,"
-    "abstract,authors,fieldsOfStudy,s2FieldsOfStudy,citationCount"
+    "journal,abstract,authors,fieldsOfStudy,s2FieldsOfStudy,citationCount"
 )
+# Only the paper and batch endpoints give authors' affiliations (FullPaper's Author); citing
+# papers are BasePaper, whose AuthorInfo has authorId and name only, and `authors` alone gives
+# those two everywhere.
+BATCH_FIELDS = PAPER_FIELDS + ",authors.affiliations"
 # Citation-level fields sit flat beside the citing paper's fields in the request; the answer
 # nests the paper under `citingPaper`.
 CITATION_FIELDS = "contexts,intents,contextsWithIntent,isInfluential," + PAPER_FIELDS
@@ -64,30 +89,32 @@ class SemanticScholar:
                 SOURCE,
                 "paper",
                 f"{self.base}/paper/{_quote_id(paper_id)}",
-                {"fields": PAPER_FIELDS},
+                {"fields": BATCH_FIELDS},
                 ttl=RECORD_TTL,
             )
         except NotFoundError:
             return None
-        return parse_paper(data) if isinstance(data, dict) else None
+        return _paper_or_none(data)
 
-    def papers(self, ids: list[str], *, fresh: bool = False) -> list[Work | None]:
-        """Many papers, 500 per POST /paper/batch; None where S2 knows no such id.
-
-        `fresh`: ask S2, not the cache (a stored id has died: the old record is no use)."""
+    def papers(
+        self, ids: list[str], *, affiliations: bool = True, fresh: bool = False
+    ) -> list[Work | None]:
+        """Many papers, 500 per POST /paper/batch; None where S2 knows no such id (or sent a
+        record of the wrong shape). `affiliations`: ask for the authors' affiliations, which
+        no other S2 endpoint gives. `fresh`: ask S2, not the cache (a stored id has died)."""
         out: list[Work | None] = []
         for chunk in chunked(ids, BATCH_LIMIT):
             data = self.http.post_json(
                 SOURCE,
                 "batch",
                 f"{self.base}/paper/batch",
-                {"fields": PAPER_FIELDS},
+                {"fields": BATCH_FIELDS if affiliations else PAPER_FIELDS},
                 {"ids": chunk},
                 ttl=NO_STORE if fresh else RECORD_TTL,
                 valid=_is_batch,
             )
             rows = data if isinstance(data, list) else []
-            out.extend(parse_paper(row) if isinstance(row, dict) else None for row in rows)
+            out.extend(_paper_or_none(row) for row in rows[: len(chunk)])
             out.extend([None] * (len(chunk) - len(rows)))
         return out
 
@@ -111,41 +138,29 @@ class SemanticScholar:
                 counts[pid] = value if isinstance(value, int) else None
         return counts
 
-    def citations(self, paper_id: str, *, fresh: bool = False) -> Listing:
-        """Every citation S2 will list for a paper (up to 9,999), with contexts and intents.
+    def citations(
+        self,
+        paper_id: str,
+        *,
+        since: int | None = None,
+        fresh: bool = False,
+        expected: int | None = None,
+    ) -> Listing:
+        """Every citation S2 lists for a paper, with contexts and intents.
 
+        One query lists 9,999 at most; a longer list is read in full through
+        `publicationDateOrYear` slices by year (a slice that still passes the cap is cut again,
+        down to single years; a single year beyond the cap is reported as capped).
+        `since`: only citing papers published in or after that year, filtered by the server.
         `fresh`: the list is known to have changed, so cached pages must not be reused.
+        `expected`: the paper's citationCount, where the caller knows it: the listing's total,
+        and the bound past which paging is taken for a loop.
+        Rows without a paperId are counted as unresolved; rows with a field of the wrong type
+        are skipped and counted. A 404 or a server that pages in circles raises SourceError.
         """
-        url = f"{self.base}/paper/{_quote_id(paper_id)}/citations"
-        listing = Listing()
-        offset = 0
-        while True:
-            limit = min(PAGE_LIMIT, OFFSET_CAP - 1 - offset)
-            if limit <= 0:
-                listing.capped = True
-                listing.note = (
-                    f"Semantic Scholar lists at most {OFFSET_CAP - 1:,} citations of a paper; "
-                    f"{len(listing.items):,} collected for {paper_id}, more exist."
-                )
-                break
-            page = self.http.get_json(
-                SOURCE,
-                "citations",
-                url,
-                {"fields": CITATION_FIELDS, "offset": offset, "limit": limit},
-                ttl=LIST_TTL,
-                fresh=fresh,
-                valid=_is_page,
-            )
-            for row in page["data"]:
-                citation = parse_citation(row, paper_id)
-                if citation is not None:
-                    listing.items.append(citation)
-            nxt = page.get("next")
-            if not isinstance(nxt, int) or nxt <= offset:
-                break  # `next` is absent on the last page
-            offset = nxt
-        return listing
+        reading = _Reading(self, paper_id, fresh, expected)
+        reading.cover(since, None)
+        return reading.finish()
 
     def snippets(
         self,
@@ -164,9 +179,12 @@ class SemanticScholar:
             params["year"] = year
         if paper_ids:
             params["paperIds"] = ",".join(paper_ids)
-        data = self.http.get_json(
-            SOURCE, "snippets", f"{self.base}/snippet/search", params, ttl=LIST_TTL
-        )
+        try:
+            data = self.http.get_json(
+                SOURCE, "snippets", f"{self.base}/snippet/search", params, ttl=LIST_TTL
+            )
+        except NotFoundError as exc:
+            raise _list_failed("snippet search", exc) from None
         rows = data.get("data") if isinstance(data, dict) else None
         out = []
         for row in rows or []:
@@ -199,119 +217,321 @@ class SemanticScholar:
             return None
         rows = data.get("data") if isinstance(data, dict) else None
         for row in rows if isinstance(rows, list) else []:
-            if not isinstance(row, dict):
-                continue
-            work = parse_paper(row)
-            if same_title(title, work.title) and year_close(year, work.year):
+            work = _paper_or_none(row)  # a row of the wrong shape is no match
+            if work is not None and same_title(title, work.title) and year_close(year, work.year):
                 return work
         return None
 
+@dataclass
+class _Reading:
+    """One paper's citation list, read through as many `publicationDateOrYear` slices as the
+    9,999 cap asks for; guards against a server that pages in circles."""
+
+    client: SemanticScholar
+    paper_id: str
+    fresh: bool
+    expected: int | None
+    listing: Listing = field(init=False)
+    seen: set[str] = field(default_factory=set)
+    unresolved: set[str] = field(default_factory=set)
+    bad_fields: list[str] = field(default_factory=list)
+    capped: list[str] = field(default_factory=list)
+    queries: int = 0
+    rows_read: int = 0
+
+    def __post_init__(self) -> None:
+        self.listing = Listing(total=self.expected)
+        self.url = f"{self.client.base}/paper/{_quote_id(self.paper_id)}/citations"
+
+    def cover(self, low: int | None, high: int | None) -> None:
+        """Read the citing papers published from `low` to `high` (years, None: open)."""
+        spec = _year_range(low, high)
+        self.queries += 1
+        if self.queries > MAX_SLICES:
+            raise self._loop(f"needed more than {MAX_SLICES} year slices")
+        complete, years = self._read(spec, low, high)
+        if complete:
+            if spec:
+                self.listing.slices.append(spec)
+            return
+        if (low is not None and low == high) or not years:
+            self.capped.append(spec or "")
+            return
+        first = low if low is not None else min(years)
+        last = high if high is not None else max(years)
+        if low is None:
+            self.cover(None, first - 1)
+        for part_low, part_high in _cut(first, last, years):
+            self.cover(part_low, part_high)
+        if high is None:
+            self.cover(last + 1, None)
+
+    def _read(self, spec: str | None, low: int | None, high: int | None) -> tuple[bool, list[int]]:
+        """Page through one query: (whether it ended before the cap, years of its papers)."""
+        offset, pages = 0, 0
+        years: list[int] = []
+        while True:
+            limit = min(PAGE_LIMIT, LISTABLE - offset)
+            if limit <= 0:
+                return False, years
+            pages += 1
+            if pages > PAGES_PER_QUERY:
+                raise self._loop(f"sent more than {PAGES_PER_QUERY} pages for one query")
+            params: dict[str, Any] = {"fields": CITATION_FIELDS, "offset": offset, "limit": limit}
+            if spec:
+                params["publicationDateOrYear"] = spec
+            try:
+                page = self.client.http.get_json(
+                    SOURCE,
+                    "citations",
+                    self.url,
+                    params,
+                    ttl=LIST_TTL,
+                    fresh=self.fresh,
+                    valid=_is_page,
+                )
+            except NotFoundError as exc:
+                raise _list_failed("citation", exc) from None
+            rows = page["data"]
+            self.rows_read += len(rows)
+            if self.expected is not None and self.rows_read > 3 * max(self.expected, LISTABLE):
+                raise self._loop(f"sent {self.rows_read:,} rows for {self.expected:,} citations")
+            for row in rows:
+                year = self._take(row)
+                if year is not None:
+                    if (low is not None and year < low - 1) or (
+                        high is not None and year > high + 1
+                    ):
+                        raise self._loop(f"ignored the date filter {spec}")
+                    years.append(year)
+            nxt = page.get("next")
+            if nxt is None:
+                return True, years
+            if not isinstance(nxt, int) or isinstance(nxt, bool):
+                raise self._loop(f"sent a `next` of type {type(nxt).__name__}")
+            if nxt <= offset:
+                raise self._loop(f"repeated the offset {offset:,}")
+            if not rows or nxt < offset + len(rows):
+                raise self._loop(
+                    f"moved `next` on by {nxt - offset:,} after a page of {len(rows):,} rows"
+                )
+            offset = nxt
+
+    def _take(self, row: Any) -> int | None:
+        """Keep one row's citation; the year it counts under for the date filter, if any."""
+        paper = row.get("citingPaper") if isinstance(row, dict) else None
+        if not isinstance(paper, dict):
+            self.bad_fields.append("citingPaper")
+            return None
+        if paper.get("paperId") is None:
+            # S2 lists citing papers it cannot resolve with a title only: not papers to store.
+            self.unresolved.add(str(paper.get("title")))
+            return None
+        try:
+            citation = parse_citation(row, self.paper_id)
+        except BadRow as exc:
+            self.bad_fields.append(exc.field)
+            return None
+        if citation is None or not citation.citing.s2_paper_id:
+            return None
+        work, pid = citation.citing, citation.citing.s2_paper_id
+        if pid not in self.seen:
+            self.seen.add(pid)
+            self.listing.items.append(citation)
+        date = work.publication_date or ""
+        year = int(date[:4]) if date[:4].isdigit() else work.year
+        return year if year is not None and 1000 <= year <= 2999 else None  # a filterable year
+
+    def finish(self) -> Listing:
+        listing = self.listing
+        listing.unresolved = len(self.unresolved)
+        listing.skipped = len(self.bad_fields)
+        if self.capped:
+            listing.capped = True
+            where = ", ".join(_slice_name(s) for s in self.capped)
+            listing.add_note(
+                f"Semantic Scholar lists at most {LISTABLE:,} citations per query and "
+                f"{where} alone holds more; {len(listing.items):,} collected for "
+                f"{self.paper_id}, more exist."
+            )
+        if self.bad_fields:
+            listing.add_note(
+                skipped_note(len(self.bad_fields), "Semantic Scholar", "citations", self.bad_fields)
+            )
+        return listing
+
+    def _loop(self, what: str) -> SourceError:
+        return SourceError(
+            f"Semantic Scholar {what} while listing the citations of {self.paper_id}; "
+            "the listing was stopped.",
+            source=SOURCE,
+        )
+
+
+def _year_range(low: int | None, high: int | None) -> str | None:
+    """`publicationDateOrYear` for whole years: "2019", "2015:2017", "2020:", ":2014"."""
+    if low is None and high is None:
+        return None
+    if low is not None and low == high:
+        return str(low)
+    return f"{'' if low is None else low}:{'' if high is None else high}"
+
+
+def _slice_name(spec: str) -> str:
+    if not spec:
+        return "the whole list"
+    return f"the year {spec}" if ":" not in spec else f"the years {spec}"
+
+
+def _cut(first: int, last: int, years: list[int]) -> list[tuple[int, int]]:
+    """Split the years first..last, whose query passed the cap, into ranges that each held at
+    most a third of the rows seen (at least two ranges; a crowded year stands alone)."""
+    counts = Counter(y for y in years if first <= y <= last)
+    target = max(1, sum(counts.values()) // SLICE_SHARE)
+    parts: list[tuple[int, int]] = []
+    start, held = first, 0
+    for year in range(first, last + 1):
+        if year > start and held + counts[year] > target:
+            parts.append((start, year - 1))
+            start, held = year, 0
+        held += counts[year]
+    parts.append((start, last))
+    if len(parts) == 1 and first < last:
+        middle = (first + last) // 2
+        parts = [(first, middle), (middle + 1, last)]
+    return parts
+
+
+def _list_failed(what: str, exc: NotFoundError) -> SourceError:
+    """A 404 from a list endpoint fails that step of the run; it is not a missing record."""
+    return SourceError(
+        f"{exc.message.rstrip('.')}; the {what} list could not be read.", source=SOURCE, status=404
+    )
+
+
+def _paper_or_none(data: Any) -> Work | None:
+    if not isinstance(data, dict):
+        return None
+    try:
+        return parse_paper(data)
+    except BadRow:
+        return None
+
+
 # -- parsing (pure functions, tested on recorded bodies) --------------------------------------
+# Each raises BadRow for a field of the wrong type; the caller skips and counts the row.
 
 
 def parse_paper(data: dict[str, Any]) -> Work:
-    ext = data.get("externalIds") or {}
-    corpus = data.get("corpusId") if data.get("corpusId") is not None else ext.get("CorpusId")
-    venue = data.get("venue") or (data.get("publicationVenue") or {}).get("name")
+    ext = opt_dict(data, "externalIds")
+    corpus = opt_int(data, "corpusId")
+    if corpus is None:
+        corpus = opt_int(ext, "CorpusId")
+    venue = opt_str(data, "venue") or opt_str(opt_dict(data, "publicationVenue"), "name")
     if not venue:
-        venue = (data.get("journal") or {}).get("name")
-    fields: list[str] = []
-    for name in data.get("fieldsOfStudy") or []:
-        if isinstance(name, str):
-            fields.append(name)
-    for item in data.get("s2FieldsOfStudy") or []:
-        if isinstance(item, dict) and isinstance(item.get("category"), str):
-            fields.append(item["category"])
+        venue = opt_str(opt_dict(data, "journal"), "name")
+    fields: list[str] = list(str_list(data, "fieldsOfStudy"))
+    for item in dict_list(data, "s2FieldsOfStudy"):
+        category = opt_str(item, "category")
+        if category:
+            fields.append(category)
     authors = []
-    for position, raw in enumerate(data.get("authors") or []):
+    for position, raw in enumerate(opt_list(data, "authors")):
         if isinstance(raw, dict):
-            affiliations = [a for a in raw.get("affiliations") or [] if isinstance(a, str) and a]
+            affiliations = [a for a in str_list(raw, "affiliations") if a]
             authors.append(
                 Author(
-                    name=str(raw.get("name") or ""),
+                    name=opt_str(raw, "name") or "",
                     position=position,
-                    s2_author_id=raw.get("authorId"),
+                    s2_author_id=opt_str(raw, "authorId"),
                     raw_affiliations=affiliations,
                 )
             )
         elif isinstance(raw, str):
             authors.append(Author(name=raw, position=position))
+        else:
+            raise BadRow("authors[]", raw)
     return Work(
         source=SOURCE,
-        title=data.get("title"),
-        year=_int(data.get("year")),
-        publication_date=data.get("publicationDate"),
+        title=opt_str(data, "title"),
+        year=opt_int(data, "year"),
+        publication_date=opt_str(data, "publicationDate"),
         venue=venue or None,
-        abstract=data.get("abstract"),
-        doi=normalize_doi(ext.get("DOI")),
-        arxiv_id=normalize_arxiv(ext.get("ArXiv")),
-        s2_paper_id=data.get("paperId"),
-        corpus_id=_int(corpus),
+        abstract=opt_str(data, "abstract"),
+        doi=normalize_doi(opt_str(ext, "DOI")),
+        arxiv_id=normalize_arxiv(opt_str(ext, "ArXiv")),
+        s2_paper_id=opt_str(data, "paperId"),
+        corpus_id=corpus,
         fields_of_study=list(dict.fromkeys(fields)),
         authors=authors,
-        citation_count=_int(data.get("citationCount")),
-        url=data.get("url"),
+        citation_count=opt_int(data, "citationCount"),
+        url=opt_str(data, "url"),
     )
 
 
 def parse_citation(row: dict[str, Any], cited: str) -> Citation | None:
     if not isinstance(row, dict):
         return None  # a body of the wrong shape: skip the row rather than fail the listing
-    paper = row.get("citingPaper")
-    if not isinstance(paper, dict) or not (paper.get("paperId") or paper.get("title")):
+    paper = opt_dict(row, "citingPaper")
+    if not (paper.get("paperId") or paper.get("title")):
         return None  # S2 lists citing papers it cannot resolve as {"paperId": null}
-    intents = [i for i in row.get("intents") or [] if isinstance(i, str)]
-    contexts = [c for c in row.get("contexts") or [] if isinstance(c, str)]
+    intents = list(str_list(row, "intents"))
+    contexts = list(str_list(row, "contexts"))
     with_intents: list[tuple[str, list[str]]] = []
-    for item in row.get("contextsWithIntent") or []:
+    for item in dict_list(row, "contextsWithIntent"):
         # `intents` is sometimes null where the per-context intents are filled in.
-        if isinstance(item, dict):
-            own = [i for i in item.get("intents") or [] if isinstance(i, str)]
-            intents.extend(own)
-            context = item.get("context")
-            if isinstance(context, str):
-                with_intents.append((context, own))
-                if context not in contexts:
-                    contexts.append(context)
-    influential = row.get("isInfluential")
+        own = list(str_list(item, "intents"))
+        intents.extend(own)
+        context = opt_str(item, "context")
+        if context is not None:
+            with_intents.append((context, own))
+            if context not in contexts:
+                contexts.append(context)
     return Citation(
         citing=parse_paper(paper),
         cited=cited,
         contexts=contexts,
         intents=list(dict.fromkeys(intents)),
-        is_influential=influential if isinstance(influential, bool) else None,
+        is_influential=opt_bool(row, "isInfluential"),
         contexts_with_intents=with_intents,
     )
 
 
 def parse_snippet(row: dict[str, Any], query: str) -> Snippet | None:
-    snippet = row.get("snippet") if isinstance(row, dict) else None
-    text = snippet.get("text") if isinstance(snippet, dict) else None
-    if not isinstance(snippet, dict) or not isinstance(text, str):
+    """A passage; None for a row of the wrong shape (snippet search has no count to keep)."""
+    try:
+        return _parse_snippet(row, query)
+    except BadRow:
         return None
-    paper = row.get("paper")
-    if not isinstance(paper, dict):
-        paper = {}
+
+
+def _parse_snippet(row: Any, query: str) -> Snippet | None:
+    snippet = row.get("snippet") if isinstance(row, dict) else None
+    if not isinstance(snippet, dict):
+        return None
+    text = opt_str(snippet, "text")
+    if text is None:
+        return None
+    paper = opt_dict(row, "paper")
     refs: list[int] = []
-    for mention in (snippet.get("annotations") or {}).get("refMentions") or []:
-        corpus = _int((mention or {}).get("matchedPaperCorpusId"))
+    for mention in dict_list(opt_dict(snippet, "annotations"), "refMentions"):
+        corpus = opt_int(mention, "matchedPaperCorpusId")
         if corpus is not None and corpus not in refs:
             refs.append(corpus)
-    names = [a for a in paper.get("authors") or [] if isinstance(a, str)]
+    names = str_list(paper, "authors")
     work = Work(
         source=SOURCE,
-        title=paper.get("title"),
-        corpus_id=_int(paper.get("corpusId")),
+        title=opt_str(paper, "title"),
+        corpus_id=opt_int(paper, "corpusId"),
         authors=[Author(name=n, position=i) for i, n in enumerate(names)],
     )
-    score = row.get("score")
     return Snippet(
         paper=work,
         text=text,
         query=query,
-        section=snippet.get("section"),
-        kind=snippet.get("snippetKind"),
-        score=float(score) if isinstance(score, int | float) else None,
+        section=opt_str(snippet, "section"),
+        kind=opt_str(snippet, "snippetKind"),
+        score=opt_float(row, "score"),
         ref_corpus_ids=refs,
     )
 
@@ -324,16 +544,6 @@ def _is_batch(body: Any) -> bool:
 def _is_page(body: Any) -> bool:
     """A citations page: {"data": [...]} (and `next` unless it is the last)."""
     return isinstance(body, dict) and isinstance(body.get("data"), list)
-
-
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    return None
 
 
 def _quote_id(paper_id: str) -> str:
@@ -352,6 +562,7 @@ class SemanticScholarSource(Source):
     label = "Semantic Scholar"
     authors_rank = 1
     merged_titles = True  # S2 keeps one record for a paper's preprint and proceedings versions
+    filters_by_year = True  # publicationDateOrYear
 
     def __init__(self, http: HttpClient) -> None:
         super().__init__(http)
@@ -423,7 +634,9 @@ class SemanticScholarSource(Source):
         return list(by_id.values())
 
     def read(self, target: Target, *, since: int | None, fresh: bool) -> ListRead:
-        listing = self.client.citations(target.key, fresh=fresh)
+        counts = [o.counts.get(self.name, {}).get(target.key) for o in target.origins]
+        expected = next((n for n in counts if n is not None), None)
+        listing = self.client.citations(target.key, since=since, fresh=fresh, expected=expected)
         rows = [
             Found(
                 work=c.citing,
@@ -434,11 +647,17 @@ class SemanticScholarSource(Source):
             for c in listing.items
         ]
         read = ListRead(rows, {})
-        counts = [o.counts.get(self.name, {}).get(target.key) for o in target.origins]
-        read.total = listing.total if listing.total is not None else next(
-            (n for n in counts if n is not None), None
+        # S2 counts a paper's citers, not those of one year on: a filtered list has no total.
+        read.total = None if since is not None else (
+            listing.total if listing.total is not None else expected
         )
         read.capped, read.note = listing.capped, listing.note
+        read.unresolved, read.skipped, read.slices = (
+            listing.unresolved, listing.skipped, list(listing.slices)
+        )
+        if len(listing.slices) > 1:  # past the 9,999 cap: say how the whole list was reached
+            sliced = f"read in {len(listing.slices)} year slices ({', '.join(listing.slices)})"
+            read.note = f"{read.note} {sliced}" if read.note else sliced
         return read
 
     def mentions(

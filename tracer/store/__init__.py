@@ -481,6 +481,15 @@ class Store:
         )
         return {row["id"]: dict(row) for row in rows}
 
+    def list_members(self, dataset: str, source: str, route: str, target: str) -> set[int]:
+        """The papers one list has found for a dataset, in any run."""
+        rows = self.conn.execute(
+            "SELECT paper_id FROM evidence WHERE dataset = ? AND source = ? AND route = ?"
+            " AND target = ?",
+            (dataset, source, route, target),
+        )
+        return {row[0] for row in rows}
+
     def dataset_paper_ids(self, dataset: str) -> list[int]:
         rows = self.conn.execute(
             "SELECT paper_id FROM dataset_papers WHERE dataset = ? ORDER BY paper_id", (dataset,)
