@@ -28,6 +28,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -255,7 +256,8 @@ class Bench:
                 bound=bounds.refresh_unchanged_bound(),
             ))
             new = max(1, self.size // 100)
-            self.main.add_citers(new)
+            this_year = datetime.now(UTC).year
+            self.main.add_citers(new, years=(this_year, this_year))  # new citers are new papers
             after = bounds.count(self.api.corpus, self.main.ids, phrase)
             out["refresh_new"] = _guard(lambda: self.tracer(
                 "refresh", "--all", "--out", reports, "--quiet",

@@ -179,7 +179,8 @@ class Synthetic:
         self.add_citers(shape.citers)
         self.add_mentions(max(2, round(shape.citers * shape.mentions)))
 
-    def add_citers(self, count: int) -> None:
+    def add_citers(self, count: int, years: tuple[int, int] = (2016, 2025)) -> None:
+        """`count` more citing papers, published in `years` (first and last, inclusive)."""
         rng, shape = self.rng, self.shape
         for _ in range(count):
             n = self.facts.next_number
@@ -189,7 +190,7 @@ class Synthetic:
             in_oa = not (shape.openalex_only <= roll < shape.openalex_only + shape.s2_only)
             authors = self._authors()
             title = self._title()
-            year = rng.randint(2016, 2025)
+            year = rng.randint(*years)
             doi = f"10.5555/syn.{n}"
             arxiv = f"{17 + n % 8}{(n // 100_000) % 12 + 1:02d}.{n % 100_000:05d}"
             if in_s2:

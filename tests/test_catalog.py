@@ -226,3 +226,15 @@ def test_catalog_that_yaml_reads_but_python_cannot_build_exits_2(
     assert first.startswith(f"Error: {path}:{line if line else ''}"), first
     assert words in first
     assert len([ln for ln in result.err.splitlines() if ln.strip()]) <= 2
+
+
+def test_datasets_never_cuts_the_keys_one_types(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.helpers import run_cli
+
+    monkeypatch.setenv("COLUMNS", "60")
+    run = run_cli("datasets")
+    assert run.code == 0, run.err
+    keys = [d.key for d in load_catalog(PACKAGED_CATALOG).datasets]
+    words = set(run.out.split())
+    missing = [k for k in keys if k not in words]
+    assert missing == []

@@ -53,7 +53,10 @@ def datasets_command(ctx: click.Context, catalog_path: str | None, as_json: bool
 def _table(catalog: Catalog) -> Table:
     where = str(catalog.path) + (f" and {catalog.user_path}" if catalog.user_path else "")
     table = Table(title=f"{len(catalog.datasets)} datasets in {where}")
-    table.add_column("key", style="bold")
+    # The key is what one types: never cut, never wrapped; the other columns give way.
+    table.add_column("key", style="bold", no_wrap=True, min_width=max(
+        (len(d.key) for d in catalog.datasets), default=3
+    ))
     table.add_column("name")
     table.add_column("year", justify="right")
     table.add_column("origin papers (ids)")
