@@ -107,3 +107,20 @@ def test_an_origin_without_ids_is_found_by_its_title_and_year(
     notes = json.loads(run.out)["report"]["missing"]["notes"]
     assert any("by its title and year only" in n and "OpenAlex" in n for n in notes)
     assert any("by its title and year only" in n and "Semantic Scholar" in n for n in notes)
+
+
+def test_a_paper_of_the_same_title_by_other_authors_is_not_taken_for_the_origin(
+    corpus: FakeApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bare = BRAINWASH_CATALOG.replace(
+        """        doi: 10.1109/cvpr.2016.255
+        arxiv: "1506.04878"
+        s2_corpus_id: 206593654
+""",
+        "",
+    ).replace("    year: 2014\n", "    year: 2014\n    creators: [Russell Stewart, Mykhaylo Andriluka]\n", 1)
+    assert "creators: [Russell Stewart" in bare
+    use_catalog(tmp_path, monkeypatch, bare)  # the fake's records are by "Author 0", "A 0"
+    run = run_cli("scan", "brainwash", "--quiet")
+    assert run.code == 3, run.err
+    assert "No source knows the origin papers of brainwash" in run.err

@@ -124,12 +124,14 @@ class Scanner:
     def origins(self, dataset: Dataset) -> list[Origin]:
         """The dataset's origin papers and its derivatives', with the ids stored for them."""
         origins = [
-            Origin(dataset.key, i, p, None, dataset.key) for i, p in enumerate(dataset.origin_papers)
+            Origin(dataset.key, i, p, None, dataset.key, creators=dataset.creators)
+            for i, p in enumerate(dataset.origin_papers)
         ]
         for key in dataset.derivatives:
             derived = self.catalog.get(key)
             origins += [
-                Origin(key, i, p, key, dataset.key) for i, p in enumerate(derived.origin_papers)
+                Origin(key, i, p, key, dataset.key, creators=derived.creators)
+                for i, p in enumerate(derived.origin_papers)
             ]
         stored: dict[str, dict[tuple[int, str], list[str]]] = {}
         for origin in origins:

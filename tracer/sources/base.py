@@ -10,6 +10,7 @@ in the test fake. Nothing here knows SQL or the CLI.
 
 from __future__ import annotations
 
+import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +37,15 @@ class Origin:
     counts: dict[str, dict[str, int | None]] = field(default_factory=dict)  # source -> id -> n
     resolved: set[str] = field(default_factory=set)  # sources that answered (ids or none)
     found_by_title: set[str] = field(default_factory=set)  # sources that knew no catalog id
+    creators: tuple[str, ...] = ()  # the dataset's creators, to check a match by title
+
+    def by_its_creators(self, work: Work) -> bool:
+        """Whether a paper found by its title alone is by the dataset's creators: one of its
+        authors' surnames is a creator's (true where either list is unknown)."""
+        names = [a.name for a in work.authors if a.name]
+        if not self.creators or not names:
+            return True
+        return bool({_surname(c) for c in self.creators} & {_surname(n) for n in names})
 
     @property
     def slot(self) -> str:
@@ -84,6 +94,12 @@ class Found:
     @property
     def intents(self) -> list[str]:
         return sorted({i for p in self.passages for i in p.intents})
+
+
+def _surname(name: str) -> str:
+    text = unicodedata.normalize("NFKD", name)
+    words = "".join(c for c in text if not unicodedata.combining(c)).casefold().split()
+    return words[-1].strip(".,") if words else ""
 
 
 class ListRead:

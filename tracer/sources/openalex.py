@@ -506,6 +506,8 @@ class OpenAlexSource(Source):
             if not ids:
                 # No DOI, or none OpenAlex knows: every version with its exact title and year.
                 for work in self.client.works_by_title(origin.paper.title, origin.paper.year):
+                    if not origin.by_its_creators(work):
+                        continue
                     if work.openalex_id and work.openalex_id not in ids:
                         ids.append(work.openalex_id)
                         counts[work.openalex_id] = work.citation_count

@@ -608,7 +608,7 @@ class SemanticScholarSource(Source):
             pending = retry
         for origin in unfound:
             work = self.client.match_title(origin.paper.title, origin.paper.year)
-            if work is not None and work.s2_paper_id:
+            if work is not None and work.s2_paper_id and origin.by_its_creators(work):
                 self._found(origin, work)
                 origin.found_by_title.add(self.name)
 
