@@ -10,7 +10,6 @@ adds what changed and never marks anything missing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from tracer.http import HttpClient
@@ -85,9 +84,3 @@ class SnapshotSource(Source):
             + [f"{len(snap.partitions)} partitions, {len(snap.files)} files read"]
         )
         return read
-
-    def mentions(
-        self, phrase: str, origins: list[Origin], *, fields_of_study: Sequence[str],
-        since: int | None,
-    ) -> ListRead | None:
-        return None
