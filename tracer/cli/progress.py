@@ -164,8 +164,8 @@ def blind_spots(settings: Settings) -> list[str]:
         )
     if not settings.openalex_api_key:
         notes.append(
-            "No OpenAlex key (OPENALEX_API_KEY): about 100 list calls a day, so long citation "
-            "lists stop short and refresh cannot check OpenAlex counts."
+            "No OpenAlex key (OPENALEX_API_KEY): about 100 list calls a day, so a long citation "
+            "list is read over several runs (papers are still looked up one by one, for free)."
         )
     has_gazetteer = (
         settings.ror_dump is not None
