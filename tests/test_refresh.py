@@ -148,3 +148,15 @@ def test_two_refreshes_started_together(world: Path, fake_api: FakeApi, tmp_path
     assert "lock" in second.stderr and "Traceback" not in second.stderr
     out, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
+
+
+def test_full_every_zero_reads_a_changed_list_in_full(world: Path, fake_api: FakeApi) -> None:
+    assert run_cli("refresh", "brainwash", "--out", str(world), "--quiet").code == 0
+    origin = fake_api.corpus.resolve_s2("CorpusId:206593654")
+    assert origin is not None
+    add_citers(fake_api.corpus, origin, 1)
+    fake_api.clear_requests()
+    run = run_cli("refresh", "brainwash", "--out", str(world), "--quiet", "--full-every", "0")
+    assert run.code == 0, run.err
+    lists = fake_api.requests_to(r"/citations$")
+    assert lists and all(r.param("publicationDateOrYear") is None for r in lists)

@@ -54,6 +54,14 @@ from tracer.store.cron_queries import last_run_id, papers_first_found_after, sta
     show_default=True,
     help="Days between full-text mention searches (they are slower and rarely change).",
 )
+@click.option(
+    "--full-every",
+    type=click.FloatRange(min=0),
+    default=7.0,
+    show_default=True,
+    help="Days between full reads of a changed citation list; in between only its recent "
+    "years are read (papers indexed late are found by the next full read). 0: always in full.",
+)
 @click.option("--full", is_flag=True, help="Fetch every list again, changed or not.")
 @click.option("--log", "log_file", type=click.Path(dir_okay=False), help="Append a log here.")
 @db_option
@@ -68,6 +76,7 @@ def refresh_command(
     out: str | None,
     formats: str,
     mentions_every: float,
+    full_every: float,
     full: bool,
     log_file: str | None,
     db_path: str | None,
@@ -113,6 +122,7 @@ def refresh_command(
         formats=wanted,
         mention_interval=timedelta(days=mentions_every),
         full=full,
+        full_every=timedelta(days=full_every),
     )
     err = stderr_console(quiet)
     say_blind_spots(err, settings)
