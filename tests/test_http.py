@@ -317,3 +317,19 @@ def test_cache_hits_are_not_paced(fake_api: FakeApi, monkeypatch: pytest.MonkeyP
     for _ in range(5):
         SemanticScholar(client).paper("CorpusId:100000")
     assert clock.now == 100.0 and client.total_requests == 1
+
+
+def test_a_source_no_server_answers_for_fails_after_three_attempts() -> None:
+    """No network, or a wrong URL: a sentence in seconds, not minutes of backoff."""
+    import socket
+
+    with socket.socket() as probe:  # a port on this machine that nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = load_settings(s2_api_url=f"http://127.0.0.1:{port}/graph/v1", http_retries=8)
+    client = HttpClient(settings, cache=False, sleep=Waits())
+    retries: list[str] = []
+    client.on_wait = lambda label, sentence, seconds: retries.append(sentence)
+    with pytest.raises(SourceError, match=r"failed after 3 attempts: connection failed"):
+        SemanticScholar(client).paper("CorpusId:100000")
+    assert len(retries) == 2

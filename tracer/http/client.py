@@ -65,6 +65,7 @@ LIST_TTL = 24 * 3600
 NO_STORE: int | None = None  # a per-call lifetime of None means: bypass the cache
 
 MAX_REDIRECTS = 5
+UNREACHABLE_ATTEMPTS = 3  # connections refused or unresolved in a row: the source is unreachable
 ERROR_BODY_MAX = 1024 * 1024  # what is read of an error answer, for its message
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
@@ -305,6 +306,7 @@ class HttpClient:
         interval = policy.interval(self.settings) if self.settings.rate_limit else 0.0
         problem = ""
         status: int | None = None
+        unreachable = 0  # attempts in a row that reached no server at all
         for attempt in range(1, attempts + 1):
             wait: float | None = None
             self.pacer.wait(policy.name, policy.key(self.settings), interval)
@@ -327,7 +329,9 @@ class HttpClient:
             except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
                 problem = f"connection failed on {path} ({type(exc).__name__})"
                 status = None
+                unreachable += 1
             else:
+                unreachable = 0
                 self._note_budget(policy, headers)
                 if status == 200:
                     answer = parse_json(data)
@@ -346,6 +350,11 @@ class HttpClient:
                     wait = self._judge(policy, endpoint, path, status, headers, data)
                     problem = f"HTTP {status} on {path}"
             log.info("%s %s: %s (attempt %d)", name, endpoint, problem, attempt)
+            if unreachable >= UNREACHABLE_ATTEMPTS:
+                # No server answered at all (no network, a wrong URL): say so in seconds, not
+                # after the minutes of backoff that an overloaded server deserves.
+                attempts = attempt
+                break
             if attempt < attempts:
                 seconds = self._backoff(attempt, wait)
                 self.on_wait(
