@@ -36,7 +36,7 @@ def datasets_command(ctx: click.Context, catalog_path: str | None, as_json: bool
       tracer datasets
       tracer datasets --json | jq '.[].key'
       tracer datasets --catalog my-datasets.yaml
-      tracer datasets add 10.1109/cvpr.2016.255
+      tracer datasets add 1805.00123 --key crowdhuman
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -109,7 +109,7 @@ def add_command(
 
     \b
     Examples:
-      tracer datasets add 10.1109/cvpr.2016.255 --key brainwash-2 --name "Brainwash again"
+      tracer datasets add "CrowdHuman: A Benchmark for Detecting Human in a Crowd" --year 2018
       tracer datasets add arXiv:1506.04878 --alias "Brainwash crowd" --yes
       tracer datasets add "Deep Face Recognition" --year 2015 --key my-vgg
     """
