@@ -233,8 +233,8 @@ def test_full_disk_on_stdout(scanned: Path) -> None:
         )
     record("bad-input", "full disk: stdout", "export", done.stderr.strip()[:60], done.returncode)
     assert "Traceback" not in done.stderr, done.stderr
-    assert done.returncode != 0
-    assert done.stderr.startswith("Error: "), done.stderr
+    assert done.returncode == ExitCode.DATA
+    assert done.stderr.startswith("Error: Cannot write to standard output"), done.stderr
 
 
 @pytest.mark.parametrize("cache", ["with cache", "without cache"])

@@ -126,7 +126,7 @@ def _flush_stdout() -> None:
         _drop_stdout()
     except OSError as exc:
         _drop_stdout()
-        fail(TracerError(f"Cannot write to standard output: {exc.strerror or exc}."))
+        fail(DataError(f"Cannot write to standard output: {exc.strerror or exc}."))
 
 
 def _drop_stdout() -> None:
@@ -229,7 +229,7 @@ def _run(group: click.Group, args: list[str] | None) -> None:
     except OSError as exc:
         if exc.filename is None and exc.errno in _FULL:
             _drop_stdout()
-            fail(TracerError(f"Cannot write to standard output: {exc.strerror or exc}."))
+            fail(DataError(f"Cannot write to standard output: {exc.strerror or exc}."))
         where = f" ({exc.filename})" if exc.filename else ""
         fail(TracerError(f"A file operation failed: {exc.strerror or exc}{where}."))
     except Exception as exc:  # a bug of ours: one line, not a traceback, unless asked for
