@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from tracer.affiliations.bootstrap import ensure_reference_data
 from tracer.catalog import Dataset, load_catalog
 from tracer.cli import cli
 from tracer.cli.common import (
@@ -142,6 +143,8 @@ def refresh_command(
 
     started = time.monotonic()
     with RichProgress(err, enabled=not quiet) as progress:
+        for note in ensure_reference_data(settings, progress):  # first use, as a scan does
+            err.print(f"Note: {note}", markup=False, soft_wrap=True)
         result = refresh(settings, catalog, datasets, options, render=render, progress=progress)
     with Store(settings.database) as store:
         new_ids = {o.key: papers_first_found_after(store, o.key, before) for o in result.outcomes}
