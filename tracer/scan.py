@@ -598,7 +598,6 @@ class Scanner:
                 corpus_id=row["corpus_id"],
                 openalex_id=row["openalex_id"],
                 year=row["year"],
-                has_authors=bool(row["has_authors"]),
                 has_affiliations=bool(row["has_affiliations"]),
             )
             for row in self.store.papers_to_look_up(dataset, source.name)

@@ -125,7 +125,6 @@ class ListRead:
         self.note: str | None = None
         self.unresolved = 0
         self.skipped = 0
-        self.slices: list[str] = []
 
     def __iter__(self) -> Iterator[Found]:
         for found in self._rows:
@@ -146,7 +145,6 @@ class PaperRef:
     corpus_id: int | None
     openalex_id: str | None
     year: int | None
-    has_authors: bool
     has_affiliations: bool
 
 

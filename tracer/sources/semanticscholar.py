@@ -652,9 +652,7 @@ class SemanticScholarSource(Source):
             listing.total if listing.total is not None else expected
         )
         read.capped, read.note = listing.capped, listing.note
-        read.unresolved, read.skipped, read.slices = (
-            listing.unresolved, listing.skipped, list(listing.slices)
-        )
+        read.unresolved, read.skipped = listing.unresolved, listing.skipped
         if len(listing.slices) > 1:  # past the 9,999 cap: say how the whole list was reached
             sliced = f"read in {len(listing.slices)} year slices ({', '.join(listing.slices)})"
             read.note = f"{read.note} {sliced}" if read.note else sliced

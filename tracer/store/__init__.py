@@ -619,7 +619,6 @@ class Store:
         """A dataset's papers that `source` has not looked up yet, with what the store has."""
         rows = self.conn.execute(
             "SELECT p.id, p.doi, p.arxiv_id, p.s2_paper_id, p.corpus_id, p.openalex_id, p.year,"
-            " EXISTS (SELECT 1 FROM authorships a WHERE a.paper_id = p.id) AS has_authors,"
             " EXISTS (SELECT 1 FROM authorships a WHERE a.paper_id = p.id"
             "   AND (a.raw_affiliations != '[]' OR a.institutions != '[]')) AS has_affiliations"
             " FROM papers p JOIN dataset_papers d ON d.paper_id = p.id"
