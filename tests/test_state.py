@@ -130,23 +130,16 @@ def test_a_refresh_whose_mentions_are_not_due_marks_nothing_missing(
     assert "Gaze following in crowds" in findings(data)
 
 
-def test_a_refresh_after_failed_pages_finishes_the_work(
-    world: Path, clean: dict[str, Any], fake_api: FakeApi
+@pytest.mark.parametrize(
+    "failing",
+    [r"^/openalex/works", r"^/graph/v1/paper/batch"],
+    ids=["openalex-pages", "s2-origin-resolution"],
+)
+def test_a_refresh_after_a_failed_step_finishes_the_work(
+    failing: str, world: Path, clean: dict[str, Any], fake_api: FakeApi
 ) -> None:
     out = world / "reports"
-    fake_api.inject(r"^/openalex/works", "status", status=500, times=None)
-    failed = run_cli("refresh", "brainwash", "--out", str(out), "--quiet")
-    assert failed.code == ExitCode.PARTIAL, failed.err
-    fake_api.faults.clear()
-    assert run_cli("refresh", "brainwash", "--out", str(out), "--quiet").code == 0
-    assert_like_clean(report(), clean)
-
-
-def test_a_refresh_after_failed_origin_resolution_finishes_the_work(
-    world: Path, clean: dict[str, Any], fake_api: FakeApi
-) -> None:
-    out = world / "reports"
-    fake_api.inject(r"^/graph/v1/paper/batch", "status", status=500, times=None)
+    fake_api.inject(failing, "status", status=500, times=None)
     failed = run_cli("refresh", "brainwash", "--out", str(out), "--quiet")
     assert failed.code == ExitCode.PARTIAL, failed.err
     fake_api.faults.clear()
