@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 
@@ -100,12 +101,44 @@ def test_since_is_filtered_by_the_server(fake_api: FakeApi) -> None:
     assert call.param("publicationDateOrYear") == "2023:"
 
 
+def test_since_a_day_is_filtered_by_the_server(fake_api: FakeApi) -> None:
+    """A refresh's recent window starts on a day, not on the first of January."""
+    origin = fake_api.corpus.add_s2_paper(s2_paper(0, title="The origin dataset paper"))
+    for n, day in enumerate(["2024-12-31", "2025-06-30", "2025-07-01", "2026-02-01"], start=1):
+        citing = fake_api.corpus.add_s2_paper(s2_paper(n, publicationDate=day, year=int(day[:4])))
+        fake_api.corpus.add_s2_citation(origin, citing)
+    listing = client().citations("CorpusId:100000", since=date(2025, 7, 1))
+    assert sorted(c.citing.publication_date or "" for c in listing.items) == [
+        "2025-07-01", "2026-02-01"
+    ]
+    (call,) = fake_api.requests_to(r"/citations$")
+    assert call.param("publicationDateOrYear") == "2025-07-01:"
+
+
+def test_a_day_window_past_the_cap_is_read_by_years(fake_api: FakeApi) -> None:
+    """More than one query may list since that day: every paper of those years is read, in
+    slices under the cap, rather than a cut list."""
+    origin = fake_api.corpus.add_s2_paper(s2_paper(0, title="The origin dataset paper"))
+    for i in range(1, 11_301):
+        year = 2024 if i <= 300 else 2025 + i % 2
+        citing = fake_api.corpus.add_s2_paper(
+            s2_paper(i, year=year, publicationDate=f"{year}-{1 + i % 12:02d}-10")
+        )
+        fake_api.corpus.add_s2_citation(origin, citing)
+    listing = client().citations("CorpusId:100000", since=date(2025, 3, 1))
+    assert not listing.capped
+    years = {c.citing.year for c in listing.items}
+    assert years == {2025, 2026}
+    assert len(listing.items) == 11_000  # both whole years, the window's days and the rest
+    assert {"2025", "2026"} <= set(listing.slices)
+
+
 def test_fake_reads_publication_date_or_year_as_the_swagger_says(fake_api: FakeApi) -> None:
     import requests
 
     origin = fake_api.corpus.add_s2_paper(s2_paper(0))
-    for n, date, year in [(1, "2019-03-05", 2019), (2, None, 2019), (3, "2020-06-30", 2020)]:
-        citing = fake_api.corpus.add_s2_paper(s2_paper(n, publicationDate=date, year=year))
+    for n, day, year in [(1, "2019-03-05", 2019), (2, None, 2019), (3, "2020-06-30", 2020)]:
+        citing = fake_api.corpus.add_s2_paper(s2_paper(n, publicationDate=day, year=year))
         fake_api.corpus.add_s2_citation(origin, citing)
     url = f"{fake_api.s2_url}/paper/{origin}/citations"
 

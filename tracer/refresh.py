@@ -34,7 +34,7 @@ class RefreshOptions:
     formats: Sequence[str] = FORMATS
     mention_interval: timedelta = timedelta(days=7)
     full: bool = False
-    # A changed list is read in full at least this often; in between, only its recent years.
+    # A changed list is read in full at least this often; in between, only its recent papers.
     full_every: timedelta = timedelta(days=7)
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 from tracer.affiliations.classify import Classifier
@@ -64,14 +64,23 @@ class SilentProgress:
         pass
 
 
+# New citers are recent papers: a refresh's read of a changed list covers those published up to
+# a year before its last full read. Papers indexed later than that are caught when the new ones
+# found fall short of how much the counts grew (the list is then read in full at once), and by
+# the scheduled full read.
+RECENT_WINDOW = timedelta(days=365)
+
+
 @dataclass
 class ScanOptions:
     mentions: bool = True
     since: int | None = None  # keep papers published in this year or later
     full: bool = False  # ignore stored state: read every list again
-    # A changed list read in full less than this long ago is read again only from the year
-    # before that read on, where the source filters by year (refresh); None: always in full.
+    # A changed list read in full less than this long ago is read again only for the papers
+    # published in the `recent` window before that read and since, where the source filters by
+    # date (refresh); None: always in full.
     full_every: timedelta | None = None
+    recent: timedelta = RECENT_WINDOW
 
     @property
     def filters(self) -> dict[str, Any]:
@@ -418,12 +427,13 @@ class Scanner:
         fresh = state.options.full or bool(
             stored and (not stored["complete"] or stored["counts"] != now)
         )
-        since, filters = state.options.since, state.options.filters
+        since: int | date | None = state.options.since
+        filters = state.options.filters
         increment = may_increment and self._incremental(state.options, source, stored)
         if increment:
             assert stored is not None
-            since = datetime.fromisoformat(stored["full_read_at"]).year - 1
-            filters = {"since": since, "increment": True}
+            since = (datetime.fromisoformat(stored["full_read_at"]) - state.options.recent).date()
+            filters = {"since": since.isoformat(), "increment": True}
         read: ListRead | None = None
         kept = 0
         known = (
@@ -445,14 +455,14 @@ class Scanner:
         if increment and read is not None and stored is not None:
             members = self.store.list_members(key, source.name, "cites", target.key)
             if len(members - known) < _fewest_new(stored["counts"], now):
-                # Fewer new papers in the recent years than the counts grew by: some are older
+                # Fewer new papers in the recent window than the counts grew by: some are older
                 # papers indexed late. Read the whole list now rather than miss them.
                 self._read_list(state, source, target, may_increment=False)
                 return
         if read is not None:
             filters = {**filters, **read.filters}  # what the source itself left out
         fetched = 0 if read is None else read.fetched + read.unresolved + read.skipped
-        # An increment holds only recent years: it is never short of the list's total.
+        # An increment holds only recent papers: it is never short of the list's total.
         total = None if read is None or increment else read.total
         short = total is not None and fetched < total  # read again next time
         capped = bool(read and read.capped)
@@ -720,7 +730,7 @@ def _fewest_new(before: dict[str, Any], now: dict[str, int | None]) -> int:
 
 
 def _increment(read: dict[str, Any]) -> bool:
-    """A read of the recent years of a list, on top of its last full read."""
+    """A read of the recent papers of a list, on top of its last full read."""
     return bool(read["filters"].get("increment"))
 
 

@@ -14,6 +14,7 @@ import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from tracer.http.policy import SourcePolicy
@@ -159,7 +160,8 @@ class Source(ABC):
     authors_rank: ClassVar[int] = 0
     # Whether its titles are those of records merging a paper's versions (they win).
     merged_titles: ClassVar[bool] = False
-    # Whether `read` passes `since` to the server, so that a list can be read from a year on.
+    # Whether `read` passes `since` to the server, so that a list can be read from a year (or,
+    # for a refresh's recent window, a day) on.
     filters_by_year: ClassVar[bool] = False
 
     def __init__(self, http: HttpClient) -> None:
@@ -187,8 +189,8 @@ class Source(ABC):
         """The lists to read for these origins (whose ids are resolved)."""
 
     @abstractmethod
-    def read(self, target: Target, *, since: int | None, fresh: bool) -> ListRead:
-        """The papers citing `target`; `since` may be applied by the server.
+    def read(self, target: Target, *, since: int | date | None, fresh: bool) -> ListRead:
+        """The papers citing `target`; `since` (a year, or a day) may be applied by the server.
 
         `fresh`: the list is known to have changed, so cached pages must not serve it.
         """

@@ -12,6 +12,7 @@ top-level fields only; list answers cut authorships at 100 (`is_authors_truncate
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from datetime import date
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
@@ -112,7 +113,7 @@ class OpenAlex:
         return out
 
     def citing_works(
-        self, openalex_ids: list[str], *, fresh: bool = False, since: int | None = None
+        self, openalex_ids: list[str], *, fresh: bool = False, since: int | date | None = None
     ) -> WorkStream:
         """Works citing any of the given works (every version of an origin paper), deduplicated,
         as they page in. The stream's `total` is the list's own `meta.count` (distinct citers,
@@ -120,12 +121,12 @@ class OpenAlex:
         without a key stopped at 10,000, `skipped` the rows of the wrong shape.
 
         `fresh`: the list is known to have changed, so cached pages must not be reused.
-        `since`: only works published from that year on (`from_publication_date`).
+        `since`: only works published from that year, or that day, on (`from_publication_date`).
         A 404, a repeating cursor or pages past the count raise SourceError; a spent daily
         budget (429) propagates as the HttpClient raises it.
         """
         ids = list(dict.fromkeys(i for i in (short_openalex_id(x) for x in openalex_ids) if i))
-        after = f",from_publication_date:{since}-01-01" if since is not None else ""
+        after = f",from_publication_date:{_first_day(since)}" if since is not None else ""
 
         def pages(stream: WorkStream) -> Iterator[Work]:
             seen: set[str] = set()
@@ -538,7 +539,7 @@ class OpenAlexSource(Source):
             targets.append(Target("|".join(ids), ids, group, via))
         return targets
 
-    def read(self, target: Target, *, since: int | None, fresh: bool) -> ListRead:
+    def read(self, target: Target, *, since: int | date | None, fresh: bool) -> ListRead:
         works = self.client.citing_works(target.ids, fresh=fresh, since=since)
 
         def end(read: ListRead) -> None:
@@ -594,3 +595,8 @@ class OpenAlexSource(Source):
 
     def _cache_hits(self) -> int:
         return sum(n for (name, _), n in self.http.cache_hits.items() if name == self.name)
+
+
+def _first_day(since: int | date) -> str:
+    """`from_publication_date`'s value: a day as given, a year's first day."""
+    return since.isoformat() if isinstance(since, date) else f"{since}-01-01"

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 from urllib.parse import quote
 
@@ -142,7 +143,7 @@ class SemanticScholar:
         self,
         paper_id: str,
         *,
-        since: int | None = None,
+        since: int | date | None = None,
         fresh: bool = False,
         expected: int | None = None,
     ) -> Listing:
@@ -151,7 +152,8 @@ class SemanticScholar:
         One query lists 9,999 at most; a longer list is read in full through
         `publicationDateOrYear` slices by year (a slice that still passes the cap is cut again,
         down to single years; a single year beyond the cap is reported as capped).
-        `since`: only citing papers published in or after that year, filtered by the server.
+        `since`: only citing papers published in or after that year, or on or after that day,
+        filtered by the server (a day's window past the cap is read again from its year on).
         `fresh`: the list is known to have changed, so cached pages must not be reused.
         `expected`: the paper's citationCount, where the caller knows it: the listing's total,
         and the bound past which paging is taken for a loop.
@@ -159,7 +161,10 @@ class SemanticScholar:
         are skipped and counted. A 404 or a server that pages in circles raises SourceError.
         """
         reading = _Reading(self, paper_id, fresh, expected)
-        reading.cover(since, None)
+        if isinstance(since, date):
+            reading.cover_from(since)
+        else:
+            reading.cover(since, None)
         return reading.finish()
 
     def snippets(
@@ -242,6 +247,17 @@ class _Reading:
     def __post_init__(self) -> None:
         self.listing = Listing(total=self.expected)
         self.url = f"{self.client.base}/paper/{_quote_id(self.paper_id)}/citations"
+
+    def cover_from(self, day: date) -> None:
+        """Read the citing papers published on or after `day`; past the cap, from its year on
+        in year slices (the rows already read are kept once)."""
+        spec = f"{day.isoformat()}:"
+        self.queries += 1
+        complete, _ = self._read(spec, day.year, None)
+        if complete:
+            self.listing.slices.append(spec)
+        else:
+            self.cover(day.year, None)
 
     def cover(self, low: int | None, high: int | None) -> None:
         """Read the citing papers published from `low` to `high` (years, None: open)."""
@@ -338,8 +354,8 @@ class _Reading:
         if pid not in self.seen:
             self.seen.add(pid)
             self.listing.items.append(citation)
-        date = work.publication_date or ""
-        year = int(date[:4]) if date[:4].isdigit() else work.year
+        day = work.publication_date or ""
+        year = int(day[:4]) if day[:4].isdigit() else work.year
         return year if year is not None and 1000 <= year <= 2999 else None  # a filterable year
 
     def finish(self) -> Listing:
@@ -633,7 +649,7 @@ class SemanticScholarSource(Source):
             target.origins.append(origin)
         return list(by_id.values())
 
-    def read(self, target: Target, *, since: int | None, fresh: bool) -> ListRead:
+    def read(self, target: Target, *, since: int | date | None, fresh: bool) -> ListRead:
         counts = [o.counts.get(self.name, {}).get(target.key) for o in target.origins]
         expected = next((n for n in counts if n is not None), None)
         listing = self.client.citations(target.key, since=since, fresh=fresh, expected=expected)

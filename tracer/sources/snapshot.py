@@ -10,6 +10,7 @@ adds what changed and never marks anything missing.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from tracer.http import HttpClient
@@ -68,7 +69,7 @@ class SnapshotSource(Source):
                 target.origins.append(origin)
         return list(groups.values())
 
-    def read(self, target: Target, *, since: int | None, fresh: bool) -> ListRead:
+    def read(self, target: Target, *, since: int | date | None, fresh: bool) -> ListRead:
         label = target.origins[0].dataset
         citers = self.by_label.get(label, [])
         partition = self.result.read.since
