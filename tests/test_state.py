@@ -263,3 +263,26 @@ def test_the_budget_a_source_reports_is_kept_and_shown(world: Path, fake_api: Fa
     refresh = run_cli("refresh", "brainwash", "--json")
     assert refresh.code == 0, refresh.err
     assert json.loads(refresh.out)["budget"]["openalex"]["remaining"] <= budget["remaining"]
+
+
+def test_an_s2_list_shorter_than_its_count_is_not_read_again_and_again(
+    world: Path, fake_api: FakeApi
+) -> None:
+    """S2's citationCount is a figure of the paper, not of the list: a list that ends, uncapped,
+    with fewer rows than that is complete as S2 lists it. The report says how many of the count
+    were listed; a refresh with no count moved reads nothing again."""
+    origin = fake_api.corpus.resolve_s2(f"CorpusId:{ORIGIN_CORPUS_ID}")
+    assert origin is not None
+    sync_counts(fake_api.corpus)
+    listed = fake_api.corpus.s2_papers[origin]["citationCount"]
+    fake_api.corpus.s2_papers[origin]["citationCount"] = listed + 5
+    assert run_cli("scan", "brainwash", "--quiet").code == 0
+    fake_api.clear_requests()
+    again = run_cli("refresh", "brainwash", "--quiet")
+    assert again.code == 0, again.err
+    assert not fake_api.requests_to(r"/citations$")
+    data = report()
+    (s2,) = [c for c in data["header"]["coverage"] if c["source"] == "s2" and c["route"] == "cites"]
+    assert (s2["fetched"], s2["total"], s2["complete"]) == (listed, listed + 5, True)
+    # What the list did not show is still said: among the lists not read to their count.
+    assert [c["target"] for c in data["missing"]["capped"]] == [s2["target"]]

@@ -464,7 +464,8 @@ class Scanner:
         fetched = 0 if read is None else read.fetched + read.unresolved + read.skipped
         # An increment holds only recent papers: it is never short of the list's total.
         total = None if read is None or increment else read.total
-        short = total is not None and fetched < total  # read again next time
+        # Read again next time, where the list itself holds more than was read.
+        short = total is not None and fetched < total and read is not None and read.total_listed
         capped = bool(read and read.capped)
         self.store.set_coverage(
             key,

@@ -109,6 +109,9 @@ class ListRead:
     `fetched` counts every row the source returned (before the scanner's own filters), `total`
     is what the source says the list holds, `capped` means the source's own limit cut it, and
     `unresolved`/`skipped` count rows that name no paper or have the wrong shape.
+    `total_listed`: whether `total` is the list's own count, so that a read with fewer rows is
+    short and must be read again; False where it is a figure of the cited paper, which the list
+    may never reach (S2's citationCount).
     """
 
     def __init__(
@@ -122,6 +125,7 @@ class ListRead:
         self.filters = dict(filters)
         self.fetched = 0
         self.total: int | None = None
+        self.total_listed = True
         self.capped = False
         self.note: str | None = None
         self.unresolved = 0

@@ -667,6 +667,7 @@ class SemanticScholarSource(Source):
         read.total = None if since is not None else (
             listing.total if listing.total is not None else expected
         )
+        read.total_listed = False  # the paper's citationCount, not a count of the list
         read.capped, read.note = listing.capped, listing.note
         read.unresolved, read.skipped = listing.unresolved, listing.skipped
         if len(listing.slices) > 1:  # past the 9,999 cap: say how the whole list was reached
