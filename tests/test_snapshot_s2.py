@@ -152,6 +152,19 @@ def test_files_give_the_usage_levels_of_an_api_scan(
     report = run_cli("report", "brainwash", "--db", str(tmp_path / "duckdb.db"), "--json")
     assert report.code == 0 and "S2 citations files" in report.out
 
+    # A later run reads only the shards it has not read, and loses none of what it found.
+    db = tmp_path / "duckdb.db"
+    run = run_cli("scan", "brainwash", "--from-snapshot", str(snap), "--s2-citations", str(s2),
+                  "--db", str(db), "--json", "--quiet")
+    assert run.code == 0, run.err
+    again = json.loads(run.out)["s2_citations"]
+    assert (again["files"], again["skipped"], again["rows"]) == (0, 2, 0)
+    assert levels(db) == via_api
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT count(*) FROM dataset_papers WHERE missing_since_run IS NOT NULL"
+                        ).fetchone()[0] == 0
+    conn.close()
+
 
 CATALOG = """
 datasets:
@@ -189,6 +202,13 @@ def test_bad_citations_paths_are_one_sentence(tmp_path: Path) -> None:
     assert run.code == 2 and "--from-snapshot" in run.err
     with pytest.raises(DataError, match="does not exist"):
         find_shards(str(tmp_path / "nowhere"))
+    # A shard cut off in the middle of its download fails loudly, not with rows missing.
+    cut = tmp_path / "cut" / "citations"
+    cut.mkdir(parents=True)
+    whole = gzip.compress(b'{"citingcorpusid": 1, "citedcorpusid": 5, "contexts": ["x"]}\n' * 500)
+    (cut / "part0").write_bytes(whole[: len(whole) // 2])
+    run = run_cli(*base, "--from-snapshot", str(snap), "--s2-citations", str(cut))
+    assert run.code == 7 and "S2 citations files" in run.err and "Traceback" not in run.err
 
 
 # -- merged ids re-pointed across releases ----------------------------------------------------

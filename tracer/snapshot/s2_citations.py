@@ -238,7 +238,7 @@ class _DuckDB:
 
     def _read(self, files: list[Path], columns: str) -> str:
         return ("read_json($files, format='newline_delimited', compression=$comp, "  # noqa: S608
-                f"columns={{{columns}}}, maximum_object_size={MAX_OBJECT}, ignore_errors=true)")
+                f"columns={{{columns}}}, maximum_object_size={MAX_OBJECT})")
 
     def _groups(self, files: list[Path]) -> Iterator[tuple[str, list[str]]]:
         gz = [str(p) for p in files if _gzip(p)]
@@ -272,12 +272,14 @@ class _Spark:
         self.spark = spark
         self.work = work
 
-    def _paths(self, files: list[Path]) -> list[str]:
+    def _paths(self, files: list[Path], kind: str) -> list[str]:
         """Spark decompresses by suffix only: gzip shards without `.gz` are linked as such."""
         out = []
+        folder = self.work / kind
+        folder.mkdir(exist_ok=True)
         for n, path in enumerate(files):
             if _gzip(path) and not path.name.endswith(".gz"):
-                link = self.work / f"{n:05d}-{path.name}.gz"
+                link = folder / f"{n:05d}-{path.name}.gz"
                 link.symlink_to(path.resolve())
                 out.append(str(link))
             else:
@@ -291,7 +293,7 @@ class _Spark:
         df = self.spark.read.schema(
             "citingcorpusid STRING, citedcorpusid STRING, isinfluential BOOLEAN, "
             "contexts STRING, intents STRING"
-        ).json(self._paths(files))
+        ).json(self._paths(files, "citations"))
         rows = (df.join(F.broadcast(wanted), F.trim(F.col("citedcorpusid")) == F.col("cid"))
                 .select("citingcorpusid", "citedcorpusid", "isinfluential", "contexts", "intents")
                 .collect())
@@ -301,7 +303,8 @@ class _Spark:
         from pyspark.sql import functions as F  # noqa: N812
 
         wanted = self.spark.createDataFrame([(str(i),) for i in ids], "cid string")
-        df = self.spark.read.schema("corpusid STRING, externalids STRING").json(self._paths(files))
+        schema = "corpusid STRING, externalids STRING"
+        df = self.spark.read.schema(schema).json(self._paths(files, "papers"))
         rows = (df.join(F.broadcast(wanted), F.trim(F.col("corpusid")) == F.col("cid"))
                 .select("corpusid", "externalids").collect())
         return [tuple(r) for r in rows]
