@@ -276,3 +276,50 @@ def test_a_later_release_merging_stored_works_repoints_them(tmp_path: Path) -> N
     payload = json.loads(run.out)
     assert {(r["dead"], r["survivor"], r["merged_from"]) for r in payload["repointed"]} == {
         ("W3001", "W3008", None), ("W3002", "W3003", w3002)}
+
+
+def test_folding_a_merged_paper_keeps_everything(tmp_path: Path) -> None:
+    """The store's side alone: two stored papers that a release says are one work."""
+    from tracer.records import Author, Work
+    from tracer.store import Store
+    from tracer.store.snapshot_queries import repoint_merged, survivor
+
+    assert survivor({"W1": "W2", "W2": "W3", "W9": "W9"}, "W1") == "W3"
+    aff = {"raw": "NUDT, Changsha", "institution_id": None, "institution_name": "NUDT",
+           "parent_id": None, "parent_name": None, "country": "CN", "sector": "military",
+           "flags": [], "confidence": 0.9, "method": "ror-exact"}
+    with Store(tmp_path / "t.db") as store:
+        run = store.start_run("alpha", "snapshot")
+        dead, _ = store.upsert_work(Work(source="openalex", title="Dead record", year=2020,
+                                         openalex_id="W1"))
+        alive, _ = store.upsert_work(Work(source="openalex", title="Live record", year=2020,
+                                          openalex_id="W3", doi="10.5555/live"))
+        store.save_authors(dead, [Author("A One", 0), Author("B Two", 1)], "openalex", 2)
+        store.save_authors(alive, [Author("A One", 0)], "openalex", 2)
+        with store.transaction():
+            store.save_affiliations(dead, 0, [aff])
+            store.save_affiliations(dead, 1, [aff])
+        for pid, ctx in ((dead, "We train on Alpha [1]."), (alive, "Alpha [1] is a dataset.")):
+            store.link("alpha", pid, run, None)
+            store.add_evidence("alpha", pid, run, route="cites", source="s2-citations",
+                               target="CorpusId:5", contexts=[ctx], intents=["methodology"],
+                               passages=[{"text": ctx, "intents": ["methodology"]}])
+        store.link("beta", dead, run, None)
+        done = repoint_merged(store, {"W1": "W2", "W2": "W3"})
+        assert [(r.dead, r.survivor, r.paper_id, r.merged_from) for r in done] == [
+            ("W1", "W3", alive, dead)]
+        assert store.integrity_ok()
+        assert store.paper_ids(alive)["openalex"] == ["W1", "W3"]
+        assert store.paper(alive)["openalex_id"] == "W3"
+        assert sorted(store.dataset_paper_ids("alpha")) == [alive]
+        assert store.dataset_paper_ids("beta") == [alive]
+        evidence = store.evidence("alpha")
+        assert len(evidence) == 1
+        assert set(evidence[0]["contexts"]) == {"We train on Alpha [1].", "Alpha [1] is a dataset."}
+        names = [r[0] for r in store.conn.execute(
+            "SELECT name FROM authorships WHERE paper_id = ? ORDER BY position", (alive,))]
+        assert names == ["A One", "B Two"]  # the longer list of the two
+        assert store.conn.execute("SELECT count(*) FROM affiliations WHERE paper_id = ?",
+                                  (alive,)).fetchone()[0] == 2
+        assert store.conn.execute("SELECT count(*) FROM papers").fetchone()[0] == 1
+        assert repoint_merged(store, {"W1": "W2", "W2": "W3"}) == []  # nothing left to do
