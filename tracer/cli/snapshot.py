@@ -138,9 +138,16 @@ def scan_from_snapshot(
         repointed = repoint_merged(store, result.merged)
         contexts = None
         if shards is not None:
+            cited = s2_origins(catalog, datasets, store.origin_ids)
+            if not cited:
+                err.print(
+                    "No origin paper of these datasets has an S2 CorpusId (s2_corpus_id in the "
+                    "catalog): the S2 citations files cannot add contexts.",
+                    markup=False,
+                )
             contexts = read_s2_citations(
                 shards,
-                s2_origins(catalog, datasets, store.origin_ids),
+                cited,
                 engine=snapshot_engine,
                 skip=() if full else last_s2_shards(store, datasets, shards.root),
                 memory_limit=snapshot_memory,

@@ -118,13 +118,9 @@ class S2CitationsSource(Source):
         return f"{read.root}, release {read.release or 'unknown'}"
 
     def notes(self) -> list[str]:
-        read = self.contexts.read
-        return [
-            f"Citation contexts read from S2's citations files ({self._where()}, "
-            f"{len(read.files)} shards"
-            + (f", {read.skipped} read before" if read.skipped else "")
-            + f", {read.papers_files} papers shards for the join), not from the S2 API."
-        ]
+        # Where the contexts came from is said in each list's coverage note and the run's
+        # record; saying nothing here lets the scanner note origin papers without a CorpusId.
+        return []
 
     def run_info(self) -> dict[str, Any]:
         return {"s2_citations": self.contexts.read.to_dict()}
@@ -175,11 +171,14 @@ class S2CitationsSource(Source):
             found.append(Found(work, passages, is_influential=any(flags) if flags else None))
         read_ = self.contexts.read
         listing = ListRead(found, {"new_shards_only": True} if read_.skipped else {})
+        shards = f"{len(read_.files)} shards read" + (
+            f", {read_.skipped} read before" if read_.skipped else "")
         listing.total = len(grouped)
         listing.unresolved = len(grouped) - len(found)
         how = ", ".join(f"{n} by {k}" for k, n in sorted(joined.items()))
         listing.note = (
-            f"S2 citations files ({self._where()}): {len(found)} of {len(grouped)} citing papers "
+            f"S2 citations files ({self._where()}; {shards}): {len(found)} of {len(grouped)} "
+            "citing papers "
             f"joined to papers of the snapshot or the store" + (f" ({how})" if how else "")
             + (f"; {listing.unresolved} not among them" if listing.unresolved else "")
         )
