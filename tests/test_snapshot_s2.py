@@ -85,8 +85,11 @@ def test_duckdb_and_spark_read_the_same_rows(
     shards = find_shards(str(root))
     assert shards.release == "2025-01-07" and len(shards.citations) == 2
     assert len(shards.papers) == 1  # the README is no shard
-    on = {e: read_s2_citations(shards, {ORIGIN: ["brainwash"]}, engine=e)
+    stages: list[tuple[str, int, int]] = []
+    on = {e: read_s2_citations(shards, {ORIGIN: ["brainwash"]}, engine=e,
+                               progress=lambda *a: stages.append(a))
           for e in ("duckdb", "spark")}
+    assert ("S2 citations", 2, 2) in stages and ("S2 papers", 1, 1) in stages
 
     def seen(result: Any) -> list[tuple[Any, ...]]:
         return sorted((r.citing, r.cited, tuple(r.contexts), tuple(map(tuple, r.intents)),

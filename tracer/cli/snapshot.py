@@ -145,15 +145,17 @@ def scan_from_snapshot(
                     "catalog): the S2 citations files cannot add contexts.",
                     markup=False,
                 )
-            contexts = read_s2_citations(
-                shards,
-                cited,
-                engine=snapshot_engine,
-                skip=() if full else last_s2_shards(store, datasets, shards.root),
-                memory_limit=snapshot_memory,
-                spill_dir=snapshot_spill,
-                master=snapshot_master,
-            )
+            with _progress(err, enabled=not quiet) as report:
+                contexts = read_s2_citations(
+                    shards,
+                    cited,
+                    engine=snapshot_engine,
+                    skip=() if full else last_s2_shards(store, datasets, shards.root),
+                    memory_limit=snapshot_memory,
+                    spill_dir=snapshot_spill,
+                    master=snapshot_master,
+                    progress=report,
+                )
             candidates = s2_candidates(
                 result,
                 {d.key: stored_works(store, d.key) for d in datasets},

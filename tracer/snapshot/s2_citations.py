@@ -30,7 +30,7 @@ import json
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -210,27 +210,44 @@ def read_s2_citations(
     memory_limit: str | None = None,
     spill_dir: str | None = None,
     master: str | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> S2Citations:
     """The rows of the citations shards that cite one of `cited` (origin CorpusId -> labels),
     and the external ids of their citing papers from the `papers` shards. Shards named in
-    `skip` (`Shards.key`) were read by an earlier run and are left out."""
+    `skip` (`Shards.key`) were read by an earlier run and are left out. `progress(stage,
+    shards done, shards in all)` is called as groups of shards are read."""
+    report = progress or (lambda stage, done, total: None)
     done = set(skip)
     files = [p for p in shards.citations if shards.key(p) not in done]
     targets = {int(k): sorted(set(v)) for k, v in cited.items()}
     with _runner(engine, memory_limit, spill_dir, master) as run:
-        raw = run.citations(files, sorted(targets)) if files and targets else []
+        raw: list[tuple[Any, ...]] = []
+        for batch, done_, total in _batches(files if targets else [], run.batch):
+            raw += run.citations(batch, sorted(targets))
+            report("S2 citations", done_, total)
         rows = [r for r in (parse_row(*t) for t in raw) if r is not None]
         citing = sorted({r.citing for r in rows})
-        ext_rows = run.papers(shards.papers, citing) if shards.papers and citing else []
+        ext_rows: list[tuple[Any, ...]] = []
+        for batch, done_, total in _batches(shards.papers if citing else [], run.batch):
+            ext_rows += run.papers(batch, citing)
+            report("S2 papers", done_, total)
     external = dict(e for e in (parse_external(*t) for t in ext_rows) if e is not None)
     read = S2CitationsRead(engine, shards.root, shards.release, [shards.key(p) for p in files],
                            len(shards.citations) - len(files), len(shards.papers), len(rows))
     return S2Citations(rows, external, read, targets)
 
 
+def _batches(files: list[Path], size: int) -> Iterator[tuple[list[Path], int, int]]:
+    for start in range(0, len(files), max(1, size)):
+        batch = files[start : start + max(1, size)]
+        yield batch, start + len(batch), len(files)
+
+
 class _DuckDB:
     def __init__(self, con: Any) -> None:
         self.con = con
+        row = con.execute("SELECT current_setting('threads')").fetchone()
+        self.batch = int(row[0]) if row else 1  # one shard per thread: read in parallel
 
     def _ids(self, name: str, ids: list[int]) -> None:
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT unnest($ids) AS id",  # noqa: S608 - our names
@@ -268,15 +285,19 @@ class _DuckDB:
 
 
 class _Spark:
+    batch = 1 << 30  # one job over every shard: the cluster splits it
+
     def __init__(self, spark: Any, work: Path) -> None:
         self.spark = spark
         self.work = work
+        self.calls = 0
 
     def _paths(self, files: list[Path], kind: str) -> list[str]:
         """Spark decompresses by suffix only: gzip shards without `.gz` are linked as such."""
         out = []
-        folder = self.work / kind
-        folder.mkdir(exist_ok=True)
+        self.calls += 1
+        folder = self.work / f"{kind}-{self.calls}"
+        folder.mkdir()
         for n, path in enumerate(files):
             if _gzip(path) and not path.name.endswith(".gz"):
                 link = folder / f"{n:05d}-{path.name}.gz"
