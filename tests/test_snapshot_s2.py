@@ -75,6 +75,22 @@ def test_rows_in_every_layout_the_files_have_come_in() -> None:
     assert parse_row("5", None, False, None, None) is None  # an unmatched reference
 
 
+def test_shards_are_found_in_a_release_folder_a_shard_folder_or_a_glob(tmp_path: Path) -> None:
+    release = tmp_path / "deleted-things" / "2025-02-04"  # a "delete" above PATH is no matter
+    line = b'{"citingcorpusid": 1, "citedcorpusid": 5, "contexts": ["Alpha [5]."]}\n'
+    for rel in ("citations/a1b2c3", "citations/part-1.jsonl", "citations/deletes/x9",
+                "papers/p0"):
+        (release / rel).parent.mkdir(parents=True, exist_ok=True)
+        (release / rel).write_bytes(line if rel.endswith(".jsonl") else gzip.compress(line))
+    (release / "citations" / "README.txt").write_text("about the dataset")
+    for path in (release, release / "citations", str(release / "citations") + "/*"):
+        shards = find_shards(str(path))
+        assert sorted(p.name for p in shards.citations) == ["a1b2c3", "part-1.jsonl"]
+        assert [p.name for p in shards.papers] == ["p0"] and shards.release == "2025-02-04"
+    rows = read_s2_citations(find_shards(str(release)), {5: ["alpha"]}).rows
+    assert [(r.citing, r.contexts) for r in rows] == [(1, ["Alpha [5]."])] * 2  # gzip and plain
+
+
 @pytest.mark.parametrize(("string_ids", "per_context"), [(False, True), (True, False)])
 def test_duckdb_and_spark_read_the_same_rows(
     spark: Any, tmp_path: Path, fake_api: Any, string_ids: bool, per_context: bool

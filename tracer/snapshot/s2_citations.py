@@ -65,23 +65,25 @@ def find_shards(path: str) -> Shards:
     text = str(Path(path).expanduser())
     if any(c in text for c in "*?["):
         files = [Path(p) for p in sorted(globlib.glob(text, recursive=True))]
-        files = [p for p in files if p.is_file()]
-        base = Path(globlib.escape(text)).parent if not files else files[0].parent
+        files = [p.resolve() for p in files if p.is_file()]
         if not files:
             raise DataError(f"No S2 citations shards match {path}.", hint=_HINT)
+        base = files[0].parent
     else:
         base = Path(text)
         if not base.exists():
             raise DataError(f"The S2 citations path {path} does not exist.", hint=_HINT)
+        base = base.resolve()
         if base.is_dir() and (base / "citations").is_dir():
             base = base / "citations"
         files = sorted(p for p in base.rglob("*") if p.is_file()) if base.is_dir() else [base]
-    citations = [p for p in files if _is_shard(p)]
+    folder = base if base.is_dir() else base.parent
+    citations = [p for p in files if _is_shard(p, folder)]
     if not citations:
         raise DataError(f"{path} holds no S2 citations shards (gzip JSON Lines).", hint=_HINT)
-    papers_dir = (base if base.is_dir() else base.parent).parent / "papers"
+    papers_dir = folder.parent / "papers"
     papers = (
-        sorted(p for p in papers_dir.rglob("*") if p.is_file() and _is_shard(p))
+        sorted(p for p in papers_dir.rglob("*") if p.is_file() and _is_shard(p, papers_dir))
         if papers_dir.is_dir()
         else []
     )
@@ -97,8 +99,11 @@ _HINT = (
 )
 
 
-def _is_shard(path: Path) -> bool:
-    if path.name.startswith(".") or any(p.lower().startswith("delete") for p in path.parts):
+def _is_shard(path: Path, base: Path) -> bool:
+    """A shard of JSON Lines below `base`; a diff's delete files (in a folder named delete*)
+    and hidden files are not."""
+    inner = path.relative_to(base).parts if path.is_relative_to(base) else (path.name,)
+    if path.name.startswith(".") or any(p.lower().startswith("delete") for p in inner):
         return False
     if path.name.lower().endswith((".jsonl", ".json")) and path.name.lower() != "manifest.json":
         return True

@@ -4,7 +4,7 @@ selected dataset (`tracer.snapshot.find_citers`), handed to the scanner like any
 It makes no request: the one pass runs before the scans, and each dataset's scan reads its share.
 The snapshot's records are whole (authorships, institutions, abstracts), so nothing is looked up
 again; it has no citation contexts, so usage is judged from titles and abstracts, unless
-Semantic Scholar runs beside it. A run that read only newer partitions is a filtered read: it
+Semantic Scholar runs beside it or S2's citations files add contexts (`S2CitationsSource`). A run that read only newer partitions is a filtered read: it
 adds what changed and never marks anything missing.
 """
 
