@@ -151,6 +151,7 @@ def test_files_give_the_usage_levels_of_an_api_scan(
         payload = json.loads(run.out)
         assert payload["s2_citations"]["release"] == "2025-01-07"
         assert payload["s2_citations"]["files"] == 2 and payload["s2_citations"]["rows"] == 3
+        assert payload["runs"][0]["s2_contexts"] == 3  # papers given contexts from the files
         assert levels(db) == via_api, engine
 
         conn = sqlite3.connect(db)

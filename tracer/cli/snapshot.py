@@ -184,6 +184,7 @@ def scan_from_snapshot(
                         "run_id": r.run_id,
                         "status": r.status,
                         "found": r.stats.get(f"{SNAPSHOT}_citations", 0),
+                        "s2_contexts": r.stats.get(f"{S2_FILES}_citations", 0),
                         "new_papers": r.new_papers,
                         "failures": r.failures,
                     }
