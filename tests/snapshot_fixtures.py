@@ -228,13 +228,20 @@ ORIGINS = {"alpha": ["W100"], "beta": ["W200"]}
 DOIS = {"alpha": ["10.48550/arxiv.1409.0001"]}
 
 
-def write_snapshot(tmp: Path, *, nested: str = "struct", later: bool = False) -> Path:
+def write_snapshot(
+    tmp: Path,
+    *,
+    nested: str = "struct",
+    later: bool = False,
+    later_works: list[dict[str, Any]] | None = None,
+) -> Path:
     """Write the corpus in both formats; `nested="json"` keeps nested Parquet fields as JSON
-    text instead of structs. Returns the `data` folder (what `--from-snapshot` is given)."""
+    text instead of structs; `later_works` join LATER_WORKS in the later partition. Returns the
+    `data` folder (what `--from-snapshot` is given)."""
     data = tmp / "data"
     parts = corpus()
     if later:
-        parts[LATER] = LATER_WORKS
+        parts[LATER] = LATER_WORKS + list(later_works or [])
     entries: dict[str, list[dict[str, Any]]] = {"parquet": [], "jsonl": []}
     for partition, records in parts.items():
         for fmt, suffix in (("parquet", ".parquet"), ("jsonl", ".gz")):
@@ -301,3 +308,92 @@ def write_jsonl_snapshot(tmp: Path, records: list[dict[str, Any]], partition: st
     entry = {"url": f"s3://openalex/data/jsonl/{rel}", "meta": {"record_count": len(records)}}
     (data / "jsonl" / "manifest.json").write_text(json.dumps({"entries": [entry]}))
     return data
+
+
+# -- S2's Datasets API files (`--s2-citations`) ----------------------------------------------
+
+
+def write_s2_datasets(
+    tmp: Path,
+    corpus: Any,
+    release: str = "2025-01-07",
+    *,
+    string_ids: bool = False,
+    per_context: bool = True,
+    shards: int = 2,
+) -> Path:
+    """The fake S2 corpus (tests.fakeapi.corpus.Corpus) as a release of the Datasets API's
+    `citations` and `papers` files, as a download keeps them:
+
+        <tmp>/<release>/citations/<shard>   gzip JSON Lines, no suffix (as the pre-signed URLs)
+        <tmp>/<release>/papers/<shard>.gz
+
+    `string_ids`: corpus ids as strings (the 2022 sample) instead of numbers; `per_context`:
+    `intents` as one list per context (later releases) instead of one list per citation.
+    Returns the release folder."""
+    root = tmp / release
+    corpus_of = {pid: p.get("corpusId") for pid, p in corpus.s2_papers.items()}
+
+    def cid(value: Any) -> Any:
+        return None if value is None else (str(value) if string_ids else int(value))
+
+    rows = []
+    n = 0
+    for cited, citations in sorted(corpus.s2_citations.items()):
+        for c in citations:
+            n += 1
+            contexts = [x["context"] for x in c.get("contextsWithIntent") or []] or c["contexts"]
+            intents = (
+                [x["intents"] for x in c.get("contextsWithIntent") or []]
+                if per_context
+                else sorted({i for i in c["intents"]})
+            )
+            rows.append(
+                {
+                    "citationid": n,
+                    "citingcorpusid": cid(corpus_of.get(c["citing"])),
+                    "citedcorpusid": cid(corpus_of.get(cited)),
+                    "isinfluential": bool(c.get("isInfluential")),
+                    "contexts": contexts or None,
+                    "intents": intents or None,
+                    "updated": "2024-12-01T00:00:00.000Z",
+                }
+            )
+    # Rows of other papers, one with a null cited id (an unmatched reference), as real shards hold.
+    rows.append({"citingcorpusid": cid(999001), "citedcorpusid": None, "isinfluential": False,
+                 "contexts": None, "intents": None, "updated": "2024-12-01T00:00:00.000Z"})
+    rows.append({"citingcorpusid": cid(999002), "citedcorpusid": cid(999003),
+                 "isinfluential": False, "contexts": ["Unrelated [3]."],
+                 "intents": [["background"]] if per_context else ["background"],
+                 "updated": "2024-12-01T00:00:00.000Z"})
+    folder = root / "citations"
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(shards):
+        part = rows[i::shards]
+        name = f"20250110_081500_000{i:02d}_abcde_{i:08x}-1111-2222-3333-444455556666"
+        (folder / name).write_bytes(
+            gzip.compress("".join(json.dumps(r) + "\n" for r in part).encode())
+        )
+    (folder / "README.txt").write_text("Semantic Scholar Academic Graph Datasets\n")
+    papers = root / "papers"
+    papers.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for paper in corpus.s2_papers.values():
+        ext = paper.get("externalIds") or {}
+        lines.append(
+            {
+                "corpusid": cid(paper.get("corpusId")),
+                "externalids": {
+                    "ACL": None, "DBLP": None, "ArXiv": ext.get("ArXiv"), "MAG": ext.get("MAG"),
+                    "CorpusId": str(paper.get("corpusId")), "PubMed": None, "DOI": ext.get("DOI"),
+                    "PubMedCentral": None,
+                },
+                "title": paper.get("title"),
+                "year": paper.get("year"),
+                "updated": "2024-12-01T00:00:00.000Z",
+            }
+        )
+    (papers / "papers-part0.jsonl.gz").write_bytes(
+        gzip.compress("".join(json.dumps(r) + "\n" for r in lines).encode())
+    )
+    return root

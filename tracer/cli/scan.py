@@ -66,7 +66,7 @@ def scan_command(
       S2_API_KEY=... OPENALEX_API_KEY=... tracer scan ms-celeb-1m --quiet
       tracer scan --all --from-snapshot ~/openalex/data --memory-limit 4GB
     """
-    if snapshot["snapshot_path"] or snapshot["snapshot_all"]:
+    if snapshot["snapshot_path"] or snapshot["snapshot_all"] or snapshot["snapshot_s2"]:
         scan_from_snapshot(
             ctx, name, full=full, since=since, db_path=db_path, catalog_path=catalog_path,
             as_json=as_json, quiet=quiet, **snapshot,

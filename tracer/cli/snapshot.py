@@ -22,11 +22,13 @@ from tracer.report import build_report
 from tracer.scan import Scanner, ScanOptions
 from tracer.snapshot import ENGINES, find_citers
 from tracer.snapshot.origins import KIND, catalog_origins
+from tracer.snapshot.s2_citations import find_shards, read_s2_citations, s2_origins
 from tracer.sources.base import Source
 from tracer.sources.semanticscholar import SemanticScholarSource
+from tracer.sources.snapshot import S2_FILES, S2CitationsSource, SnapshotSource, s2_candidates
 from tracer.sources.snapshot import SOURCE as SNAPSHOT
-from tracer.sources.snapshot import SnapshotSource
 from tracer.store import Store
+from tracer.store.snapshot_queries import repoint_merged, stored_works
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -61,6 +63,13 @@ def snapshot_options(func: F) -> F:
             "--memory-limit", "snapshot_memory", metavar="SIZE", help="Engine memory, e.g. 4GB."
         ),
         click.option(
+            "--s2-citations",
+            "snapshot_s2",
+            metavar="PATH",
+            help="Citation contexts from S2's Datasets API `citations` files (a folder or a "
+            "glob), read with the same engine, instead of the S2 API.",
+        ),
+        click.option(
             "--spill-dir",
             "snapshot_spill",
             type=click.Path(file_okay=False),
@@ -88,7 +97,13 @@ def scan_from_snapshot(
     snapshot_master: str | None,
     snapshot_memory: str | None,
     snapshot_spill: str | None,
+    snapshot_s2: str | None = None,
 ) -> None:
+    if snapshot_s2 and not snapshot_path:
+        raise UsageError(
+            "--s2-citations needs --from-snapshot PATH.",
+            hint="tracer scan --all --from-snapshot DIR --s2-citations S2DIR",
+        )
     if not snapshot_path:
         raise UsageError(
             "--all needs --from-snapshot PATH.", hint="tracer scan --all --from-snapshot DIR"
@@ -100,6 +115,7 @@ def scan_from_snapshot(
     datasets = catalog.datasets if snapshot_all else [catalog.get(name or "")]
     err = stderr_console(quiet)
     origins, dois = catalog_origins(catalog, datasets)
+    shards = find_shards(snapshot_s2) if snapshot_s2 else None  # bad paths fail before the pass
     with Store(settings.database) as store:
         after, known = (None, None) if full else last_read(store, datasets, snapshot_path)
         if known is not None and all(
@@ -119,10 +135,38 @@ def scan_from_snapshot(
                 master=snapshot_master,
                 progress=report,
             )
+        repointed = repoint_merged(store, result.merged)
+        contexts = None
+        if shards is not None:
+            cited = s2_origins(catalog, datasets, store.origin_ids)
+            if not cited:
+                err.print(
+                    "No origin paper of these datasets has an S2 CorpusId (s2_corpus_id in the "
+                    "catalog): the S2 citations files cannot add contexts.",
+                    markup=False,
+                )
+            with _progress(err, enabled=not quiet) as report:
+                contexts = read_s2_citations(
+                    shards,
+                    cited,
+                    engine=snapshot_engine,
+                    skip=() if full else last_s2_shards(store, datasets, shards.root),
+                    memory_limit=snapshot_memory,
+                    spill_dir=snapshot_spill,
+                    master=snapshot_master,
+                    progress=report,
+                )
+            candidates = s2_candidates(
+                result,
+                {d.key: stored_works(store, d.key) for d in datasets},
+                {d.key: [d.key, *d.derivatives] for d in datasets},
+            )
         classifier = Classifier.load(settings)
         with HttpClient(settings) as http:
             sources: list[Source] = [SnapshotSource(http, result)]
-            if settings.s2_api_key:
+            if contexts is not None:
+                sources.append(S2CitationsSource(http, contexts, candidates))
+            elif settings.s2_api_key:
                 sources.append(SemanticScholarSource(http))  # contexts for what was found
             scanner = Scanner(store, catalog, http, classifier, sources=sources)
             options = ScanOptions(mentions=False, since=since, full=full)
@@ -130,12 +174,17 @@ def scan_from_snapshot(
         if as_json:
             payload = {
                 "snapshot": result.read.to_dict(),
+                "repointed": [vars(r) for r in repointed],
+                "s2_citations": None if contexts is None else {
+                    **contexts.read.to_dict(), "files": len(contexts.read.files)
+                },
                 "runs": [
                     {
                         "dataset": r.dataset,
                         "run_id": r.run_id,
                         "status": r.status,
                         "found": r.stats.get(f"{SNAPSHOT}_citations", 0),
+                        "s2_contexts": r.stats.get(f"{S2_FILES}_citations", 0),
                         "new_papers": r.new_papers,
                         "failures": r.failures,
                     }
@@ -158,6 +207,36 @@ def scan_from_snapshot(
         + f", {len(result.citers)} citing works.",
         markup=False,
     )
+    if repointed:
+        err.print(
+            f"{len(repointed)} stored papers re-pointed to the OpenAlex ids their works were "
+            f"merged into ({sum(1 for r in repointed if r.merged_from)} merged with a stored "
+            "paper).",
+            markup=False,
+        )
+    if contexts is not None:
+        s2 = contexts.read
+        err.print(
+            f"S2 citations files {s2.root} (release {s2.release or 'unknown'}): "
+            f"{len(s2.files)} shards read"
+            + (f" ({s2.skipped} read before)" if s2.skipped else "")
+            + f", {s2.rows} rows citing an origin paper.",
+            markup=False,
+        )
+
+
+def last_s2_shards(store: Store, datasets: list[Dataset], root: str) -> set[str]:
+    """The S2 citations shards (name:size) the last snapshot run of every one of these datasets
+    read from `root`: a later run reads only the others."""
+    done: set[str] | None = None
+    for dataset in datasets:
+        read: set[str] = set()
+        for r in store.runs(dataset.key):
+            info = ((r["stats"].get("sources") or {}).get(S2_FILES) or {}).get("s2_citations")
+            if r["kind"] == KIND and r["status"] == "ok" and info and info.get("root") == root:
+                read |= set(info.get("files") or [])
+        done = read if done is None else done & read
+    return done or set()
 
 
 def last_read(
