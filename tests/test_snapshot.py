@@ -4,7 +4,6 @@ Spark (local mode), stored as a scan stores OpenAlex citers, and driven from the
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,6 @@ from tests.snapshot_fixtures import (
 from tracer.errors import DataError, UsageError
 from tracer.snapshot import SnapshotResult, find_citers
 from tracer.snapshot.layout import open_layout
-from tracer.snapshot.spark_engine import java_available
 
 
 def found(result: SnapshotResult) -> dict[str, list[str]]:
@@ -144,26 +142,6 @@ def test_spark_without_java_says_so(snapshot: Path, monkeypatch: pytest.MonkeyPa
 
 # -- Spark, local mode --------------------------------------------------------------------------
 
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    if not java_available():
-        pytest.skip(
-            "Java is absent: the Spark engine cannot run (apt-get install openjdk-17-jre-headless)"
-        )
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("tracer-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,6 @@ import gzip
 import io
 import json
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,28 +25,9 @@ from tests.snapshot_fixtures import (
 )
 from tracer.errors import DataError
 from tracer.snapshot.s2_citations import find_shards, parse_row, read_s2_citations
-from tracer.snapshot.spark_engine import java_available
 
 ORIGIN = 206593654  # Brainwash's CorpusId in tests.corpora
 
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    if not java_available():
-        pytest.skip("Java is absent: the Spark engine cannot run")
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("tracer-tests-s2")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 def levels(db: Path) -> dict[str, tuple[str, tuple[str, ...]]]:

@@ -144,7 +144,7 @@ class S2CitationsSource(Source):
     def targets(self, origins: list[Origin]) -> list[Target]:
         return _targets(self.name, origins)
 
-    def read(self, target: Target, *, since: int | None, fresh: bool) -> ListRead:
+    def read(self, target: Target, *, since: int | date | None, fresh: bool) -> ListRead:
         label = target.origins[0].dataset
         grouped: dict[int, list[CitationRow]] = {}
         for row in self.rows.get(label, []):
