@@ -18,6 +18,9 @@ second where the process can see the CPU), pass two (full records of the hits), 
 time, peak memory, the projection to 270 million works on 16 cores, and whether the hits equal a
 brute-force Python check (pyarrow + sets) on a sample of files. Targets, printed, not asserted:
 pass one >= 1,000,000 works/s/core, peak memory < 4 GB, every label found in one pass.
+Then (unless --no-profile) where pass one's time goes: the CPU time per work, on one file and
+one thread, of DuckDB decoding the column alone, pass one's join, a semi-join, list_has_any,
+pyarrow's reader with is_in, and snappy decompressing the same strings.
 """
 
 from __future__ import annotations
@@ -233,6 +236,72 @@ def brute_force(files: list[str], targets: dict[str, list[str]]) -> dict[str, li
     return out
 
 
+PROFILE_SQL = {
+    # What pass one must at least do: decode every reference of every work.
+    "DuckDB: decode the column only": "SELECT sum(len(referenced_works)) FROM read_parquet($f)",
+    "DuckDB: pass one (unnest, hash join)": (
+        "SELECT r.id, t.label FROM (SELECT id, unnest(referenced_works) AS ref "
+        "FROM read_parquet($f)) r JOIN targets t ON r.ref = t.ref"
+    ),
+    "DuckDB: unnest, semi-join (IN)": (
+        "SELECT id FROM (SELECT id, unnest(referenced_works) AS ref FROM read_parquet($f)) "
+        "WHERE ref IN (SELECT ref FROM targets)"
+    ),
+    "DuckDB: list_has_any per row": (
+        "SELECT id FROM read_parquet($f) WHERE list_has_any(referenced_works, $t)"
+    ),
+}
+
+
+def profile(path: str, targets: dict[str, list[str]]) -> list[tuple[str, float]]:
+    """CPU seconds per work of each way to do pass one, on one file, one thread: where the
+    per-work cost goes. Best of two runs each (the machine is shared)."""
+    import duckdb
+
+    rows = pq.ParquetFile(path).metadata.num_rows
+    refs = [URL[:-1] + w for ids in targets.values() for w in ids]
+    con = duckdb.connect(config={"threads": 1})
+    con.execute(
+        "CREATE TEMP TABLE targets AS SELECT unnest($r) AS ref, 'x' AS label",
+        {"r": refs + [r.rsplit("/", 1)[-1] for r in refs]},
+    )
+    out: list[tuple[str, float]] = []
+
+    def best(run: Any) -> float:
+        times = []
+        for _ in range(2):
+            c0 = _cpu_seconds()
+            run()
+            times.append(_cpu_seconds() - c0)
+        return min(times) / rows
+
+    for name, sql in PROFILE_SQL.items():
+        params = {"f": path, **({"t": refs} if "$t" in sql else {})}
+        out.append((name, best(lambda sql=sql, params=params: con.execute(sql, params).fetchall())))
+    con.close()
+    value_set = pa.array(refs)
+
+    def arrow() -> None:
+        table = pq.read_table(path, columns=["id", "referenced_works"], use_threads=False)
+        values = table.column(1).combine_chunks().flatten()
+        pc.is_in(values, value_set=value_set)
+
+    out.append(("pyarrow: read, flatten, is_in", best(arrow)))
+    # Snappy alone, on the same bytes in 1 MB pages: a floor no reader of this file gets under.
+    strings = pq.read_table(path, columns=["referenced_works"]).column(0).combine_chunks()
+    data = strings.flatten().buffers()[2].to_pybytes()
+    codec = pa.Codec("snappy")
+    pages = [data[i : i + (1 << 20)] for i in range(0, len(data), 1 << 20)]
+    packed = [codec.compress(page, asbytes=True) for page in pages]
+
+    def unsnappy() -> None:
+        for comp, page in zip(packed, pages, strict=True):
+            codec.decompress(comp, decompressed_size=len(page))
+
+    out.append(("snappy decompression of the strings only", best(unsnappy)))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--works", type=int, default=5_000_000)
@@ -246,6 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--sample-files", type=int, default=2)
     ap.add_argument("--quick", action="store_true", help="60,000 works, DuckDB only (CI)")
+    ap.add_argument("--no-profile", action="store_true", help="skip the one-file cost profile")
     ap.add_argument("--json", dest="json_out", default=None)
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--data", help=argparse.SUPPRESS)
@@ -293,8 +363,13 @@ def main(argv: list[str] | None = None) -> int:
         res["sample_hits"] = len(expected)
         results.append(res)
     report(p, results, files, size, column_bytes, refs)
+    costs = [] if args.no_profile else profile(files[min(1, len(files) - 1)], targets)
+    if costs:
+        print_profile(costs)
     if args.json_out:
-        Path(args.json_out).write_text(json.dumps({"params": p, "results": results}, indent=2))
+        Path(args.json_out).write_text(
+            json.dumps({"params": p, "results": results, "profile": costs}, indent=2)
+        )
     return 0
 
 
@@ -349,6 +424,12 @@ def report(
           "the CPU seconds pass 1 used (the process and, for Spark, its JVM): on a shared machine "
           "the second is the fairer figure. Peak MB: the larger VmHWM of the engine's process "
           "and its JVM.")  # fmt: skip
+
+
+def print_profile(costs: list[tuple[str, float]]) -> None:
+    print("Where pass one's time goes (one file, one thread, CPU time per work, best of two):")
+    for name, per_work in costs:
+        print(f"  {name:42} {per_work * 1e6:6.2f} us/work  {1 / per_work:>11,.0f} works/cpu-s")
 
 
 if __name__ == "__main__":

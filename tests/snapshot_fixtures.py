@@ -11,6 +11,7 @@ preprint (W101, an arXiv DOI); W900 was merged into W100, and one work still cit
 Dataset "beta" has one origin (W200). Works cite the preprint, the proceedings, both, and both
 datasets; one has 150 authors; titles carry control characters and HTML. W3005 sits in two
 partitions (a stale copy citing beta, the newest citing alpha only): the newest wins.
+`s3_snapshot` serves the same files from a local S3 server.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ import csv
 import gzip
 import io
 import json
+import logging
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -397,3 +401,34 @@ def write_s2_datasets(
         gzip.compress("".join(json.dumps(r) + "\n" for r in lines).encode())
     )
     return root
+
+
+@contextmanager
+def s3_snapshot(tmp: Path, bucket: str = "openalex") -> Iterator[str]:
+    """The corpus in the real layout on a local S3 server (moto, 127.0.0.1, a free port): bucket
+    `bucket` holds `data/parquet/...`, `data/jsonl/...` and `legacy-data/merged_ids/...`, each
+    object public-read, as the real bucket is to anonymous readers. Yields the endpoint URL."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one log line per request otherwise
+    local = tmp / "bucket"
+    write_snapshot(local)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        url = f"http://{host}:{port}"
+        # The uploader signs with made-up keys (moto checks none); readers stay anonymous.
+        client = boto3.client("s3", endpoint_url=url, region_name="us-east-1",
+                              aws_access_key_id="upload", aws_secret_access_key="upload")  # fmt: skip
+        client.create_bucket(Bucket=bucket)
+        for path in sorted(local.rglob("*")):
+            if path.is_file():
+                key = path.relative_to(local).as_posix()
+                client.upload_file(str(path), bucket, key, ExtraArgs={"ACL": "public-read"})
+        client.put_object(Bucket=bucket, Key="private/data/parquet/manifest.json",
+                          Body=(local / "data" / "parquet" / "manifest.json").read_bytes())  # fmt: skip
+        yield url
+    finally:
+        server.stop()

@@ -128,13 +128,12 @@ def _duckdb(
     con = de.connect(memory_limit=memory_limit, spill_dir=spill_dir, threads=threads)
     try:
         if is_remote(root):
-            de.enable_s3(con)
+            de.enable_remote(con, root)
         layout = open_layout(root, fmt=fmt, reader=de.text_reader(con))
         yield de.DuckDBEngine(con, layout), layout, de.merged_ids(con, layout)
     except duckdb.Error as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataError(
-            f"DuckDB failed while reading the snapshot at {root}: {first}.",
+            f"DuckDB failed while reading the snapshot at {root}: {de.error_text(exc)}.",
             hint="Check the files (a partial download?) and the space in the spill folder.",
         ) from None
     finally:

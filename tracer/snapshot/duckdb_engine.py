@@ -5,11 +5,10 @@ DuckDB facts used (docs 2.0 / 1.5): `read_parquet` and `read_json` take a list o
 projection); `read_json_objects` returns each line as JSON text (pass two keeps the record as the
 API wrote it); `to_json(row)` writes a Parquet row back as JSON, maps as objects; `memory_limit`,
 `temp_directory` (spill) and `threads` are connection settings, passed as a config dict, not SQL.
-S3: the `httpfs` extension reads public objects with HTTP range requests and lists them with
-ListObjectsV2; the secret here names the region only (no key: requests go unsigned, as a public
-bucket allows; not confirmed by the docs for DuckDB 2.0). `INSTALL httpfs` downloads the
-extension once from DuckDB's extension repository. Not tested here (no network): the remote
-code path (manifest through read_text, merged ids through read_csv) has run only on local copies.
+S3: through DuckDB's `httpfs` extension where it loads, else through s3fs registered with the
+connection (tracer/snapshot/s3.py: why, and the TRACER_S3_ENDPOINT / TRACER_S3_VIA settings).
+The s3fs route is tested against a local S3 server (moto) holding a snapshot in the real layout;
+the httpfs route is not (its download needs DuckDB's servers).
 File names and ids always go in as parameters; nothing from a record is spliced into SQL.
 """
 
@@ -50,26 +49,47 @@ def connect(
         raise UsageError(f"DuckDB refused the settings: {exc}.") from None
 
 
-def enable_s3(con: duckdb.DuckDBPyConnection) -> None:
-    """Anonymous reads from s3://openalex (a public bucket in us-east-1)."""
+def enable_remote(con: duckdb.DuckDBPyConnection, root: str) -> str:
+    """Let `con` read a remote snapshot: s3:// through httpfs or s3fs (tracer/snapshot/s3.py),
+    http(s):// through httpfs only. Returns the route taken."""
+    from tracer.snapshot.s3 import enable_s3
+
+    if root.startswith("s3://"):
+        return enable_s3(con, root)
     try:
-        con.execute("INSTALL httpfs")
-        con.execute("LOAD httpfs")
-        con.execute(
-            "CREATE OR REPLACE SECRET openalex_public "
-            "(TYPE s3, PROVIDER config, REGION 'us-east-1', SCOPE 's3://openalex')"
-        )
+        try:
+            con.execute("LOAD httpfs")
+        except duckdb.Error:
+            con.execute("INSTALL httpfs")
+            con.execute("LOAD httpfs")
     except duckdb.Error as exc:
         raise DataError(
-            f"DuckDB could not set up S3 reading: {exc}.",
+            f"DuckDB could not set up HTTP reading: {str(exc).splitlines()[0]}.",
             hint="Download the snapshot first (aws s3 sync s3://openalex/data ... "
-            "--no-sign-request) and pass the local folder.",
+            "--no-sign-request) and pass the local folder, or give its s3:// URL.",
         ) from None
+    return "httpfs"
+
+
+def error_text(exc: BaseException) -> str:
+    """One line for a DuckDB error. An error raised in a Python filesystem (s3fs) arrives as
+    its whole traceback: its last line ("PermissionError: Forbidden") is what it says."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    if lines[0].endswith("Traceback (most recent call last):"):
+        said = [line for line in lines if re.match(r"^[A-Za-z_.]*(Error|Exception)\b.*:", line)]
+        if said:
+            return said[-1]
+    return lines[0]
 
 
 def text_reader(con: duckdb.DuckDBPyConnection) -> Callable[[str], str]:
     def read(url: str) -> str:
-        row = con.execute("SELECT content FROM read_text(?)", [url]).fetchone()
+        try:
+            row = con.execute("SELECT content FROM read_text(?)", [url]).fetchone()
+        except duckdb.Error as exc:
+            raise DataError(f"{url} could not be read: {error_text(exc)}") from None
         if row is None:
             raise DataError(f"{url} is empty.")
         return str(row[0])
@@ -132,22 +152,31 @@ class DuckDBEngine:
     def find_hits(
         self, files: list[SnapshotFile], query: CiterQuery, progress: StageProgress
     ) -> list[tuple[str, str, str, str]]:
-        """Pass 1: (citing id, label, partition, file) for every reference to a target."""
+        """Pass 1: (citing id, label, partition, file) for every reference to a target.
+
+        The citing rows' reference lists stay in the temp table `hits`, so that pass two need
+        not decode `referenced_works` again (nine tenths of a works file's bytes): the lists
+        are read once, here, and the join only keeps the few rows that cite a target.
+        """
         rows = query.rows()
         self._table("targets", ref=[r for r, _ in rows], label=[label for _, label in rows])
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE hits "
+            "(id VARCHAR, label VARCHAR, filename VARCHAR, refs VARCHAR[])"
+        )
         partition = {f.url: f.partition for f in files}
         refs = self._refs_expr()
-        hits: list[tuple[str, str, str, str]] = []
         sql = (
-            "SELECT r.id, t.label, r.filename FROM ("  # noqa: S608 - fixed text
-            f"  SELECT id, unnest({refs}) AS ref, filename FROM {self._source(['id', 'referenced_works'])}"
+            "INSERT INTO hits SELECT r.id, t.label, r.filename, r.refs FROM ("  # noqa: S608 - fixed text
+            "  SELECT id, refs, unnest(refs) AS ref, filename FROM ("
+            f"    SELECT id, {refs} AS refs, filename "
+            f"    FROM {self._source(['id', 'referenced_works'])})"
             ") r JOIN targets t ON r.ref = t.ref"
         )
         for _, batch in self._batches(files, progress, "citations"):
-            found = self.con.execute(sql, {"files": [f.url for f in batch]}).fetchall()
-            for cid, label, path in found:
-                hits.append((cid, label, partition.get(path, ""), path))
-        return hits
+            self.con.execute(sql, {"files": [f.url for f in batch]})
+        found = self.con.execute("SELECT id, label, filename FROM hits").fetchall()
+        return [(cid, label, partition.get(path, ""), path) for cid, label, path in found]
 
     def read_records(
         self, files: list[SnapshotFile], ids: list[str], progress: StageProgress
@@ -166,10 +195,16 @@ class DuckDBEngine:
                 "WHERE json_extract_string(json, '$.id') IN (SELECT id FROM wanted)"
             )
         else:
+            # Every column but the references (pass one kept those of the hits): the scan
+            # then costs a tenth of pass one's.
             sql = (
-                "SELECT t.id, t.filename, json_merge_patch(to_json(t), '{\"filename\": null}') "
-                "FROM read_parquet($files, filename=true, hive_partitioning=false) t "
-                "WHERE t.id IN (SELECT id FROM wanted)"
+                "SELECT t.id, t.filename, json_merge_patch(to_json(t), "
+                "json_object('filename', NULL, 'referenced_works', h.refs)) "
+                "FROM (SELECT * EXCLUDE (referenced_works) "
+                "FROM read_parquet($files, filename=true, hive_partitioning=false)) t "
+                "JOIN (SELECT id, filename, any_value(refs) AS refs FROM hits "
+                "WHERE id IN (SELECT id FROM wanted) GROUP BY id, filename) h "
+                "ON t.id = h.id AND t.filename = h.filename"
             )
         for _, batch in self._batches(files, progress, "records"):
             for cid, path, text in self.con.execute(
@@ -220,8 +255,9 @@ class DuckDBEngine:
     def _batches(
         self, files: list[SnapshotFile], progress: StageProgress, stage: str
     ) -> Iterator[tuple[int, list[SnapshotFile]]]:
-        """Files in groups of one per thread: DuckDB reads a group in parallel."""
-        size = max(1, self.threads)
+        """Files in groups of four per thread: DuckDB reads a group in parallel, by row group,
+        and a thread that finishes early waits at the group's end only."""
+        size = 4 * max(1, self.threads)
         total = len(files)
         progress(stage, 0, total)
         for start in range(0, total, size):

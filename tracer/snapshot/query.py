@@ -4,7 +4,9 @@ Both engines run the same logical query:
   pass 0 (only when DOIs are given): `id, doi` of every works file -> the W ids of those DOIs;
   pass 1: `id, referenced_works` of every works file of the partitions to read -> (citing id,
           target label, partition, file) for every reference to any target id, all targets at once;
-  pass 2: the whole record of each hit, from the files that held hits only, as the API's JSON.
+  pass 2: the whole record of each hit, from the files that held hits only, as the API's JSON
+          (DuckDB on Parquet reads every column but `referenced_works` here: pass one kept the
+          hits' lists, and decoding that column is most of a pass).
 A record is in its latest `updated_date` partition only; should an id turn up in two, the newest
 partition wins.
 """
