@@ -113,6 +113,8 @@ class CountryDetector:
 
     def _places(self, toks: tuple[str, ...]) -> list[Place]:
         lookup = self._lookup
+        if lookup.keys().isdisjoint(toks):
+            return []  # no token begins a place name: most pieces, checked in one C call
         found: list[Place] = []
         count = len(toks)
         for start in range(count):

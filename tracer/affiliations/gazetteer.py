@@ -1,6 +1,13 @@
 """The ROR gazetteer: the official dump (a zip holding *_schema_v2.json) turned into a compact
-index that loads fast: a record table, an exact-name table and one Aho-Corasick automaton that
-finds every known name in a string in one pass.
+index that loads fast: a record table and one dict of every token prefix of every name, which
+finds every known name in a string by a walk from each token.
+
+An Aho-Corasick automaton (pyahocorasick) was measured in its place and is not used: over
+characters (names as " name ", so that matches fall on token boundaries) it finds the names of
+a piece in 5.9 us where the walk takes 5.0 us (pieces hold 2.8 tokens on average, and the
+automaton's fixed cost per call is the larger part), and it pickles to 79 MB that load in 0.85
+s against the dict's 14 MB in 0.35 s; over tokens (one character per distinct token) its nodes
+scan their children in a line, and a root with 53,633 children took 11.6 s to build.
 
 The index is cached as a pickle beside the data dir, keyed by the dump's name, size and mtime, so
 a new dump is indexed once and every later run only loads it.
@@ -8,6 +15,7 @@ a new dump is indexed once and every later run only loads it.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -171,19 +179,19 @@ class Gazetteer:
     # -- lookups --------------------------------------------------------------------------
     def find(self, toks: Sequence[str]) -> list[tuple[int, int, int]]:
         """Every known name in a token list: (first token, last token + 1, name index)."""
-        lookup = self.lookup
+        get = self.lookup.get
         out = []
         count = len(toks)
         for start, key in enumerate(toks):
-            value = lookup.get(key)
+            value = get(key)
             if value is None:
                 continue
-            end = start + 1
             if value >= 0:
-                out.append((start, end, value))
+                out.append((start, start + 1, value))
+            end = start + 1
             while end < count:
                 key = key + " " + toks[end]
-                value = lookup.get(key)
+                value = get(key)
                 if value is None:
                     break
                 end += 1
@@ -248,11 +256,18 @@ class Gazetteer:
     @classmethod
     def load(cls, path: Path) -> Gazetteer | None:
         """The cached index, or None when it is missing, unreadable or of another version."""
+        # The collector would walk the growing heap again and again while the index's
+        # hundreds of thousands of objects are made; it has nothing to collect there.
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             with path.open("rb") as handle:
                 version, gaz = pickle.load(handle)
         except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
             return None
+        finally:
+            if collecting:
+                gc.enable()
         if version != INDEX_VERSION or not isinstance(gaz, cls):
             return None
         return gaz

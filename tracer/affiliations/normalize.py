@@ -93,6 +93,15 @@ def tokens(text: str, folded: bool = False) -> list[str]:
     return list(map(abbr.get, found, found))  # abbr.get(tok, tok), without a Python loop
 
 
+def piece_tokens(text: str) -> tuple[str, ...]:
+    """`tokens` as a tuple, for the classifier's per-piece cache."""
+    found = _WORD.findall(fold(text))
+    if not _STOP.isdisjoint(found):
+        found = [tok for tok in found if tok not in _STOP]
+    abbr = abbreviations()
+    return tuple(map(abbr.get, found, found))
+
+
 @lru_cache(maxsize=1 << 17)
 def _piece_tokens(piece: str) -> tuple[str, ...]:
     # Pieces ("Beijing 100190", "Department of Computer Science") repeat across strings.
