@@ -154,8 +154,10 @@ def bag(toks: tuple[str, ...] | list[str]) -> str:
     return " ".join(words) if len(words) >= 2 else ""
 
 
+@lru_cache(maxsize=1 << 16)
 def normalize(text: str) -> str:
-    """One space-separated string of tokens: the key form of a name or of a string's part."""
+    """One space-separated string of tokens: the key form of a name or of a string's part.
+    Remembered: the rules normalise the same institution names for every answer."""
     return " ".join(tokens(text))
 
 
