@@ -172,3 +172,20 @@ def test_finders_agree_with_the_references_on_the_evaluation_sets(
         pytest.skip("evaluation sets absent")
     texts = list(dict.fromkeys(row.text for rows in bench.datasets().values() for row in rows))
     assert check(ror_index[0], texts) >= len(texts)
+
+
+def test_packaged_tables_read_the_same_by_either_yaml_parser() -> None:
+    # The classifier reads its tables with libyaml's parser where PyYAML has it; the data must
+    # be what the pure-Python safe loader reads.
+    from importlib import resources
+
+    import yaml
+
+    from tracer.affiliations.normalize import load_yaml
+
+    folder = resources.files("tracer.affiliations").joinpath("data")
+    tables = [item for item in folder.iterdir() if item.name.endswith(".yaml")]
+    assert len(tables) >= 5
+    for table in tables:
+        text = table.read_text(encoding="utf-8")
+        assert load_yaml(text) == yaml.safe_load(text), table.name
