@@ -9,6 +9,7 @@ every span of tokens against the plain name table, the slowest and most obvious 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 import pytest
 
@@ -133,6 +134,20 @@ def test_finders_agree_with_the_references_on_written_strings() -> None:
     }
     otago = tokens("Otago Otago Otago Otago")
     assert [(s, e) for s, e, _ in gaz.find(otago)] == [(0, 3), (1, 4)]
+
+
+def test_names_of_a_record_come_back_from_a_saved_index(tmp_path: Path) -> None:
+    gaz = Gazetteer.from_records(RECORDS)
+    gaz.save(tmp_path / "index.pickle")
+    loaded = Gazetteer.load(tmp_path / "index.pickle")
+    assert loaded is not None
+    # The plain way: every name whose entries hold the record, in the names' (sorted) order.
+    for index in range(len(gaz)):
+        pairs = zip(gaz.names, gaz.entries, strict=True)
+        plain = [name for name, slots in pairs if index in dict(slots)]
+        assert loaded.names_of(index) == plain
+    assert loaded.names_of(0) == ["otago university", "university of otago"]
+    assert loaded.names_of(len(gaz)) == [] and loaded.names_of(-1) == []
 
 
 def test_names_run_on_across_pieces_only_from_a_piece_start() -> None:
