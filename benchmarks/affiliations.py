@@ -8,6 +8,7 @@ beside the published figures of other systems.
     .venv/bin/python -m benchmarks.affiliations            # every row
     .venv/bin/python -m benchmarks.affiliations --quick    # a fixed sample of each set
     .venv/bin/python -m benchmarks.affiliations --hard-only --misses   # hard cases, what fails
+    .venv/bin/python -m benchmarks.affiliations --profile 20  # where the time goes per string
 
 It also scores the project's labelled hard cases (benchmarks/data/hard_affiliations.yaml:
 flags, institution, sector), once with the packaged watchlist alone and once with the official
@@ -187,6 +188,25 @@ def published() -> list[str]:
     return lines
 
 
+def profile(gaz: Gazetteer, top: int) -> int:
+    """Where a fresh classifier's time goes on distinct strings (nothing remembered)."""
+    import cProfile
+    import pstats
+
+    texts = list(dict.fromkeys(row.text for rows in datasets().values() for row in rows))
+    classifier = Classifier(gaz)
+    profiler = cProfile.Profile()
+    started = time.process_time()
+    profiler.enable()
+    for text in texts:
+        classifier.classify_text(text)
+    profiler.disable()
+    seconds = time.process_time() - started
+    print(f"{len(texts)} distinct strings in {seconds:.2f} s CPU under the profiler")
+    pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(top)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -198,24 +218,36 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--hard-only", action="store_true", help="score the hard cases only")
     parser.add_argument("--misses", action="store_true", help="print the hard cases missed")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        metavar="N",
+        help="profile (cProfile) a fresh classifier over every set's distinct strings, print "
+        "the N functions of most own time, and stop",
+    )
     args = parser.parse_args(argv)
     if not args.dump.exists() or not EVAL.is_dir():
         print(f"missing {args.dump} or {EVAL}; nothing to measure", file=sys.stderr)
         return 1
     load_or_build(args.cache, args.dump)  # build once, then time a plain load
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     gaz = Gazetteer.load(cache_path(args.cache, args.dump))
-    load_seconds = time.perf_counter() - started
+    load_seconds, load_cpu = time.perf_counter() - started, time.process_time() - cpu
     assert gaz is not None
-    classifier = Classifier(gaz)
+    cpu = time.process_time()
+    classifier = Classifier(gaz)  # builds the country detector from the index's cities
+    ready_cpu = time.process_time() - cpu
     countries = gaz.columns["country"]
 
     def country_of(ror_id: str) -> str | None:
         index = gaz.by_id.get(ror_id)
         return countries[index] if index is not None else None
 
+    if args.profile:
+        return profile(gaz, args.profile)
     print(
-        f"ROR index: {len(gaz)} records from {gaz.source}; load {load_seconds:.3f} s (target < 1 s)"
+        f"ROR index: {len(gaz)} records from {gaz.source}; load {load_seconds:.3f} s "
+        f"({load_cpu:.3f} s CPU; target < 1 s); classifier ready {ready_cpu:.3f} s CPU later"
     )
     print("hard cases (benchmarks/data/hard_affiliations.yaml), partial ROR dump:")
     listings = official_listings(SHARED / "watchlists")

@@ -22,6 +22,7 @@ from tracer.affiliations.normalize import (
     bag,
     chunks,
     normalize,
+    piece_tokens,
     raw_pieces,
     split_affiliations,
     tokens,
@@ -60,9 +61,9 @@ POLICE_LABEL = "Police or public-security body"
 class _Piece(NamedTuple):
     toks: tuple[str, ...]
     key: str  # the tokens joined by spaces (the gazetteer's key form)
-    names: list[tuple[int, int, int]]  # ROR names inside the piece (gazetteer.find)
+    names: tuple[tuple[int, int, int], ...]  # ROR names inside the piece (gazetteer.find)
     runs_on: bool  # the whole piece begins a longer ROR name
-    votes: list[Vote]  # its places, for country detection
+    votes: tuple[Vote, ...]  # its places, for country detection
 
 
 class _Known(NamedTuple):
@@ -300,17 +301,23 @@ class Classifier:
 
     def _piece(self, raw: str) -> _Piece:
         """What one piece ("Beijing 100190") holds, computed once (the caller looks in
-        self._pieces first): pieces repeat across strings."""
-        toks = tuple(tokens(raw))
-        names: list[tuple[int, int, int]] = []
-        runs_on = False
+        self._pieces first): pieces repeat across strings. Tuples throughout: a cached piece
+        of tuples of atoms is soon untracked by the garbage collector, which otherwise walks
+        every cached piece again at each full collection."""
+        toks = piece_tokens(raw)
         key = " ".join(toks)
         gaz = self.gazetteer
-        if gaz is not None and toks:
-            names = gaz.find(toks)
-            # A name runs on past the piece only when the whole piece begins one.
-            runs_on = key in gaz.lookup
-        piece = _Piece(toks, key, names, runs_on, self.detector.piece_votes(toks))
+        if toks:
+            if gaz is not None:
+                names = tuple(gaz.find(toks))
+                # A name runs on past the piece only when the whole piece begins one.
+                runs_on = key in gaz.lookup
+            else:
+                names, runs_on = (), False
+            votes = tuple(self.detector.piece_votes(toks))
+        else:
+            names, runs_on, votes = (), False, ()
+        piece = _Piece(toks, key, names, runs_on, votes)
         cache = self._pieces
         if len(cache) >= _PIECES_SIZE:
             cache.clear()
@@ -541,7 +548,7 @@ class Classifier:
             end = start + len(piece.toks)
             if piece.names:
                 if start:
-                    out.extend((start + s, start + e, i) for s, e, i in piece.names)
+                    out.extend([(start + s, start + e, i) for s, e, i in piece.names])
                 else:
                     out.extend(piece.names)
             if piece.runs_on and end < count:

@@ -9,9 +9,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
-from tracer.affiliations.normalize import normalize
+from tracer.affiliations.normalize import load_yaml, normalize
 
 COUNTRY, REGION, CITY = 3, 2, 1
 
@@ -26,7 +24,7 @@ _EMAIL = re.compile(r"@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 
 def _data(name: str) -> Any:
     text = resources.files("tracer.affiliations").joinpath(f"data/{name}").read_text("utf-8")
-    return yaml.safe_load(text)
+    return load_yaml(text)
 
 
 @lru_cache(maxsize=1)
@@ -113,6 +111,8 @@ class CountryDetector:
 
     def _places(self, toks: tuple[str, ...]) -> list[Place]:
         lookup = self._lookup
+        if lookup.keys().isdisjoint(toks):
+            return []  # no token begins a place name: most pieces, checked in one C call
         found: list[Place] = []
         count = len(toks)
         for start in range(count):
