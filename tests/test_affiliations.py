@@ -489,3 +489,60 @@ def test_a_ror_domain_on_the_wrong_country_is_not_trusted(
     assert all(not aff.flags for aff in classifier.classify_text("j.smith@neu.edu"))
     (nudt,) = classifier.classify_text("li@nudt.edu.cn")
     assert nudt.institution_id == "https://ror.org/05d2yfz11"
+
+
+STANFORD_ID = "https://ror.org/00f54p054"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1Stanford University, Stanford, CA 94305, USA",  # a footnote number glued on
+        "a Stanford University, Stanford, CA 94305, USA",  # a footnote letter
+        "From the Stanford University, Stanford, CA 94305, USA",  # lead-in words
+        "Department of Computer ScienceStanford UniversityStanford CA94305USA",  # no commas
+    ],
+)
+def test_marks_and_lost_separators_do_not_hide_the_name(
+    classifier: Classifier, text: str
+) -> None:
+    assert one(classifier.classify_text(text)).institution_id == STANFORD_ID
+
+
+def test_a_glued_word_that_is_a_name_is_not_cut(classifier: Classifier) -> None:
+    aff = one(classifier.classify_text("GlaxoSmithKline, Stevenage, UK"))
+    assert aff.institution_name == "GlaxoSmithKline (United Kingdom)"
+
+
+def test_an_html_entity_is_no_separator(classifier: Classifier) -> None:
+    aff = one(
+        classifier.classify_text(
+            "Department of Physics, Texas A &amp; M University, College Station, TX 77843, USA"
+        )
+    )
+    assert aff.institution_id == "https://ror.org/01f5ytq51"  # Texas A&M University
+
+
+@pytest.mark.parametrize(
+    ("text", "ror"),
+    [
+        ("Department of Genetics, Harvard Medical School, Boston, MA 02115, USA", "03vek6s52"),
+        ("Department of Surgery, Yale School of Medicine, New Haven, CT, USA", "03v76x132"),
+        # The head is the start of one name that goes on with the city the string names.
+        (
+            "Department of Medicine, Washington University School of Medicine, St. Louis, "
+            "MO 63110, USA",
+            "01yc7t268",
+        ),
+    ],
+)
+def test_a_school_of_a_university_is_that_university(
+    classifier: Classifier, text: str, ror: str
+) -> None:
+    assert one(classifier.classify_text(text)).institution_id == f"https://ror.org/{ror}"
+
+
+def test_a_school_head_needs_the_city_of_a_longer_name(classifier: Classifier) -> None:
+    # "Washington University" alone names no organisation: without its city, no guess.
+    affs = classifier.classify_text("Washington University School of Medicine, Missouri, USA")
+    assert all(a.institution_id != "https://ror.org/01yc7t268" for a in affs)

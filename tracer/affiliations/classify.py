@@ -9,6 +9,9 @@ flags. Without a ROR dump the same route runs on the watchlist, the rules and th
 
 from __future__ import annotations
 
+import html
+import re
+from bisect import bisect_left
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
@@ -32,6 +35,8 @@ from tracer.affiliations.rules import (
     sector_for,
     security_rule,
     security_rule_normalized,
+    tidy,
+    unit_tail,
 )
 from tracer.affiliations.watchlist import (
     Entry,
@@ -290,6 +295,9 @@ class Classifier:
     def _classify_text(self, text: str) -> list[Affiliation]:
         out: list[Affiliation] = []
         seen: set[str] = set()
+        if "&" in text and ";" in text:
+            # "Texas A &amp; M": an entity's ";" is no separator between affiliations.
+            text = html.unescape(text)
         for part in split_affiliations(text) or ([text] if text.strip() else []):
             for aff in self._classify_part(part):
                 key = aff.institution_id or aff.institution_name or f"?{part}"
@@ -318,6 +326,8 @@ class Classifier:
         return piece
 
     def _classify_part(self, part: str) -> list[Affiliation]:
+        written = part
+        part = self._unglue(tidy(part))
         cut: list[_Piece] = []
         toks: list[str] = []
         bounds = {0}
@@ -354,7 +364,7 @@ class Classifier:
         for start, end, record, confidence in picks:
             known = self._known(record)
             aff = Affiliation(
-                raw=part,
+                raw=written,
                 institution_id=record.id,
                 institution_name=record.name,
                 parent_id=known.parent_id,
@@ -381,7 +391,7 @@ class Classifier:
             if any(r.flags and entry.flags and r.flags == list(entry.flags) for r in results):
                 continue
             aff = Affiliation(
-                raw=part,
+                raw=written,
                 institution_id=entry.ror,
                 institution_name=entry.name,
                 country=entry.country or country,
@@ -403,7 +413,7 @@ class Classifier:
         for chunk in chunk_list:
             if military_rule(chunk):
                 aff = Affiliation(
-                    raw=part,
+                    raw=written,
                     institution_name=chunk,
                     country=country,
                     sector="military",
@@ -414,7 +424,7 @@ class Classifier:
             category = security_rule(chunk)
             if category:
                 aff = Affiliation(
-                    raw=part,
+                    raw=written,
                     institution_name=chunk,
                     country=country,
                     sector="government",
@@ -426,8 +436,26 @@ class Classifier:
         if country is None and self.gazetteer is not None:
             country = self._hint
         if country:
-            return [Affiliation(raw=part, country=country, confidence=0.5, method="country-only")]
-        return [Affiliation(raw=part)]
+            return [Affiliation(raw=written, country=country, confidence=0.5, method="country-only")]
+        return [Affiliation(raw=written)]
+
+    def _unglue(self, text: str) -> str:
+        """Words that lost the comma or space between them ("EngineeringNanjing University",
+        "Lausanne1015Switzerland") cut apart, unless the glued word is itself the start of a
+        ROR or watchlist name ("GlaxoSmithKline"). Without the ROR index nothing is cut."""
+        if self.gazetteer is None or _SEAM.search(text) is None:
+            return text
+        lookup = self.gazetteer.lookup
+
+        def cut(match: re.Match[str]) -> str:
+            word = match.group(0)
+            if _SEAM.search(word) is None or normalize(word) in lookup:
+                return word
+            if self.watchlist.find(tokens(word), word):
+                return word  # a listed brand ("CloudWalk")
+            return _SEAM.sub(", ", word)
+
+        return _GLUED.sub(cut, text)
 
     def _domain_match(self, part: str, country: str | None) -> Affiliation | None:
         """The institution an e-mail or web domain in the string names: a listed one's own
@@ -515,6 +543,7 @@ class Classifier:
             # run from the unit to the institution) sets the country, the others must agree.
             last = max(picks, key=lambda p: p[1])[2].country
             picks = [p for p in picks if p[2].country == last]
+        picks.extend(self._unit_matches(toks, bounds, country, picks))
         if not picks:
             picks.extend(self._loose_matches(toks, bounds, country))
         if not picks and country:
@@ -634,6 +663,63 @@ class Classifier:
                 else ids
             )
         return gaz.record(ids[0]) if len(ids) == 1 else None
+
+    def _unit_matches(
+        self,
+        toks: list[str],
+        bounds: frozenset[int],
+        country: str | None,
+        picks: list[tuple[int, int, gz.Record, float]],
+    ) -> list[tuple[int, int, gz.Record, float]]:
+        """Pieces that name a unit of a university by its tail words ("Harvard Medical School",
+        "Washington University School of Medicine") and that no name covers: the university
+        their head names, written as is, with "university" added, or as the start of exactly
+        one name whose city the string names."""
+        gaz = self.gazetteer
+        assert gaz is not None
+        edges = sorted(bounds)
+        out: list[tuple[int, int, gz.Record, float]] = []
+        for start, end in zip(edges, edges[1:], strict=False):
+            size = unit_tail(toks[start:end])
+            if not size or any(s < end and start < e for s, e, _r, _c in picks):
+                continue
+            head = toks[start : end - size]
+            record = self._head_record(head, country, toks)
+            if record is not None and all(p[2].index != record.index for p in picks + out):
+                out.append((start, end - size, record, 0.7))
+        return out
+
+    def _head_record(
+        self, head: list[str], country: str | None, toks: list[str]
+    ) -> gz.Record | None:
+        gaz = self.gazetteer
+        assert gaz is not None
+        key = " ".join(head)
+        for form in (key, key + " university", "university of " + key):
+            index = gaz.lookup.get(form, -1)
+            if index >= 0:
+                record = self._resolve(gaz.entries[index], country, toks, tuple(form.split()))
+                if record is not None:
+                    return record
+        # The head and a city ("Washington University" + "in St. Louis"): the one record whose
+        # name is the head and its own city, which the string names.
+        names = gaz.names
+        countries, cities = gaz.columns["country"], gaz.columns["city"]
+        norm = " " + " ".join(toks) + " "
+        found: set[int] = set()
+        prefix = key + " "
+        at = bisect_left(names, prefix)
+        while at < len(names) and names[at].startswith(prefix):
+            rest = " ".join(w for w in names[at][len(prefix) :].split() if w not in _LINKS)
+            for i, _kind in gaz.entries[at]:
+                city = cities[i]
+                if not city or (country is not None and countries[i] != country):
+                    continue
+                place = _city_key(city)
+                if rest == place and f" {place} " in norm:
+                    found.add(i)
+            at += 1
+        return gaz.record(next(iter(found))) if len(found) == 1 else None
 
     def _loose_matches(
         self, toks: list[str], bounds: frozenset[int], country: str | None
@@ -785,6 +871,14 @@ class Classifier:
         return aff
 
 
+# Where two words were glued together: a lower-case run then a capitalised word, or letters
+# and a postcode.
+_SEAM = re.compile(
+    r"(?<=[a-zß-ÿ]{4})(?=[A-ZÀ-ÖØ-Þ][a-zß-ÿ])|(?<=[a-zß-ÿ]{3})(?=\d{4})|(?<=\d{4})(?=[A-ZÀ-ÖØ-Þ][a-zß-ÿ])"
+)
+_GLUED = re.compile(r"[^\W_]{8,}")
+# Words between a name and its city ("University of Arkansas at Little Rock").
+_LINKS = frozenset({"in", "at", "of"})
 _BAG_DROP = frozenset({"of", "and", "at", "de", "di", "du", "des", "der", "la", "le", "del", "in"})
 # Endings by which two spellings of one word differ (English, and the Romance and German
 # forms of "university", "technology" and the like, accents folded).

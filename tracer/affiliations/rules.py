@@ -46,6 +46,7 @@ def prepare() -> None:
     _sector_tables()
     _military()
     _security()
+    _matching()
 
 
 @lru_cache(maxsize=1 << 16)
@@ -110,3 +111,31 @@ def military_rule_normalized(norm: str) -> str | None:
     if match is None or match.lastgroup is None:
         return None
     return labels[int(match.lastgroup[1:])]
+
+
+@lru_cache(maxsize=1)
+def _matching() -> tuple[re.Pattern[str], re.Pattern[str], tuple[tuple[str, ...], ...]]:
+    data = _data("matching.yaml")
+    tails = {tuple(normalize(str(t)).split()) for t in data["unit_tails"]}
+    # Longest first: "hospital and medical school" before "medical school".
+    ordered = tuple(sorted(tails, key=lambda t: (-len(t), t)))
+    return re.compile(str(data["footnote"])), re.compile(str(data["lead_in"])), ordered
+
+
+def tidy(part: str) -> str:
+    """One affiliation without what is written before its first name: a footnote mark
+    ("1Department of ...", "a University of ...") and lead-in words ("From the ...")."""
+    footnote, lead_in, _tails = _matching()
+    out = footnote.sub("", part, count=1)
+    out = lead_in.sub("", out, count=1)
+    return out if out.strip() else part
+
+
+def unit_tail(toks: tuple[str, ...] | list[str]) -> int:
+    """How many of a piece's last tokens name a unit of a university ("medical school",
+    "school of medicine"), 0 when none or when nothing would be left before them."""
+    for tail in _matching()[2]:
+        size = len(tail)
+        if len(toks) > size and tuple(toks[-size:]) == tail:
+            return size
+    return 0
