@@ -546,3 +546,55 @@ def test_a_school_head_needs_the_city_of_a_longer_name(classifier: Classifier) -
     # "Washington University" alone names no organisation: without its city, no guess.
     affs = classifier.classify_text("Washington University School of Medicine, Missouri, USA")
     assert all(a.institution_id != "https://ror.org/01yc7t268" for a in affs)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Institut für Organische Chemie, Universität Göttingen, 37077 Göttingen, Germany",
+        # The university named in the genitive at the end of an institute's name.
+        "Institut für Physikalische Chemie der Universität Göttingen, Göttingen, Germany",
+    ],
+)
+def test_a_name_in_another_language_is_the_same_organisation(
+    classifier: Classifier, text: str
+) -> None:
+    aff = one(classifier.classify_text(text))
+    assert aff.institution_name == "University of Göttingen"
+
+
+def test_translated_names_keep_their_words_apart(classifier: Classifier) -> None:
+    dresden = one(classifier.classify_text("Technical University of Dresden, Dresden, Germany"))
+    assert dresden.institution_name == "Technische Universität Dresden"
+    tuebingen = one(classifier.classify_text("University of Tuebingen, Tuebingen, Germany"))
+    assert tuebingen.institution_name == "University of Tübingen"
+    # "Universität" is no "Universitätsmedizin": no key cut to a stem joins the two.
+    assert all(
+        a.institution_name != "Universitätsmedizin Göttingen"
+        for a in classifier.classify_text("Universität Göttingen, Germany")
+    )
+
+
+def test_a_lone_word_that_is_a_city_or_begins_another_name_is_no_match(
+    classifier: Classifier,
+) -> None:
+    # "Providence" is an alias of Providence College and the city Brown University is in.
+    brown = one(classifier.classify_text("Department of Physics, Brown University, Providence, RI"))
+    assert brown.institution_name == "Brown University"
+    # "Shell" is a company's name; "Shell Global Solutions" is another name that starts so.
+    assert all(
+        a.institution_id is None
+        for a in classifier.classify_text("Shell Global Solutions, Amsterdam, The Netherlands")
+    )
+    shell = one(classifier.classify_text("Shell Ltd, London, UK"))  # a company's form after it
+    assert shell.institution_name == "Shell (United Kingdom)"
+
+
+def test_a_department_before_an_institution_is_its_department(classifier: Classifier) -> None:
+    # India's Department of Biotechnology is a ministry in ROR; here it is IIT Madras's.
+    aff = one(
+        classifier.classify_text(
+            "Department of Biotechnology, Indian Institute of Technology Madras, Chennai, India"
+        )
+    )
+    assert aff.institution_name == "Indian Institute of Technology Madras"

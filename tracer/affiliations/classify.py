@@ -36,6 +36,9 @@ from tracer.affiliations.rules import (
     security_rule,
     security_rule_normalized,
     tidy,
+    translated_key,
+    translated_word,
+    translated_words,
     unit_tail,
 )
 from tracer.affiliations.watchlist import (
@@ -436,7 +439,9 @@ class Classifier:
         if country is None and self.gazetteer is not None:
             country = self._hint
         if country:
-            return [Affiliation(raw=written, country=country, confidence=0.5, method="country-only")]
+            return [
+                Affiliation(raw=written, country=country, confidence=0.5, method="country-only")
+            ]
         return [Affiliation(raw=written)]
 
     def _unglue(self, text: str) -> str:
@@ -523,7 +528,15 @@ class Classifier:
                 continue  # the start of a longer name ("Faculty of ...", "X University of Y")
             if _PRECEDED and start > 0 and start not in bounds and toks[start - 1] in _PRECEDED:
                 continue  # the end of a longer name ("Institute for Physical Science")
+            if end - start == 1 and self._lone_word_doubtful(toks, bounds, start, index):
+                continue
             kept.append((start, end, index))
+        if len(kept) > 1:
+            # "Department of Biotechnology, Indian Institute of Technology Guwahati": a
+            # department named before an institution is that institution's department, even
+            # where a ministry bears the same name.
+            final = max(s for s, _e, _i in kept)
+            kept = [k for k in kept if k[0] == final or toks[k[0]] not in _UNIT_WORDS] or kept
         picks: list[tuple[int, int, gz.Record, float]] = []
         self._hint = None
         countries = gaz.columns["country"]
@@ -664,6 +677,30 @@ class Classifier:
             )
         return gaz.record(ids[0]) if len(ids) == 1 else None
 
+    def _lone_word_doubtful(
+        self, toks: list[str], bounds: frozenset[int], start: int, index: int
+    ) -> bool:
+        """A one-word name that is no label of its own (an alias, or a label without its
+        parenthesis: "Providence", "Shell") and that is a city's name, or that a piece goes
+        on after with a word that is no company's form and no place ("Shell Development
+        Company", "Forest Research Institute"): the word is a place or the start of another
+        name."""
+        gaz = self.gazetteer
+        assert gaz is not None
+        if min(kind for _i, kind in gaz.entries[index]) == gz.LABEL:
+            return False
+        if self._names_city((toks[start],)):
+            return True
+        stop = min((b for b in bounds if b > start), default=len(toks))
+        if start + 1 >= stop:
+            return False
+        after = toks[start + 1]
+        # A company's form, a web address (".com") or the place it is in.
+        if after in _COMPANY_WORDS:
+            return False
+        places = self.detector.piece_places(tuple(toks[start + 1 : stop]))
+        return not any(first == 0 for first, _end, _values in places)
+
     def _unit_matches(
         self,
         toks: list[str],
@@ -747,7 +784,52 @@ class Classifier:
                 if record is not None:
                     out.append((start, end, record, 0.7))
                     taken.add(start)
+        if not out:
+            out.extend(self._translated_matches(toks, edges, country))
         return out
+
+    def _translated_matches(
+        self, toks: list[str], edges: list[int], country: str
+    ) -> list[tuple[int, int, gz.Record, float]]:
+        """Pieces that are one organisation's name in another language or spelling, in the
+        string's country ("Universität Göttingen", "Technical University of Dresden"), or
+        whose tail from a word for "university" is ("Institut für Chemie der Universität
+        Göttingen")."""
+        gaz = self.gazetteer
+        assert gaz is not None
+        table = gaz.keyed(translated_key)
+        countries = gaz.columns["country"]
+        out: list[tuple[int, int, gz.Record, float]] = []
+        for start, end in zip(edges, edges[1:], strict=False):
+            tries = [start] + [
+                i for i in range(start + 1, end - 1) if translated_word(toks[i]) == "university"
+            ]
+            for first in tries:
+                ids = [
+                    i
+                    for i in table.get(translated_key(toks[first:end]), ())
+                    if countries[i] == country
+                ]
+                if len(ids) != 1 or not self._translations_agree(toks[first:end], ids[0]):
+                    continue
+                record = gaz.record(ids[0])
+                if record is not None:
+                    out.append((first, end, record, 0.7))
+                    break
+        return out
+
+    def _translations_agree(self, toks: list[str], index: int) -> bool:
+        """_stems_agree for translated words: "Northwest" is still not "Northwestern"."""
+        gaz = self.gazetteer
+        assert gaz is not None
+        mine = set(translated_words(toks))
+        for name in gaz.names_of(index):
+            theirs = set(translated_words(name.split(" ")))
+            if all(
+                any(b[:6] == a[:6] and self._word_agrees(a, b) for b in theirs) for a in mine
+            ):
+                return True
+        return False
 
     def _stems_agree(self, toks: list[str], index: int) -> bool:
         """Whether the piece's words, cut to six letters, are the record's by more than the
@@ -877,6 +959,14 @@ _SEAM = re.compile(
     r"(?<=[a-zß-ÿ]{4})(?=[A-ZÀ-ÖØ-Þ][a-zß-ÿ])|(?<=[a-zß-ÿ]{3})(?=\d{4})|(?<=\d{4})(?=[A-ZÀ-ÖØ-Þ][a-zß-ÿ])"
 )
 _GLUED = re.compile(r"[^\W_]{8,}")
+# Words after a one-word company name that keep it the company ("Megvii Inc.").
+_COMPANY_WORDS = frozenset(
+    {"inc", "ltd", "limited", "co", "corp", "corporation", "company", "gmbh", "ag", "sa", "spa",
+     "plc", "llc", "bv", "nv", "kk", "group", "holdings", "srl", "ab", "as", "oy", "pty", "pvt",
+     "private", "incorporated", "se", "kg", "com"}
+)
+# First words of a name that make it a unit ("Department of ...", "Faculty of ...").
+_UNIT_WORDS = frozenset({"department", "faculty", "division", "section"})
 # Words between a name and its city ("University of Arkansas at Little Rock").
 _LINKS = frozenset({"in", "at", "of"})
 _BAG_DROP = frozenset({"of", "and", "at", "de", "di", "du", "des", "der", "la", "le", "del", "in"})

@@ -15,7 +15,7 @@ import pickle
 import re
 import tempfile
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -256,6 +256,21 @@ class Gazetteer:
         if version != INDEX_VERSION or not isinstance(gaz, cls):
             return None
         return gaz
+
+    def keyed(self, key: Callable[[list[str]], str]) -> dict[str, tuple[int, ...]]:
+        """Records by another key of their names (labels and aliases), such as the
+        classifier's cross-language key: built on the first call for that key, then kept."""
+        tables: dict[str, dict[str, tuple[int, ...]]] = self.__dict__.setdefault("_keyed", {})
+        table = tables.get(key.__qualname__)
+        if table is None:
+            found: dict[str, set[int]] = {}
+            for name, entries in zip(self.names, self.entries, strict=True):
+                value = key(name.split(" "))
+                if value:
+                    found.setdefault(value, set()).update(i for i, _kind in entries)
+            table = {k: tuple(sorted(v)) for k, v in found.items()}
+            tables[key.__qualname__] = table
+        return table
 
 
 _HOST = re.compile(r"^(?:[a-z]+://)?(?:www\.)?([^/:?#]+)", re.IGNORECASE)

@@ -47,6 +47,7 @@ def prepare() -> None:
     _military()
     _security()
     _matching()
+    _translations()
 
 
 @lru_cache(maxsize=1 << 16)
@@ -139,3 +140,37 @@ def unit_tail(toks: tuple[str, ...] | list[str]) -> int:
         if len(toks) > size and tuple(toks[-size:]) == tail:
             return size
     return 0
+
+
+@lru_cache(maxsize=1)
+def _translations() -> tuple[dict[str, str], frozenset[str]]:
+    data = _data("matching.yaml")
+    words = {str(w): str(k) for k, values in data["translations"].items() for w in values}
+    return words, frozenset(str(w) for w in data["connectors"])
+
+
+def translated_words(toks: Iterable[str]) -> list[str]:
+    """A name's words in one language (data/matching.yaml), connectors left out, "ae", "oe"
+    and "ue" written as the plain vowel ("Tuebingen")."""
+    words, connectors = _translations()
+    out = []
+    for tok in toks:
+        if tok in connectors:
+            continue
+        tok = words.get(tok, tok)
+        if "e" in tok:
+            tok = tok.replace("ae", "a").replace("oe", "o").replace("ue", "u")
+        out.append(tok)
+    return out
+
+
+def translated_key(toks: Iterable[str]) -> str:
+    """An order-free key of a name across languages: its translated_words, sorted (whole:
+    "Universitätsmedizin" is not "Universität"). Empty for fewer than two words."""
+    out = set(translated_words(toks))
+    return " ".join(sorted(out)) if len(out) >= 2 else ""
+
+
+def translated_word(tok: str) -> str:
+    """One folded word in the language of translated_key ("universitat" -> "university")."""
+    return _translations()[0].get(tok, tok)
