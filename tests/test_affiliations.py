@@ -598,3 +598,21 @@ def test_a_department_before_an_institution_is_its_department(classifier: Classi
         )
     )
     assert aff.institution_name == "Indian Institute of Technology Madras"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Department of Physics, Stanford Univresity, Stanford, CA",  # two letters swapped
+        "Department of Physics, Stanford Univesity, Stanford, CA",  # a slip ROR's names hold too
+    ],
+)
+def test_a_slip_of_the_keyboard_still_finds_the_name(classifier: Classifier, text: str) -> None:
+    aff = one(classifier.classify_text(text))
+    assert (aff.institution_id, aff.method) == (STANFORD_ID, "ror-fuzzy")
+
+
+def test_a_state_code_two_countries_use_does_not_hide_a_name(classifier: Classifier) -> None:
+    # "WA" is Washington's code and Western Australia's: the hospital is Australian.
+    aff = one(classifier.classify_text("Fiona Stanley Hospital, Perth, WA."))
+    assert (aff.institution_name, aff.country) == ("Fiona Stanley Hospital", "AU")

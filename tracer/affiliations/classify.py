@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from tracer.affiliations import gazetteer as gz
 from tracer.affiliations import rules
-from tracer.affiliations.countries import CITY, CountryDetector, Vote
+from tracer.affiliations.countries import CITY, COUNTRY, CountryDetector, Vote
 from tracer.affiliations.model import Affiliation, Flag
 from tracer.affiliations.normalize import (
     abbreviations,
@@ -108,6 +108,7 @@ class Classifier:
         self.reference = ""
         self._memo: dict[str, list[Affiliation]] = {}
         self._weak_country = False  # the current string's country rests on a city name only
+        self._placed: frozenset[str] = frozenset()  # countries some place of a weak string names
         self._hint: str | None = None  # the country the current string's names agree on
         self._pieces: dict[str, _Piece] = {}
         self._records: dict[int, _Known] = {}
@@ -350,6 +351,12 @@ class Classifier:
         frozen = frozenset(bounds)
         country, strength = self.detector.detect_votes(part, votes, len(toks))
         self._weak_country = strength == CITY
+        # Below a country's name, every country the string's places may be in.
+        self._placed = (
+            frozenset(c for _k, _s, codes in votes for c in codes)
+            if strength < COUNTRY
+            else frozenset()
+        )
         listed = [
             (s, e, entry)
             # A name that another country's institution shares ("Hebei University" is one
@@ -559,6 +566,8 @@ class Classifier:
         picks.extend(self._unit_matches(toks, bounds, country, picks))
         if not picks:
             picks.extend(self._loose_matches(toks, bounds, country))
+        if not picks:
+            picks.extend(self._misspelt_matches(toks, bounds, country))
         if not picks and country:
             picks.extend(self._acronym_matches(raw, country))
         if self.levels != "both" and len(picks) > 1:
@@ -654,6 +663,11 @@ class Classifier:
             cands = [c for c in cands if countries[c[0]] == country]
             if not cands and self._weak_country and len(entries) == 1 and self._names_city(span):
                 cands = list(entries)  # the city that set the country is inside this name
+            elif not cands and len(entries) == 1 and countries[entries[0][0]] in self._placed:
+                # No country named, and a place of the string may be in the one country this
+                # name's organisation is in ("Royal Perth Hospital, Perth, WA": WA is a US
+                # state's code and an Australian state's).
+                cands = list(entries)
         if not cands:
             return None
         best_kind = min(kind for _, kind in cands)
@@ -831,6 +845,46 @@ class Classifier:
                 return True
         return False
 
+    def _misspelt_matches(
+        self, toks: list[str], bounds: frozenset[int], country: str | None
+    ) -> list[tuple[int, int, gz.Record, float]]:
+        """Names written with one slip of the keyboard ("Univcrsity", "Hosptial", "Datyon"):
+        a word of five letters or more that no ROR name holds, one edit away from one word
+        that names hold (or from one far more common than any other), is read as that word,
+        and the piece is looked at again. Only a name of two words or more holding a
+        corrected word counts."""
+        gaz = self.gazetteer
+        assert gaz is not None
+        known = gaz.words()
+        edges = sorted(bounds)
+        out: list[tuple[int, int, gz.Record, float]] = []
+        for start, end in zip(edges, edges[1:], strict=False):
+            fixed = list(toks[start:end])
+            changed = set()
+            for i, tok in enumerate(fixed):
+                seen = known.get(tok, 0)
+                if len(tok) < 5 or seen > 2 or not tok.isalpha():
+                    continue
+                near = sorted(((known[w], w) for w in _one_edit(tok) if w in known), reverse=True)
+                # One word, or one far more common than the next (ROR's names hold slips too:
+                # a word two names hold is read as one a hundred times as common).
+                if seen and (not near or near[0][0] < 100 * seen):
+                    continue
+                if near and (len(near) == 1 or near[0][0] >= 5 * near[1][0]):
+                    fixed[i] = near[0][1]
+                    changed.add(i)
+            if not changed:
+                continue
+            found = sorted(gaz.find(fixed), key=lambda m: (m[0] - m[1], m[0]))
+            for s, e, index in found:
+                if e - s < 2 or not any(s <= i < e for i in changed):
+                    continue
+                record = self._resolve(gaz.entries[index], country, toks, tuple(fixed[s:e]))
+                if record is not None:
+                    out.append((start + s, start + e, record, 0.6))
+                    break
+        return out
+
     def _stems_agree(self, toks: list[str], index: int) -> bool:
         """Whether the piece's words, cut to six letters, are the record's by more than the
         cut: a word that is another plus a syllable ("Northwest" and "Northwestern") is a
@@ -976,6 +1030,20 @@ _ENDINGS = frozenset(
     {"", "s", "es", "y", "ies", "ic", "ics", "ical", "al", "e", "a", "o", "at", "ad", "dad",
      "ade", "idad", "ity", "ita", "ite", "ia", "ie", "ique", "ica", "ico", "isch", "ische", "i"}
 )
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _one_edit(word: str) -> set[str]:
+    """Every word one deletion, swap of neighbours, replacement or insertion away."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    out = {a + b[1:] for a, b in splits if b}
+    out |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    out |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+    out |= {a + c + b for a, b in splits for c in _LETTERS}
+    out.discard(word)
+    return out
 
 
 @lru_cache(maxsize=8)

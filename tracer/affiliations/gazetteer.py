@@ -272,6 +272,18 @@ class Gazetteer:
             tables[key.__qualname__] = table
         return table
 
+    def words(self) -> dict[str, int]:
+        """Every word of every name -> how many names hold it (for spelling corrections),
+        built on the first call."""
+        known = self.__dict__.get("_words")
+        if known is None:
+            known = {}
+            for name in self.names:
+                for word in set(name.split(" ")):
+                    known[word] = known.get(word, 0) + 1
+            self.__dict__["_words"] = known
+        return known
+
 
 _HOST = re.compile(r"^(?:[a-z]+://)?(?:www\.)?([^/:?#]+)", re.IGNORECASE)
 
