@@ -616,3 +616,13 @@ def test_a_state_code_two_countries_use_does_not_hide_a_name(classifier: Classif
     # "WA" is Washington's code and Western Australia's: the hospital is Australian.
     aff = one(classifier.classify_text("Fiona Stanley Hospital, Perth, WA."))
     assert (aff.institution_name, aff.country) == ("Fiona Stanley Hospital", "AU")
+
+
+def test_a_unit_whose_name_holds_its_parent_names_both(classifier: Classifier) -> None:
+    affs = classifier.classify_text(
+        "Institute of Nuclear Physics, Polish Academy of Sciences, Kraków, Poland"
+    )
+    assert {a.institution_name for a in affs} == {
+        "Institute of Nuclear Physics, Polish Academy of Sciences",
+        "Polish Academy of Sciences",
+    }

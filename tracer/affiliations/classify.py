@@ -563,6 +563,7 @@ class Classifier:
             # run from the unit to the institution) sets the country, the others must agree.
             last = max(picks, key=lambda p: p[1])[2].country
             picks = [p for p in picks if p[2].country == last]
+        whole = self._parents_inside(found, picks, bounds, country, toks)
         picks.extend(self._unit_matches(toks, bounds, country, picks))
         if not picks:
             picks.extend(self._loose_matches(toks, bounds, country))
@@ -575,7 +576,11 @@ class Classifier:
                 drop = {a for p in picks for a in self._ancestors(p[2])}
             else:
                 named = {p[2].index for p in picks}
-                drop = {p[2].index for p in picks if named.intersection(self._ancestors(p[2]))}
+                drop = {
+                    p[2].index
+                    for p in picks
+                    if p[2].index not in whole and named.intersection(self._ancestors(p[2]))
+                }
             picks = [p for p in picks if p[2].index not in drop] or picks
         return picks
 
@@ -714,6 +719,33 @@ class Classifier:
             return False
         places = self.detector.piece_places(tuple(toks[start + 1 : stop]))
         return not any(first == 0 for first, _end, _values in places)
+
+    def _parents_inside(
+        self,
+        found: list[tuple[int, int, int]],
+        picks: list[tuple[int, int, gz.Record, float]],
+        bounds: frozenset[int],
+        country: str | None,
+        toks: list[str],
+    ) -> set[int]:
+        """A unit whose own name goes on past a comma with its parent's name ("Institute of
+        Nuclear Physics, Polish Academy of Sciences"): the parent is named too, and is added
+        to `picks`. Returns the units so named, which stay beside their parent."""
+        whole: set[int] = set()
+        for start, end, record, confidence in list(picks):
+            cuts = [b for b in bounds if start < b < end]
+            if not cuts:
+                continue
+            ancestors = self._ancestors(record)
+            for s, e, index in found:
+                if e != end or s not in cuts:
+                    continue
+                parent = self._resolve_name(index, country, toks, s, e)
+                if parent is not None and parent.index in ancestors:
+                    picks.append((s, e, parent, confidence))
+                    whole.add(record.index)
+                    break
+        return whole
 
     def _unit_matches(
         self,
@@ -855,7 +887,7 @@ class Classifier:
         corrected word counts."""
         gaz = self.gazetteer
         assert gaz is not None
-        known = gaz.words()
+        known, shorter = gaz.words()
         edges = sorted(bounds)
         out: list[tuple[int, int, gz.Record, float]] = []
         for start, end in zip(edges, edges[1:], strict=False):
@@ -865,7 +897,7 @@ class Classifier:
                 seen = known.get(tok, 0)
                 if len(tok) < 5 or seen > 2 or not tok.isalpha():
                     continue
-                near = sorted(((known[w], w) for w in _one_edit(tok) if w in known), reverse=True)
+                near = sorted(((known[w], w) for w in _one_edit(tok, shorter)), reverse=True)
                 # One word, or one far more common than the next (ROR's names hold slips too:
                 # a word two names hold is read as one a hundred times as common).
                 if seen and (not near or near[0][0] < 100 * seen):
@@ -1032,18 +1064,30 @@ _ENDINGS = frozenset(
 )
 
 
-_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+def _one_edit(word: str, shorter: dict[str, list[str]]) -> set[str]:
+    """The words of `shorter` (Gazetteer.words) one deletion, insertion, replacement or swap
+    of neighbours away from `word`: those that share a form with one letter left out, or
+    that are one."""
+    forms = {word[:i] + word[i + 1 :] for i in range(len(word))}
+    found = set(shorter.get(word, ()))  # one letter more than the word
+    for form in forms:
+        found.update(shorter.get(form, ()))  # a letter replaced, or two swapped
+    found.discard(word)
+    return {w for w in found if _one_apart(word, w) or w in forms}
 
 
-def _one_edit(word: str) -> set[str]:
-    """Every word one deletion, swap of neighbours, replacement or insertion away."""
-    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-    out = {a + b[1:] for a, b in splits if b}
-    out |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
-    out |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
-    out |= {a + c + b for a, b in splits for c in _LETTERS}
-    out.discard(word)
-    return out
+def _one_apart(a: str, b: str) -> bool:
+    """One edit (Damerau) between two words whose lengths differ by at most one."""
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (
+            len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return len(long) == len(short) + 1 and any(
+        long[:i] + long[i + 1 :] == short for i in range(len(long))
+    )
 
 
 @lru_cache(maxsize=8)

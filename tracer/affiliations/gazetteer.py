@@ -15,6 +15,7 @@ import pickle
 import re
 import tempfile
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -265,22 +266,31 @@ class Gazetteer:
         if table is None:
             found: dict[str, set[int]] = {}
             for name, entries in zip(self.names, self.entries, strict=True):
-                value = key(name.split(" "))
+                value = key(name.split(" ") if " " in name else [name])
                 if value:
                     found.setdefault(value, set()).update(i for i, _kind in entries)
             table = {k: tuple(sorted(v)) for k, v in found.items()}
             tables[key.__qualname__] = table
         return table
 
-    def words(self) -> dict[str, int]:
-        """Every word of every name -> how many names hold it (for spelling corrections),
-        built on the first call."""
+    def words(self) -> tuple[dict[str, int], dict[str, list[str]]]:
+        """For spelling corrections, built on the first call: every word of every name ->
+        how many names hold it, and each word of five letters or more by each form with one
+        letter left out ("univesity" -> "university")."""
         known = self.__dict__.get("_words")
         if known is None:
-            known = {}
-            for name in self.names:
-                for word in set(name.split(" ")):
-                    known[word] = known.get(word, 0) + 1
+            counts = Counter(w for name in self.names for w in set(name.split(" ")))
+            shorter: dict[str, list[str]] = {}
+            for word in counts:
+                if len(word) >= 5 and word.isalpha():
+                    for i in range(len(word)):
+                        form = word[:i] + word[i + 1 :]
+                        slot = shorter.get(form)
+                        if slot is None:
+                            shorter[form] = [word]
+                        elif word not in slot:
+                            slot.append(word)
+            known = (dict(counts), shorter)
             self.__dict__["_words"] = known
         return known
 

@@ -115,12 +115,14 @@ def military_rule_normalized(norm: str) -> str | None:
 
 
 @lru_cache(maxsize=1)
-def _matching() -> tuple[re.Pattern[str], re.Pattern[str], tuple[tuple[str, ...], ...]]:
+def _matching() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, list[tuple[str, ...]]]]:
     data = _data("matching.yaml")
     tails = {tuple(normalize(str(t)).split()) for t in data["unit_tails"]}
-    # Longest first: "hospital and medical school" before "medical school".
-    ordered = tuple(sorted(tails, key=lambda t: (-len(t), t)))
-    return re.compile(str(data["footnote"])), re.compile(str(data["lead_in"])), ordered
+    # By last word, longest first: "hospital and medical school" before "medical school".
+    by_last: dict[str, list[tuple[str, ...]]] = {}
+    for tail in sorted(tails, key=lambda t: (-len(t), t)):
+        by_last.setdefault(tail[-1], []).append(tail)
+    return re.compile(str(data["footnote"])), re.compile(str(data["lead_in"])), by_last
 
 
 def tidy(part: str) -> str:
@@ -135,7 +137,9 @@ def tidy(part: str) -> str:
 def unit_tail(toks: tuple[str, ...] | list[str]) -> int:
     """How many of a piece's last tokens name a unit of a university ("medical school",
     "school of medicine"), 0 when none or when nothing would be left before them."""
-    for tail in _matching()[2]:
+    if not toks:
+        return 0
+    for tail in _matching()[2].get(toks[-1], ()):
         size = len(tail)
         if len(toks) > size and tuple(toks[-size:]) == tail:
             return size
@@ -152,21 +156,28 @@ def _translations() -> tuple[dict[str, str], frozenset[str]]:
 def translated_words(toks: Iterable[str]) -> list[str]:
     """A name's words in one language (data/matching.yaml), connectors left out, "ae", "oe"
     and "ue" written as the plain vowel ("Tuebingen")."""
+    return [w for w in map(_translated_one, toks) if w]
+
+
+@lru_cache(maxsize=1 << 17)
+def _translated_one(tok: str) -> str:
     words, connectors = _translations()
-    out = []
-    for tok in toks:
-        if tok in connectors:
-            continue
-        tok = words.get(tok, tok)
-        if "e" in tok:
-            tok = tok.replace("ae", "a").replace("oe", "o").replace("ue", "u")
-        out.append(tok)
-    return out
+    if tok in connectors:
+        return ""
+    tok = words.get(tok, tok)
+    if "e" in tok:
+        tok = tok.replace("ae", "a").replace("oe", "o").replace("ue", "u")
+    return tok
 
 
 def translated_key(toks: Iterable[str]) -> str:
     """An order-free key of a name across languages: its translated_words, sorted (whole:
     "Universitätsmedizin" is not "Universität"). Empty for fewer than two words."""
+    return _translated_key(tuple(toks))
+
+
+@lru_cache(maxsize=1 << 16)
+def _translated_key(toks: tuple[str, ...]) -> str:
     out = set(translated_words(toks))
     return " ".join(sorted(out)) if len(out) >= 2 else ""
 
