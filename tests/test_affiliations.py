@@ -503,9 +503,7 @@ STANFORD_ID = "https://ror.org/00f54p054"
         "Department of Computer ScienceStanford UniversityStanford CA94305USA",  # no commas
     ],
 )
-def test_marks_and_lost_separators_do_not_hide_the_name(
-    classifier: Classifier, text: str
-) -> None:
+def test_marks_and_lost_separators_do_not_hide_the_name(classifier: Classifier, text: str) -> None:
     assert one(classifier.classify_text(text)).institution_id == STANFORD_ID
 
 
@@ -626,3 +624,15 @@ def test_a_unit_whose_name_holds_its_parent_names_both(classifier: Classifier) -
         "Institute of Nuclear Physics, Polish Academy of Sciences",
         "Polish Academy of Sciences",
     }
+
+
+def test_a_name_across_a_comma_does_not_end_inside_a_place(classifier: Classifier) -> None:
+    # "Manchester, United Kingdom" holds "Manchester United" across the comma.
+    aff = one(
+        classifier.classify_text("School of Physics and Astronomy, Manchester, United Kingdom")
+    )
+    assert (aff.institution_id, aff.country) == (None, "GB")
+    berkeley = one(
+        classifier.classify_text("Department of Physics, University of California, Berkeley CA")
+    )
+    assert berkeley.institution_name == "University of California, Berkeley"

@@ -531,6 +531,8 @@ class Classifier:
             if start not in bounds and any(start < b < end for b in bounds):
                 continue  # "Medical Science, (The) University of Tokyo" is no "Science
                 # University of Tokyo": a name runs across a comma only from a piece's start
+            if end not in bounds and self._splits_place(toks, bounds, start, end):
+                continue  # "Manchester, United Kingdom" is no "Manchester United"
             if end < count and end not in bounds and toks[end] in _CONTINUES:
                 continue  # the start of a longer name ("Faculty of ...", "X University of Y")
             if _PRECEDED and start > 0 and start not in bounds and toks[start - 1] in _PRECEDED:
@@ -695,6 +697,19 @@ class Classifier:
                 else ids
             )
         return gaz.record(ids[0]) if len(ids) == 1 else None
+
+    def _splits_place(
+        self, toks: list[str], bounds: frozenset[int], start: int, end: int
+    ) -> bool:
+        """Whether a name that runs on past a comma ends inside a place named after it."""
+        cut = max((b for b in bounds if start < b < end), default=-1)
+        if cut < 0:
+            return False
+        stop = min((b for b in bounds if b > end), default=len(toks))
+        for first, last, _values in self.detector.piece_places(tuple(toks[cut:stop])):
+            if cut + first < end < cut + last:
+                return True
+        return False
 
     def _lone_word_doubtful(
         self, toks: list[str], bounds: frozenset[int], start: int, index: int
