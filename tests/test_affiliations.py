@@ -636,3 +636,33 @@ def test_a_name_across_a_comma_does_not_end_inside_a_place(classifier: Classifie
         classifier.classify_text("Department of Physics, University of California, Berkeley CA")
     )
     assert berkeley.institution_name == "University of California, Berkeley"
+
+
+def test_two_affiliations_joined_by_and_keep_their_own_countries(
+    classifier: Classifier,
+) -> None:
+    affs = classifier.classify_text(
+        "Department of Chemistry, Stanford University, Stanford, CA 94305, and Department of "
+        "Chemistry, University of Toronto, Toronto, Ontario M5S 3H6, Canada"
+    )
+    assert [(a.institution_name, a.country) for a in affs] == [
+        ("Stanford University", "US"),
+        ("University of Toronto", "CA"),
+    ]
+    # A list of subjects with a serial comma is one affiliation.
+    mit = one(
+        classifier.classify_text(
+            "Department of Earth, Atmospheric, and Planetary Sciences, "
+            "Massachusetts Institute of Technology, Cambridge, MA"
+        )
+    )
+    assert mit.institution_name == "Massachusetts Institute of Technology"
+
+
+def test_rules_tidy_strips_marks_and_lead_ins() -> None:
+    from tracer.affiliations.rules import tidy
+
+    assert tidy("1Department of Physics") == "Department of Physics"
+    assert tidy("b   Institute of Physics") == "Institute of Physics"
+    assert tidy("Contribution from the Department of Chemistry") == "Department of Chemistry"
+    assert tidy("3M Company, St. Paul, MN") == "3M Company, St. Paul, MN"  # a name, not a mark

@@ -30,6 +30,7 @@ from tracer.affiliations.normalize import (
     tokens,
 )
 from tracer.affiliations.rules import (
+    joined_affiliations,
     military_rule,
     military_rule_normalized,
     sector_for,
@@ -330,6 +331,18 @@ class Classifier:
         return piece
 
     def _classify_part(self, part: str) -> list[Affiliation]:
+        sides = joined_affiliations(part)
+        if len(sides) > 1 and all(self._ends_placed(side) for side in sides[:-1]):
+            out: list[Affiliation] = []
+            for side in sides:
+                for aff in self._classify_part(side):
+                    aff.raw = part
+                    if aff.institution_id is None or all(
+                        a.institution_id != aff.institution_id for a in out
+                    ):
+                        out.append(aff)
+            found = [a for a in out if a.matched]
+            return found or out[:1]
         written = part
         part = self._unglue(tidy(part))
         cut: list[_Piece] = []
@@ -450,6 +463,14 @@ class Classifier:
                 Affiliation(raw=written, country=country, confidence=0.5, method="country-only")
             ]
         return [Affiliation(raw=written)]
+
+    def _ends_placed(self, text: str) -> bool:
+        """Whether an affiliation ends with its place: a postcode, a city, a region or a
+        country in its last piece (not "Department of Earth, Atmospheric, and ...")."""
+        last = text.rsplit(",", 1)[-1]
+        return any(ch.isdigit() for ch in last) or bool(
+            self.detector.piece_votes(tuple(tokens(last)))
+        )
 
     def _unglue(self, text: str) -> str:
         """Words that lost the comma or space between them ("EngineeringNanjing University",

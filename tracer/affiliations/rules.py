@@ -48,6 +48,7 @@ def prepare() -> None:
     _security()
     _matching()
     _translations()
+    _joined()
 
 
 @lru_cache(maxsize=1 << 16)
@@ -123,6 +124,23 @@ def _matching() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, list[tuple[
     for tail in sorted(tails, key=lambda t: (-len(t), t)):
         by_last.setdefault(tail[-1], []).append(tail)
     return re.compile(str(data["footnote"])), re.compile(str(data["lead_in"])), by_last
+
+
+@lru_cache(maxsize=1)
+def _joined() -> re.Pattern[str]:
+    return re.compile(str(_data("matching.yaml")["joined"]))
+
+
+def joined_affiliations(part: str) -> list[str]:
+    """One string's affiliations written one after the other with ", and" between them
+    ("..., Detroit, MI 48202, and Department of Chemistry, University of Windsor, ..."),
+    each with a comma of its own; [part] when there is no such seam."""
+    if ", and " not in part:
+        return [part]
+    sides = _joined().split(part)
+    if len(sides) < 2 or any("," not in side for side in sides):
+        return [part]
+    return sides
 
 
 def tidy(part: str) -> str:
