@@ -666,3 +666,13 @@ def test_rules_tidy_strips_marks_and_lead_ins() -> None:
     assert tidy("b   Institute of Physics") == "Institute of Physics"
     assert tidy("Contribution from the Department of Chemistry") == "Department of Chemistry"
     assert tidy("3M Company, St. Paul, MN") == "3M Company, St. Paul, MN"  # a name, not a mark
+
+
+def test_a_school_after_and_is_its_university(classifier: Classifier) -> None:
+    affs = classifier.classify_text(
+        "Massachusetts General Hospital and Harvard Medical School, Boston, MA 02114, USA"
+    )
+    assert [a.institution_name for a in affs] == [
+        "Massachusetts General Hospital",
+        "Harvard University",
+    ]

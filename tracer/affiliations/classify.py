@@ -486,7 +486,7 @@ class Classifier:
                 return word
             if self.watchlist.find(tokens(word), word):
                 return word  # a listed brand ("CloudWalk")
-            return _SEAM.sub(", ", word)
+            return _SEAM.sub(" ", word)
 
         return _GLUED.sub(cut, text)
 
@@ -800,12 +800,23 @@ class Classifier:
         out: list[tuple[int, int, gz.Record, float]] = []
         for start, end in zip(edges, edges[1:], strict=False):
             size = unit_tail(toks[start:end])
-            if not size or any(s < end and start < e for s, e, _r, _c in picks):
+            if not size:
                 continue
-            head = toks[start : end - size]
+            # The head starts after a name found earlier in the piece, or after "and"
+            # ("Massachusetts General Hospital and Harvard Medical School").
+            first = start
+            for s, e, _r, _c in picks:
+                if s < end and start < e:
+                    first = max(first, e)
+            for i in range(first, end - size):
+                if toks[i] == "and":
+                    first = i + 1
+            if first >= end - size:
+                continue
+            head = toks[first : end - size]
             record = self._head_record(head, country, toks)
             if record is not None and all(p[2].index != record.index for p in picks + out):
-                out.append((start, end - size, record, 0.7))
+                out.append((first, end - size, record, 0.7))
         return out
 
     def _head_record(
@@ -880,7 +891,7 @@ class Classifier:
         gaz = self.gazetteer
         assert gaz is not None
         table = gaz.keyed(translated_key)
-        countries = gaz.columns["country"]
+        countries, status = gaz.columns["country"], gaz.columns["status"]
         out: list[tuple[int, int, gz.Record, float]] = []
         for start, end in zip(edges, edges[1:], strict=False):
             tries = [start] + [
@@ -892,6 +903,8 @@ class Classifier:
                     for i in table.get(translated_key(toks[first:end]), ())
                     if countries[i] == country
                 ]
+                if len(ids) > 1:
+                    ids = [i for i in ids if status[i] == "active"]
                 if len(ids) != 1 or not self._translations_agree(toks[first:end], ids[0]):
                     continue
                 record = gaz.record(ids[0])
