@@ -676,3 +676,15 @@ def test_a_school_after_and_is_its_university(classifier: Classifier) -> None:
         "Massachusetts General Hospital",
         "Harvard University",
     ]
+
+
+def test_a_shared_name_and_a_city_after_it_are_the_organisation_of_that_city(
+    classifier: Classifier,
+) -> None:
+    # "Indian Institute of Technology" begins the names of many institutes, one per city.
+    aff = one(
+        classifier.classify_text(
+            "Department of Physics, Indian Institute of Technology, Kharagpur 721302, India"
+        )
+    )
+    assert aff.institution_name == "Indian Institute of Technology Kharagpur"

@@ -570,8 +570,22 @@ class Classifier:
         picks: list[tuple[int, int, gz.Record, float]] = []
         self._hint = None
         countries = gaz.columns["country"]
+        norm = " " + " ".join(toks) + " "
+        cities = gaz.columns["city"]
         for start, end, index in sorted(kept):
             record = self._resolve_name(index, country, toks, start, end)
+            if end - start > 1 and (
+                record is None
+                or not record.city
+                or f" {_city_key(record.city)} " not in norm
+            ):
+                # A name more organisations' names begin with, and a city after it that is
+                # not this one's: the organisation of that city ("Indian Institute of
+                # Technology, ..., Kharagpur").
+                other = self._completion(" ".join(toks[start:end]), country, toks)
+                if other is not None and cities[other.index]:
+                    record = other
+
             if record is not None:
                 confidence = 0.9 if country else 0.75
                 picks.append((start, end, record, confidence))
@@ -831,8 +845,14 @@ class Classifier:
                 record = self._resolve(gaz.entries[index], country, toks, tuple(form.split()))
                 if record is not None:
                     return record
-        # The head and a city ("Washington University" + "in St. Louis"): the one record whose
-        # name is the head and its own city, which the string names.
+        return self._completion(key, country, toks)
+
+    def _completion(self, key: str, country: str | None, toks: list[str]) -> gz.Record | None:
+        """The one record whose name is `key` and its own city, which the string names
+        ("Washington University" + "in St. Louis", "Indian Institute of Technology" +
+        "Kharagpur")."""
+        gaz = self.gazetteer
+        assert gaz is not None
         names = gaz.names
         countries, cities = gaz.columns["country"], gaz.columns["city"]
         norm = " " + " ".join(toks) + " "
