@@ -688,3 +688,8 @@ def test_a_shared_name_and_a_city_after_it_are_the_organisation_of_that_city(
         )
     )
     assert aff.institution_name == "Indian Institute of Technology Kharagpur"
+
+
+def test_the_united_states_named_in_portuguese(classifier: Classifier) -> None:
+    aff = one(classifier.classify_text("Departamento de Física, Universidade de Harvard, EUA"))
+    assert (aff.institution_name, aff.country) == ("Harvard University", "US")
