@@ -693,3 +693,14 @@ def test_a_shared_name_and_a_city_after_it_are_the_organisation_of_that_city(
 def test_the_united_states_named_in_portuguese(classifier: Classifier) -> None:
     aff = one(classifier.classify_text("Departamento de Física, Universidade de Harvard, EUA"))
     assert (aff.institution_name, aff.country) == ("Harvard University", "US")
+
+
+def test_the_start_of_a_name_and_its_city_later_in_the_string(classifier: Classifier) -> None:
+    # "Washington University" alone is no ROR name, and no "University of Washington".
+    aff = one(
+        classifier.classify_text(
+            "Washington University, Department of Chemistry, One Brookings Drive, St. Louis, "
+            "Missouri, USA"
+        )
+    )
+    assert aff.institution_name == "Washington University in St. Louis"

@@ -601,6 +601,7 @@ class Classifier:
             last = max(picks, key=lambda p: p[1])[2].country
             picks = [p for p in picks if p[2].country == last]
         whole = self._parents_inside(found, picks, bounds, country, toks)
+        picks.extend(self._prefix_matches(toks, bounds, country, picks))
         picks.extend(self._unit_matches(toks, bounds, country, picks))
         if not picks:
             picks.extend(self._loose_matches(toks, bounds, country))
@@ -769,6 +770,34 @@ class Classifier:
             return False
         places = self.detector.piece_places(tuple(toks[start + 1 : stop]))
         return not any(first == 0 for first, _end, _values in places)
+
+    def _prefix_matches(
+        self,
+        toks: list[str],
+        bounds: frozenset[int],
+        country: str | None,
+        picks: list[tuple[int, int, gz.Record, float]],
+    ) -> list[tuple[int, int, gz.Record, float]]:
+        """A piece that begins with the start of longer names only ("Washington University
+        Department of Physics, ..., St. Louis"): the one of them that goes on with its own
+        city, which the string names (see _completion)."""
+        gaz = self.gazetteer
+        assert gaz is not None
+        lookup = gaz.lookup
+        out: list[tuple[int, int, gz.Record, float]] = []
+        edges = sorted(bounds)
+        for start, end in zip(edges, edges[1:], strict=False):
+            if any(s < end and start < e for s, e, _r, _c in picks):
+                continue
+            stop, key = start, ""
+            while stop < end and (nxt := (key + " " if key else "") + toks[stop]) in lookup:
+                key, stop = nxt, stop + 1
+            if stop - start < 2 or lookup.get(key, -1) >= 0:
+                continue
+            record = self._completion(key, country, toks)
+            if record is not None and all(p[2].index != record.index for p in picks + out):
+                out.append((start, stop, record, 0.7))
+        return out
 
     def _parents_inside(
         self,
