@@ -704,3 +704,19 @@ def test_the_start_of_a_name_and_its_city_later_in_the_string(classifier: Classi
         )
     )
     assert aff.institution_name == "Washington University in St. Louis"
+
+
+def test_a_line_break_inside_a_name_is_no_separator(classifier: Classifier) -> None:
+    affs = classifier.classify_text(
+        "Department of Informatics, University of Oslo, Norway, Norwegian\n"
+        "   Computing Center, Oslo, Norway"
+    )
+    assert [a.institution_name for a in affs] == [
+        "University of Oslo",
+        "Norwegian Computing Center",
+    ]
+    # Between two affiliations a line break still separates them.
+    two = classifier.classify_text(
+        "Stanford University, Stanford, CA, USA\nHarvard University, USA"
+    )
+    assert [a.institution_name for a in two] == ["Stanford University", "Harvard University"]

@@ -303,6 +303,8 @@ class Classifier:
         if "&" in text and ";" in text:
             # "Texas A &amp; M": an entity's ";" is no separator between affiliations.
             text = html.unescape(text)
+        if "\n" in text and self.gazetteer is not None:
+            text = self._rejoin(text)
         for part in split_affiliations(text) or ([text] if text.strip() else []):
             for aff in self._classify_part(part):
                 key = aff.institution_id or aff.institution_name or f"?{part}"
@@ -310,6 +312,24 @@ class Classifier:
                     seen.add(key)
                     out.append(aff)
         return out
+
+    def _rejoin(self, text: str) -> str:
+        """Lines that a name runs across ("Norwegian\\n Computing Center", "Natural
+        Resources\\nCanada") joined again: a line break is a separator between affiliations
+        only where the words on both sides of it begin no ROR name together."""
+        lines = text.split("\n")
+        out = [lines[0]]
+        lookup = self.gazetteer.lookup if self.gazetteer is not None else {}
+        for line in lines[1:]:
+            before, after = tokens(out[-1])[-2:], tokens(line)[:1]
+            joined = [" ".join(before[i:] + after) for i in range(len(before))]
+            if after and out[-1].rstrip()[-1:] not in ",;." and any(
+                key in lookup for key in joined
+            ):
+                out[-1] = out[-1].rstrip() + " " + line.lstrip()
+            else:
+                out.append(line)
+        return "\n".join(out)
 
     def _piece(self, raw: str) -> _Piece:
         """What one piece ("Beijing 100190") holds, computed once (the caller looks in
