@@ -902,22 +902,8 @@ class Classifier:
         "Kharagpur")."""
         gaz = self.gazetteer
         assert gaz is not None
-        names = gaz.names
-        countries, cities = gaz.columns["country"], gaz.columns["city"]
         norm = " " + " ".join(toks) + " "
-        found: set[int] = set()
-        prefix = key + " "
-        at = bisect_left(names, prefix)
-        while at < len(names) and names[at].startswith(prefix):
-            rest = " ".join(w for w in names[at][len(prefix) :].split() if w not in _LINKS)
-            for i, _kind in gaz.entries[at]:
-                city = cities[i]
-                if not city or (country is not None and countries[i] != country):
-                    continue
-                place = _city_key(city)
-                if rest == place and f" {place} " in norm:
-                    found.add(i)
-            at += 1
+        found = {i for place, i in _completions(gaz, key, country) if f" {place} " in norm}
         return gaz.record(next(iter(found))) if len(found) == 1 else None
 
     def _loose_matches(
@@ -1232,6 +1218,29 @@ def _copy(aff: Affiliation) -> Affiliation:
 @lru_cache(maxsize=1 << 14)
 def _city_key(city: str) -> str:
     return normalize(city)
+
+
+@lru_cache(maxsize=1 << 15)
+def _completions(
+    gaz: gz.Gazetteer, key: str, country: str | None
+) -> tuple[tuple[str, int], ...]:
+    """(city, record) for each name that is `key` and its record's own city, with "in", "at"
+    or "of" between ("washington university in saint louis"), in `country` when given."""
+    names = gaz.names
+    countries, cities = gaz.columns["country"], gaz.columns["city"]
+    out: list[tuple[str, int]] = []
+    prefix = key + " "
+    at = bisect_left(names, prefix)
+    while at < len(names) and names[at].startswith(prefix):
+        rest = " ".join(w for w in names[at][len(prefix) :].split() if w not in _LINKS)
+        for i, _kind in gaz.entries[at]:
+            city = cities[i]
+            if city and (country is None or countries[i] == country):
+                place = _city_key(city)
+                if rest == place:
+                    out.append((place, i))
+        at += 1
+    return tuple(out)
 
 
 def load_gazetteer(settings: Settings) -> gz.Gazetteer | None:
