@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import html
 import re
-from bisect import bisect_left
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
@@ -1220,27 +1219,36 @@ def _city_key(city: str) -> str:
     return normalize(city)
 
 
-@lru_cache(maxsize=1 << 15)
 def _completions(
     gaz: gz.Gazetteer, key: str, country: str | None
-) -> tuple[tuple[str, int], ...]:
+) -> list[tuple[str, int]]:
     """(city, record) for each name that is `key` and its record's own city, with "in", "at"
     or "of" between ("washington university in saint louis"), in `country` when given."""
-    names = gaz.names
-    countries, cities = gaz.columns["country"], gaz.columns["city"]
-    out: list[tuple[str, int]] = []
-    prefix = key + " "
-    at = bisect_left(names, prefix)
-    while at < len(names) and names[at].startswith(prefix):
-        rest = " ".join(w for w in names[at][len(prefix) :].split() if w not in _LINKS)
-        for i, _kind in gaz.entries[at]:
+    found = _city_tails(gaz).get(key, ())
+    countries = gaz.columns["country"]
+    return [(place, i) for place, i in found if country is None or countries[i] == country]
+
+
+@lru_cache(maxsize=2)
+def _city_tails(gaz: gz.Gazetteer) -> dict[str, list[tuple[str, int]]]:
+    """Names that end with their record's own city, by what comes before the city (link
+    words left out): "washington university" -> [("saint louis", record)]. Built once."""
+    cities = gaz.columns["city"]
+    out: dict[str, list[tuple[str, int]]] = {}
+    for name, entries in zip(gaz.names, gaz.entries, strict=True):
+        for i, _kind in entries:
             city = cities[i]
-            if city and (country is None or countries[i] == country):
-                place = _city_key(city)
-                if rest == place:
-                    out.append((place, i))
-        at += 1
-    return tuple(out)
+            if not city:
+                continue
+            place = _city_key(city)
+            if not place or not name.endswith(" " + place):
+                continue
+            head = name[: -len(place) - 1].split(" ")
+            while head and head[-1] in _LINKS:
+                head.pop()
+            if head:
+                out.setdefault(" ".join(head), []).append((place, i))
+    return out
 
 
 def load_gazetteer(settings: Settings) -> gz.Gazetteer | None:
