@@ -489,3 +489,234 @@ def test_a_ror_domain_on_the_wrong_country_is_not_trusted(
     assert all(not aff.flags for aff in classifier.classify_text("j.smith@neu.edu"))
     (nudt,) = classifier.classify_text("li@nudt.edu.cn")
     assert nudt.institution_id == "https://ror.org/05d2yfz11"
+
+
+STANFORD_ID = "https://ror.org/00f54p054"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1Stanford University, Stanford, CA 94305, USA",  # a footnote number glued on
+        "a Stanford University, Stanford, CA 94305, USA",  # a footnote letter
+        "From the Stanford University, Stanford, CA 94305, USA",  # lead-in words
+        "Department of Computer ScienceStanford UniversityStanford CA94305USA",  # no commas
+    ],
+)
+def test_marks_and_lost_separators_do_not_hide_the_name(classifier: Classifier, text: str) -> None:
+    assert one(classifier.classify_text(text)).institution_id == STANFORD_ID
+
+
+def test_a_glued_word_that_is_a_name_is_not_cut(classifier: Classifier) -> None:
+    aff = one(classifier.classify_text("GlaxoSmithKline, Stevenage, UK"))
+    assert aff.institution_name == "GlaxoSmithKline (United Kingdom)"
+
+
+def test_an_html_entity_is_no_separator(classifier: Classifier) -> None:
+    aff = one(
+        classifier.classify_text(
+            "Department of Physics, Texas A &amp; M University, College Station, TX 77843, USA"
+        )
+    )
+    assert aff.institution_id == "https://ror.org/01f5ytq51"  # Texas A&M University
+
+
+@pytest.mark.parametrize(
+    ("text", "ror"),
+    [
+        ("Department of Genetics, Harvard Medical School, Boston, MA 02115, USA", "03vek6s52"),
+        ("Department of Surgery, Yale School of Medicine, New Haven, CT, USA", "03v76x132"),
+        # The head is the start of one name that goes on with the city the string names.
+        (
+            "Department of Medicine, Washington University School of Medicine, St. Louis, "
+            "MO 63110, USA",
+            "01yc7t268",
+        ),
+    ],
+)
+def test_a_school_of_a_university_is_that_university(
+    classifier: Classifier, text: str, ror: str
+) -> None:
+    assert one(classifier.classify_text(text)).institution_id == f"https://ror.org/{ror}"
+
+
+def test_a_school_head_needs_the_city_of_a_longer_name(classifier: Classifier) -> None:
+    # "Washington University" alone names no organisation: without its city, no guess.
+    affs = classifier.classify_text("Washington University School of Medicine, Missouri, USA")
+    assert all(a.institution_id != "https://ror.org/01yc7t268" for a in affs)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Institut für Organische Chemie, Universität Göttingen, 37077 Göttingen, Germany",
+        # The university named in the genitive at the end of an institute's name.
+        "Institut für Physikalische Chemie der Universität Göttingen, Göttingen, Germany",
+    ],
+)
+def test_a_name_in_another_language_is_the_same_organisation(
+    classifier: Classifier, text: str
+) -> None:
+    aff = one(classifier.classify_text(text))
+    assert aff.institution_name == "University of Göttingen"
+
+
+def test_translated_names_keep_their_words_apart(classifier: Classifier) -> None:
+    dresden = one(classifier.classify_text("Technical University of Dresden, Dresden, Germany"))
+    assert dresden.institution_name == "Technische Universität Dresden"
+    tuebingen = one(classifier.classify_text("University of Tuebingen, Tuebingen, Germany"))
+    assert tuebingen.institution_name == "University of Tübingen"
+    # "Universität" is no "Universitätsmedizin": no key cut to a stem joins the two.
+    assert all(
+        a.institution_name != "Universitätsmedizin Göttingen"
+        for a in classifier.classify_text("Universität Göttingen, Germany")
+    )
+
+
+def test_a_lone_word_that_is_a_city_or_begins_another_name_is_no_match(
+    classifier: Classifier,
+) -> None:
+    # "Providence" is an alias of Providence College and the city Brown University is in.
+    brown = one(classifier.classify_text("Department of Physics, Brown University, Providence, RI"))
+    assert brown.institution_name == "Brown University"
+    # "Shell" is a company's name; "Shell Global Solutions" is another name that starts so.
+    assert all(
+        a.institution_id is None
+        for a in classifier.classify_text("Shell Global Solutions, Amsterdam, The Netherlands")
+    )
+    shell = one(classifier.classify_text("Shell Ltd, London, UK"))  # a company's form after it
+    assert shell.institution_name == "Shell (United Kingdom)"
+
+
+def test_a_department_before_an_institution_is_its_department(classifier: Classifier) -> None:
+    # India's Department of Biotechnology is a ministry in ROR; here it is IIT Madras's.
+    aff = one(
+        classifier.classify_text(
+            "Department of Biotechnology, Indian Institute of Technology Madras, Chennai, India"
+        )
+    )
+    assert aff.institution_name == "Indian Institute of Technology Madras"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Department of Physics, Stanford Univresity, Stanford, CA",  # two letters swapped
+        "Department of Physics, Stanford Univesity, Stanford, CA",  # a slip ROR's names hold too
+    ],
+)
+def test_a_slip_of_the_keyboard_still_finds_the_name(classifier: Classifier, text: str) -> None:
+    aff = one(classifier.classify_text(text))
+    assert (aff.institution_id, aff.method) == (STANFORD_ID, "ror-fuzzy")
+
+
+def test_a_state_code_two_countries_use_does_not_hide_a_name(classifier: Classifier) -> None:
+    # "WA" is Washington's code and Western Australia's: the hospital is Australian.
+    aff = one(classifier.classify_text("Fiona Stanley Hospital, Perth, WA."))
+    assert (aff.institution_name, aff.country) == ("Fiona Stanley Hospital", "AU")
+
+
+def test_a_unit_whose_name_holds_its_parent_names_both(classifier: Classifier) -> None:
+    affs = classifier.classify_text(
+        "Institute of Nuclear Physics, Polish Academy of Sciences, Kraków, Poland"
+    )
+    assert {a.institution_name for a in affs} == {
+        "Institute of Nuclear Physics, Polish Academy of Sciences",
+        "Polish Academy of Sciences",
+    }
+
+
+def test_a_name_across_a_comma_does_not_end_inside_a_place(classifier: Classifier) -> None:
+    # "Manchester, United Kingdom" holds "Manchester United" across the comma.
+    aff = one(
+        classifier.classify_text("School of Physics and Astronomy, Manchester, United Kingdom")
+    )
+    assert (aff.institution_id, aff.country) == (None, "GB")
+    berkeley = one(
+        classifier.classify_text("Department of Physics, University of California, Berkeley CA")
+    )
+    assert berkeley.institution_name == "University of California, Berkeley"
+
+
+def test_two_affiliations_joined_by_and_keep_their_own_countries(
+    classifier: Classifier,
+) -> None:
+    affs = classifier.classify_text(
+        "Department of Chemistry, Stanford University, Stanford, CA 94305, and Department of "
+        "Chemistry, University of Toronto, Toronto, Ontario M5S 3H6, Canada"
+    )
+    assert [(a.institution_name, a.country) for a in affs] == [
+        ("Stanford University", "US"),
+        ("University of Toronto", "CA"),
+    ]
+    # A list of subjects with a serial comma is one affiliation.
+    mit = one(
+        classifier.classify_text(
+            "Department of Earth, Atmospheric, and Planetary Sciences, "
+            "Massachusetts Institute of Technology, Cambridge, MA"
+        )
+    )
+    assert mit.institution_name == "Massachusetts Institute of Technology"
+
+
+def test_rules_tidy_strips_marks_and_lead_ins() -> None:
+    from tracer.affiliations.rules import tidy
+
+    assert tidy("1Department of Physics") == "Department of Physics"
+    assert tidy("b   Institute of Physics") == "Institute of Physics"
+    assert tidy("Contribution from the Department of Chemistry") == "Department of Chemistry"
+    assert tidy("3M Company, St. Paul, MN") == "3M Company, St. Paul, MN"  # a name, not a mark
+
+
+def test_a_school_after_and_is_its_university(classifier: Classifier) -> None:
+    affs = classifier.classify_text(
+        "Massachusetts General Hospital and Harvard Medical School, Boston, MA 02114, USA"
+    )
+    assert [a.institution_name for a in affs] == [
+        "Massachusetts General Hospital",
+        "Harvard University",
+    ]
+
+
+def test_a_shared_name_and_a_city_after_it_are_the_organisation_of_that_city(
+    classifier: Classifier,
+) -> None:
+    # "Indian Institute of Technology" begins the names of many institutes, one per city.
+    aff = one(
+        classifier.classify_text(
+            "Department of Physics, Indian Institute of Technology, Kharagpur 721302, India"
+        )
+    )
+    assert aff.institution_name == "Indian Institute of Technology Kharagpur"
+
+
+def test_the_united_states_named_in_portuguese(classifier: Classifier) -> None:
+    aff = one(classifier.classify_text("Departamento de Física, Universidade de Harvard, EUA"))
+    assert (aff.institution_name, aff.country) == ("Harvard University", "US")
+
+
+def test_the_start_of_a_name_and_its_city_later_in_the_string(classifier: Classifier) -> None:
+    # "Washington University" alone is no ROR name, and no "University of Washington".
+    aff = one(
+        classifier.classify_text(
+            "Washington University, Department of Chemistry, One Brookings Drive, St. Louis, "
+            "Missouri, USA"
+        )
+    )
+    assert aff.institution_name == "Washington University in St. Louis"
+
+
+def test_a_line_break_inside_a_name_is_no_separator(classifier: Classifier) -> None:
+    affs = classifier.classify_text(
+        "Department of Informatics, University of Oslo, Norway, Norwegian\n"
+        "   Computing Center, Oslo, Norway"
+    )
+    assert [a.institution_name for a in affs] == [
+        "University of Oslo",
+        "Norwegian Computing Center",
+    ]
+    # Between two affiliations a line break still separates them.
+    two = classifier.classify_text(
+        "Stanford University, Stanford, CA, USA\nHarvard University, USA"
+    )
+    assert [a.institution_name for a in two] == ["Stanford University", "Harvard University"]

@@ -9,13 +9,15 @@ flags. Without a ROR dump the same route runs on the watchlist, the rules and th
 
 from __future__ import annotations
 
+import html
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
 from tracer.affiliations import gazetteer as gz
 from tracer.affiliations import rules
-from tracer.affiliations.countries import CITY, CountryDetector, Vote
+from tracer.affiliations.countries import CITY, COUNTRY, CountryDetector, Vote
 from tracer.affiliations.model import Affiliation, Flag
 from tracer.affiliations.normalize import (
     abbreviations,
@@ -28,11 +30,17 @@ from tracer.affiliations.normalize import (
     tokens,
 )
 from tracer.affiliations.rules import (
+    joined_affiliations,
     military_rule,
     military_rule_normalized,
     sector_for,
     security_rule,
     security_rule_normalized,
+    tidy,
+    translated_key,
+    translated_word,
+    translated_words,
+    unit_tail,
 )
 from tracer.affiliations.watchlist import (
     Entry,
@@ -101,6 +109,7 @@ class Classifier:
         self.reference = ""
         self._memo: dict[str, list[Affiliation]] = {}
         self._weak_country = False  # the current string's country rests on a city name only
+        self._placed: frozenset[str] = frozenset()  # countries some place of a weak string names
         self._hint: str | None = None  # the country the current string's names agree on
         self._pieces: dict[str, _Piece] = {}
         self._records: dict[int, _Known] = {}
@@ -291,6 +300,11 @@ class Classifier:
     def _classify_text(self, text: str) -> list[Affiliation]:
         out: list[Affiliation] = []
         seen: set[str] = set()
+        if "&" in text and ";" in text:
+            # "Texas A &amp; M": an entity's ";" is no separator between affiliations.
+            text = html.unescape(text)
+        if "\n" in text and self.gazetteer is not None:
+            text = self._rejoin(text)
         for part in split_affiliations(text) or ([text] if text.strip() else []):
             for aff in self._classify_part(part):
                 key = aff.institution_id or aff.institution_name or f"?{part}"
@@ -298,6 +312,24 @@ class Classifier:
                     seen.add(key)
                     out.append(aff)
         return out
+
+    def _rejoin(self, text: str) -> str:
+        """Lines that a name runs across ("Norwegian\\n Computing Center", "Natural
+        Resources\\nCanada") joined again: a line break is a separator between affiliations
+        only where the words on both sides of it begin no ROR name together."""
+        lines = text.split("\n")
+        out = [lines[0]]
+        lookup = self.gazetteer.lookup if self.gazetteer is not None else {}
+        for line in lines[1:]:
+            before, after = tokens(out[-1])[-2:], tokens(line)[:1]
+            joined = [" ".join(before[i:] + after) for i in range(len(before))]
+            if after and out[-1].rstrip()[-1:] not in ",;." and any(
+                key in lookup for key in joined
+            ):
+                out[-1] = out[-1].rstrip() + " " + line.lstrip()
+            else:
+                out.append(line)
+        return "\n".join(out)
 
     def _piece(self, raw: str) -> _Piece:
         """What one piece ("Beijing 100190") holds, computed once (the caller looks in
@@ -325,6 +357,20 @@ class Classifier:
         return piece
 
     def _classify_part(self, part: str) -> list[Affiliation]:
+        sides = joined_affiliations(part)
+        if len(sides) > 1 and all(self._ends_placed(side) for side in sides[:-1]):
+            out: list[Affiliation] = []
+            for side in sides:
+                for aff in self._classify_part(side):
+                    aff.raw = part
+                    if aff.institution_id is None or all(
+                        a.institution_id != aff.institution_id for a in out
+                    ):
+                        out.append(aff)
+            found = [a for a in out if a.matched]
+            return found or out[:1]
+        written = part
+        part = self._unglue(tidy(part))
         cut: list[_Piece] = []
         toks: list[str] = []
         bounds = {0}
@@ -344,6 +390,12 @@ class Classifier:
         frozen = frozenset(bounds)
         country, strength = self.detector.detect_votes(part, votes, len(toks))
         self._weak_country = strength == CITY
+        # Below a country's name, every country the string's places may be in.
+        self._placed = (
+            frozenset(c for _k, _s, codes in votes for c in codes)
+            if strength < COUNTRY
+            else frozenset()
+        )
         listed = [
             (s, e, entry)
             # A name that another country's institution shares ("Hebei University" is one
@@ -361,7 +413,7 @@ class Classifier:
         for start, end, record, confidence in picks:
             known = self._known(record)
             aff = Affiliation(
-                raw=part,
+                raw=written,
                 institution_id=record.id,
                 institution_name=record.name,
                 parent_id=known.parent_id,
@@ -388,7 +440,7 @@ class Classifier:
             if any(r.flags and entry.flags and r.flags == list(entry.flags) for r in results):
                 continue
             aff = Affiliation(
-                raw=part,
+                raw=written,
                 institution_id=entry.ror,
                 institution_name=entry.name,
                 country=entry.country or country,
@@ -410,7 +462,7 @@ class Classifier:
         for chunk in chunk_list:
             if military_rule(chunk):
                 aff = Affiliation(
-                    raw=part,
+                    raw=written,
                     institution_name=chunk,
                     country=country,
                     sector="military",
@@ -421,7 +473,7 @@ class Classifier:
             category = security_rule(chunk)
             if category:
                 aff = Affiliation(
-                    raw=part,
+                    raw=written,
                     institution_name=chunk,
                     country=country,
                     sector="government",
@@ -433,8 +485,36 @@ class Classifier:
         if country is None and self.gazetteer is not None:
             country = self._hint
         if country:
-            return [Affiliation(raw=part, country=country, confidence=0.5, method="country-only")]
-        return [Affiliation(raw=part)]
+            return [
+                Affiliation(raw=written, country=country, confidence=0.5, method="country-only")
+            ]
+        return [Affiliation(raw=written)]
+
+    def _ends_placed(self, text: str) -> bool:
+        """Whether an affiliation ends with its place: a postcode, a city, a region or a
+        country in its last piece (not "Department of Earth, Atmospheric, and ...")."""
+        last = text.rsplit(",", 1)[-1]
+        return any(ch.isdigit() for ch in last) or bool(
+            self.detector.piece_votes(tuple(tokens(last)))
+        )
+
+    def _unglue(self, text: str) -> str:
+        """Words that lost the comma or space between them ("EngineeringNanjing University",
+        "Lausanne1015Switzerland") cut apart, unless the glued word is itself the start of a
+        ROR or watchlist name ("GlaxoSmithKline"). Without the ROR index nothing is cut."""
+        if self.gazetteer is None or _SEAM.search(text) is None:
+            return text
+        lookup = self.gazetteer.lookup
+
+        def cut(match: re.Match[str]) -> str:
+            word = match.group(0)
+            if _SEAM.search(word) is None or normalize(word) in lookup:
+                return word
+            if self.watchlist.find(tokens(word), word):
+                return word  # a listed brand ("CloudWalk")
+            return _SEAM.sub(" ", word)
+
+        return _GLUED.sub(cut, text)
 
     def _domain_match(self, part: str, country: str | None) -> Affiliation | None:
         """The institution an e-mail or web domain in the string names: a listed one's own
@@ -498,16 +578,40 @@ class Classifier:
             if start not in bounds and any(start < b < end for b in bounds):
                 continue  # "Medical Science, (The) University of Tokyo" is no "Science
                 # University of Tokyo": a name runs across a comma only from a piece's start
+            if end not in bounds and self._splits_place(toks, bounds, start, end):
+                continue  # "Manchester, United Kingdom" is no "Manchester United"
             if end < count and end not in bounds and toks[end] in _CONTINUES:
                 continue  # the start of a longer name ("Faculty of ...", "X University of Y")
             if _PRECEDED and start > 0 and start not in bounds and toks[start - 1] in _PRECEDED:
                 continue  # the end of a longer name ("Institute for Physical Science")
+            if end - start == 1 and self._lone_word_doubtful(toks, bounds, start, index):
+                continue
             kept.append((start, end, index))
+        if len(kept) > 1:
+            # "Department of Biotechnology, Indian Institute of Technology Guwahati": a
+            # department named before an institution is that institution's department, even
+            # where a ministry bears the same name.
+            final = max(s for s, _e, _i in kept)
+            kept = [k for k in kept if k[0] == final or toks[k[0]] not in _UNIT_WORDS] or kept
         picks: list[tuple[int, int, gz.Record, float]] = []
         self._hint = None
         countries = gaz.columns["country"]
+        norm = " " + " ".join(toks) + " "
+        cities = gaz.columns["city"]
         for start, end, index in sorted(kept):
             record = self._resolve_name(index, country, toks, start, end)
+            if end - start > 1 and (
+                record is None
+                or not record.city
+                or f" {_city_key(record.city)} " not in norm
+            ):
+                # A name more organisations' names begin with, and a city after it that is
+                # not this one's: the organisation of that city ("Indian Institute of
+                # Technology, ..., Kharagpur").
+                other = self._completion(" ".join(toks[start:end]), country, toks)
+                if other is not None and cities[other.index]:
+                    record = other
+
             if record is not None:
                 confidence = 0.9 if country else 0.75
                 picks.append((start, end, record, confidence))
@@ -522,8 +626,13 @@ class Classifier:
             # run from the unit to the institution) sets the country, the others must agree.
             last = max(picks, key=lambda p: p[1])[2].country
             picks = [p for p in picks if p[2].country == last]
+        whole = self._parents_inside(found, picks, bounds, country, toks)
+        picks.extend(self._prefix_matches(toks, bounds, country, picks))
+        picks.extend(self._unit_matches(toks, bounds, country, picks))
         if not picks:
             picks.extend(self._loose_matches(toks, bounds, country))
+        if not picks:
+            picks.extend(self._misspelt_matches(toks, bounds, country))
         if not picks and country:
             picks.extend(self._acronym_matches(raw, country))
         if self.levels != "both" and len(picks) > 1:
@@ -531,7 +640,11 @@ class Classifier:
                 drop = {a for p in picks for a in self._ancestors(p[2])}
             else:
                 named = {p[2].index for p in picks}
-                drop = {p[2].index for p in picks if named.intersection(self._ancestors(p[2]))}
+                drop = {
+                    p[2].index
+                    for p in picks
+                    if p[2].index not in whole and named.intersection(self._ancestors(p[2]))
+                }
             picks = [p for p in picks if p[2].index not in drop] or picks
         return picks
 
@@ -619,6 +732,11 @@ class Classifier:
             cands = [c for c in cands if countries[c[0]] == country]
             if not cands and self._weak_country and len(entries) == 1 and self._names_city(span):
                 cands = list(entries)  # the city that set the country is inside this name
+            elif not cands and len(entries) == 1 and countries[entries[0][0]] in self._placed:
+                # No country named, and a place of the string may be in the one country this
+                # name's organisation is in ("Royal Perth Hospital, Perth, WA": WA is a US
+                # state's code and an Australian state's).
+                cands = list(entries)
         if not cands:
             return None
         best_kind = min(kind for _, kind in cands)
@@ -641,6 +759,158 @@ class Classifier:
                 else ids
             )
         return gaz.record(ids[0]) if len(ids) == 1 else None
+
+    def _splits_place(
+        self, toks: list[str], bounds: frozenset[int], start: int, end: int
+    ) -> bool:
+        """Whether a name that runs on past a comma ends inside a place named after it."""
+        cut = max((b for b in bounds if start < b < end), default=-1)
+        if cut < 0:
+            return False
+        stop = min((b for b in bounds if b > end), default=len(toks))
+        for first, last, _values in self.detector.piece_places(tuple(toks[cut:stop])):
+            if cut + first < end < cut + last:
+                return True
+        return False
+
+    def _lone_word_doubtful(
+        self, toks: list[str], bounds: frozenset[int], start: int, index: int
+    ) -> bool:
+        """A one-word name that is no label of its own (an alias, or a label without its
+        parenthesis: "Providence", "Shell") and that is a city's name, or that a piece goes
+        on after with a word that is no company's form and no place ("Shell Development
+        Company", "Forest Research Institute"): the word is a place or the start of another
+        name."""
+        gaz = self.gazetteer
+        assert gaz is not None
+        if min(kind for _i, kind in gaz.entries[index]) == gz.LABEL:
+            return False
+        if self._names_city((toks[start],)):
+            return True
+        stop = min((b for b in bounds if b > start), default=len(toks))
+        if start + 1 >= stop:
+            return False
+        after = toks[start + 1]
+        # A company's form, a web address (".com") or the place it is in.
+        if after in _COMPANY_WORDS:
+            return False
+        places = self.detector.piece_places(tuple(toks[start + 1 : stop]))
+        return not any(first == 0 for first, _end, _values in places)
+
+    def _prefix_matches(
+        self,
+        toks: list[str],
+        bounds: frozenset[int],
+        country: str | None,
+        picks: list[tuple[int, int, gz.Record, float]],
+    ) -> list[tuple[int, int, gz.Record, float]]:
+        """A piece that begins with the start of longer names only ("Washington University
+        Department of Physics, ..., St. Louis"): the one of them that goes on with its own
+        city, which the string names (see _completion)."""
+        gaz = self.gazetteer
+        assert gaz is not None
+        lookup = gaz.lookup
+        out: list[tuple[int, int, gz.Record, float]] = []
+        edges = sorted(bounds)
+        for start, end in zip(edges, edges[1:], strict=False):
+            if any(s < end and start < e for s, e, _r, _c in picks):
+                continue
+            stop, key = start, ""
+            while stop < end and (nxt := (key + " " if key else "") + toks[stop]) in lookup:
+                key, stop = nxt, stop + 1
+            if stop - start < 2 or lookup.get(key, -1) >= 0:
+                continue
+            record = self._completion(key, country, toks)
+            if record is not None and all(p[2].index != record.index for p in picks + out):
+                out.append((start, stop, record, 0.7))
+        return out
+
+    def _parents_inside(
+        self,
+        found: list[tuple[int, int, int]],
+        picks: list[tuple[int, int, gz.Record, float]],
+        bounds: frozenset[int],
+        country: str | None,
+        toks: list[str],
+    ) -> set[int]:
+        """A unit whose own name goes on past a comma with its parent's name ("Institute of
+        Nuclear Physics, Polish Academy of Sciences"): the parent is named too, and is added
+        to `picks`. Returns the units so named, which stay beside their parent."""
+        whole: set[int] = set()
+        for start, end, record, confidence in list(picks):
+            cuts = [b for b in bounds if start < b < end]
+            if not cuts:
+                continue
+            ancestors = self._ancestors(record)
+            for s, e, index in found:
+                if e != end or s not in cuts:
+                    continue
+                parent = self._resolve_name(index, country, toks, s, e)
+                if parent is not None and parent.index in ancestors:
+                    picks.append((s, e, parent, confidence))
+                    whole.add(record.index)
+                    break
+        return whole
+
+    def _unit_matches(
+        self,
+        toks: list[str],
+        bounds: frozenset[int],
+        country: str | None,
+        picks: list[tuple[int, int, gz.Record, float]],
+    ) -> list[tuple[int, int, gz.Record, float]]:
+        """Pieces that name a unit of a university by its tail words ("Harvard Medical School",
+        "Washington University School of Medicine") and that no name covers: the university
+        their head names, written as is, with "university" added, or as the start of exactly
+        one name whose city the string names."""
+        gaz = self.gazetteer
+        assert gaz is not None
+        edges = sorted(bounds)
+        out: list[tuple[int, int, gz.Record, float]] = []
+        for start, end in zip(edges, edges[1:], strict=False):
+            size = unit_tail(toks[start:end])
+            if not size:
+                continue
+            # The head starts after a name found earlier in the piece, or after "and"
+            # ("Massachusetts General Hospital and Harvard Medical School").
+            first = start
+            for s, e, _r, _c in picks:
+                if s < end and start < e:
+                    first = max(first, e)
+            for i in range(first, end - size):
+                if toks[i] == "and":
+                    first = i + 1
+            if first >= end - size:
+                continue
+            head = toks[first : end - size]
+            record = self._head_record(head, country, toks)
+            if record is not None and all(p[2].index != record.index for p in picks + out):
+                out.append((first, end - size, record, 0.7))
+        return out
+
+    def _head_record(
+        self, head: list[str], country: str | None, toks: list[str]
+    ) -> gz.Record | None:
+        gaz = self.gazetteer
+        assert gaz is not None
+        key = " ".join(head)
+        for form in (key, key + " university", "university of " + key):
+            index = gaz.lookup.get(form, -1)
+            if index >= 0:
+                record = self._resolve(gaz.entries[index], country, toks, tuple(form.split()))
+                if record is not None:
+                    return record
+        return self._completion(key, country, toks)
+
+    def _completion(self, key: str, country: str | None, toks: list[str]) -> gz.Record | None:
+        """The one record whose name is `key` and its own city, which the string names
+        ("Washington University" + "in St. Louis", "Indian Institute of Technology" +
+        "Kharagpur")."""
+        gaz = self.gazetteer
+        assert gaz is not None
+        norm = " " + " ".join(toks) + " "
+        found = {i for place, i in _completions(gaz, key, country) if f" {place} " in norm}
+        return gaz.record(next(iter(found))) if len(found) == 1 else None
 
     def _loose_matches(
         self, toks: list[str], bounds: frozenset[int], country: str | None
@@ -668,6 +938,93 @@ class Classifier:
                 if record is not None:
                     out.append((start, end, record, 0.7))
                     taken.add(start)
+        if not out:
+            out.extend(self._translated_matches(toks, edges, country))
+        return out
+
+    def _translated_matches(
+        self, toks: list[str], edges: list[int], country: str
+    ) -> list[tuple[int, int, gz.Record, float]]:
+        """Pieces that are one organisation's name in another language or spelling, in the
+        string's country ("Universität Göttingen", "Technical University of Dresden"), or
+        whose tail from a word for "university" is ("Institut für Chemie der Universität
+        Göttingen")."""
+        gaz = self.gazetteer
+        assert gaz is not None
+        table = gaz.keyed(translated_key)
+        countries, status = gaz.columns["country"], gaz.columns["status"]
+        out: list[tuple[int, int, gz.Record, float]] = []
+        for start, end in zip(edges, edges[1:], strict=False):
+            tries = [start] + [
+                i for i in range(start + 1, end - 1) if translated_word(toks[i]) == "university"
+            ]
+            for first in tries:
+                ids = [
+                    i
+                    for i in table.get(translated_key(toks[first:end]), ())
+                    if countries[i] == country
+                ]
+                if len(ids) > 1:
+                    ids = [i for i in ids if status[i] == "active"]
+                if len(ids) != 1 or not self._translations_agree(toks[first:end], ids[0]):
+                    continue
+                record = gaz.record(ids[0])
+                if record is not None:
+                    out.append((first, end, record, 0.7))
+                    break
+        return out
+
+    def _translations_agree(self, toks: list[str], index: int) -> bool:
+        """_stems_agree for translated words: "Northwest" is still not "Northwestern"."""
+        gaz = self.gazetteer
+        assert gaz is not None
+        mine = set(translated_words(toks))
+        for name in gaz.names_of(index):
+            theirs = set(translated_words(name.split(" ")))
+            if all(
+                any(b[:6] == a[:6] and self._word_agrees(a, b) for b in theirs) for a in mine
+            ):
+                return True
+        return False
+
+    def _misspelt_matches(
+        self, toks: list[str], bounds: frozenset[int], country: str | None
+    ) -> list[tuple[int, int, gz.Record, float]]:
+        """Names written with one slip of the keyboard ("Univcrsity", "Hosptial", "Datyon"):
+        a word of five letters or more that no ROR name holds, one edit away from one word
+        that names hold (or from one far more common than any other), is read as that word,
+        and the piece is looked at again. Only a name of two words or more holding a
+        corrected word counts."""
+        gaz = self.gazetteer
+        assert gaz is not None
+        known, shorter = gaz.words()
+        edges = sorted(bounds)
+        out: list[tuple[int, int, gz.Record, float]] = []
+        for start, end in zip(edges, edges[1:], strict=False):
+            fixed = list(toks[start:end])
+            changed = set()
+            for i, tok in enumerate(fixed):
+                seen = known.get(tok, 0)
+                if len(tok) < 5 or seen > 2 or not tok.isalpha():
+                    continue
+                near = sorted(((known[w], w) for w in _one_edit(tok, shorter)), reverse=True)
+                # One word, or one far more common than the next (ROR's names hold slips too:
+                # a word two names hold is read as one a hundred times as common).
+                if seen and (not near or near[0][0] < 100 * seen):
+                    continue
+                if near and (len(near) == 1 or near[0][0] >= 5 * near[1][0]):
+                    fixed[i] = near[0][1]
+                    changed.add(i)
+            if not changed:
+                continue
+            found = sorted(gaz.find(fixed), key=lambda m: (m[0] - m[1], m[0]))
+            for s, e, index in found:
+                if e - s < 2 or not any(s <= i < e for i in changed):
+                    continue
+                record = self._resolve(gaz.entries[index], country, toks, tuple(fixed[s:e]))
+                if record is not None:
+                    out.append((start + s, start + e, record, 0.6))
+                    break
         return out
 
     def _stems_agree(self, toks: list[str], index: int) -> bool:
@@ -792,6 +1149,22 @@ class Classifier:
         return aff
 
 
+# Where two words were glued together: a lower-case run then a capitalised word, or letters
+# and a postcode.
+_SEAM = re.compile(
+    r"(?<=[a-zß-ÿ]{4})(?=[A-ZÀ-ÖØ-Þ][a-zß-ÿ])|(?<=[a-zß-ÿ]{3})(?=\d{4})|(?<=\d{4})(?=[A-ZÀ-ÖØ-Þ][a-zß-ÿ])"
+)
+_GLUED = re.compile(r"[^\W_]{8,}")
+# Words after a one-word company name that keep it the company ("Megvii Inc.").
+_COMPANY_WORDS = frozenset(
+    {"inc", "ltd", "limited", "co", "corp", "corporation", "company", "gmbh", "ag", "sa", "spa",
+     "plc", "llc", "bv", "nv", "kk", "group", "holdings", "srl", "ab", "as", "oy", "pty", "pvt",
+     "private", "incorporated", "se", "kg", "com"}
+)
+# First words of a name that make it a unit ("Department of ...", "Faculty of ...").
+_UNIT_WORDS = frozenset({"department", "faculty", "division", "section"})
+# Words between a name and its city ("University of Arkansas at Little Rock").
+_LINKS = frozenset({"in", "at", "of"})
 _BAG_DROP = frozenset({"of", "and", "at", "de", "di", "du", "des", "der", "la", "le", "del", "in"})
 # Endings by which two spellings of one word differ (English, and the Romance and German
 # forms of "university", "technology" and the like, accents folded).
@@ -799,6 +1172,32 @@ _ENDINGS = frozenset(
     {"", "s", "es", "y", "ies", "ic", "ics", "ical", "al", "e", "a", "o", "at", "ad", "dad",
      "ade", "idad", "ity", "ita", "ite", "ia", "ie", "ique", "ica", "ico", "isch", "ische", "i"}
 )
+
+
+def _one_edit(word: str, shorter: dict[str, list[str]]) -> set[str]:
+    """The words of `shorter` (Gazetteer.words) one deletion, insertion, replacement or swap
+    of neighbours away from `word`: those that share a form with one letter left out, or
+    that are one."""
+    forms = {word[:i] + word[i + 1 :] for i in range(len(word))}
+    found = set(shorter.get(word, ()))  # one letter more than the word
+    for form in forms:
+        found.update(shorter.get(form, ()))  # a letter replaced, or two swapped
+    found.discard(word)
+    return {w for w in found if _one_apart(word, w) or w in forms}
+
+
+def _one_apart(a: str, b: str) -> bool:
+    """One edit (Damerau) between two words whose lengths differ by at most one."""
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (
+            len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return len(long) == len(short) + 1 and any(
+        long[:i] + long[i + 1 :] == short for i in range(len(long))
+    )
 
 
 @lru_cache(maxsize=8)
@@ -825,6 +1224,38 @@ def _copy(aff: Affiliation) -> Affiliation:
 @lru_cache(maxsize=1 << 14)
 def _city_key(city: str) -> str:
     return normalize(city)
+
+
+def _completions(
+    gaz: gz.Gazetteer, key: str, country: str | None
+) -> list[tuple[str, int]]:
+    """(city, record) for each name that is `key` and its record's own city, with "in", "at"
+    or "of" between ("washington university in saint louis"), in `country` when given."""
+    found = _city_tails(gaz).get(key, ())
+    countries = gaz.columns["country"]
+    return [(place, i) for place, i in found if country is None or countries[i] == country]
+
+
+@lru_cache(maxsize=2)
+def _city_tails(gaz: gz.Gazetteer) -> dict[str, list[tuple[str, int]]]:
+    """Names that end with their record's own city, by what comes before the city (link
+    words left out): "washington university" -> [("saint louis", record)]. Built once."""
+    cities = gaz.columns["city"]
+    out: dict[str, list[tuple[str, int]]] = {}
+    for name, entries in zip(gaz.names, gaz.entries, strict=True):
+        for i, _kind in entries:
+            city = cities[i]
+            if not city:
+                continue
+            place = _city_key(city)
+            if not place or not name.endswith(" " + place):
+                continue
+            head = name[: -len(place) - 1].split(" ")
+            while head and head[-1] in _LINKS:
+                head.pop()
+            if head:
+                out.setdefault(" ".join(head), []).append((place, i))
+    return out
 
 
 def load_gazetteer(settings: Settings) -> gz.Gazetteer | None:

@@ -24,7 +24,8 @@ import re
 import tempfile
 import zipfile
 from array import array
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -108,7 +109,7 @@ class Gazetteer:
         self._records: dict[int, Record] = {}
 
     def __getstate__(self) -> dict[str, Any]:
-        skip = {"by_id", "_records"}
+        skip = {"by_id", "_records", "_keyed", "_words"}
         return {k: v for k, v in self.__dict__.items() if k not in skip}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -281,6 +282,42 @@ class Gazetteer:
         if version != INDEX_VERSION or not isinstance(gaz, cls):
             return None
         return gaz
+
+    def keyed(self, key: Callable[[list[str]], str]) -> dict[str, tuple[int, ...]]:
+        """Records by another key of their names (labels and aliases), such as the
+        classifier's cross-language key: built on the first call for that key, then kept."""
+        tables: dict[str, dict[str, tuple[int, ...]]] = self.__dict__.setdefault("_keyed", {})
+        table = tables.get(key.__qualname__)
+        if table is None:
+            found: dict[str, set[int]] = {}
+            for name, entries in zip(self.names, self.entries, strict=True):
+                value = key(name.split(" ") if " " in name else [name])
+                if value:
+                    found.setdefault(value, set()).update(i for i, _kind in entries)
+            table = {k: tuple(sorted(v)) for k, v in found.items()}
+            tables[key.__qualname__] = table
+        return table
+
+    def words(self) -> tuple[dict[str, int], dict[str, list[str]]]:
+        """For spelling corrections, built on the first call: every word of every name ->
+        how many names hold it, and each word of five letters or more by each form with one
+        letter left out ("univesity" -> "university")."""
+        known = self.__dict__.get("_words")
+        if known is None:
+            counts = Counter(w for name in self.names for w in set(name.split(" ")))
+            shorter: dict[str, list[str]] = {}
+            for word in counts:
+                if len(word) >= 5 and word.isalpha():
+                    for i in range(len(word)):
+                        form = word[:i] + word[i + 1 :]
+                        slot = shorter.get(form)
+                        if slot is None:
+                            shorter[form] = [word]
+                        elif word not in slot:
+                            slot.append(word)
+            known = (dict(counts), shorter)
+            self.__dict__["_words"] = known
+        return known
 
 
 _HOST = re.compile(r"^(?:[a-z]+://)?(?:www\.)?([^/:?#]+)", re.IGNORECASE)

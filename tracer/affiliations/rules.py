@@ -46,6 +46,9 @@ def prepare() -> None:
     _sector_tables()
     _military()
     _security()
+    _matching()
+    _translations()
+    _joined()
 
 
 @lru_cache(maxsize=1 << 16)
@@ -110,3 +113,93 @@ def military_rule_normalized(norm: str) -> str | None:
     if match is None or match.lastgroup is None:
         return None
     return labels[int(match.lastgroup[1:])]
+
+
+@lru_cache(maxsize=1)
+def _matching() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, list[tuple[str, ...]]]]:
+    data = _data("matching.yaml")
+    tails = {tuple(normalize(str(t)).split()) for t in data["unit_tails"]}
+    # By last word, longest first: "hospital and medical school" before "medical school".
+    by_last: dict[str, list[tuple[str, ...]]] = {}
+    for tail in sorted(tails, key=lambda t: (-len(t), t)):
+        by_last.setdefault(tail[-1], []).append(tail)
+    return re.compile(str(data["footnote"])), re.compile(str(data["lead_in"])), by_last
+
+
+@lru_cache(maxsize=1)
+def _joined() -> re.Pattern[str]:
+    return re.compile(str(_data("matching.yaml")["joined"]))
+
+
+def joined_affiliations(part: str) -> list[str]:
+    """One string's affiliations written one after the other with ", and" between them
+    ("..., Detroit, MI 48202, and Department of Chemistry, University of Windsor, ..."),
+    each with a comma of its own; [part] when there is no such seam."""
+    if ", and " not in part:
+        return [part]
+    sides = _joined().split(part)
+    if len(sides) < 2 or any("," not in side for side in sides):
+        return [part]
+    return sides
+
+
+def tidy(part: str) -> str:
+    """One affiliation without what is written before its first name: a footnote mark
+    ("1Department of ...", "a University of ...") and lead-in words ("From the ...")."""
+    footnote, lead_in, _tails = _matching()
+    out = footnote.sub("", part, count=1)
+    out = lead_in.sub("", out, count=1)
+    return out if out.strip() else part
+
+
+def unit_tail(toks: tuple[str, ...] | list[str]) -> int:
+    """How many of a piece's last tokens name a unit of a university ("medical school",
+    "school of medicine"), 0 when none or when nothing would be left before them."""
+    if not toks:
+        return 0
+    for tail in _matching()[2].get(toks[-1], ()):
+        size = len(tail)
+        if len(toks) > size and tuple(toks[-size:]) == tail:
+            return size
+    return 0
+
+
+@lru_cache(maxsize=1)
+def _translations() -> tuple[dict[str, str], frozenset[str]]:
+    data = _data("matching.yaml")
+    words = {str(w): str(k) for k, values in data["translations"].items() for w in values}
+    return words, frozenset(str(w) for w in data["connectors"])
+
+
+def translated_words(toks: Iterable[str]) -> list[str]:
+    """A name's words in one language (data/matching.yaml), connectors left out, "ae", "oe"
+    and "ue" written as the plain vowel ("Tuebingen")."""
+    return [w for w in map(_translated_one, toks) if w]
+
+
+@lru_cache(maxsize=1 << 17)
+def _translated_one(tok: str) -> str:
+    words, connectors = _translations()
+    if tok in connectors:
+        return ""
+    tok = words.get(tok, tok)
+    if "e" in tok:
+        tok = tok.replace("ae", "a").replace("oe", "o").replace("ue", "u")
+    return tok
+
+
+def translated_key(toks: Iterable[str]) -> str:
+    """An order-free key of a name across languages: its translated_words, sorted (whole:
+    "Universitätsmedizin" is not "Universität"). Empty for fewer than two words."""
+    return _translated_key(tuple(toks))
+
+
+@lru_cache(maxsize=1 << 16)
+def _translated_key(toks: tuple[str, ...]) -> str:
+    out = set(translated_words(toks))
+    return " ".join(sorted(out)) if len(out) >= 2 else ""
+
+
+def translated_word(tok: str) -> str:
+    """One folded word in the language of translated_key ("universitat" -> "university")."""
+    return _translations()[0].get(tok, tok)
