@@ -9,9 +9,10 @@ flags. Without a ROR dump the same route runs on the watchlist, the rules and th
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -53,6 +54,7 @@ from tracer.affiliations.watchlist import (
 )
 from tracer.config import Settings
 from tracer.records import Author, SourceInstitution
+from tracer.versions import classifier_version
 
 # Words after a name that make it the start of a longer name, and before it the end of one.
 _CONTINUES = frozenset({"of", "for", "de", "di", "du", "des", "der", "fur"})
@@ -951,7 +953,7 @@ class Classifier:
         Göttingen")."""
         gaz = self.gazetteer
         assert gaz is not None
-        table = gaz.keyed(translated_key)
+        table = gaz.derived("translated names", _tables_stamp(), lambda: gaz.keyed(translated_key))
         countries, status = gaz.columns["country"], gaz.columns["status"]
         out: list[tuple[int, int, gz.Record, float]] = []
         for start, end in zip(edges, edges[1:], strict=False):
@@ -1231,15 +1233,14 @@ def _completions(
 ) -> list[tuple[str, int]]:
     """(city, record) for each name that is `key` and its record's own city, with "in", "at"
     or "of" between ("washington university in saint louis"), in `country` when given."""
-    found = _city_tails(gaz).get(key, ())
+    found = gaz.derived("city tails", _tables_stamp(), lambda: _city_tails(gaz)).get(key, ())
     countries = gaz.columns["country"]
     return [(place, i) for place, i in found if country is None or countries[i] == country]
 
 
-@lru_cache(maxsize=2)
 def _city_tails(gaz: gz.Gazetteer) -> dict[str, list[tuple[str, int]]]:
     """Names that end with their record's own city, by what comes before the city (link
-    words left out): "washington university" -> [("saint louis", record)]. Built once."""
+    words left out): "washington university" -> [("saint louis", record)]."""
     cities = gaz.columns["city"]
     out: dict[str, list[tuple[str, int]]] = {}
     for name, entries in zip(gaz.names, gaz.entries, strict=True):
@@ -1258,9 +1259,36 @@ def _city_tails(gaz: gz.Gazetteer) -> dict[str, list[tuple[str, int]]]:
     return out
 
 
+@cache
+def _tables_stamp() -> str:
+    """What the tables this module derives from the index depend on: its code, the rules'
+    code and the rule files."""
+    from tracer.affiliations import rules
+
+    code = Path(__file__).read_bytes() + Path(rules.__file__).read_bytes()
+    return classifier_version(hashlib.sha256(code).hexdigest())
+
+
+def prepare(gaz: gz.Gazetteer) -> gz.Gazetteer:
+    """Derive the tables the matcher needs (a few seconds, once per index and rules: they are
+    saved with the index, so later runs only load them)."""
+    stamp = _tables_stamp()
+    gaz.derived("translated names", stamp, lambda: gaz.keyed(translated_key))
+    gaz.derived("city tails", stamp, lambda: _city_tails(gaz))
+    gaz.words()
+    gaz.save_tables()
+    return gaz
+
+
 def load_gazetteer(settings: Settings) -> gz.Gazetteer | None:
-    """The ROR index: from settings.ror_dump (cached by name and mtime), else the index that
-    `tracer data update` built, else the newest dump in the data dir, else None."""
+    """The ROR index, with the matcher's tables: from settings.ror_dump (cached by name and
+    mtime), else the index that `tracer data update` built, else the newest dump in the data
+    dir, else None."""
+    gaz = _find_gazetteer(settings)
+    return None if gaz is None else prepare(gaz)
+
+
+def _find_gazetteer(settings: Settings) -> gz.Gazetteer | None:
     if settings.ror_dump is not None:
         return gz.load_or_build(settings.data_dir, Path(settings.ror_dump))
     if settings.ror_index.exists():

@@ -28,12 +28,13 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from tracer.affiliations.normalize import bag, normalize
 from tracer.errors import DataError
 
-INDEX_VERSION = 8
+INDEX_VERSION = 9
+T = TypeVar("T")
 ROR_PREFIX = "https://ror.org/"
 _PAREN_SUFFIX = re.compile(r"\s*\([^()]*\)\s*$")
 # Name kinds, strongest first: a display name or label says more than an alias, and both more
@@ -107,15 +108,21 @@ class Gazetteer:
             self.name_starts.append(len(self.record_names))
 
         self._records: dict[int, Record] = {}
+        # Tables other code derives from the index (name -> (that code's stamp, table)), saved
+        # with it: built once, not by every run (`derived`).
+        self.tables: dict[str, tuple[str, Any]] = {}
+        self._path: Path | None = None  # where it was loaded from or saved to
+        self._unsaved = False  # tables were derived since
 
     def __getstate__(self) -> dict[str, Any]:
-        skip = {"by_id", "_records", "_keyed", "_words"}
+        skip = {"by_id", "_records", "_path", "_unsaved"}
         return {k: v for k, v in self.__dict__.items() if k not in skip}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.by_id = {rid: i for i, rid in enumerate(self.columns["id"])}
         self._records = {}
+        self._path, self._unsaved = None, False
 
     def __len__(self) -> int:
         return len(self.columns["id"])
@@ -263,6 +270,25 @@ class Gazetteer:
         with os.fdopen(fd, "wb") as handle:
             pickle.dump((INDEX_VERSION, self), handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
+        self._path, self._unsaved = path, False
+
+    def derived(self, name: str, stamp: str, build: Callable[[], T]) -> T:
+        """A table derived from the index by other code whose fingerprint is `stamp`: kept with
+        the index, built on the first call or when the stamp differs (`save_tables` keeps it)."""
+        held = self.tables.get(name)
+        if held is None or held[0] != stamp:
+            held = (stamp, build())
+            self.tables[name] = held
+            self._unsaved = True
+        return cast(T, held[1])
+
+    def save_tables(self) -> None:
+        """Save the index again where it came from, when tables were derived since."""
+        if self._unsaved and self._path is not None:
+            try:
+                self.save(self._path)
+            except OSError:
+                pass  # a read-only data dir costs the tables' build next time, not a failure
 
     @classmethod
     def load(cls, path: Path) -> Gazetteer | None:
@@ -281,43 +307,38 @@ class Gazetteer:
                 gc.enable()
         if version != INDEX_VERSION or not isinstance(gaz, cls):
             return None
+        gaz._path = path
         return gaz
 
     def keyed(self, key: Callable[[list[str]], str]) -> dict[str, tuple[int, ...]]:
         """Records by another key of their names (labels and aliases), such as the
-        classifier's cross-language key: built on the first call for that key, then kept."""
-        tables: dict[str, dict[str, tuple[int, ...]]] = self.__dict__.setdefault("_keyed", {})
-        table = tables.get(key.__qualname__)
-        if table is None:
-            found: dict[str, set[int]] = {}
-            for name, entries in zip(self.names, self.entries, strict=True):
-                value = key(name.split(" ") if " " in name else [name])
-                if value:
-                    found.setdefault(value, set()).update(i for i, _kind in entries)
-            table = {k: tuple(sorted(v)) for k, v in found.items()}
-            tables[key.__qualname__] = table
-        return table
+        classifier's cross-language key (build it through `derived`, which keeps it)."""
+        found: dict[str, set[int]] = {}
+        for name, entries in zip(self.names, self.entries, strict=True):
+            value = key(name.split(" ") if " " in name else [name])
+            if value:
+                found.setdefault(value, set()).update(i for i, _kind in entries)
+        return {k: tuple(sorted(v)) for k, v in found.items()}
 
     def words(self) -> tuple[dict[str, int], dict[str, list[str]]]:
-        """For spelling corrections, built on the first call: every word of every name ->
-        how many names hold it, and each word of five letters or more by each form with one
-        letter left out ("univesity" -> "university")."""
-        known = self.__dict__.get("_words")
-        if known is None:
-            counts = Counter(w for name in self.names for w in set(name.split(" ")))
-            shorter: dict[str, list[str]] = {}
-            for word in counts:
-                if len(word) >= 5 and word.isalpha():
-                    for i in range(len(word)):
-                        form = word[:i] + word[i + 1 :]
-                        slot = shorter.get(form)
-                        if slot is None:
-                            shorter[form] = [word]
-                        elif word not in slot:
-                            slot.append(word)
-            known = (dict(counts), shorter)
-            self.__dict__["_words"] = known
-        return known
+        """For spelling corrections: every word of every name -> how many names hold it, and
+        each word of five letters or more by each form with one letter left out ("univesity"
+        -> "university"). Built once and kept with the index."""
+        return self.derived("words", str(INDEX_VERSION), self._words)
+
+    def _words(self) -> tuple[dict[str, int], dict[str, list[str]]]:
+        counts = Counter(w for name in self.names for w in set(name.split(" ")))
+        shorter: dict[str, list[str]] = {}
+        for word in counts:
+            if len(word) >= 5 and word.isalpha():
+                for i in range(len(word)):
+                    form = word[:i] + word[i + 1 :]
+                    slot = shorter.get(form)
+                    if slot is None:
+                        shorter[form] = [word]
+                    elif word not in slot:
+                        slot.append(word)
+        return dict(counts), shorter
 
 
 _HOST = re.compile(r"^(?:[a-z]+://)?(?:www\.)?([^/:?#]+)", re.IGNORECASE)
