@@ -8,13 +8,14 @@ import json
 import threading
 import zipfile
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from tests.affiliation_fixtures import ror_index  # noqa: F401
 from tests.helpers import run_cli
-from tracer.affiliations.classify import Classifier
+from tracer.affiliations.classify import Classifier, load_gazetteer
 from tracer.affiliations.gazetteer import Gazetteer, load_or_build
 from tracer.config import load_settings
 from tracer.errors import DataError, ExitCode
@@ -69,6 +70,28 @@ def test_small_dump_index_and_cache(tmp_path: Path) -> None:
     hospital = classifier.classify_text("Example University Hospital, Auckland, New Zealand")[0]
     assert hospital.parent_name == "Example University" and hospital.sector == "healthcare"
     assert classifier.classify_text("Gone Institute, New Zealand")[0].institution_id is None
+
+
+def test_derived_tables_are_saved_with_the_index_and_built_again_for_other_rules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dump = write_zip(tmp_path / "small.zip", SMALL)
+    settings = replace(load_settings(), ror_dump=dump, data_dir=tmp_path / "data")
+    gaz = load_gazetteer(settings)
+    assert gaz is not None and {"words", "translated names", "city tails"} <= set(gaz.tables)
+    built: list[str] = []
+
+    def must_not_build(_: Gazetteer) -> None:
+        raise AssertionError("the saved table was built again")
+
+    monkeypatch.setattr("tracer.affiliations.classify._city_tails", must_not_build)
+    again = load_gazetteer(settings)
+    assert again is not None
+    assert again.tables.keys() == gaz.tables.keys()
+    assert again.words() == gaz.words()
+    # A table made with other rules (another stamp) is not used: it is built again.
+    table = again.derived("city tails", "other rules", lambda: built.append("x") or {})
+    assert built == ["x"] and table == {}
 
 
 def test_unreadable_dumps_are_data_errors(tmp_path: Path) -> None:
