@@ -8,14 +8,12 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
-from tracer.affiliations.normalize import normalize
+from tracer.affiliations.normalize import load_yaml, normalize
 
 
 def _data(name: str) -> Any:
     text = resources.files("tracer.affiliations").joinpath(f"data/{name}").read_text("utf-8")
-    return yaml.safe_load(text)
+    return load_yaml(text)
 
 
 @lru_cache(maxsize=1)

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from tracer.affiliations.model import Flag
-from tracer.affiliations.normalize import normalize, tokens
+from tracer.affiliations.normalize import load_yaml, normalize, tokens
 from tracer.errors import DataError
 
 # A name followed by one of these goes on ("Nanjing University of Aeronautics ..."): it is the
@@ -168,7 +168,7 @@ class Watchlist:
                 raise DataError(f"Cannot read watchlist {path}: {exc.strerror}.") from None
             origin = str(path)
         try:
-            data = yaml.safe_load(text)
+            data = load_yaml(text)
             return cls(parse(data))
         except (yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
             raise DataError(f"{origin} is malformed: {exc}.") from None
