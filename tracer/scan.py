@@ -648,13 +648,19 @@ class Scanner:
     # -- stage 5: affiliations ----------------------------------------------------------------
 
     def _classify(self, state: _RunState, *, every: bool = False) -> None:
+        """Classify each distinct author input (strings, institutions, countries) once: many
+        authors of a dataset print the same affiliation. Writes go 500 authorships a batch."""
         version = None if every else self.classified_with
         rows = self.store.authorships_to_classify(state.dataset.key, version)
         if rows:
+            known: dict[str, list[dict[str, Any]]] = {}
             with self.progress.stage("Classifying affiliations", total=len(rows)):
                 for batch in chunked(rows, 500):
-                    with self.store.transaction():
-                        for row in batch:
+                    items = []
+                    for row in batch:
+                        key = row["input_key"]
+                        affiliations = known.get(key)
+                        if affiliations is None:
                             author = Author(
                                 name=row["name"] or "",
                                 position=row["position"],
@@ -664,13 +670,11 @@ class Scanner:
                                 ],
                                 countries=row["countries"],
                             )
-                            affiliations = self.classifier.classify_author(author)
-                            self.store.save_affiliations(
-                                row["paper_id"],
-                                row["position"],
-                                [a.to_dict() for a in affiliations],
-                                self.classified_with,
-                            )
+                            affiliations = known[key] = [
+                                a.to_dict() for a in self.classifier.classify_author(author)
+                            ]
+                        items.append((row["paper_id"], row["position"], affiliations))
+                    self.store.save_affiliations_many(items, self.classified_with)
                     self.progress.advance(len(batch))
         state.done("classify")
 

@@ -692,9 +692,11 @@ class Store:
                 )
 
     def authorships_to_classify(self, dataset: str, version: str | None) -> list[dict[str, Any]]:
-        """Authorships not classified yet, or classified with other rules or reference data."""
+        """Authorships not classified yet, or classified with other rules or reference data.
+        `input_key`: the classifier's input as stored text (equal for equal inputs)."""
         rows = self.conn.execute(
-            "SELECT a.* FROM authorships a JOIN dataset_papers d ON d.paper_id = a.paper_id"
+            "SELECT a.*, a.raw_affiliations || char(10) || a.institutions || char(10)"
+            " || a.countries AS input_key FROM authorships a JOIN dataset_papers d ON d.paper_id = a.paper_id"
             " WHERE d.dataset = ? AND (a.classified = 0 OR a.classified_with IS NOT ?)"
             " ORDER BY a.paper_id, a.position",
             (dataset, version),
@@ -743,6 +745,46 @@ class Store:
             " WHERE paper_id = ? AND position = ?",
             (version, paper_id, position),
         )
+
+    def save_affiliations_many(
+        self,
+        items: Sequence[tuple[int, int, Sequence[dict[str, Any]]]],
+        version: str | None = None,
+    ) -> None:
+        """`save_affiliations` for many authorships at once: (paper id, position, affiliations)
+        each, in three statements for the whole batch (one transaction)."""
+        keys = [(paper_id, position) for paper_id, position, _ in items]
+        rows = [
+            (
+                paper_id,
+                position,
+                idx,
+                aff.get("raw"),
+                aff.get("institution_id"),
+                aff.get("institution_name"),
+                aff.get("parent_id"),
+                aff.get("parent_name"),
+                aff.get("country"),
+                aff.get("sector") or "unknown",
+                dumps(aff.get("flags", [])),
+                float(aff.get("confidence") or 0.0),
+                aff.get("method") or "none",
+            )
+            for paper_id, position, affiliations in items
+            for idx, aff in enumerate(affiliations)
+        ]
+        with self.transaction():
+            self.conn.executemany(
+                "DELETE FROM affiliations WHERE paper_id = ? AND position = ?", keys
+            )
+            self.conn.executemany(
+                "INSERT INTO affiliations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+            )
+            self.conn.executemany(
+                "UPDATE authorships SET classified = 1, classified_with = ?"
+                " WHERE paper_id = ? AND position = ?",
+                [(version, paper_id, position) for paper_id, position in keys],
+            )
 
     def judgements_due(self, dataset: str, version: str | None) -> int:
         """Papers of a dataset not judged yet, or judged with other rules."""
