@@ -445,7 +445,17 @@ def institution_url(key: str | None) -> str | None:
     return None
 
 
-def _flag(raw: dict[str, Any]) -> Flag:
+_FLAG_FIELDS = tuple(Flag.__dataclass_fields__)
+
+
+def _flag(raw: dict[str, Any], known: dict[tuple[Any, ...], Flag] | None = None) -> Flag:
+    """The report's Flag for a stored flag; `known` shares one Flag per distinct listing."""
+    if known is not None:
+        key = tuple(raw.get(k) for k in _FLAG_FIELDS)
+        flag = known.get(key)
+        if flag is None:
+            flag = known[key] = _flag(raw)
+        return flag
     values: dict[str, Any] = {k: raw.get(k) for k in Flag.__dataclass_fields__}
     values = {k: clean_line(v) if isinstance(v, str) else v for k, v in values.items()}
     values["list"] = values["list"] or "unknown-list"
@@ -455,6 +465,7 @@ def _flag(raw: dict[str, Any]) -> Flag:
 
 def _load_papers(data: ReportData, dataset: Dataset) -> list[PaperRow]:
     papers = []
+    flags: dict[tuple[Any, ...], Flag] = {}
     for row in data.papers:
         pid = row["id"]
         paper_authors = []
@@ -467,7 +478,7 @@ def _load_papers(data: ReportData, dataset: Dataset) -> list[PaperRow]:
                     parent_name=clean_line(a["parent_name"]),
                     country=(a["country"] or "").upper() or None,
                     sector=a["sector"] or UNKNOWN,
-                    flags=[_flag(f) for f in a["flags"] if isinstance(f, dict)],
+                    flags=[_flag(f, flags) for f in a["flags"] if isinstance(f, dict)],
                     method=a["method"],
                     confidence=a["confidence"],
                 )
