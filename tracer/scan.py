@@ -687,21 +687,17 @@ class Scanner:
             evidence.setdefault(row["paper_id"], []).append(row)
         papers = self.store.papers_of(key)
         counts: dict[str, int] = {}
+        verdicts = []
         with self.progress.stage("Judging usage", total=len(papers)), self.store.transaction():
             for paper_id, paper in papers.items():
                 verdict = judge_paper(state.terms, paper, evidence.get(paper_id, []))
-                self.store.save_judgement(
-                    key,
-                    paper_id,
-                    level=verdict.level,
-                    score=verdict.score,
-                    evidence=[asdict(e) for e in verdict.evidence],
-                    reasons=verdict.reasons,
-                    signs=[s.to_dict() for s in verdict.signs],
-                    version=self.judged_with,
-                )
+                verdicts.append((paper_id, verdict))
                 counts[verdict.level] = counts.get(verdict.level, 0) + 1
                 self.progress.advance()
+                if len(verdicts) >= WRITE_BATCH:
+                    self.store.save_judgements(key, verdicts, self.judged_with)
+                    verdicts = []
+            self.store.save_judgements(key, verdicts, self.judged_with)
         state.stats["levels"] = counts
         state.done("judge")
 

@@ -255,12 +255,20 @@ class Store:
         """Ids of stored papers that are this work: by any id, else by title and year."""
         keys = id_keys(work)
         found: list[int] = []
-        for kind, value in keys:
-            row = self.conn.execute(
-                "SELECT paper_id FROM paper_ids WHERE kind = ? AND value = ?", (kind, value)
-            ).fetchone()
-            if row and row[0] not in found:
-                found.append(row[0])
+        if keys:
+            # One query for every id; the papers in the order of the work's ids.
+            where = " OR ".join(["(kind = ? AND value = ?)"] * len(keys))
+            owner = {
+                (row[0], row[1]): row[2]
+                for row in self.conn.execute(
+                    f"SELECT kind, value, paper_id FROM paper_ids WHERE {where}",  # noqa: S608
+                    [part for key in keys for part in key],
+                )
+            }
+            for id_key in keys:
+                paper_id = owner.get(id_key)
+                if paper_id is not None and paper_id not in found:
+                    found.append(paper_id)
         if not found:
             key = title_key(work)
             if key:
@@ -307,10 +315,10 @@ class Store:
                 for other in matches[1:]:
                     self._merge_papers(paper_id, other)
                 self._fill(paper_id, work, stamp, prefer_title)
-            for kind, value in id_keys(work):
-                self.conn.execute(
-                    "INSERT OR IGNORE INTO paper_ids VALUES (?, ?, ?)", (kind, value, paper_id)
-                )
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO paper_ids VALUES (?, ?, ?)",
+                [(kind, value, paper_id) for kind, value in id_keys(work)],
+            )
         return paper_id, new
 
     def _fill(self, paper_id: int, work: Work, stamp: str, prefer_title: bool = False) -> None:
@@ -521,6 +529,29 @@ class Store:
                 dataset,
                 paper_id,
             ),
+        )
+
+    def save_judgements(
+        self, dataset: str, verdicts: Sequence[tuple[int, Any]], version: str | None = None
+    ) -> None:
+        """`save_judgement` for many papers in one statement: (paper id, verdict) pairs, each
+        verdict with level, score, evidence, reasons and signs (tracer.usage.Judgement)."""
+        self.conn.executemany(
+            "UPDATE dataset_papers SET level = ?, score = ?, evidence = ?, reasons = ?,"
+            " signs = ?, judged_with = ? WHERE dataset = ? AND paper_id = ?",
+            [
+                (
+                    verdict.level,
+                    round(verdict.score, 4),
+                    dumps([e.to_dict() for e in verdict.evidence]),
+                    dumps(verdict.reasons),
+                    dumps([s.to_dict() for s in verdict.signs] or []),
+                    version,
+                    dataset,
+                    paper_id,
+                )
+                for paper_id, verdict in verdicts
+            ],
         )
 
     def mark_missing(self, dataset: str, run_id: int) -> int:
