@@ -60,7 +60,7 @@ RELEVANCE_RULE = (
 )
 
 
-@dataclass
+@dataclass(slots=True)  # one per row of a large report: no __dict__ each
 class Flag:
     list: str
     label: str
@@ -70,7 +70,7 @@ class Flag:
     end: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)  # one per row of a large report: no __dict__ each
 class AffiliationRow:
     raw: str | None
     institution_id: str | None
@@ -83,7 +83,7 @@ class AffiliationRow:
     confidence: float
 
 
-@dataclass
+@dataclass(slots=True)  # one per row of a large report: no __dict__ each
 class AuthorRow:
     position: int
     name: str | None
@@ -91,7 +91,7 @@ class AuthorRow:
     author_id: str | None = None  # "openalex:A…" or "s2:…"; None when no source gave an id
 
 
-@dataclass
+@dataclass(slots=True)  # one per row of a large report: no __dict__ each
 class PaperRow:
     paper_id: int
     key: str | None  # doi:…, else arxiv:…, s2:…, corpus:…, openalex:… (see paper_key)
@@ -464,25 +464,36 @@ def _flag(raw: dict[str, Any], known: dict[tuple[Any, ...], Flag] | None = None)
 
 
 def _load_papers(data: ReportData, dataset: Dataset) -> list[PaperRow]:
+    """The papers as report rows. The store's rows are let go of as they are turned into
+    report rows (the report never holds both whole), and the strings that repeat from row to
+    row (institutions, countries, sectors, affiliation strings) are kept once."""
     papers = []
     flags: dict[tuple[Any, ...], Flag] = {}
-    for row in data.papers:
+    strings: dict[str, str] = {}
+
+    def once(text: str | None) -> str | None:
+        return None if text is None else strings.setdefault(text, text)
+
+    rows, data.papers = data.papers, []
+    rows.reverse()  # popped from the end: oldest first, as the query ordered them
+    while rows:
+        row = rows.pop()
         pid = row["id"]
         paper_authors = []
-        for author in data.authors.get(pid, []):
+        for author in data.authors.pop(pid, []):
             affs = [
                 AffiliationRow(
-                    raw=clean_line(a["raw"]),
-                    institution_id=clean_line(a["institution_id"]),
-                    institution_name=clean_line(a["institution_name"]),
-                    parent_name=clean_line(a["parent_name"]),
-                    country=(a["country"] or "").upper() or None,
-                    sector=a["sector"] or UNKNOWN,
+                    raw=once(clean_line(a["raw"])),
+                    institution_id=once(clean_line(a["institution_id"])),
+                    institution_name=once(clean_line(a["institution_name"])),
+                    parent_name=once(clean_line(a["parent_name"])),
+                    country=once((a["country"] or "").upper() or None),
+                    sector=once(a["sector"] or UNKNOWN) or UNKNOWN,
                     flags=[_flag(f, flags) for f in a["flags"] if isinstance(f, dict)],
-                    method=a["method"],
+                    method=once(a["method"]) or a["method"],
                     confidence=a["confidence"],
                 )
-                for a in data.affiliations.get((pid, author["position"]), [])
+                for a in data.affiliations.pop((pid, author["position"]), [])
             ]
             paper_authors.append(
                 AuthorRow(
