@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 class ReportData:
     """What the store holds for one dataset's report, as plain rows."""
 
+    # Only the columns a report shows (no abstracts, no authorships' source JSON): a report of
+    # 50,000 papers holds these rows once, while it builds its own.
     papers: list[dict[str, Any]]  # papers joined with their dataset_papers judgement
     ids: dict[int, dict[str, list[str]]]  # paper id -> kind -> values, sorted
     authors: dict[int, list[dict[str, Any]]]  # paper id -> authorships by position
@@ -68,7 +70,9 @@ def load_report_data(store: Store, dataset: str) -> ReportData:
     flag_lists: dict[str | None, Any] = {}  # the same flags text decoded once
     for item in _rows(
         conn,
-        "SELECT a.* FROM affiliations a JOIN dataset_papers d ON d.paper_id = a.paper_id"
+        "SELECT a.paper_id, a.position, a.raw, a.institution_id, a.institution_name,"
+        " a.parent_name, a.country, a.sector, a.flags, a.confidence, a.method"
+        " FROM affiliations a JOIN dataset_papers d ON d.paper_id = a.paper_id"
         " WHERE d.dataset = ? ORDER BY a.paper_id, a.position, a.idx",
         (dataset,),
     ):
@@ -80,7 +84,8 @@ def load_report_data(store: Store, dataset: str) -> ReportData:
     authors: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for item in _rows(
         conn,
-        "SELECT a.* FROM authorships a JOIN dataset_papers d"
+        "SELECT a.paper_id, a.position, a.name, a.s2_author_id, a.openalex_author_id"
+        " FROM authorships a JOIN dataset_papers d"
         " ON d.paper_id = a.paper_id WHERE d.dataset = ? ORDER BY a.paper_id, a.position",
         (dataset,),
     ):
@@ -88,7 +93,8 @@ def load_report_data(store: Store, dataset: str) -> ReportData:
     papers = []
     for item in _rows(
         conn,
-        "SELECT p.*, d.level, d.score, d.evidence AS judged_evidence, d.via_derivative,"
+        "SELECT p.id, p.title, p.year, p.publication_date, p.venue, p.authors_truncated,"
+        " d.level, d.score, d.evidence AS judged_evidence, d.via_derivative,"
         " d.missing_since_run FROM papers p JOIN dataset_papers d ON d.paper_id = p.id"
         " WHERE d.dataset = ? ORDER BY p.year, p.id",
         (dataset,),
