@@ -2,6 +2,7 @@
 
     python -m benchmarks.measure RESULT.json tracer scan cafecam --quiet
     python -m benchmarks.measure RESULT.json naive API_ROOT OPENALEX_URL ORIGIN_DOI BUDGET_S
+    python -m benchmarks.measure RESULT.json reference    # the classifier's reference data alone
 
 `tracer ...` runs the command line in-process, with the report going to /dev/null, and times
 the local stages by wrapping, from here, the functions that do them (the core carries no timers):
@@ -161,16 +162,52 @@ def run_naive_child(api_root: str, openalex_url: str, doi: str, budget: float) -
     }
 
 
+def run_reference_child() -> dict[str, Any]:
+    """What the reference data alone costs: the command line imported and the classifier
+    loaded (ROR index and watchlist) as a scan loads it, nothing else."""
+    import tracer.cli  # noqa: F401 - the same imports as a run
+    from tracer.affiliations.classify import Classifier
+    from tracer.config import load_settings
+
+    imported = peak_mb()
+    wall, cpu = time.perf_counter(), time.process_time()
+    classifier = Classifier.load(load_settings())
+    return {
+        "exit_code": 0,
+        "wall_s": time.perf_counter() - wall,
+        "cpu_s": time.process_time() - cpu,
+        "imports_rss_mb": imported,
+        "gazetteer": classifier.gazetteer is not None,
+    }
+
+
+def peak_mb() -> float:
+    """This process's peak resident memory, in MB.
+
+    VmHWM, not ru_maxrss: on Linux ru_maxrss survives fork and exec, so a child of the
+    benchmark (whose fake server holds the whole synthetic corpus, 600 MB at 50,000 citers)
+    reports at least its parent's size at the fork. VmHWM belongs to the process image."""
+    try:
+        for line in open("/proc/self/status", encoding="ascii"):  # noqa: SIM115
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
+
+
 def main(argv: list[str]) -> None:
     out, kind, *rest = argv
     if kind == "tracer":
         result = run_tracer(rest)
+    elif kind == "reference":
+        result = run_reference_child()
     elif kind == "naive":
         result = run_naive_child(rest[0], rest[1], rest[2], float(rest[3]))
     else:
         raise SystemExit(f"unknown measurement {kind!r}")
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    result["peak_rss_mb"] = usage.ru_maxrss / 1024  # Linux reports kilobytes
+    result["peak_rss_mb"] = peak_mb()
+    result["ru_maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     with open(out, "w", encoding="utf-8") as handle:
         json.dump(result, handle)
 

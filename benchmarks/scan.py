@@ -45,6 +45,11 @@ QUICK_SIZES = (230,)
 COMPANION_CITERS = 25
 KEY = "bench-key"
 NAIVE_BUDGET_S = 60.0
+ALL_FORMATS = "csv,json,html,md,terminal"  # every format `tracer refresh --out` writes
+# Issue 19's targets for the local work, at 50,000 citers.
+TARGET_LOCAL_CPU_S = 15.0
+TARGET_REPORTS_S = 5.0
+TARGET_PEAK_MB = 400.0
 
 
 class Pacer:
@@ -243,12 +248,13 @@ class Bench:
         if "error" not in out["scan"]:
             out["scan"]["papers_found"] = self.papers_found()
         out["naive"] = _guard(self.naive)  # on the same corpus as the scan, before it grows
+        out["reference"] = _guard(lambda: self.child("reference"))
         if has_refresh():
             reports = str(self.work / "reports")
-            # The first refresh writes every dataset's reports (none exist yet): measured apart,
-            # so that "nothing new" is the steady cron run.
+            # The first refresh writes every dataset's reports (none exist yet), in every
+            # format: measured apart, so that "nothing new" is the steady cron run.
             out["refresh_first"] = _guard(lambda: self.tracer(
-                "refresh", "--all", "--out", reports, "--quiet",
+                "refresh", "--all", "--out", reports, "--formats", ALL_FORMATS, "--quiet",
                 bound=bounds.refresh_unchanged_bound(),
             ))
             out["refresh_unchanged"] = _guard(lambda: self.tracer(
@@ -328,6 +334,36 @@ def prepare_ror(dump: Path | None, data_dir: Path) -> None:
 # -- output -----------------------------------------------------------------------------------
 
 
+def local_lines(results: list[dict[str, Any]]) -> list[str]:
+    """The local work beside issue 19's targets (set for 50,000 citers): the scan's local CPU
+    (merge, classify, judge, report), every report format written, peak memory, and what the
+    reference data alone holds."""
+    lines = ["", f"Local work (issue 19 targets at 50,000 citers: scan local CPU <="
+             f" {TARGET_LOCAL_CPU_S:.0f} s, every report format <= {TARGET_REPORTS_S:.0f} s,"
+             f" peak <= {TARGET_PEAK_MB:.0f} MB):"]
+    for res in results:
+        scan, first, ref = (res.get(k) or {} for k in ("scan", "refresh_first", "reference"))
+        size = res["size"]
+        if "local_cpu_s" in scan:
+            stages = " / ".join(
+                f"{scan['stages'].get(s, {}).get('cpu_s', 0.0):.1f}"
+                for s in ("merge", "classify", "judge", "report")
+            )
+            lines.append(f"  {size:>6} citers: scan local CPU {scan['local_cpu_s']:.1f} s"
+                         f" (merge / classify / judge / report {stages}),"
+                         f" peak {scan['peak_rss_mb']:.0f} MB")
+        if "stages" in first:
+            report_s = first["stages"].get("report", {}).get("cpu_s", 0.0)
+            lines.append(f"  {size:>6} citers: every report format ({ALL_FORMATS}) written for"
+                         f" {scan.get('papers_found', size)} papers (and 2 companions):"
+                         f" {report_s:.1f} s CPU, peak {first['peak_rss_mb']:.0f} MB")
+        if "peak_rss_mb" in ref:
+            lines.append(f"  {size:>6} citers: the reference data alone (interpreter, imports,"
+                         f" ROR index and watchlist): peak {ref['peak_rss_mb']:.0f} MB, of which"
+                         f" {ref['imports_rss_mb']:.0f} MB before the classifier loads")
+    return lines
+
+
 def machine() -> dict[str, Any]:
     model = "unknown"
     try:
@@ -395,6 +431,7 @@ def main(argv: list[str] | None = None) -> int:
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(payload, indent=2), encoding="utf-8")
     print(render_table(results))
+    print("\n".join(local_lines(results)))
     mach = payload["machine"]
     print(f"machine: {mach['cpu']}, {mach['nproc']} cores, Python {mach['python']};"
           f" tracer at {mach['commit']}; results in {args.json}")

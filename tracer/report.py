@@ -60,7 +60,7 @@ RELEVANCE_RULE = (
 )
 
 
-@dataclass
+@dataclass(slots=True)  # one per row of a large report: no __dict__ each
 class Flag:
     list: str
     label: str
@@ -70,7 +70,7 @@ class Flag:
     end: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)  # one per row of a large report: no __dict__ each
 class AffiliationRow:
     raw: str | None
     institution_id: str | None
@@ -83,7 +83,7 @@ class AffiliationRow:
     confidence: float
 
 
-@dataclass
+@dataclass(slots=True)  # one per row of a large report: no __dict__ each
 class AuthorRow:
     position: int
     name: str | None
@@ -91,7 +91,7 @@ class AuthorRow:
     author_id: str | None = None  # "openalex:A…" or "s2:…"; None when no source gave an id
 
 
-@dataclass
+@dataclass(slots=True)  # one per row of a large report: no __dict__ each
 class PaperRow:
     paper_id: int
     key: str | None  # doi:…, else arxiv:…, s2:…, corpus:…, openalex:… (see paper_key)
@@ -445,7 +445,17 @@ def institution_url(key: str | None) -> str | None:
     return None
 
 
-def _flag(raw: dict[str, Any]) -> Flag:
+_FLAG_FIELDS = tuple(Flag.__dataclass_fields__)
+
+
+def _flag(raw: dict[str, Any], known: dict[tuple[Any, ...], Flag] | None = None) -> Flag:
+    """The report's Flag for a stored flag; `known` shares one Flag per distinct listing."""
+    if known is not None:
+        key = tuple(raw.get(k) for k in _FLAG_FIELDS)
+        flag = known.get(key)
+        if flag is None:
+            flag = known[key] = _flag(raw)
+        return flag
     values: dict[str, Any] = {k: raw.get(k) for k in Flag.__dataclass_fields__}
     values = {k: clean_line(v) if isinstance(v, str) else v for k, v in values.items()}
     values["list"] = values["list"] or "unknown-list"
@@ -454,24 +464,36 @@ def _flag(raw: dict[str, Any]) -> Flag:
 
 
 def _load_papers(data: ReportData, dataset: Dataset) -> list[PaperRow]:
+    """The papers as report rows. The store's rows are let go of as they are turned into
+    report rows (the report never holds both whole), and the strings that repeat from row to
+    row (institutions, countries, sectors, affiliation strings) are kept once."""
     papers = []
-    for row in data.papers:
+    flags: dict[tuple[Any, ...], Flag] = {}
+    strings: dict[str, str] = {}
+
+    def once(text: str | None) -> str | None:
+        return None if text is None else strings.setdefault(text, text)
+
+    rows, data.papers = data.papers, []
+    rows.reverse()  # popped from the end: oldest first, as the query ordered them
+    while rows:
+        row = rows.pop()
         pid = row["id"]
         paper_authors = []
-        for author in data.authors.get(pid, []):
+        for author in data.authors.pop(pid, []):
             affs = [
                 AffiliationRow(
-                    raw=clean_line(a["raw"]),
-                    institution_id=clean_line(a["institution_id"]),
-                    institution_name=clean_line(a["institution_name"]),
-                    parent_name=clean_line(a["parent_name"]),
-                    country=(a["country"] or "").upper() or None,
-                    sector=a["sector"] or UNKNOWN,
-                    flags=[_flag(f) for f in a["flags"] if isinstance(f, dict)],
-                    method=a["method"],
+                    raw=once(clean_line(a["raw"])),
+                    institution_id=once(clean_line(a["institution_id"])),
+                    institution_name=once(clean_line(a["institution_name"])),
+                    parent_name=once(clean_line(a["parent_name"])),
+                    country=once((a["country"] or "").upper() or None),
+                    sector=once(a["sector"] or UNKNOWN) or UNKNOWN,
+                    flags=[_flag(f, flags) for f in a["flags"] if isinstance(f, dict)],
+                    method=once(a["method"]) or a["method"],
                     confidence=a["confidence"],
                 )
-                for a in data.affiliations.get((pid, author["position"]), [])
+                for a in data.affiliations.pop((pid, author["position"]), [])
             ]
             paper_authors.append(
                 AuthorRow(

@@ -659,13 +659,19 @@ class Scanner:
     # -- stage 5: affiliations ----------------------------------------------------------------
 
     def _classify(self, state: _RunState, *, every: bool = False) -> None:
+        """Classify each distinct author input (strings, institutions, countries) once: many
+        authors of a dataset print the same affiliation. Writes go 500 authorships a batch."""
         version = None if every else self.classified_with
         rows = self.store.authorships_to_classify(state.dataset.key, version)
         if rows:
+            known: dict[str, list[dict[str, Any]]] = {}
             with self.progress.stage("Classifying affiliations", total=len(rows)):
                 for batch in chunked(rows, 500):
-                    with self.store.transaction():
-                        for row in batch:
+                    items = []
+                    for row in batch:
+                        key = row["input_key"]
+                        affiliations = known.get(key)
+                        if affiliations is None:
                             author = Author(
                                 name=row["name"] or "",
                                 position=row["position"],
@@ -675,13 +681,11 @@ class Scanner:
                                 ],
                                 countries=row["countries"],
                             )
-                            affiliations = self.classifier.classify_author(author)
-                            self.store.save_affiliations(
-                                row["paper_id"],
-                                row["position"],
-                                [a.to_dict() for a in affiliations],
-                                self.classified_with,
-                            )
+                            affiliations = known[key] = [
+                                a.to_dict() for a in self.classifier.classify_author(author)
+                            ]
+                        items.append((row["paper_id"], row["position"], affiliations))
+                    self.store.save_affiliations_many(items, self.classified_with)
                     self.progress.advance(len(batch))
         state.done("classify")
 
@@ -694,21 +698,17 @@ class Scanner:
             evidence.setdefault(row["paper_id"], []).append(row)
         papers = self.store.papers_of(key)
         counts: dict[str, int] = {}
+        verdicts = []
         with self.progress.stage("Judging usage", total=len(papers)), self.store.transaction():
             for paper_id, paper in papers.items():
                 verdict = judge_paper(state.terms, paper, evidence.get(paper_id, []))
-                self.store.save_judgement(
-                    key,
-                    paper_id,
-                    level=verdict.level,
-                    score=verdict.score,
-                    evidence=[asdict(e) for e in verdict.evidence],
-                    reasons=verdict.reasons,
-                    signs=[s.to_dict() for s in verdict.signs],
-                    version=self.judged_with,
-                )
+                verdicts.append((paper_id, verdict))
                 counts[verdict.level] = counts.get(verdict.level, 0) + 1
                 self.progress.advance()
+                if len(verdicts) >= WRITE_BATCH:
+                    self.store.save_judgements(key, verdicts, self.judged_with)
+                    verdicts = []
+            self.store.save_judgements(key, verdicts, self.judged_with)
         state.stats["levels"] = counts
         state.done("judge")
 

@@ -18,6 +18,7 @@ from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 import yaml
 
 from tracer.errors import UsageError
@@ -221,13 +222,53 @@ def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None)
     return "\ufeff" + out.getvalue()
 
 
+_ORJSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS
+_ORJSON_FLOAT = re.compile(r"0\.0000|e-\d(?!\d)")
+_STREAMED = 64  # lists longer than this go out one item at a time
+
+
 def json_chunks(data: Any) -> Iterator[str]:
-    """JSON text in pieces. Dataclasses (the report model) are turned into objects one at a
-    time as the encoder reaches them: the same text as json.dumps(asdict(...)), without a
-    second copy of the whole report in memory."""
-    encoder = json.JSONEncoder(indent=2, ensure_ascii=False, default=_plain)
-    yield from encoder.iterencode(data)
+    """JSON text in pieces: the text of json.dumps(asdict(data), indent=2, ensure_ascii=False)
+    for the report model, encoded by orjson. Dataclasses become objects one at a time as the
+    encoder reaches them and long lists go out item by item, so the whole report is never
+    held a second time in memory, as a dict tree or as text."""
+    yield from _chunks(data, 0)
     yield "\n"
+
+
+def _chunks(value: Any, depth: int) -> Iterator[str]:
+    if is_dataclass(value) and not isinstance(value, type):
+        value = _plain(value)
+    if isinstance(value, dict) and depth == 0 and value:
+        inner = "  " * (depth + 1)
+        yield "{"
+        for n, (key, item) in enumerate(value.items()):
+            yield ("," if n else "") + "\n" + inner + _encode(str(key), depth) + ": "
+            yield from _chunks(item, depth + 1)
+        yield "\n" + "  " * depth + "}"
+    elif isinstance(value, list) and len(value) > _STREAMED:
+        inner = "  " * (depth + 1)
+        yield "["
+        for n, item in enumerate(value):
+            yield ("," if n else "") + "\n" + inner
+            yield from _chunks(item, depth + 1)
+        yield "\n" + "  " * depth + "]"
+    else:
+        yield _encode(value, depth)
+
+
+def _encode(value: Any, depth: int) -> str:
+    """One value as indented JSON text, its lines indented to `depth`."""
+    try:
+        text = orjson.dumps(value, default=_plain, option=_ORJSON_OPTIONS).decode()
+    except TypeError:  # a lone surrogate or an integer beyond 64 bits
+        text = ""
+    if not text or _ORJSON_FLOAT.search(text):
+        # orjson writes floats below 1e-4 as 0.00005 or 1.2e-7 where Python writes 5e-05 and
+        # 1.2e-07; where such a float may be (or a title says "0.0000"), the stdlib encoder.
+        text = json.dumps(value, indent=2, ensure_ascii=False, default=_plain)
+    # JSON text holds no raw line break inside a string, so every "\n" is between tokens.
+    return text.replace("\n", "\n" + "  " * depth) if depth else text
 
 
 def _plain(value: Any) -> Any:
@@ -257,7 +298,7 @@ def export(report: Report, what: str, fmt: str) -> str | bytes:
             raise UsageError("BibTeX is for articles only.", hint="Use --format csv or json.")
         return to_bibtex(report)
     if what == "articles" and fmt == "json":
-        return to_json([p for p in report.to_dict()["papers"]])
+        return to_json(report.papers)  # the papers of the --json shape, encoded as they come
     rows = {
         "articles": article_rows,
         "authors": author_rows,

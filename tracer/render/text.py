@@ -14,6 +14,8 @@ import re
 # C0 (U+0000-U+001F), DEL, C1 (U+0080-U+009F); bidi embeddings, overrides and isolates.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _BREAKS = re.compile(r"[\t\n\u2028\u2029\x85]+")
+# Any character that one of the patterns here acts on (ESC, CSI and OSC are controls too).
+_ANY = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 # An escape sequence whole (CSI ... final, OSC ... BEL/ST), so that its parameters do not stay
 # behind as text once ESC is gone: "\x1b]0;owned\x07" leaves nothing, not "]0;owned".
 _SEQUENCE = re.compile(
@@ -30,6 +32,8 @@ def clean_line(text: str | None) -> str | None:
     """`text` without control characters or escape sequences, on one line (None stays None)."""
     if text is None:
         return None
+    if not _ANY.search(text):
+        return text  # nearly every title and name: nothing to remove
     text = _SEQUENCE.sub("", text)
     text = _BREAKS.sub(" ", text.replace("\r\n", " ").replace("\r", " "))
     return _CONTROL.sub("", text)

@@ -255,12 +255,20 @@ class Store:
         """Ids of stored papers that are this work: by any id, else by title and year."""
         keys = id_keys(work)
         found: list[int] = []
-        for kind, value in keys:
-            row = self.conn.execute(
-                "SELECT paper_id FROM paper_ids WHERE kind = ? AND value = ?", (kind, value)
-            ).fetchone()
-            if row and row[0] not in found:
-                found.append(row[0])
+        if keys:
+            # One query for every id; the papers in the order of the work's ids.
+            where = " OR ".join(["(kind = ? AND value = ?)"] * len(keys))
+            owner = {
+                (row[0], row[1]): row[2]
+                for row in self.conn.execute(
+                    f"SELECT kind, value, paper_id FROM paper_ids WHERE {where}",  # noqa: S608
+                    [part for key in keys for part in key],
+                )
+            }
+            for id_key in keys:
+                paper_id = owner.get(id_key)
+                if paper_id is not None and paper_id not in found:
+                    found.append(paper_id)
         if not found:
             key = title_key(work)
             if key:
@@ -307,10 +315,10 @@ class Store:
                 for other in matches[1:]:
                     self._merge_papers(paper_id, other)
                 self._fill(paper_id, work, stamp, prefer_title)
-            for kind, value in id_keys(work):
-                self.conn.execute(
-                    "INSERT OR IGNORE INTO paper_ids VALUES (?, ?, ?)", (kind, value, paper_id)
-                )
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO paper_ids VALUES (?, ?, ?)",
+                [(kind, value, paper_id) for kind, value in id_keys(work)],
+            )
         return paper_id, new
 
     def _fill(self, paper_id: int, work: Work, stamp: str, prefer_title: bool = False) -> None:
@@ -523,6 +531,29 @@ class Store:
             ),
         )
 
+    def save_judgements(
+        self, dataset: str, verdicts: Sequence[tuple[int, Any]], version: str | None = None
+    ) -> None:
+        """`save_judgement` for many papers in one statement: (paper id, verdict) pairs, each
+        verdict with level, score, evidence, reasons and signs (tracer.usage.Judgement)."""
+        self.conn.executemany(
+            "UPDATE dataset_papers SET level = ?, score = ?, evidence = ?, reasons = ?,"
+            " signs = ?, judged_with = ? WHERE dataset = ? AND paper_id = ?",
+            [
+                (
+                    verdict.level,
+                    round(verdict.score, 4),
+                    dumps([e.to_dict() for e in verdict.evidence]),
+                    dumps(verdict.reasons),
+                    dumps([s.to_dict() for s in verdict.signs] or []),
+                    version,
+                    dataset,
+                    paper_id,
+                )
+                for paper_id, verdict in verdicts
+            ],
+        )
+
     def mark_missing(self, dataset: str, run_id: int) -> int:
         """After a complete run: mark the papers that every list naming them was read again in
         full, unfiltered, in this run, and that none of those lists holds any longer. A paper
@@ -692,9 +723,11 @@ class Store:
                 )
 
     def authorships_to_classify(self, dataset: str, version: str | None) -> list[dict[str, Any]]:
-        """Authorships not classified yet, or classified with other rules or reference data."""
+        """Authorships not classified yet, or classified with other rules or reference data.
+        `input_key`: the classifier's input as stored text (equal for equal inputs)."""
         rows = self.conn.execute(
-            "SELECT a.* FROM authorships a JOIN dataset_papers d ON d.paper_id = a.paper_id"
+            "SELECT a.*, a.raw_affiliations || char(10) || a.institutions || char(10)"
+            " || a.countries AS input_key FROM authorships a JOIN dataset_papers d ON d.paper_id = a.paper_id"
             " WHERE d.dataset = ? AND (a.classified = 0 OR a.classified_with IS NOT ?)"
             " ORDER BY a.paper_id, a.position",
             (dataset, version),
@@ -743,6 +776,46 @@ class Store:
             " WHERE paper_id = ? AND position = ?",
             (version, paper_id, position),
         )
+
+    def save_affiliations_many(
+        self,
+        items: Sequence[tuple[int, int, Sequence[dict[str, Any]]]],
+        version: str | None = None,
+    ) -> None:
+        """`save_affiliations` for many authorships at once: (paper id, position, affiliations)
+        each, in three statements for the whole batch (one transaction)."""
+        keys = [(paper_id, position) for paper_id, position, _ in items]
+        rows = [
+            (
+                paper_id,
+                position,
+                idx,
+                aff.get("raw"),
+                aff.get("institution_id"),
+                aff.get("institution_name"),
+                aff.get("parent_id"),
+                aff.get("parent_name"),
+                aff.get("country"),
+                aff.get("sector") or "unknown",
+                dumps(aff.get("flags", [])),
+                float(aff.get("confidence") or 0.0),
+                aff.get("method") or "none",
+            )
+            for paper_id, position, affiliations in items
+            for idx, aff in enumerate(affiliations)
+        ]
+        with self.transaction():
+            self.conn.executemany(
+                "DELETE FROM affiliations WHERE paper_id = ? AND position = ?", keys
+            )
+            self.conn.executemany(
+                "INSERT INTO affiliations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+            )
+            self.conn.executemany(
+                "UPDATE authorships SET classified = 1, classified_with = ?"
+                " WHERE paper_id = ? AND position = ?",
+                [(version, paper_id, position) for paper_id, position in keys],
+            )
 
     def judgements_due(self, dataset: str, version: str | None) -> int:
         """Papers of a dataset not judged yet, or judged with other rules."""

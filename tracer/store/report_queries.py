@@ -6,11 +6,13 @@ plain rows; `tracer.report` turns them into the report model and never touches S
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from tracer.errors import DataError
 
@@ -22,6 +24,8 @@ if TYPE_CHECKING:
 class ReportData:
     """What the store holds for one dataset's report, as plain rows."""
 
+    # Only the columns a report shows (no abstracts, no authorships' source JSON): a report of
+    # 50,000 papers holds these rows once, while it builds its own.
     papers: list[dict[str, Any]]  # papers joined with their dataset_papers judgement
     ids: dict[int, dict[str, list[str]]]  # paper id -> kind -> values, sorted
     authors: dict[int, list[dict[str, Any]]]  # paper id -> authorships by position
@@ -35,12 +39,22 @@ def _json(text: str | None, what: str, default: Any) -> Any:
     if text is None or text == "":
         return default
     try:
-        return json.loads(text)
+        return orjson.loads(text)
     except (ValueError, RecursionError):
         raise DataError(
             f"The database holds an unreadable {what} (not JSON).",
             hint="Run `tracer scan NAME --full` to rewrite it, or restore the database.",
         ) from None
+
+
+def _rows(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> Iterator[dict[str, Any]]:
+    """Rows as plain dicts, built from tuples (cheaper than dict() of sqlite3.Row)."""
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    cursor.execute(sql, params)
+    columns = [d[0] for d in cursor.description]
+    for row in cursor:
+        yield dict(zip(columns, row, strict=True))
 
 
 def load_report_data(store: Store, dataset: str) -> ReportData:
@@ -53,29 +67,38 @@ def load_report_data(store: Store, dataset: str) -> ReportData:
     ):
         ids[row["paper_id"]].setdefault(row["kind"], []).append(row["value"])
     affiliations: dict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
-    for row in conn.execute(
-        "SELECT a.* FROM affiliations a JOIN dataset_papers d ON d.paper_id = a.paper_id"
+    flag_lists: dict[str | None, Any] = {}  # the same flags text decoded once
+    for item in _rows(
+        conn,
+        "SELECT a.paper_id, a.position, a.raw, a.institution_id, a.institution_name,"
+        " a.parent_name, a.country, a.sector, a.flags, a.confidence, a.method"
+        " FROM affiliations a JOIN dataset_papers d ON d.paper_id = a.paper_id"
         " WHERE d.dataset = ? ORDER BY a.paper_id, a.position, a.idx",
         (dataset,),
     ):
-        item = dict(row)
-        item["flags"] = _json(item.get("flags"), "affiliation flag list", [])
-        affiliations[(row["paper_id"], row["position"])].append(item)
+        text = item.get("flags")
+        if text not in flag_lists:
+            flag_lists[text] = _json(text, "affiliation flag list", [])
+        item["flags"] = flag_lists[text]
+        affiliations[(item["paper_id"], item["position"])].append(item)
     authors: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in conn.execute(
-        "SELECT a.* FROM authorships a JOIN dataset_papers d"
+    for item in _rows(
+        conn,
+        "SELECT a.paper_id, a.position, a.name, a.s2_author_id, a.openalex_author_id"
+        " FROM authorships a JOIN dataset_papers d"
         " ON d.paper_id = a.paper_id WHERE d.dataset = ? ORDER BY a.paper_id, a.position",
         (dataset,),
     ):
-        authors[row["paper_id"]].append(dict(row))
+        authors[item["paper_id"]].append(item)
     papers = []
-    for row in conn.execute(
-        "SELECT p.*, d.level, d.score, d.evidence AS judged_evidence, d.via_derivative,"
+    for item in _rows(
+        conn,
+        "SELECT p.id, p.title, p.year, p.publication_date, p.venue, p.authors_truncated,"
+        " d.level, d.score, d.evidence AS judged_evidence, d.via_derivative,"
         " d.missing_since_run FROM papers p JOIN dataset_papers d ON d.paper_id = p.id"
         " WHERE d.dataset = ? ORDER BY p.year, p.id",
         (dataset,),
     ):
-        item = dict(row)
         item["judged_evidence"] = _json(item.get("judged_evidence"), "usage evidence", [])
         papers.append(item)
     runs = []

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from tracer.usage.names import MAX_EVIDENCE, DatasetTerms, _trim
@@ -42,6 +42,11 @@ class Evidence:
     source: str  # "s2" | "openalex"
     matched: str | None  # the name (or alias, or derivative name) found, if any
 
+    def to_dict(self) -> dict[str, Any]:
+        """As dataclasses.asdict, without its deep copy (called for every judged paper)."""
+        return {"kind": self.kind, "text": self.text, "source": self.source,
+                "matched": self.matched}
+
 
 @dataclass(frozen=True)
 class Sign:
@@ -55,7 +60,8 @@ class Sign:
     source: str
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"name": self.name, "weight": self.weight, "scale": self.scale,
+                "text": self.text, "where": self.where, "source": self.source}
 
 
 @dataclass
@@ -70,7 +76,7 @@ class Judgement:
         return {
             "level": self.level,
             "score": self.score,
-            "evidence": [asdict(e) for e in self.evidence],
+            "evidence": [e.to_dict() for e in self.evidence],
             "reasons": list(self.reasons),
             "signs": [s.to_dict() for s in self.signs],
         }
