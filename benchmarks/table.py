@@ -140,6 +140,11 @@ def verdicts(results: list[dict[str, Any]]) -> list[str]:
         else:
             say(False, f"{res['size']} citers: refresh not measured"
                        f" ({unchanged.get('error', 'missing')})")
+        new = res.get("refresh_new") or {}
+        if "server" in new:
+            share = new["requests"] / scan["requests"]
+            say(share <= 0.10, f"{res['size']} citers: refresh with 1% new citers"
+                               f" {new['requests']} requests = {share:.0%} of the scan's (<= 10%)")
         if res["size"] >= 50000:
             local = sum(scan["stages"].get(s, {}).get("cpu_s", 0.0)
                         for s in ("merge", "classify", "report"))
