@@ -720,3 +720,12 @@ def test_a_line_break_inside_a_name_is_no_separator(classifier: Classifier) -> N
         "Stanford University, Stanford, CA, USA\nHarvard University, USA"
     )
     assert [a.institution_name for a in two] == ["Stanford University", "Harvard University"]
+
+
+def test_a_qualifier_before_university_makes_another_name(classifier: Classifier) -> None:
+    # Politechnika Wrocławska, once written "Technical University of Wrocław", is not the
+    # University of Wrocław, whose name is its tail.
+    poly = classifier.classify_text("Faculty of Chemistry, Technical University of Wrocław, Poland")
+    assert all(a.institution_name != "University of Wrocław" for a in poly)
+    plain = one(classifier.classify_text("Faculty of Chemistry, University of Wrocław, Poland"))
+    assert plain.institution_name == "University of Wrocław"

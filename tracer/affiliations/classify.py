@@ -34,6 +34,7 @@ from tracer.affiliations.rules import (
     joined_affiliations,
     military_rule,
     military_rule_normalized,
+    qualified,
     sector_for,
     security_rule,
     security_rule_normalized,
@@ -586,6 +587,8 @@ class Classifier:
                 continue  # the start of a longer name ("Faculty of ...", "X University of Y")
             if _PRECEDED and start > 0 and start not in bounds and toks[start - 1] in _PRECEDED:
                 continue  # the end of a longer name ("Institute for Physical Science")
+            if start > 0 and start not in bounds and qualified(toks[start - 1], toks[start]):
+                continue  # "Technical University of X" is no "University of X"
             if end - start == 1 and self._lone_word_doubtful(toks, bounds, start, index):
                 continue
             kept.append((start, end, index))
@@ -958,7 +961,9 @@ class Classifier:
         out: list[tuple[int, int, gz.Record, float]] = []
         for start, end in zip(edges, edges[1:], strict=False):
             tries = [start] + [
-                i for i in range(start + 1, end - 1) if translated_word(toks[i]) == "university"
+                i
+                for i in range(start + 1, end - 1)
+                if translated_word(toks[i]) == "university" and not qualified(toks[i - 1], toks[i])
             ]
             for first in tries:
                 ids = [

@@ -163,6 +163,19 @@ def unit_tail(toks: tuple[str, ...] | list[str]) -> int:
 
 
 @lru_cache(maxsize=1)
+def _qualifiers() -> tuple[frozenset[str], frozenset[str]]:
+    data = _data("matching.yaml")["qualifiers"]
+    return frozenset(str(w) for w in data["words"]), frozenset(str(w) for w in data["heads"])
+
+
+def qualified(before: str, first: str) -> bool:
+    """Whether the token `before`, written right before a name whose first token is `first`,
+    makes that name the end of a longer one ("technical" before "university of ...")."""
+    words, heads = _qualifiers()
+    return before in words and (first in heads or translated_word(first) in heads)
+
+
+@lru_cache(maxsize=1)
 def _translations() -> tuple[dict[str, str], frozenset[str]]:
     data = _data("matching.yaml")
     words = {str(w): str(k) for k, values in data["translations"].items() for w in values}
