@@ -729,3 +729,20 @@ def test_a_qualifier_before_university_makes_another_name(classifier: Classifier
     assert all(a.institution_name != "University of Wrocław" for a in poly)
     plain = one(classifier.classify_text("Faculty of Chemistry, University of Wrocław, Poland"))
     assert plain.institution_name == "University of Wrocław"
+
+
+def test_a_name_that_is_one_body_s_other_name_and_others_own_needs_its_city(
+    classifier: Classifier,
+) -> None:
+    # "Institute of Chemistry" is another name of the Slovak Academy's institute (Bratislava)
+    # and the own name of institutes elsewhere: in Košice it is the university's institute.
+    kosice = classifier.classify_text(
+        "Institute of Chemistry, Faculty of Science, Pavol Jozef Šafárik University, Košice, "
+        "Slovakia"
+    )
+    assert "University of Pavol Jozef Šafárik" in {a.institution_name for a in kosice}
+    # Where its city is written, the other name is still that body's.
+    warsaw = classifier.classify_text("Institute of Geophysics, Polish Academy of Sciences, Warsaw")
+    assert "Institute of Geophysics Polish Academy of Sciences" in {
+        a.institution_name for a in warsaw
+    }

@@ -616,6 +616,10 @@ class Classifier:
                 other = self._completion(" ".join(toks[start:end]), country, toks)
                 if other is not None and cities[other.index]:
                     record = other
+                elif record is not None and self._shared_alias(index, record.index):
+                    # "National Institute of Technology" is one institute's other name and
+                    # others' own name: without its city, the string may mean another.
+                    record = None
 
             if record is not None:
                 confidence = 0.9 if country else 0.75
@@ -764,6 +768,13 @@ class Classifier:
                 else ids
             )
         return gaz.record(ids[0]) if len(ids) == 1 else None
+
+    def _shared_alias(self, index: int, record: int) -> bool:
+        """Whether the name `index` is only another name (an alias, a label) of `record` and
+        the name itself of some other organisation."""
+        entries = self.gazetteer.entries[index] if self.gazetteer else ()
+        mine = [kind for i, kind in entries if i == record]
+        return bool(mine) and min(mine) > 0 and any(i != record and k == 0 for i, k in entries)
 
     def _splits_place(
         self, toks: list[str], bounds: frozenset[int], start: int, end: int
