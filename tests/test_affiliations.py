@@ -746,3 +746,14 @@ def test_a_name_that_is_one_body_s_other_name_and_others_own_needs_its_city(
     assert "Institute of Geophysics Polish Academy of Sciences" in {
         a.institution_name for a in warsaw
     }
+
+
+def test_the_city_written_picks_among_organisations_sharing_a_name(
+    classifier: Classifier,
+) -> None:
+    # "City of Hope" is one organisation's own name (Lancaster) and the other name of the
+    # cancer centre in Duarte, California: the city written decides.
+    duarte = one(classifier.classify_text("Division of Hematology, City of Hope, Duarte, California"))
+    assert duarte.institution_name == "City Of Hope National Medical Center"
+    lancaster = one(classifier.classify_text("City of Hope, Lancaster, Pennsylvania"))
+    assert lancaster.institution_name == "City of Hope"

@@ -717,6 +717,8 @@ class Classifier:
         cands = [c for c in entries if countries[c[0]] == country] if country else list(entries)
         if not cands:
             return (False, None) if country and len(entries) == 1 else (True, None)
+        if len({i for i, _kind in cands}) > 1:
+            return False, None  # a city the string names may pick one (see _resolve)
         best_kind = min(kind for _, kind in cands)
         ids = [i for i, kind in cands if kind == best_kind]
         if len(ids) > 1:
@@ -748,6 +750,14 @@ class Classifier:
                 cands = list(entries)
         if not cands:
             return None
+        cities = gaz.columns["city"]
+        if len({i for i, _kind in cands}) > 1:
+            # One of them in a city the string names, whatever the kind of name it holds
+            # ("City of Hope, Duarte": another's name, the Duarte centre's other name).
+            norm = " " + " ".join(toks) + " "
+            named = {i for i, _k in cands if cities[i] and f" {_city_key(cities[i])} " in norm}
+            if len(named) == 1:
+                return gaz.record(named.pop())
         best_kind = min(kind for _, kind in cands)
         ids = [i for i, kind in cands if kind == best_kind]
         if len(ids) > 1:
@@ -756,7 +766,6 @@ class Classifier:
             ids = active or ids
         if len(ids) > 1:
             norm = " " + " ".join(toks) + " "
-            cities = gaz.columns["city"]
             local = [i for i in ids if cities[i] and f" {_city_key(cities[i])} " in norm]
             ids = local if len(local) == 1 else ids
         if len(ids) > 1:
