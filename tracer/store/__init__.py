@@ -749,33 +749,8 @@ class Store:
         affiliations: Sequence[dict[str, Any]],
         version: str | None = None,
     ) -> None:
-        self.conn.execute(
-            "DELETE FROM affiliations WHERE paper_id = ? AND position = ?", (paper_id, position)
-        )
-        for idx, aff in enumerate(affiliations):
-            self.conn.execute(
-                "INSERT INTO affiliations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    paper_id,
-                    position,
-                    idx,
-                    aff.get("raw"),
-                    aff.get("institution_id"),
-                    aff.get("institution_name"),
-                    aff.get("parent_id"),
-                    aff.get("parent_name"),
-                    aff.get("country"),
-                    aff.get("sector") or "unknown",
-                    dumps(aff.get("flags", [])),
-                    float(aff.get("confidence") or 0.0),
-                    aff.get("method") or "none",
-                ),
-            )
-        self.conn.execute(
-            "UPDATE authorships SET classified = 1, classified_with = ?"
-            " WHERE paper_id = ? AND position = ?",
-            (version, paper_id, position),
-        )
+        """One authorship's affiliations, replacing what it had, marked classified."""
+        self.save_affiliations_many([(paper_id, position, affiliations)], version)
 
     def save_affiliations_many(
         self,
