@@ -415,16 +415,9 @@ class Classifier:
         results: list[Affiliation] = []
         for start, end, record, confidence in picks:
             known = self._known(record)
-            aff = Affiliation(
-                raw=written,
-                institution_id=record.id,
-                institution_name=record.name,
-                parent_id=known.parent_id,
-                parent_name=known.parent_name,
-                country=record.country or country,
-                sector=known.sector,
-                confidence=confidence,
-                method="ror-exact" if confidence >= 0.75 else "ror-fuzzy",
+            aff = _of_record(
+                written, record, known, country, confidence,
+                "ror-exact" if confidence >= 0.75 else "ror-fuzzy",
             )
             entry = known.entry
             if entry is None and listed:
@@ -545,17 +538,7 @@ class Classifier:
             if record is None or not same_country(record.country, implied):
                 continue  # ROR's own data can be wrong: a .edu domain on a Chinese record
             known = self._known(record)
-            aff = Affiliation(
-                raw=part,
-                institution_id=record.id,
-                institution_name=record.name,
-                parent_id=known.parent_id,
-                parent_name=known.parent_name,
-                country=record.country or country,
-                sector=known.sector,
-                confidence=0.8,
-                method="ror-exact",
-            )
+            aff = _of_record(part, record, known, country, 0.8, "ror-exact")
             return self._finish(aff, known.entry, [record.name], "", known.military)
         return None
 
@@ -1236,6 +1219,24 @@ def _police_flag(category: str) -> Flag:
 def _detector(gazetteer: gz.Gazetteer | None) -> CountryDetector:
     # Built once per gazetteer: the dump's cities take a moment to normalise.
     return CountryDetector(gazetteer.city_countries() if gazetteer else ())
+
+
+def _of_record(
+    raw: str, record: gz.Record, known: _Known, country: str | None, confidence: float,
+    method: str,
+) -> Affiliation:
+    """The affiliation a string names through a ROR record: its id, name, parent and sector."""
+    return Affiliation(
+        raw=raw,
+        institution_id=record.id,
+        institution_name=record.name,
+        parent_id=known.parent_id,
+        parent_name=known.parent_name,
+        country=record.country or country,
+        sector=known.sector,
+        confidence=confidence,
+        method=method,
+    )
 
 
 def _copy(aff: Affiliation) -> Affiliation:

@@ -357,10 +357,14 @@ class HttpClient:
                 break
             if attempt < attempts:
                 seconds = self._backoff(attempt, wait)
+                # While no server answers, the attempts left are those before giving up on it.
+                most = attempts if not unreachable else min(
+                    attempts, attempt - unreachable + UNREACHABLE_ATTEMPTS
+                )
                 self.on_wait(
                     name,
                     f"{name}: {problem.split(' on ')[0]}, waiting {seconds:.0f} s, "
-                    f"attempt {attempt + 1} of {attempts}",
+                    f"attempt {attempt + 1} of {most}",
                     seconds,
                 )
                 self._sleep(seconds)
