@@ -2,16 +2,21 @@
 
 The limits, from the API documentation (DESIGN.md section 3):
 
-    S2 citations      1,000 per page; offset + limit < 10,000, so at most 9,999 citations
+    S2 citations      1,000 per page; offset + limit < 10,000, so at most 9,999 citations a
+                      query, and more through `publicationDateOrYear` slices (a year that
+                      alone holds more stays cut at 9,999)
     S2 paper batch    500 ids per request
     S2 snippets       one request per phrase (no paging)
     OpenAlex list     100 per page (cites: filter, every origin version OR'ed in one filter)
     OpenAlex by DOI   100 DOIs per request (filter=doi:a|b|...)
 
 A scan needs: each source's record of the origin paper (one batch each), every citation page of
-both sources, a DOI batch for the citers OpenAlex's cites list does not carry (so that their
-authors' institutions are known), the snippet search per mention phrase and an S2 batch for the
-mention-only papers (a snippet names a paper by corpus id and title only).
+both sources (past S2's cap, at least one page per 1,000 citations: a client also needs a first
+capped query to learn the years, and a part page per slice, which this bound does not count), a
+DOI batch for the citers OpenAlex's cites list does not carry (so that their authors'
+institutions are known), the snippet search per mention phrase, and an S2 batch for the
+mention-only papers (a snippet names a paper by corpus id and title only) and for the citers
+that no OpenAlex work with affiliations carries (S2's batch records bring them).
 
 A refresh with nothing new needs one batched count call per source for the whole catalog: 2.
 With new citers, neither API sorts or filters citation lists by date of addition here (S2 has no
@@ -22,6 +27,7 @@ OpenAlex's list. Mention searches are not due again within a refresh interval an
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -55,26 +61,42 @@ class Bound:
 @dataclass
 class CorpusCounts:
     s2_citations: int  # citations S2 holds for the origin
-    s2_reachable: int  # of them, within the 9,999 cap
+    s2_reachable: int  # of them, what year slices can list (9,999 at most a year)
     openalex_works: int  # works OpenAlex lists as citing any version of the origin
-    outside_openalex: int  # reachable S2 citers whose DOI is not among those works
+    outside_openalex: int  # S2 citers whose DOI is not among those works
     mention_only: int  # papers that only a snippet search finds
+    unenriched: int = 0  # S2 citers that no OpenAlex work with affiliations carries
 
 
 def count(corpus: Corpus, ids: OriginIds, mention_phrase: str) -> CorpusCounts:
     origin = corpus.resolve_s2(f"CorpusId:{ids.corpus_id}")
     assert origin is not None, "synthetic origin missing from the corpus"
     rows = corpus.s2_citations.get(origin, [])
-    reachable = rows[:S2_CAP]
+    years = Counter(_year(corpus.s2_papers[row["citing"]]) for row in rows)
+    reachable = len(rows) if len(rows) <= S2_CAP else sum(min(n, S2_CAP) for n in years.values())
     works = set(corpus.oa_cited_by.get(ids.proceedings, [])) | set(
         corpus.oa_cited_by.get(ids.preprint, [])
     )
     listed_dois = {str(corpus.oa_works[w].get("doi") or "").lower() for w in works}
-    outside = 0
-    for row in reachable:
-        doi = str(corpus.s2_papers[row["citing"]]["externalIds"].get("DOI") or "").lower()
+    with_affiliations = {
+        str(w.get("doi") or "").lower()
+        for w in corpus.oa_works.values()
+        if any(
+            a.get("institutions") or a.get("raw_affiliation_strings")
+            for a in w.get("authorships") or []
+        )
+    }
+    outside = unenriched = 0
+    # Every row counts, also where one year passes the cap (no synthetic corpus has one).
+    for row in rows:
+        external = corpus.s2_papers[row["citing"]]["externalIds"]
+        doi = str(external.get("DOI") or "").lower()
         if f"https://doi.org/{doi}" not in listed_dois:
             outside += 1
+        arxiv = str(external.get("ArXiv") or "").lower()
+        dois = {f"https://doi.org/{d}" for d in (doi, arxiv and f"10.48550/arxiv.{arxiv}") if d}
+        if not dois & with_affiliations:
+            unenriched += 1
     citing = {row["citing"] for row in rows}
     words = mention_phrase.lower().split()
     mentioned = {
@@ -83,7 +105,12 @@ def count(corpus: Corpus, ids: OriginIds, mention_phrase: str) -> CorpusCounts:
         if all(w in s.text.lower() for w in words)
     }
     mention_only = len({m for m in mentioned if m is not None} - citing)
-    return CorpusCounts(len(rows), len(reachable), len(works), outside, mention_only)
+    return CorpusCounts(len(rows), reachable, len(works), outside, mention_only, unenriched)
+
+
+def _year(paper: dict[str, Any]) -> int | None:
+    day = str(paper.get("publicationDate") or "")
+    return int(day[:4]) if day[:4].isdigit() else paper.get("year")
 
 
 def scan_bound(c: CorpusCounts, origin_dois: int = 2, phrases: int = 1) -> Bound:
@@ -92,7 +119,7 @@ def scan_bound(c: CorpusCounts, origin_dois: int = 2, phrases: int = 1) -> Bound
             "origin": 1,
             "citations": pages(c.s2_reachable, S2_PAGE),
             "snippets": phrases,
-            "batch": pages(c.mention_only, S2_BATCH),
+            "batch": pages(c.mention_only + c.unenriched, S2_BATCH),
         },
         openalex={
             "origin": pages(origin_dois, OA_DOIS),

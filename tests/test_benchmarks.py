@@ -51,13 +51,31 @@ def test_synthetic_corpus_is_realistic() -> None:
 
 
 def test_lower_bound_follows_the_api_limits() -> None:
-    big = bounds.CorpusCounts(50_000, 9_999, 52_000, 450, 500)
+    big = bounds.CorpusCounts(50_000, 50_000, 52_000, 450, 500, unenriched=300)
     bound = bounds.scan_bound(big)
-    assert bound.s2 == {"origin": 1, "citations": 10, "snippets": 1, "batch": 1}
+    # Past the 9,999 cap S2's list is read in year slices: still 1,000 rows a page at best.
+    assert bound.s2 == {"origin": 1, "citations": 50, "snippets": 1, "batch": 2}
     assert bound.openalex == {"origin": 1, "cites": 520, "dois": 10}
     assert bounds.refresh_unchanged_bound().total == 2
-    grown = bounds.CorpusCounts(50_500, 9_999, 52_520, 455, 500)
-    assert bounds.refresh_new_bound(big, grown).total == 2 + 10 + 526 + 1
+    grown = bounds.CorpusCounts(50_500, 50_500, 52_520, 455, 500, unenriched=303)
+    assert bounds.refresh_new_bound(big, grown).total == 2 + 51 + 526 + 1
+
+
+def test_the_bound_counts_what_year_slices_reach() -> None:
+    """A list past the cap is read in full by year slices, except past 9,999 in a single year;
+    the citers without institutions in OpenAlex are looked up in S2's batch."""
+    corpus = Corpus()
+    syn = Synthetic(corpus, Shape(0))
+    syn.add_citers(11_000, years=(2020, 2020))
+    syn.add_citers(3_000, years=(2021, 2022))
+    seen = bounds.count(corpus, syn.ids, "Cafecam dataset")
+    in_2020 = sum(
+        1 for row in corpus.s2_citations[syn.origin]
+        if corpus.s2_papers[row["citing"]]["year"] == 2020
+    )
+    assert in_2020 > 9_999 and seen.s2_citations > seen.s2_reachable
+    assert seen.s2_reachable == seen.s2_citations - (in_2020 - 9_999)
+    assert 0 < seen.unenriched <= seen.outside_openalex
 
 
 def test_quick_benchmark_prints_sane_figures(tmp_path: Path) -> None:

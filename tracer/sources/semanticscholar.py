@@ -64,6 +64,7 @@ SNIPPET_LIMIT = 1000
 PAGES_PER_QUERY = 3 * -(-LISTABLE // PAGE_LIMIT) + 5  # beyond this a query is going nowhere
 MAX_SLICES = 400  # year slices of one list; a century of single years fits
 SLICE_SHARE = 3  # a capped range is cut so each part holds at most 1/3 of what was seen
+SLICE_FILL = 0.8  # with the list's total known, each part is planned to hold 80% of the cap
 
 PAPER_FIELDS = (
     "paperId,corpusId,externalIds,url,title,year,venue,publicationVenue,publicationDate,"
@@ -275,9 +276,12 @@ class _Reading:
             return
         first = low if low is not None else min(years)
         last = high if high is not None else max(years)
+        # The whole list's size is the paper's citationCount: the years seen in its first
+        # 9,999 rows are a sample of it, so each year is planned at its share of that size.
+        size = self.expected if low is None and high is None else None
         if low is None:
             self.cover(None, first - 1)
-        for part_low, part_high in _cut(first, last, years):
+        for part_low, part_high in _cut(first, last, years, size):
             self.cover(part_low, part_high)
         if high is None:
             self.cover(last + 1, None)
@@ -399,11 +403,21 @@ def _slice_name(spec: str) -> str:
     return f"the year {spec}" if ":" not in spec else f"the years {spec}"
 
 
-def _cut(first: int, last: int, years: list[int]) -> list[tuple[int, int]]:
+def _cut(
+    first: int, last: int, years: list[int], size: int | None = None
+) -> list[tuple[int, int]]:
     """Split the years first..last, whose query passed the cap, into ranges that each held at
-    most a third of the rows seen (at least two ranges; a crowded year stands alone)."""
+    most a third of the rows seen (at least two ranges; a crowded year stands alone).
+
+    `size`: how many rows the query holds in all, where known. The rows seen are then a sample
+    of that many, and each range is planned to hold `SLICE_FILL` of the cap at the sample's
+    rate: a third of what was seen would still pass the cap for a list of more than three
+    times 9,999, and every slice that passes it costs ten pages read for nothing."""
     counts = Counter(y for y in years if first <= y <= last)
-    target = max(1, sum(counts.values()) // SLICE_SHARE)
+    seen = sum(counts.values())
+    target = max(1, seen // SLICE_SHARE)
+    if size is not None and size > seen > 0:
+        target = max(1, min(target, int(seen * SLICE_FILL * LISTABLE / size)))
     parts: list[tuple[int, int]] = []
     start, held = first, 0
     for year in range(first, last + 1):
