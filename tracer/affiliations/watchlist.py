@@ -288,7 +288,6 @@ class Watchlist:
                 and stop not in bounds
                 and toks[stop] in _CONTINUES
                 and not entry.worldwide  # a brand's longer name is still the brand's
-                and not (toks[stop] == "and" and stop + 1 < count and toks[stop + 1] == "the")
             ):
                 continue
             if (
