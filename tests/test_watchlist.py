@@ -266,3 +266,25 @@ def test_police_and_defence_rules_in_other_word_orders() -> None:
     assert security_rule("Department of Public Health of Zhejiang Province") is None
     assert military_rule("University of Defence, Brno") is not None
     assert military_rule("University of Debrecen") is None
+
+
+def test_words_that_stand_for_one_another_and_the_regions_own_bureau() -> None:
+    wl = default_watchlist()
+    assert wl.named("Naval Petty Officer Academy") is wl.by_key["pla-naval-petty-officer-academy"]
+    assert wl.named("Officers College of the CAPF") is wl.by_key["pap-officers-college"]
+    assert (
+        wl.named("Xinjiang Uyghur Autonomous Region Public Security Department")
+        is (wl.by_key["xuar-psb"])
+    )
+    assert _keys("Navy Command College, Nanjing, China") == {"pla-naval-command-college"}
+    # The words are whole words: "Papua" holds no "PAP".
+    assert all("Papua" not in a for e in wl.entries for a in e.aliases)
+
+
+def test_more_1260h_companies_by_brand_acronym_and_domain() -> None:
+    wl = default_watchlist()
+    assert _flags("SMIC, Beijing, China") == {"dod-1260h"}
+    assert _flags("BGI-Wuhan, Wuhan, China") == {"dod-1260h"}
+    assert wl.for_domains("li@bgi.com") is wl.by_key["bgi"]
+    assert _keys("CATL, Ningde, Fujian, China") == {"catl"}
+    assert _flags("中国电信研究院, 北京") == {"dod-1260h"}

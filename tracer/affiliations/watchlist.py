@@ -343,6 +343,11 @@ def parse(data: dict[str, Any]) -> list[Entry]:
     lists = data["lists"]
     units = data.get("units") or {}
     domains = data.get("domains") or {}
+    written = _bureau_names(data.get("bureau_names") or {})
+    equivalents = [
+        sorted((str(m) for m in group), key=len, reverse=True)
+        for group in data.get("equivalents") or ()
+    ]
     entries = []
     for item in data["entries"]:
         flags = []
@@ -363,6 +368,9 @@ def parse(data: dict[str, Any]) -> list[Entry]:
         aliases = [str(a) for a in item.get("aliases") or ()]
         aliases += [str(a) for a in units.get(key) or () if str(a) not in aliases]
         aliases += [v for v in _chinese_forms(aliases) if v not in aliases]
+        aliases += [n for n in written.pop(key, ()) if n not in aliases]
+        aliases += _equivalent_forms(aliases, equivalents)
+        aliases = list(dict.fromkeys(aliases))
         entries.append(
             Entry(
                 key=key,
@@ -377,7 +385,6 @@ def parse(data: dict[str, Any]) -> list[Entry]:
             )
         )
     by_key = {e.key: e for e in entries}
-    written = _bureau_names(data.get("bureau_names") or {})
     for parent_key, rows in (data.get("subordinates") or {}).items():
         parent = by_key[parent_key]
         for row in rows:
@@ -387,7 +394,7 @@ def parse(data: dict[str, Any]) -> list[Entry]:
                 Entry(key, name, None, parent.country, parent.sector, (name, *more), parent.flags)
             )
     if written:
-        raise ValueError(f"bureau_names name no subordinate: {', '.join(sorted(written))}")
+        raise ValueError(f"bureau_names name no entry: {', '.join(sorted(written))}")
     unknown = (set(units) | set(domains)) - {e.key for e in entries}
     if unknown:
         raise ValueError(f"units or domains name no entry: {', '.join(sorted(unknown))}")
@@ -403,6 +410,23 @@ def _chinese_forms(aliases: list[str]) -> list[str]:
             if alias.endswith(form) and len(alias) > len(form) + 2:
                 stem = alias[: -len(form)]
                 out += [stem + "公司", stem]
+                break
+    return out
+
+
+def _equivalent_forms(aliases: list[str], groups: list[list[str]]) -> list[str]:
+    """Each alias written with the other members of a group of words that stand for one
+    another ("Navy" / "Naval"; "PAP" / "CAPF" / "People's Armed Police"), longest first."""
+    out = []
+    for alias in aliases:
+        for group in groups:
+            for member in group:
+                found = re.search(rf"(?<![\w']){re.escape(member)}(?![\w'])", alias)
+                if found is None:
+                    continue
+                for other in group:
+                    if other != member:
+                        out.append(alias[: found.start()] + other + alias[found.end() :])
                 break
     return out
 
