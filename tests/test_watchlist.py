@@ -288,3 +288,14 @@ def test_more_1260h_companies_by_brand_acronym_and_domain() -> None:
     assert wl.for_domains("li@bgi.com") is wl.by_key["bgi"]
     assert _keys("CATL, Ningde, Fujian, China") == {"catl"}
     assert _flags("中国电信研究院, 北京") == {"dod-1260h"}
+
+
+def test_names_as_indexes_shorten_them_and_the_service_written_first() -> None:
+    wl = default_watchlist()
+    # Web of Science drops "of"; papers shorten "Defense" to "Def.".
+    assert _keys("Naval Univ Engn, Wuhan, Peoples R China") == {"naval-university-of-engineering"}
+    assert _keys("Natl. Univ. of Def. Tech., Changsha") == {"nudt"}
+    # A military body with its service first.
+    assert wl.named("Air Force Aviation University") is wl.by_key["pla-af-aviation-university"]
+    # Civilian names are not turned round: no "Science and Technology Nanjing University".
+    assert wl.named("Science and Technology Nanjing University") is None

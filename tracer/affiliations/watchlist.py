@@ -370,6 +370,7 @@ def parse(data: dict[str, Any]) -> list[Entry]:
         aliases += [v for v in _chinese_forms(aliases) if v not in aliases]
         aliases += [n for n in written.pop(key, ()) if n not in aliases]
         aliases += _equivalent_forms(aliases, equivalents)
+        aliases += _short_forms(aliases, item.get("sector") == "military")
         aliases = list(dict.fromkeys(aliases))
         entries.append(
             Entry(
@@ -428,6 +429,27 @@ def _equivalent_forms(aliases: list[str], groups: list[list[str]]) -> list[str]:
                     if other != member:
                         out.append(alias[: found.start()] + other + alias[found.end() :])
                 break
+    return out
+
+
+_OF = re.compile(r"\s+(?:of the|of)\s+", re.IGNORECASE)
+_UNIVERSITY_OF = re.compile(r"^(\S+(?: \S+)?) (University|Academy|College) of (?:the )?(.+)$")
+
+
+def _short_forms(aliases: list[str], military: bool) -> list[str]:
+    """Names as indexes and papers shorten them: without "of" ("Naval Univ Engn", as the Web of
+    Science writes "Naval University of Engineering"), and for military bodies with the
+    service first ("Air Force Aviation University" for "Aviation University of Air Force")."""
+    out = []
+    for alias in aliases:
+        words = alias.split()
+        if len(words) < 3 or _cjk(alias[:1]) or not set(w.lower() for w in words) & _HEADS:
+            continue
+        if _OF.search(alias):
+            out.append(_OF.sub(" ", alias))
+        found = _UNIVERSITY_OF.match(alias) if military else None
+        if found:
+            out.append(f"{found.group(3)} {found.group(1)} {found.group(2)}")
     return out
 
 
