@@ -11,7 +11,9 @@ beside the published figures of other systems.
     .venv/bin/python -m benchmarks.affiliations --profile 20  # where the time goes per string
 
 It also scores the project's labelled hard cases (benchmarks/data/hard_affiliations.yaml:
-flags, institution, sector), once with the packaged watchlist alone and once with the official
+flags, institution, sector; and the held-out sets hard_affiliations_fresh.yaml and
+hard_affiliations_fresh2.yaml and hard_affiliations_fresh3.yaml, each written before the matcher
+was run on it), once with the packaged watchlist alone and once with the official
 lists of ../shared/data/watchlists merged in, as `tracer data update` would.
 
 Nothing here tunes anything: the sets are read, scored and printed.
@@ -35,7 +37,15 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.hard_cases import official_listings, score_hard  # noqa: E402
+from benchmarks.hard_cases import (  # noqa: E402
+    CASES,
+    FRESH,
+    FRESH2,
+    FRESH3,
+    load_cases,
+    official_listings,
+    score_hard,
+)
 from tracer.affiliations.classify import Classifier  # noqa: E402
 from tracer.affiliations.gazetteer import Gazetteer, cache_path, load_or_build  # noqa: E402
 from tracer.affiliations.reference import merge  # noqa: E402
@@ -264,17 +274,27 @@ def main(argv: list[str] | None = None) -> int:
         f"ROR index: {len(gaz)} records from {gaz.source}; load {load_seconds:.3f} s "
         f"({load_cpu:.3f} s CPU; target < 1 s); classifier ready {ready_cpu:.3f} s CPU later"
     )
-    print("hard cases (benchmarks/data/hard_affiliations.yaml), partial ROR dump:")
     listings = official_listings(SHARED / "watchlists")
     setups = [("packaged watchlist", classifier), ("packaged, no ROR (offline)", Classifier())]
     if listings:
         merged = merge(default_watchlist(), listings, gaz)
         setups.append((f"+ {len(listings)} official listings", Classifier(gaz, merged)))
-    for label, clf in setups:
-        hard = score_hard(clf)
-        print(f"  {label:32} {hard.summary()}")
-        if args.misses:
-            print("\n".join(f"    {line}" for line in hard.misses))
+    hard_sets = [
+        ("hard cases", CASES),
+        ("hard cases, fresh (written before scoring)", FRESH),
+        ("hard cases, fresh2 (written before scoring, after the fixes)", FRESH2),
+        ("hard cases, fresh3 (written before scoring, after the second fixes)", FRESH3),
+    ]
+    for title, path in hard_sets:
+        if not path.exists():
+            continue
+        print(f"{title} (benchmarks/data/{path.name}), partial ROR dump:")
+        cases = load_cases(path)
+        for label, clf in setups:
+            hard = score_hard(clf, cases)
+            print(f"  {label:32} {hard.summary()}")
+            if args.misses and hard.misses:
+                print("\n".join(f"    {line}" for line in hard.misses))
     print("  targets: flag R >= 0.95 at P = 1.00, sector >= 0.90, institution >= 0.90")
     if args.hard_only:
         return 0

@@ -21,6 +21,10 @@ from tracer.affiliations.model import Affiliation
 from tracer.affiliations.official import Listing, parse_1260h, parse_aspi, parse_csl, parse_fcc
 
 CASES = Path(__file__).resolve().parent / "data" / "hard_affiliations.yaml"
+# Held-out sets, each written from public facts before the matcher was run on it.
+FRESH = CASES.with_name("hard_affiliations_fresh.yaml")
+FRESH2 = CASES.with_name("hard_affiliations_fresh2.yaml")
+FRESH3 = CASES.with_name("hard_affiliations_fresh3.yaml")
 ROR = "https://ror.org/"
 
 

@@ -126,6 +126,23 @@ def test_1260h_one_listing_per_company_with_start_and_end(lists_dir: Path) -> No
     )
 
 
+def test_1260h_names_with_a_legal_form_are_not_cut_at_its_comma() -> None:
+    # A previous name "X Co., Ltd." is one name: cut at every comma it gave the alias "Ltd.",
+    # which then matched any company's "Co., Ltd." (issue 16, held-out hard cases).
+    text = (
+        "Name,Clean Name,Alias,Previous Name,Parent Name,Note,Start date,End date,Source Url\n"
+        '"Example Digital Co., Ltd.","Example Digital Co., Ltd.","EDC, Example Digital",'
+        '"Old Example Computer Co., Ltd., Older Example, Inc.",,,2026-06-08,,\n'
+    )
+    (listing,) = parse_1260h(text)
+    assert listing.aliases == (
+        "EDC",
+        "Example Digital",
+        "Old Example Computer Co., Ltd.",
+        "Older Example, Inc.",
+    )
+
+
 def test_aspi_keeps_every_alias_chinese_names_and_categories(lists_dir: Path) -> None:
     listings = {
         x.name: x for x in parse_aspi(json.loads((lists_dir / FILES["/aspi.json"]).read_text()))

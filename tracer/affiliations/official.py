@@ -47,6 +47,12 @@ _STRONG = re.compile(r"<strong>(.*?)</strong>", re.S | re.I)
 _ROW = re.compile(r"<tr[^>]*>(.*?)</tr>", re.S | re.I)
 _CELL = re.compile(r"<td[^>]*>(.*?)</td>", re.S | re.I)
 _TAG = re.compile(r"<[^>]+>")
+# What follows a comma inside one company's name ("Co., Ltd.", "Foo, Inc.").
+_LEGAL_FORM = re.compile(
+    r"(?:ltd|limited|inc|incorporated|llc|l\.l\.c|plc|corp|corporation|co|gmbh|ag|s\.?a|"
+    r"s\.?l\.?u|pty\.? ltd|pte\.? ltd)\.?",
+    re.IGNORECASE,
+)
 _CJK_TAIL = re.compile(r"\s*[(（]([^()（）]*[\u2e80-\u9fff][^()（）]*)[)）]\s*$")
 
 
@@ -100,6 +106,22 @@ def _unique(names: Iterable[str], but: str = "") -> tuple[str, ...]:
             seen.add(name.casefold())
             out.append(name)
     return tuple(out)
+
+
+def _names(cell: Any) -> list[str]:
+    """The names of a cell that may hold several, comma-separated, keeping a company's legal
+    form with its name: "Shanghai East China Computer Co., Ltd." is one name, not the two
+    "Shanghai East China Computer Co." and "Ltd."."""
+    names: list[str] = []
+    for piece in _clean(cell).split(","):
+        piece = piece.strip()
+        if not piece:
+            continue
+        if names and _LEGAL_FORM.fullmatch(piece):
+            names[-1] = f"{names[-1]}, {piece}"
+        else:
+            names.append(piece)
+    return names
 
 
 def _iso(value: Any) -> str | None:
@@ -177,8 +199,8 @@ def parse_1260h(text: str, default_source: str | None = None) -> list[Listing]:
             tail = _PAREN_TAIL.search(printed)
             if tail:
                 aliases.append(tail.group(1))
-            aliases += [a for a in _clean(row.get("Alias")).split(",") if a.strip()]
-            aliases += [a for a in _clean(row.get("Previous Name")).split(",") if a.strip()]
+            aliases += _names(row.get("Alias"))
+            aliases += _names(row.get("Previous Name"))
             parent = _clean(row.get("Parent Name")) or parent
         sources = [_clean(r.get("Source Url")) for r in group if _clean(r.get("Source Url"))]
         out.append(

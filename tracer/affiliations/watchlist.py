@@ -8,6 +8,7 @@ place."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -23,6 +24,17 @@ from tracer.errors import DataError
 # A name followed by one of these goes on ("Nanjing University of Aeronautics ..."): it is the
 # start of a longer name, not the listed institution.
 _CONTINUES = frozenset({"of", "for", "and", "in", "at", "de", "di", "du"})
+# Words that make a name an organisation's ("... Institute", "... Bureau"). A listed name
+# holding none of them ("China Electronics") is a short form that other names begin with:
+# followed in its piece by more words and one of these, it is the start of another
+# organisation's name ("China Electronics Standardization Institute"), not the listed one.
+_HEADS = frozenset(
+    "university universities college institute institutes institution academy school center "
+    "centre laboratory laboratories lab labs hospital bureau department ministry administration "
+    "agency council commission office station factory polytechnic establishment association "
+    "society foundation".split()
+)
+_ALL_HEADS = _HEADS | {"corporation", "company", "group", "co", "ltd", "limited", "inc"}
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9]{1,7}$")
 _PAREN_SUFFIX = re.compile(r"\s*\([^()]*\)\s*$")
 # Capitals (and digits) up to the end of an ASCII word; the start is checked by hand, since a
@@ -99,6 +111,16 @@ def _cjk(token: str) -> bool:
     return len(token) == 1 and "\u2e80" <= token <= "\u9fff"
 
 
+def _head_follows(toks: list[str], stop: int, bounds: frozenset[int]) -> bool:
+    """Whether an organisation word follows `stop` in the same piece."""
+    for at in range(stop, len(toks)):
+        if at in bounds and at != stop:
+            return False
+        if toks[at] in _HEADS:
+            return True
+    return False
+
+
 def strip_suffix(name: str) -> str:
     """A name without its trailing parenthesis: "Megvii (China)" -> "Megvii"."""
     return _PAREN_SUFFIX.sub("", name)
@@ -123,7 +145,7 @@ class Entry:
 
 
 class Watchlist:
-    def __init__(self, entries: list[Entry]) -> None:
+    def __init__(self, entries: list[Entry], place_prefixes: Iterable[str] | None = None) -> None:
         self.entries = entries
         self.by_ror = {e.ror: e for e in entries if e.ror}
         self.by_key = {e.key: e for e in entries}
@@ -134,6 +156,15 @@ class Watchlist:
         # Whole normalised name -> entry, for names that stand alone (OpenAlex display names).
         self.by_name: dict[str, Entry] = {}
         self.by_domain: dict[str, Entry] = {}
+        # Names of two words or more holding no organisation word ("china electronics").
+        self._headless: set[str] = set()
+        # Chinese place names that may stand before a company's brand in its legal name
+        # (上海依图网络科技有限公司, 深圳市腾讯计算机系统有限公司).
+        self.place_prefixes: frozenset[str] = (
+            frozenset(place_prefixes)
+            if place_prefixes is not None
+            else default_watchlist().place_prefixes
+        )
         for index, entry in enumerate(entries):
             self.by_name.setdefault(name_key(entry.name), entry)
             for domain in entry.domains:
@@ -151,6 +182,8 @@ class Watchlist:
                 for size in range(1, len(parts)):
                     self._lookup.setdefault(" ".join(parts[:size]), -1)
                 self._lookup[key] = index
+                if len(parts) > 1 and not _cjk(parts[0]) and not set(parts) & _ALL_HEADS:
+                    self._headless.add(key)
 
     @classmethod
     def from_file(cls, path: Path | None = None) -> Watchlist:
@@ -169,9 +202,30 @@ class Watchlist:
             origin = str(path)
         try:
             data = load_yaml(text)
-            return cls(parse(data))
+            return cls(parse(data), [str(p) for p in data.get("place_prefixes") or ()])
         except (yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
             raise DataError(f"{origin} is malformed: {exc}.") from None
+
+    def _placed_before(self, toks: list[str], start: int, bounds: frozenset[int]) -> bool:
+        """Whether the Chinese characters before `start`, back to the start of their run, are
+        one or two place names (each perhaps with 省 or 市): 深圳市 in 深圳市腾讯...."""
+        first = start
+        while first > 0 and first not in bounds and _cjk(toks[first - 1]):
+            first -= 1
+        text = "".join(toks[first:start])
+        places = self.place_prefixes
+        for _ in range(2):
+            for size in range(min(len(text), 4), 1, -1):
+                if text[:size] in places:
+                    text = text[size:]
+                    if text[:1] in ("省", "市"):
+                        text = text[1:]
+                    break
+            else:
+                return False
+            if not text:
+                return True
+        return False
 
     def for_ror(self, ror_id: str | None) -> Entry | None:
         return self.by_ror.get(ror_id) if ror_id else None
@@ -228,11 +282,30 @@ class Watchlist:
             if best is None:
                 continue
             stop, index, name = best
-            if stop < count and stop not in bounds and toks[stop] in _CONTINUES:
-                continue
-            if start and start not in bounds and _cjk(toks[start]) and _cjk(toks[start - 1]):
-                continue
             entry = self.entries[index]
+            if (
+                stop < count
+                and stop not in bounds
+                and toks[stop] in _CONTINUES
+                and not entry.worldwide  # a brand's longer name is still the brand's
+            ):
+                continue
+            if (
+                start
+                and start not in bounds
+                and _cjk(toks[start])
+                and _cjk(toks[start - 1])
+                and not (entry.worldwide and self._placed_before(toks, start, bounds))
+            ):
+                continue
+            if (
+                not entry.worldwide
+                and stop < count
+                and stop not in bounds
+                and name in self._headless
+                and _head_follows(toks, stop, bounds)
+            ):
+                continue  # "China Electronics" begins "China Electronics Standardization ..."
             if name in strict and (country is None or not same_country(entry.country, country)):
                 continue
             if country and not entry.worldwide and not same_country(entry.country, country):
@@ -270,6 +343,11 @@ def parse(data: dict[str, Any]) -> list[Entry]:
     lists = data["lists"]
     units = data.get("units") or {}
     domains = data.get("domains") or {}
+    written = _bureau_names(data.get("bureau_names") or {})
+    equivalents = [
+        sorted((str(m) for m in group), key=len, reverse=True)
+        for group in data.get("equivalents") or ()
+    ]
     entries = []
     for item in data["entries"]:
         flags = []
@@ -289,6 +367,11 @@ def parse(data: dict[str, Any]) -> list[Entry]:
         key = item["key"]
         aliases = [str(a) for a in item.get("aliases") or ()]
         aliases += [str(a) for a in units.get(key) or () if str(a) not in aliases]
+        aliases += [v for v in _chinese_forms(aliases) if v not in aliases]
+        aliases += [n for n in written.pop(key, ()) if n not in aliases]
+        aliases += _equivalent_forms(aliases, equivalents)
+        aliases += _short_forms(aliases, item.get("sector") == "military")
+        aliases = list(dict.fromkeys(aliases))
         entries.append(
             Entry(
                 key=key,
@@ -307,13 +390,89 @@ def parse(data: dict[str, Any]) -> list[Entry]:
         parent = by_key[parent_key]
         for row in rows:
             key, name, *more = (str(v) for v in row)
+            more += [n for n in written.pop(key, ()) if n != name and n not in more]
             entries.append(
                 Entry(key, name, None, parent.country, parent.sector, (name, *more), parent.flags)
             )
+    if written:
+        raise ValueError(f"bureau_names name no entry: {', '.join(sorted(written))}")
     unknown = (set(units) | set(domains)) - {e.key for e in entries}
     if unknown:
         raise ValueError(f"units or domains name no entry: {', '.join(sorted(unknown))}")
     return entries
+
+
+def _chinese_forms(aliases: list[str]) -> list[str]:
+    """The other ways a Chinese company name is written: 中国船舶重工集团有限公司 is also
+    中国船舶重工集团公司 and 中国船舶重工集团 (有限公司 "limited company", 公司 "company")."""
+    out = []
+    for alias in aliases:
+        for form in ("有限责任公司", "股份有限公司", "有限公司"):
+            if alias.endswith(form) and len(alias) > len(form) + 2:
+                stem = alias[: -len(form)]
+                out += [stem + "公司", stem]
+                break
+    return out
+
+
+def _equivalent_forms(aliases: list[str], groups: list[list[str]]) -> list[str]:
+    """Each alias written with the other members of a group of words that stand for one
+    another ("Navy" / "Naval"; "PAP" / "CAPF" / "People's Armed Police"), longest first."""
+    out = []
+    for alias in aliases:
+        for group in groups:
+            for member in group:
+                found = re.search(rf"(?<![\w']){re.escape(member)}(?![\w'])", alias)
+                if found is None:
+                    continue
+                for other in group:
+                    if other != member:
+                        out.append(alias[: found.start()] + other + alias[found.end() :])
+                break
+    return out
+
+
+_OF = re.compile(r"\s+(?:of the|of)\s+", re.IGNORECASE)
+_UNIVERSITY_OF = re.compile(r"^(\S+(?: \S+)?) (University|Academy|College) of (?:the )?(.+)$")
+
+
+def _short_forms(aliases: list[str], military: bool) -> list[str]:
+    """Names as indexes and papers shorten them: without "of" ("Naval Univ Engn", as the Web of
+    Science writes "Naval University of Engineering"), and for military bodies with the
+    service first ("Air Force Aviation University" for "Aviation University of Air Force")."""
+    out = []
+    for alias in aliases:
+        words = alias.split()
+        if len(words) < 3 or _cjk(alias[:1]) or not set(w.lower() for w in words) & _HEADS:
+            continue
+        if _OF.search(alias):
+            out.append(_OF.sub(" ", alias))
+        found = _UNIVERSITY_OF.match(alias) if military else None
+        if found:
+            out.append(f"{found.group(3)} {found.group(1)} {found.group(2)}")
+    return out
+
+
+def _bureau_names(spec: dict[str, Any]) -> dict[str, list[str]]:
+    """The ways a listed bureau's name is written, from its place's spellings and its kind:
+    `forms` ("{place} {kind} Public Security Bureau", ...), `kinds` (kind -> the words
+    written for it: a 地区 is a Prefecture, Prefectural or District), `places` (key -> [kind,
+    spelling, ...]: Hetian is also written Hotan)."""
+    forms = [str(f) for f in spec.get("forms") or ()]
+    kinds = {str(k): [str(w) for w in v] for k, v in (spec.get("kinds") or {}).items()}
+    out: dict[str, list[str]] = {}
+    for key, row in (spec.get("places") or {}).items():
+        kind, *spellings = (str(v) for v in row)
+        names: list[str] = []
+        for place in spellings:
+            for form in forms:
+                words = kinds[kind] if "{kind}" in form else [""]
+                for word in words:
+                    name = " ".join(form.format(place=place, kind=word).split())
+                    if name not in names:
+                        names.append(name)
+        out[str(key)] = names
+    return out
 
 
 def _date(value: Any) -> str | None:
