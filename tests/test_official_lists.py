@@ -210,6 +210,30 @@ def test_fetched_lists_flag_what_the_packaged_watchlist_lacks(server: Server) ->
     assert "dod-1260h" in [f.list for f in byd.flags]
 
 
+def test_a_subsidiary_listed_with_its_parent_carries_the_parents_flags() -> None:
+    """The 1260H list names a subsidiary with its "Parent Name": the subsidiary is rolled up to
+    the packaged parent as the packaged subordinates are, its own flags and the parent's."""
+    text = (
+        "Name,Clean Name,Alias,Previous Name,Parent Name,Note,Start date,End date,Source Url\n"
+        '"Example Heavy Machinery Co., Ltd.","Example Heavy Machinery Co., Ltd.",,,'
+        '"China North Industries Group Corporation Limited",,2025-01-07,,\n'
+    )
+    merged = merge(default_watchlist(), parse_1260h(text))
+    (entry,) = [e for e in merged.entries if e.name == "Example Heavy Machinery Co., Ltd."]
+    norinco = merged.by_key["norinco"]
+    assert entry.key != "norinco" and entry.country == "CN"
+    assert entry.sector == norinco.sector
+    assert {f.list for f in norinco.flags} <= {f.list for f in entry.flags}
+    own = [f for f in entry.flags if f.list == "dod-1260h"]
+    assert [f.start for f in own] == ["2025-01-07"]  # its own listing, not the parent's of 2021
+    assert [f.start for f in norinco.flags if f.list == "dod-1260h"] == ["2021-06-03"]
+    # Without a parent on the list, a company stands alone.
+    alone = merge(default_watchlist(), parse_1260h(text.replace(
+        '"China North Industries Group Corporation Limited"', "")))
+    (entry,) = [e for e in alone.entries if e.name == "Example Heavy Machinery Co., Ltd."]
+    assert {f.list for f in entry.flags} == {"dod-1260h"}
+
+
 def test_the_packaged_history_is_kept_when_lists_are_merged(lists_dir: Path) -> None:
     listings = parse_1260h((lists_dir / FILES["/1260h.csv"]).read_text()) + parse_csl(
         json.loads((lists_dir / FILES["/csl.json"]).read_text("utf-8"))

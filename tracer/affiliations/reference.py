@@ -292,6 +292,9 @@ def merge(
         if key is None:
             key = f"{listing.list}:{keys[0]}"
             entries[key] = _Draft(key, listing.name, ror, listing.country, None, [], [])
+            parent = by_name.get(name_key(listing.parent)) if listing.parent else None
+            if parent is not None and same_country(entries[parent].country, listing.country):
+                entries[key].parent = parent
         draft = entries[key]
         draft.add_flags(_flags(listing))
         for name, norm in zip(names, keys, strict=True):
@@ -301,6 +304,12 @@ def merge(
                 if gazetteer is not None and _elsewhere(gazetteer, norm, draft.country):
                     draft.strict.add(norm)
             by_name.setdefault(norm, key)
+    # A subsidiary a list names with its parent ("Parent Name" of the 1260H list) is rolled up
+    # as the packaged subordinates are: an entry of its own that carries its parent's flags,
+    # country and sector beside its own.
+    for draft in entries.values():
+        if draft.parent is not None:
+            draft.roll_up(entries[draft.parent])
     return Watchlist([d.build() for d in entries.values()])
 
 
@@ -318,6 +327,7 @@ class _Draft:
     packaged: bool = False
     norms: set[str] = field(default_factory=set)  # the aliases, normalised
     worldwide: bool = False
+    parent: str | None = None  # the key of the listed parent it is rolled up to
 
     @classmethod
     def of(cls, entry: Entry) -> _Draft:
@@ -344,6 +354,11 @@ class _Draft:
             if any(_same_listing(f, flag) for f in same):
                 continue
             self.flags.append(flag)
+
+    def roll_up(self, parent: _Draft) -> None:
+        self.add_flags(parent.flags)
+        self.country = self.country or parent.country
+        self.sector = self.sector or parent.sector
 
     def build(self) -> Entry:
         entry = Entry(
