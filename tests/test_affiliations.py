@@ -757,3 +757,17 @@ def test_the_city_written_picks_among_organisations_sharing_a_name(
     assert duarte.institution_name == "City Of Hope National Medical Center"
     lancaster = one(classifier.classify_text("City of Hope, Lancaster, Pennsylvania"))
     assert lancaster.institution_name == "City of Hope"
+
+
+def test_a_unit_named_with_its_university_after_a_comma_names_both(
+    classifier: Classifier,
+) -> None:
+    # ROR names the Warsaw centre with its university after a comma, but links no parent:
+    # the string still names the university.
+    affs = classifier.classify_text(
+        "Polish Centre of Mediterranean Archaeology, University of Warsaw, Warsaw, Poland"
+    )
+    assert {a.institution_name for a in affs} == {
+        "Polish Centre of Mediterranean Archaeology, University of Warsaw",
+        "University of Warsaw",
+    }

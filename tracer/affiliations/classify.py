@@ -842,8 +842,10 @@ class Classifier:
         toks: list[str],
     ) -> set[int]:
         """A unit whose own name goes on past a comma with its parent's name ("Institute of
-        Nuclear Physics, Polish Academy of Sciences"): the parent is named too, and is added
-        to `picks`. Returns the units so named, which stay beside their parent."""
+        Nuclear Physics, Polish Academy of Sciences"), or with a university's name where ROR
+        links no parent ("Earthquake Research Institute, University of Tokyo"): the parent or
+        university is named too, and is added to `picks`. Returns the units so named, which
+        stay beside it."""
         whole: set[int] = set()
         for start, end, record, confidence in list(picks):
             cuts = [b for b in bounds if start < b < end]
@@ -854,7 +856,11 @@ class Classifier:
                 if e != end or s not in cuts:
                     continue
                 parent = self._resolve_name(index, country, toks, s, e)
-                if parent is not None and parent.index in ancestors:
+                if parent is None or parent.index == record.index:
+                    continue
+                if parent.index in ancestors or (
+                    e - s > 1 and "education" in parent.types and "education" not in record.types
+                ):
                     picks.append((s, e, parent, confidence))
                     whole.add(record.index)
                     break
