@@ -771,3 +771,10 @@ def test_a_unit_named_with_its_university_after_a_comma_names_both(
         "Polish Centre of Mediterranean Archaeology, University of Warsaw",
         "University of Warsaw",
     }
+
+
+def test_a_name_that_goes_on_with_of_is_not_the_name_inside_it(classifier: Classifier) -> None:
+    # Anchor University is in Lagos; "Anchor University of Lagos" holds "University of
+    # Lagos", another university, which the string does not name.
+    affs = classifier.classify_text("Department of Economics, Anchor University of Lagos, Nigeria")
+    assert [a.institution_name for a in affs] == ["Anchor University Lagos"]

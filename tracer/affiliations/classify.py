@@ -572,6 +572,13 @@ class Classifier:
                 continue  # the end of a longer name ("Institute for Physical Science")
             if start > 0 and start not in bounds and qualified(toks[start - 1], toks[start]):
                 continue  # "Technical University of X" is no "University of X"
+            if (
+                start > 0 and start not in bounds and end - start > 2
+                and toks[start + 1] in _CONTINUES
+                and any(e2 == start + 1 and s2 < start for s2, e2, _i in found)
+            ):
+                continue  # "Anchor University of Lagos" is Anchor University (Lagos), whose
+                # own name "Anchor University" goes on with "of": no "University of Lagos"
             if end - start == 1 and self._lone_word_doubtful(toks, bounds, start, index):
                 continue
             kept.append((start, end, index))
