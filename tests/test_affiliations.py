@@ -532,6 +532,10 @@ def test_an_html_entity_is_no_separator(classifier: Classifier) -> None:
             "MO 63110, USA",
             "01yc7t268",
         ),
+        # A college's school: the head with "college" (Dartmouth College).
+        ("Section of Infectious Disease, Dartmouth Medical School, Hanover, NH", "049s0rh22"),
+        # "University X" for "University of X" (University of Cologne).
+        ("Clinic of Dermatology, University Cologne Medical School, Cologne", "00rcxh774"),
     ],
 )
 def test_a_school_of_a_university_is_that_university(

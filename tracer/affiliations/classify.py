@@ -882,8 +882,9 @@ class Classifier:
     ) -> list[tuple[int, int, gz.Record, float]]:
         """Pieces that name a unit of a university by its tail words ("Harvard Medical School",
         "Washington University School of Medicine") and that no name covers: the university
-        their head names, written as is, with "university" added, or as the start of exactly
-        one name whose city the string names."""
+        their head names, written as is, with "university" or "college" added, with "of"
+        after a leading "university" ("University Bonn Medical Center"), or as the start of
+        exactly one name whose city the string names."""
         gaz = self.gazetteer
         assert gaz is not None
         edges = sorted(bounds)
@@ -915,7 +916,10 @@ class Classifier:
         gaz = self.gazetteer
         assert gaz is not None
         key = " ".join(head)
-        for form in (key, key + " university", "university of " + key):
+        forms = [key, key + " university", "university of " + key, key + " college"]
+        if len(head) > 1 and translated_word(head[0]) == "university":
+            forms.append("university of " + " ".join(head[1:]))  # "University Bonn"
+        for form in forms:
             index = gaz.lookup.get(form, -1)
             if index >= 0:
                 record = self._resolve(gaz.entries[index], country, toks, tuple(form.split()))
