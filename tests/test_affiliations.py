@@ -782,3 +782,15 @@ def test_a_name_that_goes_on_with_of_is_not_the_name_inside_it(classifier: Class
     # Lagos", another university, which the string does not name.
     affs = classifier.classify_text("Department of Economics, Anchor University of Lagos, Nigeria")
     assert [a.institution_name for a in affs] == ["Anchor University Lagos"]
+
+
+def test_a_common_unit_name_beside_another_organisation_is_that_one_s_unit(
+    classifier: Classifier,
+) -> None:
+    # ROR's "Institute of Robotics" is the Bulgarian Academy of Sciences' institute in Sofia;
+    # at the university in Ruse an institute of that name is the university's own.
+    ruse = classifier.classify_text("Institute of Robotics, University of Ruse, Ruse, Bulgaria")
+    assert [a.institution_name for a in ruse] == ["Angel Kanchev University of Ruse"]
+    # Its parent or its city written, the name is still the academy's institute.
+    sofia = one(classifier.classify_text("Institute of Robotics, Sofia, Bulgaria"))
+    assert sofia.parent_name == "Bulgarian Academy of Sciences"

@@ -625,6 +625,8 @@ class Classifier:
             # run from the unit to the institution) sets the country, the others must agree.
             last = max(picks, key=lambda p: p[1])[2].country
             picks = [p for p in picks if p[2].country == last]
+        if len(picks) > 1:
+            picks = [p for p in picks if not self._stray_unit(p, picks, toks, norm)]
         whole = self._parents_inside(found, picks, bounds, country, toks)
         picks.extend(self._prefix_matches(toks, bounds, country, picks))
         picks.extend(self._unit_matches(toks, bounds, country, picks))
@@ -767,6 +769,36 @@ class Classifier:
                 else ids
             )
         return gaz.record(ids[0]) if len(ids) == 1 else None
+
+    def _stray_unit(
+        self,
+        pick: tuple[int, int, gz.Record, float],
+        picks: list[tuple[int, int, gz.Record, float]],
+        toks: list[str],
+        norm: str,
+    ) -> bool:
+        """Whether a pick is a unit of some organisation by a name any organisation's unit may
+        bear ("The Evaluation Center", "Comprehensive Breast Evaluation Center" at a named
+        hospital): every word common to many ROR names and none a place, its parent not
+        among the picks and its city not written. Beside another organisation the string
+        names, such a name is that one's unit, not a unit elsewhere. Funders and
+        universities stand on their own and are kept."""
+        start, end, record, _confidence = pick
+        if record.parent < 0 or not record.city or any(
+            kind in record.types for kind in _STANDALONE
+        ):
+            return False
+        if any(p[2].index == record.parent for p in picks):
+            return False
+        if f" {_city_key(record.city)} " in norm:
+            return False
+        gaz = self.gazetteer
+        assert gaz is not None
+        known, _shorter = gaz.words()
+        words = tuple(t for t in toks[start:end] if t not in _BAG_DROP)
+        if not words or self.detector.piece_places(words):
+            return False
+        return all(known.get(t, 0) >= _COMMON for t in words)
 
     def _shared_alias(self, index: int, record: int) -> bool:
         """Whether the name `index` is only another name (an alias, a label) of `record` and
@@ -1188,6 +1220,10 @@ _COMPANY_WORDS = frozenset(
      "plc", "llc", "bv", "nv", "kk", "group", "holdings", "srl", "ab", "as", "oy", "pty", "pvt",
      "private", "incorporated", "se", "kg", "com"}
 )
+# A word that this many ROR names hold is common enough to make up any unit's name.
+_COMMON = 20
+# Kinds of organisation that no string names as another's unit (see _stray_unit).
+_STANDALONE = ("funder", "education")
 # First words of a name that make it a unit ("Department of ...", "Faculty of ...").
 _UNIT_WORDS = frozenset({"department", "faculty", "division", "section"})
 # Words between a name and its city ("University of Arkansas at Little Rock").
