@@ -794,3 +794,15 @@ def test_a_common_unit_name_beside_another_organisation_is_that_one_s_unit(
     # Its parent or its city written, the name is still the academy's institute.
     sofia = one(classifier.classify_text("Institute of Robotics, Sofia, Bulgaria"))
     assert sofia.parent_name == "Bulgarian Academy of Sciences"
+
+
+def test_a_common_name_at_the_end_of_a_longer_one_is_not_that_organisation(
+    classifier: Classifier,
+) -> None:
+    # ROR's "Cancer Research Center" is in Columbia, Missouri; a centre whose longer name ends
+    # so, in another city, is not it.
+    affs = classifier.classify_text("Holden Cancer Research Center, Iowa City, Iowa")
+    assert all(a.institution_name != "Cancer Research Center" for a in affs)
+    # At the head of its piece, or with its city written, it still is.
+    columbia = one(classifier.classify_text("Cancer Research Center, Columbia, Missouri"))
+    assert columbia.institution_name == "Cancer Research Center"

@@ -627,6 +627,7 @@ class Classifier:
             picks = [p for p in picks if p[2].country == last]
         if len(picks) > 1:
             picks = [p for p in picks if not self._stray_unit(p, picks, toks, norm)]
+        picks = [p for p in picks if not self._tail_of_longer(p, bounds, toks, norm)]
         whole = self._parents_inside(found, picks, bounds, country, toks)
         picks.extend(self._prefix_matches(toks, bounds, country, picks))
         picks.extend(self._unit_matches(toks, bounds, country, picks))
@@ -778,8 +779,8 @@ class Classifier:
         norm: str,
     ) -> bool:
         """Whether a pick is a unit of some organisation by a name any organisation's unit may
-        bear ("The Evaluation Center", "Comprehensive Breast Evaluation Center" at a named
-        hospital): every word common to many ROR names and none a place, its parent not
+        bear ("Institute of Robotics", the Bulgarian Academy's, written beside a university
+        in Ruse): every word common to many ROR names and none a place, its parent not
         among the picks and its city not written. Beside another organisation the string
         names, such a name is that one's unit, not a unit elsewhere. Funders and
         universities stand on their own and are kept."""
@@ -790,12 +791,40 @@ class Classifier:
             return False
         if any(p[2].index == record.parent for p in picks):
             return False
-        if f" {_city_key(record.city)} " in norm:
+        return self._common_elsewhere(record, toks[start:end], norm)
+
+    def _tail_of_longer(
+        self,
+        pick: tuple[int, int, gz.Record, float],
+        bounds: frozenset[int],
+        toks: list[str],
+        norm: str,
+    ) -> bool:
+        """Whether a pick is a name of common words at the end of a longer one that ROR does
+        not hold ("Cancer Research Center" in "Holden Cancer Research Center"): found inside
+        a piece after a word that is no link ("and", "of") and no acronym of its parent
+        ("CSIR-Indian Institute of Petroleum"), its city not written. Funders and
+        universities are kept."""
+        start, end, record, _confidence = pick
+        if start <= 0 or start in bounds or toks[start - 1] in _LINK_BEFORE:
+            return False
+        if not record.city or any(kind in record.types for kind in _STANDALONE):
+            return False
+        gaz = self.gazetteer
+        assert gaz is not None
+        if record.parent >= 0 and record.parent in gaz.acronyms.get(toks[start - 1].upper(), ()):
+            return False
+        return self._common_elsewhere(record, toks[start:end], norm)
+
+    def _common_elsewhere(self, record: gz.Record, span: list[str], norm: str) -> bool:
+        """Whether a name is made of words common to many ROR names, none a place, and its
+        record's city is not written in the string."""
+        if not record.city or f" {_city_key(record.city)} " in norm:
             return False
         gaz = self.gazetteer
         assert gaz is not None
         known, _shorter = gaz.words()
-        words = tuple(t for t in toks[start:end] if t not in _BAG_DROP)
+        words = tuple(t for t in span if t not in _BAG_DROP)
         if not words or self.detector.piece_places(words):
             return False
         return all(known.get(t, 0) >= _COMMON for t in words)
@@ -1224,6 +1253,8 @@ _COMPANY_WORDS = frozenset(
 _COMMON = 20
 # Kinds of organisation that no string names as another's unit (see _stray_unit).
 _STANDALONE = ("funder", "education")
+# Words before a name inside a piece that join it to what comes before, not lengthen it.
+_LINK_BEFORE = frozenset({"and", "the", "of", "at", "in", "for", "de", "y", "et", "und"})
 # First words of a name that make it a unit ("Department of ...", "Faculty of ...").
 _UNIT_WORDS = frozenset({"department", "faculty", "division", "section"})
 # Words between a name and its city ("University of Arkansas at Little Rock").
