@@ -806,3 +806,16 @@ def test_a_common_name_at_the_end_of_a_longer_one_is_not_that_organisation(
     # At the head of its piece, or with its city written, it still is.
     columbia = one(classifier.classify_text("Cancer Research Center, Columbia, Missouri"))
     assert columbia.institution_name == "Cancer Research Center"
+
+
+def test_a_company_s_one_word_name_that_a_piece_goes_on_after_is_another_name(
+    classifier: Classifier,
+) -> None:
+    # "Bell" is a label of Bell Canada; Bell Helicopter is another company.
+    affs = classifier.classify_text("Bell Helicopter Textron, Fort Worth, Texas")
+    assert all(a.institution_name != "Bell (Canada)" for a in affs)
+    # The word alone in its piece, or with a company's form after it, is still the company.
+    alone = one(classifier.classify_text("Bell, Montreal, Quebec, Canada"))
+    assert alone.institution_name == "Bell (Canada)"
+    formal = one(classifier.classify_text("Bell Inc., Montreal, Canada"))
+    assert formal.institution_name == "Bell (Canada)"

@@ -853,13 +853,16 @@ class Classifier:
         self, toks: list[str], bounds: frozenset[int], start: int, index: int
     ) -> bool:
         """A one-word name that is no label of its own (an alias, or a label without its
-        parenthesis: "Providence", "Shell") and that is a city's name, or that a piece goes
-        on after with a word that is no company's form and no place ("Shell Development
-        Company", "Forest Research Institute"): the word is a place or the start of another
-        name."""
+        parenthesis: "Providence", "Shell"), or that only companies hold ("Bell"), and that
+        is a city's name, or that a piece goes on after with a word that is no company's form
+        and no place ("Shell Development Company", "Bell Helicopter Textron"): the word is a
+        place or the start of another name."""
         gaz = self.gazetteer
         assert gaz is not None
-        if min(kind for _i, kind in gaz.entries[index]) == gz.LABEL:
+        types = gaz.columns["types"]
+        if min(kind for _i, kind in gaz.entries[index]) == gz.LABEL and not all(
+            "company" in types[i].split() for i, _kind in gaz.entries[index]
+        ):
             return False
         if self._names_city((toks[start],)):
             return True
