@@ -819,3 +819,8 @@ def test_a_company_s_one_word_name_that_a_piece_goes_on_after_is_another_name(
     assert alone.institution_name == "Bell (Canada)"
     formal = one(classifier.classify_text("Bell Inc., Montreal, Canada"))
     assert formal.institution_name == "Bell (Canada)"
+
+
+def test_iso4_abbreviations_are_read_out(classifier: Classifier) -> None:
+    aff = one(classifier.classify_text("Dept. of Neurology, Oregon Hlth. & Sci. Univ., Portland, OR"))
+    assert aff.institution_name == "Oregon Health & Science University"
