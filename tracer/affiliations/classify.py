@@ -947,7 +947,7 @@ class Classifier:
         """Pieces that name a unit of a university by its tail words ("Harvard Medical School",
         "Washington University School of Medicine") and that no name covers: the university
         their head names, written as is, with "university" or "college" added, with "of"
-        after a leading "university" ("University Bonn Medical Center"), or as the start of
+        after a leading "university" ("University Cologne Medical School"), or as the start of
         exactly one name whose city the string names."""
         gaz = self.gazetteer
         assert gaz is not None
@@ -982,7 +982,7 @@ class Classifier:
         key = " ".join(head)
         forms = [key, key + " university", "university of " + key, key + " college"]
         if len(head) > 1 and translated_word(head[0]) == "university":
-            forms.append("university of " + " ".join(head[1:]))  # "University Bonn"
+            forms.append("university of " + " ".join(head[1:]))  # "University Cologne"
         for form in forms:
             index = gaz.lookup.get(form, -1)
             if index >= 0:
