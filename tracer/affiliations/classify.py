@@ -803,7 +803,7 @@ class Classifier:
         """Whether a pick is a name of common words at the end of a longer one that ROR does
         not hold ("Cancer Research Center" in "Holden Cancer Research Center"): found inside
         a piece after a word that is no link ("and", "of") and no acronym of its parent
-        ("CSIR-Indian Institute of Petroleum"), its city not written. Funders and
+        ("CSIR-National Physical Laboratory"), its city not written. Funders and
         universities are kept."""
         start, end, record, _confidence = pick
         if start <= 0 or start in bounds or toks[start - 1] in _LINK_BEFORE:
