@@ -532,6 +532,10 @@ def test_an_html_entity_is_no_separator(classifier: Classifier) -> None:
             "MO 63110, USA",
             "01yc7t268",
         ),
+        # A college's school: the head with "college" (Dartmouth College).
+        ("Section of Infectious Disease, Dartmouth Medical School, Hanover, NH", "049s0rh22"),
+        # "University X" for "University of X" (University of Cologne).
+        ("Clinic of Dermatology, University Cologne Medical School, Cologne", "00rcxh774"),
     ],
 )
 def test_a_school_of_a_university_is_that_university(
@@ -757,3 +761,66 @@ def test_the_city_written_picks_among_organisations_sharing_a_name(
     assert duarte.institution_name == "City Of Hope National Medical Center"
     lancaster = one(classifier.classify_text("City of Hope, Lancaster, Pennsylvania"))
     assert lancaster.institution_name == "City of Hope"
+
+
+def test_a_unit_named_with_its_university_after_a_comma_names_both(
+    classifier: Classifier,
+) -> None:
+    # ROR names the Warsaw centre with its university after a comma, but links no parent:
+    # the string still names the university.
+    affs = classifier.classify_text(
+        "Polish Centre of Mediterranean Archaeology, University of Warsaw, Warsaw, Poland"
+    )
+    assert {a.institution_name for a in affs} == {
+        "Polish Centre of Mediterranean Archaeology, University of Warsaw",
+        "University of Warsaw",
+    }
+
+
+def test_a_name_that_goes_on_with_of_is_not_the_name_inside_it(classifier: Classifier) -> None:
+    # Anchor University is in Lagos; "Anchor University of Lagos" holds "University of
+    # Lagos", another university, which the string does not name.
+    affs = classifier.classify_text("Department of Economics, Anchor University of Lagos, Nigeria")
+    assert [a.institution_name for a in affs] == ["Anchor University Lagos"]
+
+
+def test_a_common_unit_name_beside_another_organisation_is_that_one_s_unit(
+    classifier: Classifier,
+) -> None:
+    # ROR's "Institute of Robotics" is the Bulgarian Academy of Sciences' institute in Sofia;
+    # at the university in Ruse an institute of that name is the university's own.
+    ruse = classifier.classify_text("Institute of Robotics, University of Ruse, Ruse, Bulgaria")
+    assert [a.institution_name for a in ruse] == ["Angel Kanchev University of Ruse"]
+    # Its parent or its city written, the name is still the academy's institute.
+    sofia = one(classifier.classify_text("Institute of Robotics, Sofia, Bulgaria"))
+    assert sofia.parent_name == "Bulgarian Academy of Sciences"
+
+
+def test_a_common_name_at_the_end_of_a_longer_one_is_not_that_organisation(
+    classifier: Classifier,
+) -> None:
+    # ROR's "Cancer Research Center" is in Columbia, Missouri; a centre whose longer name ends
+    # so, in another city, is not it.
+    affs = classifier.classify_text("Holden Cancer Research Center, Iowa City, Iowa")
+    assert all(a.institution_name != "Cancer Research Center" for a in affs)
+    # At the head of its piece, or with its city written, it still is.
+    columbia = one(classifier.classify_text("Cancer Research Center, Columbia, Missouri"))
+    assert columbia.institution_name == "Cancer Research Center"
+
+
+def test_a_company_s_one_word_name_that_a_piece_goes_on_after_is_another_name(
+    classifier: Classifier,
+) -> None:
+    # "Bell" is a label of Bell Canada; Bell Helicopter is another company.
+    affs = classifier.classify_text("Bell Helicopter Textron, Fort Worth, Texas")
+    assert all(a.institution_name != "Bell (Canada)" for a in affs)
+    # The word alone in its piece, or with a company's form after it, is still the company.
+    alone = one(classifier.classify_text("Bell, Montreal, Quebec, Canada"))
+    assert alone.institution_name == "Bell (Canada)"
+    formal = one(classifier.classify_text("Bell Inc., Montreal, Canada"))
+    assert formal.institution_name == "Bell (Canada)"
+
+
+def test_iso4_abbreviations_are_read_out(classifier: Classifier) -> None:
+    aff = one(classifier.classify_text("Dept. of Neurology, Oregon Hlth. & Sci. Univ., Portland, OR"))
+    assert aff.institution_name == "Oregon Health & Science University"

@@ -572,6 +572,13 @@ class Classifier:
                 continue  # the end of a longer name ("Institute for Physical Science")
             if start > 0 and start not in bounds and qualified(toks[start - 1], toks[start]):
                 continue  # "Technical University of X" is no "University of X"
+            if (
+                start > 0 and start not in bounds and end - start > 2
+                and toks[start + 1] in _CONTINUES
+                and any(e2 == start + 1 and s2 < start for s2, e2, _i in found)
+            ):
+                continue  # "Anchor University of Lagos" is Anchor University (Lagos), whose
+                # own name "Anchor University" goes on with "of": no "University of Lagos"
             if end - start == 1 and self._lone_word_doubtful(toks, bounds, start, index):
                 continue
             kept.append((start, end, index))
@@ -618,6 +625,9 @@ class Classifier:
             # run from the unit to the institution) sets the country, the others must agree.
             last = max(picks, key=lambda p: p[1])[2].country
             picks = [p for p in picks if p[2].country == last]
+        if len(picks) > 1:
+            picks = [p for p in picks if not self._stray_unit(p, picks, toks, norm)]
+        picks = [p for p in picks if not self._tail_of_longer(p, bounds, toks, norm)]
         whole = self._parents_inside(found, picks, bounds, country, toks)
         picks.extend(self._prefix_matches(toks, bounds, country, picks))
         picks.extend(self._unit_matches(toks, bounds, country, picks))
@@ -761,6 +771,64 @@ class Classifier:
             )
         return gaz.record(ids[0]) if len(ids) == 1 else None
 
+    def _stray_unit(
+        self,
+        pick: tuple[int, int, gz.Record, float],
+        picks: list[tuple[int, int, gz.Record, float]],
+        toks: list[str],
+        norm: str,
+    ) -> bool:
+        """Whether a pick is a unit of some organisation by a name any organisation's unit may
+        bear ("Institute of Robotics", the Bulgarian Academy's, written beside a university
+        in Ruse): every word common to many ROR names and none a place, its parent not
+        among the picks and its city not written. Beside another organisation the string
+        names, such a name is that one's unit, not a unit elsewhere. Funders and
+        universities stand on their own and are kept."""
+        start, end, record, _confidence = pick
+        if record.parent < 0 or not record.city or any(
+            kind in record.types for kind in _STANDALONE
+        ):
+            return False
+        if any(p[2].index == record.parent for p in picks):
+            return False
+        return self._common_elsewhere(record, toks[start:end], norm)
+
+    def _tail_of_longer(
+        self,
+        pick: tuple[int, int, gz.Record, float],
+        bounds: frozenset[int],
+        toks: list[str],
+        norm: str,
+    ) -> bool:
+        """Whether a pick is a name of common words at the end of a longer one that ROR does
+        not hold ("Cancer Research Center" in "Holden Cancer Research Center"): found inside
+        a piece after a word that is no link ("and", "of") and no acronym of its parent
+        ("CSIR-National Physical Laboratory"), its city not written. Funders and
+        universities are kept."""
+        start, end, record, _confidence = pick
+        if start <= 0 or start in bounds or toks[start - 1] in _LINK_BEFORE:
+            return False
+        if not record.city or any(kind in record.types for kind in _STANDALONE):
+            return False
+        gaz = self.gazetteer
+        assert gaz is not None
+        if record.parent >= 0 and record.parent in gaz.acronyms.get(toks[start - 1].upper(), ()):
+            return False
+        return self._common_elsewhere(record, toks[start:end], norm)
+
+    def _common_elsewhere(self, record: gz.Record, span: list[str], norm: str) -> bool:
+        """Whether a name is made of words common to many ROR names, none a place, and its
+        record's city is not written in the string."""
+        if not record.city or f" {_city_key(record.city)} " in norm:
+            return False
+        gaz = self.gazetteer
+        assert gaz is not None
+        known, _shorter = gaz.words()
+        words = tuple(t for t in span if t not in _BAG_DROP)
+        if not words or self.detector.piece_places(words):
+            return False
+        return all(known.get(t, 0) >= _COMMON for t in words)
+
     def _shared_alias(self, index: int, record: int) -> bool:
         """Whether the name `index` is only another name (an alias, a label) of `record` and
         the name itself of some other organisation."""
@@ -785,13 +853,16 @@ class Classifier:
         self, toks: list[str], bounds: frozenset[int], start: int, index: int
     ) -> bool:
         """A one-word name that is no label of its own (an alias, or a label without its
-        parenthesis: "Providence", "Shell") and that is a city's name, or that a piece goes
-        on after with a word that is no company's form and no place ("Shell Development
-        Company", "Forest Research Institute"): the word is a place or the start of another
-        name."""
+        parenthesis: "Providence", "Shell"), or that only companies hold ("Bell"), and that
+        is a city's name, or that a piece goes on after with a word that is no company's form
+        and no place ("Shell Development Company", "Bell Helicopter Textron"): the word is a
+        place or the start of another name."""
         gaz = self.gazetteer
         assert gaz is not None
-        if min(kind for _i, kind in gaz.entries[index]) == gz.LABEL:
+        types = gaz.columns["types"]
+        if min(kind for _i, kind in gaz.entries[index]) == gz.LABEL and not all(
+            "company" in types[i].split() for i, _kind in gaz.entries[index]
+        ):
             return False
         if self._names_city((toks[start],)):
             return True
@@ -842,8 +913,10 @@ class Classifier:
         toks: list[str],
     ) -> set[int]:
         """A unit whose own name goes on past a comma with its parent's name ("Institute of
-        Nuclear Physics, Polish Academy of Sciences"): the parent is named too, and is added
-        to `picks`. Returns the units so named, which stay beside their parent."""
+        Nuclear Physics, Polish Academy of Sciences"), or with a university's name where ROR
+        links no parent ("Earthquake Research Institute, University of Tokyo"): the parent or
+        university is named too, and is added to `picks`. Returns the units so named, which
+        stay beside it."""
         whole: set[int] = set()
         for start, end, record, confidence in list(picks):
             cuts = [b for b in bounds if start < b < end]
@@ -854,7 +927,11 @@ class Classifier:
                 if e != end or s not in cuts:
                     continue
                 parent = self._resolve_name(index, country, toks, s, e)
-                if parent is not None and parent.index in ancestors:
+                if parent is None or parent.index == record.index:
+                    continue
+                if parent.index in ancestors or (
+                    e - s > 1 and "education" in parent.types and "education" not in record.types
+                ):
                     picks.append((s, e, parent, confidence))
                     whole.add(record.index)
                     break
@@ -869,8 +946,9 @@ class Classifier:
     ) -> list[tuple[int, int, gz.Record, float]]:
         """Pieces that name a unit of a university by its tail words ("Harvard Medical School",
         "Washington University School of Medicine") and that no name covers: the university
-        their head names, written as is, with "university" added, or as the start of exactly
-        one name whose city the string names."""
+        their head names, written as is, with "university" or "college" added, with "of"
+        after a leading "university" ("University Cologne Medical School"), or as the start of
+        exactly one name whose city the string names."""
         gaz = self.gazetteer
         assert gaz is not None
         edges = sorted(bounds)
@@ -902,7 +980,10 @@ class Classifier:
         gaz = self.gazetteer
         assert gaz is not None
         key = " ".join(head)
-        for form in (key, key + " university", "university of " + key):
+        forms = [key, key + " university", "university of " + key, key + " college"]
+        if len(head) > 1 and translated_word(head[0]) == "university":
+            forms.append("university of " + " ".join(head[1:]))  # "University Cologne"
+        for form in forms:
             index = gaz.lookup.get(form, -1)
             if index >= 0:
                 record = self._resolve(gaz.entries[index], country, toks, tuple(form.split()))
@@ -1171,6 +1252,12 @@ _COMPANY_WORDS = frozenset(
      "plc", "llc", "bv", "nv", "kk", "group", "holdings", "srl", "ab", "as", "oy", "pty", "pvt",
      "private", "incorporated", "se", "kg", "com"}
 )
+# A word that this many ROR names hold is common enough to make up any unit's name.
+_COMMON = 20
+# Kinds of organisation that no string names as another's unit (see _stray_unit).
+_STANDALONE = ("funder", "education")
+# Words before a name inside a piece that join it to what comes before, not lengthen it.
+_LINK_BEFORE = frozenset({"and", "the", "of", "at", "in", "for", "de", "y", "et", "und"})
 # First words of a name that make it a unit ("Department of ...", "Faculty of ...").
 _UNIT_WORDS = frozenset({"department", "faculty", "division", "section"})
 # Words between a name and its city ("University of Arkansas at Little Rock").
