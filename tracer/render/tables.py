@@ -81,10 +81,6 @@ def _evidence_items(paper: PaperRow) -> list[str]:
     ]
 
 
-def _ids(paper: PaperRow, kind: str) -> str:
-    return joined(paper.ids.get(kind, []))
-
-
 def flag_column(list_id: str) -> str:
     """The boolean column of a watchlist: `flag_us_entity_list` for `us-entity-list`."""
     return "flag_" + re.sub(r"[^a-z0-9]+", "_", list_id.lower()).strip("_")
@@ -104,53 +100,84 @@ def _affiliation(name: str | None, aff: AffiliationRow | None) -> str:
     return f"{who} ({where}, {aff.country})" if aff.country else f"{who} ({where})"
 
 
-def article_rows(report: Report) -> list[dict[str, Any]]:
+ARTICLE_COLUMNS = (
+    "paper_id", "key", "doi", "arxiv", "s2", "corpus_id", "openalex", "title", "year",
+    "publication_date", "venue", "usage_level", "usage_score", "evidence", "via_derivative",
+    "authors", "affiliations", "countries", "institutions", "institution_ids", "sectors", "flags",
+)  # then a flag_<list> column per known list, then ARTICLE_TAIL
+ARTICLE_TAIL = ("has_affiliation", "after_withdrawal", "missing", "links")
+
+
+def article_columns(report: Report) -> list[str]:
+    return [*ARTICLE_COLUMNS, *(flag_column(n) for n in known_lists(report)), *ARTICLE_TAIL]
+
+
+def article_tuples(report: Report) -> Iterator[tuple[Any, ...]]:
+    """One tuple per paper, in the order of article_columns(report)."""
     lists = known_lists(report)
-    rows = []
     for p in report.papers:
         pairs: list[tuple[str | None, AffiliationRow | None]] = []
         for author in p.authors:
             pairs += [(author.name, aff) for aff in author.affiliations] or [(author.name, None)]
-        row: dict[str, Any] = {
-            "paper_id": p.paper_id,
-            "key": p.key,
-            "doi": _ids(p, "doi"),
-            "arxiv": _ids(p, "arxiv"),
-            "s2": _ids(p, "s2"),
-            "corpus_id": _ids(p, "corpus"),
-            "openalex": _ids(p, "openalex"),
-            "title": p.title,
-            "year": p.year,
-            "publication_date": p.publication_date,
-            "venue": p.venue,
-            "usage_level": p.level,
-            "usage_score": p.score,
-            "evidence": joined(_evidence_items(p)),
-            "via_derivative": p.via_derivative,
-            "authors": joined(a.name for a in p.authors),
-            "affiliations": joined(_affiliation(name, aff) for name, aff in pairs),
-            "countries": joined(p.countries),
-            "institutions": joined(p.institutions),
-            "institution_ids": joined(
+        ids = p.ids
+        yield (
+            p.paper_id,
+            p.key,
+            joined(ids.get("doi", ())),
+            joined(ids.get("arxiv", ())),
+            joined(ids.get("s2", ())),
+            joined(ids.get("corpus", ())),
+            joined(ids.get("openalex", ())),
+            p.title,
+            p.year,
+            p.publication_date,
+            p.venue,
+            p.level,
+            p.score,
+            joined(_evidence_items(p)),
+            p.via_derivative,
+            joined(a.name for a in p.authors),
+            joined(_affiliation(name, aff) for name, aff in pairs),
+            joined(p.countries),
+            joined(p.institutions),
+            joined(
                 dict.fromkeys(
                     a.institution_id for au in p.authors for a in au.affiliations if a.institution_id
                 )
             ),
-            "sectors": joined(p.sectors),
-            "flags": joined(p.flags),
-        }
-        for name in lists:
-            row[flag_column(name)] = name in p.flag_lists
-        row.update(
-            {
-                "has_affiliation": p.has_affiliation,
-                "after_withdrawal": p.after_withdrawal,
-                "missing": p.missing,
-                "links": joined(p.links),
-            }
+            joined(p.sectors),
+            joined(p.flags),
+            *(name in p.flag_lists for name in lists),
+            p.has_affiliation,
+            p.after_withdrawal,
+            p.missing,
+            joined(p.links),
         )
-        rows.append(row)
-    return rows
+
+
+def article_rows(report: Report) -> list[dict[str, Any]]:
+    columns = article_columns(report)
+    return [dict(zip(columns, row, strict=True)) for row in article_tuples(report)]
+
+
+def article_csv_chunks(report: Report) -> Iterator[str]:
+    """The articles CSV of to_csv(article_rows(report)) in pieces, written from tuples: the
+    same cells, the same formula neutralisation (safe_cell), never held whole."""
+    yield "\ufeff"
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    if not report.papers:
+        writer.writerow([])  # to_csv of no rows: an empty header line
+        yield out.getvalue()
+        return
+    writer.writerow(article_columns(report))
+    for n, row in enumerate(article_tuples(report), 1):
+        writer.writerow([safe_cell(v) for v in row])
+        if n % 500 == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
 
 
 def author_rows(report: Report) -> list[dict[str, Any]]:
