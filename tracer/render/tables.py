@@ -249,8 +249,10 @@ def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None)
     return "\ufeff" + out.getvalue()
 
 
-_ORJSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS
-_ORJSON_FLOAT = re.compile(r"0\.0000|e-\d(?!\d)")
+_ORJSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
+# Where orjson and the standard encoder may write a float differently (see _encode): checked
+# as "0.0000" in text, then this pattern, which starts with a literal and so is searched fast.
+_ORJSON_EXPONENT = re.compile(r"e-\d(?!\d)")
 _STREAMED = 64  # lists longer than this go out one item at a time
 
 
@@ -264,8 +266,8 @@ def json_chunks(data: Any) -> Iterator[str]:
 
 
 def _chunks(value: Any, depth: int) -> Iterator[str]:
-    if is_dataclass(value) and not isinstance(value, type):
-        value = _plain(value)
+    if depth == 0 and is_dataclass(value) and not isinstance(value, type):
+        value = _plain(value)  # the report itself, opened key by key; orjson encodes the rest
     if isinstance(value, dict) and depth == 0 and value:
         inner = "  " * (depth + 1)
         yield "{"
@@ -290,7 +292,7 @@ def _encode(value: Any, depth: int) -> str:
         text = orjson.dumps(value, default=_plain, option=_ORJSON_OPTIONS).decode()
     except TypeError:  # a lone surrogate or an integer beyond 64 bits
         text = ""
-    if not text or _ORJSON_FLOAT.search(text):
+    if not text or "0.0000" in text or ("e-" in text and _ORJSON_EXPONENT.search(text)):
         # orjson writes floats below 1e-4 as 0.00005 or 1.2e-7 where Python writes 5e-05 and
         # 1.2e-07; where such a float may be (or a title says "0.0000"), the stdlib encoder.
         text = json.dumps(value, indent=2, ensure_ascii=False, default=_plain)
