@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -86,3 +87,13 @@ def test_refresh_files_are_the_reports_rendered_one_at_a_time(
     for fmt in REPORT_FORMATS:
         path = tmp_path / "out" / f"{DATASET.key}{SUFFIXES[fmt]}"
         assert path.read_bytes().decode("utf-8") == render_report(report, fmt), fmt
+
+
+@pytest.mark.parametrize(
+    "text", ["a*b_[c](d)<e>|#!\\x`y{}", "plain", "ü*中", FORMULA_TITLE, SCRIPT_TITLE, "line\nbreak"]
+)
+def test_markdown_escape_is_a_backslash_before_each_special_character(text: str) -> None:
+    from tracer.render.markdown import md
+    from tracer.render.text import clean
+
+    assert md(text) == re.sub(r"([\\`*_{}\[\]<>|#!])", r"\\\1", clean(text))

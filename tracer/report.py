@@ -590,33 +590,40 @@ def shares(paper: PaperRow) -> list[tuple[AffiliationRow | None, float]]:
     return result
 
 
-def _tally(
-    papers: list[PaperRow],
-    key: Callable[[AffiliationRow], str | None],
-    label: Callable[[str], str],
+def _count_rows(
+    whole: Counter[str], fractional: dict[str, float], label: Callable[[str], str]
 ) -> list[CountRow]:
-    whole: Counter[str] = Counter()
-    fractional: dict[str, float] = defaultdict(float)
-    for paper in papers:
-        seen = set()
-        for aff, share in shares(paper):
-            value = (key(aff) if aff else None) or UNKNOWN
-            fractional[value] += share
-            if aff is not None and value != UNKNOWN:
-                seen.add(value)
-        for value in seen or {UNKNOWN}:
-            whole[value] += 1
     rows = [CountRow(k, label(k), whole[k], round(fractional[k], 3)) for k in fractional]
     return sorted(rows, key=lambda r: (r.key == UNKNOWN, -r.papers, -r.fractional, r.key))
 
 
-def _institutions(papers: list[PaperRow]) -> list[InstitutionRow]:
+def _aggregate(
+    papers: list[PaperRow],
+) -> tuple[list[CountRow], list[CountRow], list[InstitutionRow]]:
+    """Countries, sectors and institutions, whole and fractional, in one pass over each
+    paper's shares (COUNTING_RULES). Each key's fractional share is summed in paper order."""
+    c_whole: Counter[str] = Counter()
+    c_frac: dict[str, float] = defaultdict(float)
+    s_whole: Counter[str] = Counter()
+    s_frac: dict[str, float] = defaultdict(float)
     rows: dict[str, InstitutionRow] = {}
     for paper in papers:
         pid = paper.paper_id
+        countries: set[str] = set()
+        sectors: set[str] = set()
         for aff, share in shares(paper):
             if aff is None:
+                c_frac[UNKNOWN] += share
+                s_frac[UNKNOWN] += share
                 continue
+            country = aff.country or UNKNOWN
+            c_frac[country] += share
+            if country != UNKNOWN:
+                countries.add(country)
+            sector = aff.sector or UNKNOWN
+            s_frac[sector] += share
+            if sector != UNKNOWN:
+                sectors.add(sector)
             key = aff.institution_id or aff.institution_name
             if key is None:
                 continue
@@ -642,9 +649,18 @@ def _institutions(papers: list[PaperRow]) -> list[InstitutionRow]:
             if not row.paper_ids or row.paper_ids[-1] != pid:
                 row.paper_ids.append(pid)
                 row.papers += 1
+        for value in countries or (UNKNOWN,):
+            c_whole[value] += 1
+        for value in sectors or (UNKNOWN,):
+            s_whole[value] += 1
     for row in rows.values():
         row.fractional = round(row.fractional, 3)
-    return sorted(rows.values(), key=lambda r: (-r.papers, -r.fractional, r.name))
+    institutions = sorted(rows.values(), key=lambda r: (-r.papers, -r.fractional, r.name))
+    return (
+        _count_rows(c_whole, c_frac, country_name),
+        _count_rows(s_whole, s_frac, str),
+        institutions,
+    )
 
 
 def _years(papers: list[PaperRow]) -> list[YearRow]:
@@ -777,7 +793,7 @@ def build_report(
     by_level = [
         CountRow(level, level, level_counts[level], float(level_counts[level])) for level in levels
     ]
-    institutions = _institutions(papers)
+    countries, sectors, institutions = _aggregate(papers)
     # Military bodies and listed companies first; universities that a tracker lists only for
     # defence research links (ASPI's "Civilian" category) after them.
     flagged = sorted(
@@ -798,8 +814,8 @@ def build_report(
         counting_rules=COUNTING_RULES,
         total_papers=len(papers),
         by_level=by_level,
-        countries=_tally(papers, lambda a: a.country, country_name),
-        sectors=_tally(papers, lambda a: a.sector if a.sector != UNKNOWN else None, str),
+        countries=countries,
+        sectors=sectors,
         institutions=institutions,
         flagged=flagged,
         years=_years(papers),
