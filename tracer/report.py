@@ -292,10 +292,12 @@ def country_name(code: str | None) -> str:
     return names.get(code.lower(), code.upper())
 
 
+_RANK = {level: n for n, level in enumerate((*reversed(LEVELS), NOT_JUDGED))}
+
+
 def relevance(paper: PaperRow) -> tuple[int, int, float, int, int]:
     """Sort key: strongest level, flagged first, highest score, newest (RELEVANCE_RULE)."""
-    rank = (*reversed(LEVELS), NOT_JUDGED)
-    level = rank.index(paper.level) if paper.level in rank else len(rank)
+    level = _RANK.get(paper.level, len(_RANK))
     return (level, 0 if paper.flag_lists else 1, -(paper.score or 0.0), -(paper.year or 0),
             paper.paper_id)
 
