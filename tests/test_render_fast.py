@@ -97,3 +97,15 @@ def test_markdown_escape_is_a_backslash_before_each_special_character(text: str)
     from tracer.render.text import clean
 
     assert md(text) == re.sub(r"([\\`*_{}\[\]<>|#!])", r"\\\1", clean(text))
+
+
+@pytest.mark.parametrize(
+    "values", [[], [None, ""], ["a"], ["a|b"], ["a", "b"], ["a|", "|b", None, "", 3, 0, False], ["||", "x"]]
+)
+def test_multi_valued_cells_keep_every_value_and_no_stray_separator(values: list[object]) -> None:
+    from tracer.render.tables import SEP, joined
+
+    kept = [str(v) for v in values if v is not None and v != ""]
+    cell = joined(values)
+    assert cell == SEP.join(v.replace(SEP, "\u00a6") for v in kept)
+    assert (cell.split(SEP) if cell else []) == [v.replace(SEP, "\u00a6") for v in kept]

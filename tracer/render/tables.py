@@ -63,7 +63,11 @@ _SEP_STANDIN = "\u00a6"  # a "|" inside a value becomes "¦", so splitting on SE
 
 def joined(values: Iterable[Any]) -> str:
     """Values of a multi-valued cell, joined by SEP (a SEP inside a value becomes "¦")."""
-    return SEP.join(str(v).replace(SEP, _SEP_STANDIN) for v in values if v not in (None, ""))
+    parts = [v if type(v) is str else str(v) for v in values if v is not None and v != ""]
+    text = SEP.join(parts)
+    if text.count(SEP) < len(parts):  # no value holds a SEP (nearly always): joined as it is
+        return text
+    return SEP.join([part.replace(SEP, _SEP_STANDIN) for part in parts])
 
 
 def evidence_text(paper: PaperRow) -> str:
