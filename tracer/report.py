@@ -16,10 +16,12 @@ A paper without any affiliation is counted as such, never guessed.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
@@ -765,6 +767,21 @@ def _headline(dataset: Dataset, total: int, filters: Filters) -> str:
     return ", ".join(parts) + "."
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a report is built or written. A large report
+    is millions of small objects, none in a reference cycle (refcounting frees them all); with
+    them alive, every full collection walked them all again, which cost seconds at 50,000
+    papers (sorting the papers for the terminal took longer than building them)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def build_report(
     store: Store,
     dataset: Dataset,
@@ -786,6 +803,11 @@ def build_report(
             f"The year range {since}-{until} is empty.", hint="Swap --since and --until."
         )
     filters = Filters(min_usage, levels, since, until, check_country(country) if country else None)
+    with gc_paused():
+        return _build(store, dataset, levels, filters)
+
+
+def _build(store: Store, dataset: Dataset, levels: list[str], filters: Filters) -> Report:
     data = load_report_data(store, dataset.key)
     runs = [r for r in (_run(row) for row in data.runs) if r is not None]
     coverage = _coverage(data)

@@ -15,7 +15,7 @@ from tracer.render.html import html_chunks, render_html
 from tracer.render.markdown import to_markdown
 from tracer.render.tables import article_csv_chunks, json_chunks, to_json
 from tracer.render.terminal import print_report
-from tracer.report import Report, build_report
+from tracer.report import Report, build_report, gc_paused
 from tracer.store import Store
 
 REPORT_FORMATS = ("terminal", "json", "md", "csv", "html")
@@ -70,9 +70,10 @@ def write_reports(
     """Write FOLDER/KEY.<suffix> for each format, each file atomically; return the paths."""
     report = build_report(store, dataset)
     written = []
-    for fmt in formats:
-        path = Path(folder) / f"{dataset.key}{SUFFIXES[fmt]}"
-        streamed = _STREAMED.get(fmt)
-        data = streamed(report) if streamed else render_report(report, fmt)
-        written.append(str(write_atomic(path, data)))
+    with gc_paused():
+        for fmt in formats:
+            path = Path(folder) / f"{dataset.key}{SUFFIXES[fmt]}"
+            streamed = _STREAMED.get(fmt)
+            data = streamed(report) if streamed else render_report(report, fmt)
+            written.append(str(write_atomic(path, data)))
     return written

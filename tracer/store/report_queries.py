@@ -65,11 +65,10 @@ def _json(text: str | None, what: str, default: Any) -> Any:
 def _tuples(
     conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]
 ) -> Iterator[tuple[Any, ...]]:
-    """Rows as plain tuples (no sqlite3.Row, no dict per row)."""
+    """Rows as plain tuples (no sqlite3.Row, no dict per row), straight from the cursor."""
     cursor = conn.cursor()
     cursor.row_factory = None
-    cursor.execute(sql, params)
-    yield from cursor
+    return cursor.execute(sql, params)
 
 
 def load_report_data(store: Store, dataset: str) -> ReportData:
