@@ -109,3 +109,19 @@ def test_multi_valued_cells_keep_every_value_and_no_stray_separator(values: list
     cell = joined(values)
     assert cell == SEP.join(v.replace(SEP, "\u00a6") for v in kept)
     assert (cell.split(SEP) if cell else []) == [v.replace(SEP, "\u00a6") for v in kept]
+
+
+def test_building_and_writing_a_report_leave_the_garbage_collector_as_they_found_it(
+    store: Store, tmp_path: Path
+) -> None:
+    import gc
+
+    assert gc.isenabled()
+    write_reports(store, DATASET, tmp_path / "out", REPORT_FORMATS)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        build_report(store, DATASET)
+        assert not gc.isenabled()  # a caller that had it off keeps it off
+    finally:
+        gc.enable()
