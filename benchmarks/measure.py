@@ -13,6 +13,9 @@ the local stages by wrapping, from here, the functions that do them (the core ca
     judge     Scanner._judge: used / cited / mentioned, with evidence
     report    tracer.report.build_report and everything in tracer.render (outermost call only)
 
+and, within the report files a refresh writes (tracer.render.formats.write_reports), the CPU
+seconds of each format (its rendering and writing) and of the report model built for them.
+
 It also keeps the request counts of every HTTP client the command closed (the run's own count,
 to set beside the server's log) and the ScanResult of each scan.
 """
@@ -31,6 +34,7 @@ from typing import Any
 STAGES: dict[str, dict[str, float]] = {}
 HTTP_COUNTS: list[dict[str, dict[str, int]]] = []
 SCANS: list[dict[str, Any]] = []
+FORMATS: dict[str, dict[str, float]] = {}  # format (or "model") -> cpu_s, wall_s, calls
 
 
 _DEPTH: dict[str, int] = {}
@@ -55,8 +59,46 @@ def _timed(stage: str, func: Callable[..., Any]) -> Callable[..., Any]:
             totals["cpu_s"] += time.process_time() - cpu
             totals["calls"] += 1
 
-    wrapper.benchmark_stage = stage  # type: ignore[attr-defined]
+    wrapper.benchmark_stage = stage
     return wrapper
+
+
+def _per_format(name_of: Callable[..., str], func: Callable[..., Any]) -> Callable[..., Any]:
+    """Time each call of `func` into FORMATS[name_of(*args)]."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            totals = FORMATS.setdefault(name_of(*args, **kwargs),
+                                        {"wall_s": 0.0, "cpu_s": 0.0, "calls": 0})
+            totals["wall_s"] += time.perf_counter() - wall
+            totals["cpu_s"] += time.process_time() - cpu
+            totals["calls"] += 1
+
+    return wrapper
+
+
+def instrument_formats() -> None:
+    """Per-format CPU of the report files: write_reports renders a format (render_report) or
+    hands its pieces to write_atomic, which renders them as it writes; the file's suffix
+    names the format. The model (build_report) is timed apart."""
+    import tracer.render.formats as formats
+
+    by_suffix = {suffix: fmt for fmt, suffix in formats.SUFFIXES.items()}
+
+    def written(path: Any, *_: Any, **__: Any) -> str:
+        name = str(path)
+        return next((f for s, f in by_suffix.items() if name.endswith(s)), "other")
+
+    for attr, name_of in (
+        ("build_report", lambda *a, **k: "model"),
+        ("render_report", lambda report, fmt, *a, **k: str(fmt)),
+        ("write_atomic", written),
+    ):
+        setattr(formats, attr, _per_format(name_of, getattr(formats, attr)))
 
 
 def _replace_everywhere(original: Any, wrapper: Any) -> None:
@@ -110,6 +152,7 @@ def instrument() -> list[str]:
         return result
 
     scanner.scan = scan  # type: ignore[method-assign]
+    instrument_formats()
 
     client = tracer.http.HttpClient
     original_close = client.close
@@ -145,6 +188,7 @@ def run_tracer(argv: list[str]) -> dict[str, Any]:
         "stages": STAGES,
         "http_counts": HTTP_COUNTS,
         "scans": SCANS,
+        "formats": FORMATS,
         "not_instrumented": missing,
     }
 

@@ -357,6 +357,12 @@ def local_lines(results: list[dict[str, Any]]) -> list[str]:
             lines.append(f"  {size:>6} citers: every report format ({ALL_FORMATS}) written for"
                          f" {scan.get('papers_found', size)} papers (and 2 companions):"
                          f" {report_s:.1f} s CPU, peak {first['peak_rss_mb']:.0f} MB")
+            per = first.get("formats") or {}
+            if per:
+                parts = [f"{name} {per[name]['cpu_s']:.2f}"
+                         for name in ("model", *ALL_FORMATS.split(",")) if name in per]
+                lines.append(f"  {size:>6} citers:   of which, CPU s: " + " / ".join(parts)
+                             + " (model: the report built once for every format)")
         if "peak_rss_mb" in ref:
             lines.append(f"  {size:>6} citers: the reference data alone (interpreter, imports,"
                          f" ROR index and watchlist): peak {ref['peak_rss_mb']:.0f} MB, of which"

@@ -16,10 +16,12 @@ A paper without any affiliation is counted as such, never guessed.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
@@ -292,10 +294,12 @@ def country_name(code: str | None) -> str:
     return names.get(code.lower(), code.upper())
 
 
+_RANK = {level: n for n, level in enumerate((*reversed(LEVELS), NOT_JUDGED))}
+
+
 def relevance(paper: PaperRow) -> tuple[int, int, float, int, int]:
     """Sort key: strongest level, flagged first, highest score, newest (RELEVANCE_RULE)."""
-    rank = (*reversed(LEVELS), NOT_JUDGED)
-    level = rank.index(paper.level) if paper.level in rank else len(rank)
+    level = _RANK.get(paper.level, len(_RANK))
     return (level, 0 if paper.flag_lists else 1, -(paper.score or 0.0), -(paper.year or 0),
             paper.paper_id)
 
@@ -333,11 +337,16 @@ def levels_from(min_usage: str | None) -> list[str]:
     return list(reversed(LEVELS[LEVELS.index(min_usage) :]))
 
 
+# What quote(value, safe="/:;()._-") leaves as it is: ASCII letters, digits, "_.-~" and the safe.
+_URL_SAFE = re.compile(r"[A-Za-z0-9_.\-~/:;()]*")
+
+
 def links_for(ids: dict[str, list[str]]) -> list[str]:
     """Links to the paper in each source, built from its ids (quoted: ids come from APIs)."""
 
     def q(value: str) -> str:
-        return quote(value, safe="/:;()._-")
+        # Most ids hold only characters quote() keeps: skip its per-character work for them.
+        return value if _URL_SAFE.fullmatch(value) else quote(value, safe="/:;()._-")
 
     links = [f"https://doi.org/{q(v)}" for v in ids.get("doi", [])]
     links += [f"https://arxiv.org/abs/{q(v)}" for v in ids.get("arxiv", [])]
@@ -465,84 +474,95 @@ def _flag(raw: dict[str, Any], known: dict[tuple[Any, ...], Flag] | None = None)
 
 def _load_papers(data: ReportData, dataset: Dataset) -> list[PaperRow]:
     """The papers as report rows. The store's rows are let go of as they are turned into
-    report rows (the report never holds both whole), and the strings that repeat from row to
-    row (institutions, countries, sectors, affiliation strings) are kept once."""
+    report rows (the report never holds both whole). Affiliations repeat from paper to paper
+    (the same string, institution and flags for every paper of a lab): each distinct stored
+    row becomes one AffiliationRow, shared by every author that has it, with its flag labels
+    worked out once."""
     papers = []
     flags: dict[tuple[Any, ...], Flag] = {}
-    strings: dict[str, str] = {}
+    by_text: dict[str | None, tuple[list[Flag], list[str], list[str]]] = {}
+    known: dict[tuple[Any, ...], tuple[AffiliationRow, list[str], list[str]]] = {}
+    withdrawn = dataset.withdrawn_on
 
-    def once(text: str | None) -> str | None:
-        return None if text is None else strings.setdefault(text, text)
+    def flags_of(text: str | None) -> tuple[list[Flag], list[str], list[str]]:
+        found = by_text.get(text)
+        if found is None:
+            items = [_flag(f, flags) for f in data.flag_lists.get(text, []) if isinstance(f, dict)]
+            found = by_text[text] = (items, [_flag_label(f) for f in items],
+                                     [f.list for f in items])
+        return found
+
+    def affiliation(row: tuple[Any, ...]) -> tuple[AffiliationRow, list[str], list[str]]:
+        found = known.get(row)
+        if found is None:
+            raw, inst_id, inst_name, parent, country, sector, text, confidence, method = row
+            items, labels, lists = flags_of(text)
+            aff = AffiliationRow(
+                raw=clean_line(raw),
+                institution_id=clean_line(inst_id),
+                institution_name=clean_line(inst_name),
+                parent_name=clean_line(parent),
+                country=(country or "").upper() or None,
+                sector=sector or UNKNOWN,
+                flags=items,
+                method=method,
+                confidence=confidence,
+            )
+            found = known[row] = (aff, labels, lists)
+        return found
 
     rows, data.papers = data.papers, []
     rows.reverse()  # popped from the end: oldest first, as the query ordered them
+    authors_of, affiliations_of = data.authors, data.affiliations
     while rows:
-        row = rows.pop()
-        pid = row["id"]
+        (pid, title, year, publication_date, venue, truncated, level, score, evidence,
+         via_derivative, missing_since) = rows.pop()
         paper_authors = []
-        for author in data.authors.pop(pid, []):
-            affs = [
-                AffiliationRow(
-                    raw=once(clean_line(a["raw"])),
-                    institution_id=once(clean_line(a["institution_id"])),
-                    institution_name=once(clean_line(a["institution_name"])),
-                    parent_name=once(clean_line(a["parent_name"])),
-                    country=once((a["country"] or "").upper() or None),
-                    sector=once(a["sector"] or UNKNOWN) or UNKNOWN,
-                    flags=[_flag(f, flags) for f in a["flags"] if isinstance(f, dict)],
-                    method=once(a["method"]) or a["method"],
-                    confidence=a["confidence"],
-                )
-                for a in data.affiliations.pop((pid, author["position"]), [])
-            ]
-            paper_authors.append(
-                AuthorRow(
-                    author["position"],
-                    clean_line(author["name"]),
-                    affs,
-                    author_id=_author_id(author),
-                )
+        all_affs: list[AffiliationRow] = []
+        labels: list[str] = []
+        lists: list[str] = []
+        for position, name, s2_author, openalex_author in authors_of.pop(pid, ()):
+            affs = []
+            for row in affiliations_of.pop((pid, position), ()):
+                aff, aff_labels, aff_lists = affiliation(row)
+                affs.append(aff)
+                labels += aff_labels
+                lists += aff_lists
+            all_affs += affs
+            author_id = (
+                f"openalex:{openalex_author}" if openalex_author
+                else f"s2:{s2_author}" if s2_author else None
             )
-        all_affs = [a for author in paper_authors for a in author.affiliations]
+            paper_authors.append(AuthorRow(position, clean_line(name), affs, author_id=author_id))
         paper_ids = data.ids.get(pid, {})
-        withdrawn = dataset.withdrawn_on
-        all_flags = [f for a in all_affs for f in a.flags]
         papers.append(
             PaperRow(
                 paper_id=pid,
                 key=paper_key(paper_ids),
-                title=clean_line(row["title"]),
-                year=row["year"],
-                publication_date=row["publication_date"],
-                venue=clean_line(row["venue"]),
+                title=clean_line(title),
+                year=year,
+                publication_date=publication_date,
+                venue=clean_line(venue),
                 ids=paper_ids,
-                level=row["level"] or NOT_JUDGED,
-                score=row["score"],
-                evidence=[_evidence(e) for e in row["judged_evidence"] if isinstance(e, dict)],
-                via_derivative=row["via_derivative"],
-                missing=row["missing_since_run"] is not None,
+                level=level or NOT_JUDGED,
+                score=score,
+                evidence=[_evidence(e) for e in evidence if isinstance(e, dict)],
+                via_derivative=via_derivative,
+                missing=missing_since is not None,
                 after_withdrawal=bool(
-                    withdrawn and after_date(row["publication_date"], row["year"], withdrawn)
+                    withdrawn and after_date(publication_date, year, withdrawn)
                 ),
-                authors_truncated=bool(row["authors_truncated"]),
+                authors_truncated=bool(truncated),
                 authors=paper_authors,
                 countries=sorted({a.country for a in all_affs if a.country}),
                 institutions=_unique([a.institution_name or "" for a in all_affs]),
                 sectors=sorted({a.sector for a in all_affs if a.sector != UNKNOWN}),
-                flags=_unique([_flag_label(f) for f in all_flags]),
-                flag_lists=_unique([f.list for f in all_flags]),
+                flags=_unique(labels),
+                flag_lists=_unique(lists),
                 links=links_for(paper_ids),
             )
         )
     return papers
-
-
-def _author_id(row: dict[str, Any]) -> str | None:
-    if row.get("openalex_author_id"):
-        return f"openalex:{row['openalex_author_id']}"
-    if row.get("s2_author_id"):
-        return f"s2:{row['s2_author_id']}"
-    return None
 
 
 def _evidence(item: dict[str, Any]) -> dict[str, Any]:
@@ -574,32 +594,42 @@ def shares(paper: PaperRow) -> list[tuple[AffiliationRow | None, float]]:
     return result
 
 
-def _tally(
-    papers: list[PaperRow],
-    key: Callable[[AffiliationRow], str | None],
-    label: Callable[[str], str],
+def _count_rows(
+    whole: Counter[str], fractional: dict[str, float], label: Callable[[str], str]
 ) -> list[CountRow]:
-    whole: Counter[str] = Counter()
-    fractional: dict[str, float] = defaultdict(float)
-    for paper in papers:
-        seen = set()
-        for aff, share in shares(paper):
-            value = (key(aff) if aff else None) or UNKNOWN
-            fractional[value] += share
-            if aff is not None and value != UNKNOWN:
-                seen.add(value)
-        for value in seen or {UNKNOWN}:
-            whole[value] += 1
     rows = [CountRow(k, label(k), whole[k], round(fractional[k], 3)) for k in fractional]
     return sorted(rows, key=lambda r: (r.key == UNKNOWN, -r.papers, -r.fractional, r.key))
 
 
-def _institutions(papers: list[PaperRow]) -> list[InstitutionRow]:
+def _aggregate(
+    papers: list[PaperRow],
+) -> tuple[list[CountRow], list[CountRow], list[InstitutionRow]]:
+    """Countries, sectors and institutions, whole and fractional, in one pass over each
+    paper's shares (COUNTING_RULES). Each key's fractional share is summed in paper order."""
+    c_whole: Counter[str] = Counter()
+    c_frac: dict[str, float] = defaultdict(float)
+    s_whole: Counter[str] = Counter()
+    s_frac: dict[str, float] = defaultdict(float)
     rows: dict[str, InstitutionRow] = {}
     for paper in papers:
+        pid = paper.paper_id
+        countries: set[str] = set()
+        sectors: set[str] = set()
         for aff, share in shares(paper):
-            key = _institution_key(aff) if aff else None
-            if aff is None or key is None:
+            if aff is None:
+                c_frac[UNKNOWN] += share
+                s_frac[UNKNOWN] += share
+                continue
+            country = aff.country or UNKNOWN
+            c_frac[country] += share
+            if country != UNKNOWN:
+                countries.add(country)
+            sector = aff.sector or UNKNOWN
+            s_frac[sector] += share
+            if sector != UNKNOWN:
+                sectors.add(sector)
+            key = aff.institution_id or aff.institution_name
+            if key is None:
                 continue
             row = rows.get(key)
             if row is None:
@@ -619,12 +649,22 @@ def _institutions(papers: list[PaperRow]) -> list[InstitutionRow]:
             for flag in aff.flags:
                 if flag not in row.flags:
                     row.flags.append(flag)
-            if paper.paper_id not in row.paper_ids:
-                row.paper_ids.append(paper.paper_id)
+            # A paper's shares come one after another: if it is listed, it is the last one.
+            if not row.paper_ids or row.paper_ids[-1] != pid:
+                row.paper_ids.append(pid)
                 row.papers += 1
+        for value in countries or (UNKNOWN,):
+            c_whole[value] += 1
+        for value in sectors or (UNKNOWN,):
+            s_whole[value] += 1
     for row in rows.values():
         row.fractional = round(row.fractional, 3)
-    return sorted(rows.values(), key=lambda r: (-r.papers, -r.fractional, r.name))
+    institutions = sorted(rows.values(), key=lambda r: (-r.papers, -r.fractional, r.name))
+    return (
+        _count_rows(c_whole, c_frac, country_name),
+        _count_rows(s_whole, s_frac, str),
+        institutions,
+    )
 
 
 def _years(papers: list[PaperRow]) -> list[YearRow]:
@@ -727,6 +767,21 @@ def _headline(dataset: Dataset, total: int, filters: Filters) -> str:
     return ", ".join(parts) + "."
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a report is built or written. A large report
+    is millions of small objects, none in a reference cycle (refcounting frees them all); with
+    them alive, every full collection walked them all again, which cost seconds at 50,000
+    papers (sorting the papers for the terminal took longer than building them)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def build_report(
     store: Store,
     dataset: Dataset,
@@ -748,6 +803,11 @@ def build_report(
             f"The year range {since}-{until} is empty.", hint="Swap --since and --until."
         )
     filters = Filters(min_usage, levels, since, until, check_country(country) if country else None)
+    with gc_paused():
+        return _build(store, dataset, levels, filters)
+
+
+def _build(store: Store, dataset: Dataset, levels: list[str], filters: Filters) -> Report:
     data = load_report_data(store, dataset.key)
     runs = [r for r in (_run(row) for row in data.runs) if r is not None]
     coverage = _coverage(data)
@@ -757,7 +817,7 @@ def build_report(
     by_level = [
         CountRow(level, level, level_counts[level], float(level_counts[level])) for level in levels
     ]
-    institutions = _institutions(papers)
+    countries, sectors, institutions = _aggregate(papers)
     # Military bodies and listed companies first; universities that a tracker lists only for
     # defence research links (ASPI's "Civilian" category) after them.
     flagged = sorted(
@@ -778,8 +838,8 @@ def build_report(
         counting_rules=COUNTING_RULES,
         total_papers=len(papers),
         by_level=by_level,
-        countries=_tally(papers, lambda a: a.country, country_name),
-        sectors=_tally(papers, lambda a: a.sector if a.sector != UNKNOWN else None, str),
+        countries=countries,
+        sectors=sectors,
         institutions=institutions,
         flagged=flagged,
         years=_years(papers),

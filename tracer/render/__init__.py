@@ -13,6 +13,8 @@ from pathlib import Path
 
 from tracer.errors import DataError
 
+_BUFFER = 1 << 20  # a streamed report comes in many small pieces: write them a megabyte at a time
+
 
 def write_atomic(path: Path | str, data: str | bytes | Iterable[str]) -> Path:
     """Write text (UTF-8), bytes, or text in pieces (written as they come, so a large report
@@ -31,7 +33,7 @@ def write_atomic(path: Path | str, data: str | bytes | Iterable[str]) -> Path:
     except OSError as exc:
         raise DataError(f"Cannot write {target}: {exc.strerror or exc}.") from None
     try:
-        with os.fdopen(fd, "wb") as handle:
+        with os.fdopen(fd, "wb", buffering=_BUFFER) as handle:
             for chunk in chunks:
                 handle.write(chunk)
             handle.flush()

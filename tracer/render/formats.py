@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -11,11 +11,11 @@ from rich.console import Console
 from tracer.catalog import Dataset
 from tracer.errors import UsageError
 from tracer.render import write_atomic
-from tracer.render.html import render_html
+from tracer.render.html import html_chunks, render_html
 from tracer.render.markdown import to_markdown
-from tracer.render.tables import article_rows, json_chunks, to_csv, to_json
+from tracer.render.tables import article_csv_chunks, json_chunks, to_json
 from tracer.render.terminal import print_report
-from tracer.report import Report, build_report
+from tracer.report import Report, build_report, gc_paused
 from tracer.store import Store
 
 REPORT_FORMATS = ("terminal", "json", "md", "csv", "html")
@@ -44,8 +44,15 @@ _RENDERERS: dict[str, Callable[[Report], str]] = {
     "terminal": terminal_text,
     "json": to_json,
     "md": to_markdown,
-    "csv": lambda report: to_csv(article_rows(report)),  # the articles CSV
+    "csv": lambda report: "".join(article_csv_chunks(report)),  # the articles CSV
     "html": render_html,
+}
+# The formats that can go out in pieces as they are made: a large report's text is never held
+# whole (the others are small: the terminal report lists 20 papers, Markdown is one table).
+_STREAMED: dict[str, Callable[[Report], Iterable[str]]] = {
+    "json": json_chunks,
+    "csv": article_csv_chunks,
+    "html": html_chunks,
 }
 
 
@@ -63,9 +70,10 @@ def write_reports(
     """Write FOLDER/KEY.<suffix> for each format, each file atomically; return the paths."""
     report = build_report(store, dataset)
     written = []
-    for fmt in formats:
-        path = Path(folder) / f"{dataset.key}{SUFFIXES[fmt]}"
-        # JSON goes out as it is encoded: the largest format never sits whole in memory.
-        data = json_chunks(report) if fmt == "json" else render_report(report, fmt)
-        written.append(str(write_atomic(path, data)))
+    with gc_paused():
+        for fmt in formats:
+            path = Path(folder) / f"{dataset.key}{SUFFIXES[fmt]}"
+            streamed = _STREAMED.get(fmt)
+            data = streamed(report) if streamed else render_report(report, fmt)
+            written.append(str(write_atomic(path, data)))
     return written

@@ -13,13 +13,25 @@ from __future__ import annotations
 import functools
 import importlib.resources
 import re
+from collections.abc import Iterator
 from html import escape
+from typing import Any
 from urllib.parse import unquote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
+from markupsafe import escape as _esc
 
-from tracer.report import UNKNOWN, CountRow, PaperRow, Report, YearRow, country_name, listed_then
+from tracer.report import (
+    UNKNOWN,
+    CountRow,
+    InstitutionRow,
+    PaperRow,
+    Report,
+    YearRow,
+    country_name,
+    listed_then,
+)
 
 # One colour per class of the map, light to dark; even the first class (one paper) is a clear
 # orange against the grey of countries without a paper, and every shaded country is outlined.
@@ -305,20 +317,126 @@ def author_list(paper: PaperRow) -> str:
     return ", ".join(names) + more
 
 
-def render_html(report: Report) -> str:
+# The per-paper parts of the page (the papers table, each flagged institution's papers, the
+# papers after the withdrawal) are written here rather than in the template: Jinja's work per
+# cell (attribute look-ups, filters, an escape call each) was most of a large page's time. The
+# text is the template's own, escaped the same way (markupsafe's escape, as Jinja's
+# autoescape does: None prints as "None", a missing evidence key as nothing).
+
+
+def _e(value: Any) -> str:
+    """markupsafe's escape as text, without a Markup object per call: the same five
+    characters, the same entities (tests/test_render.py holds the two side by side)."""
+    if hasattr(value, "__html__"):
+        return str(_esc(value))
+    return (
+        str(value).replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+        .replace("'", "&#39;").replace('"', "&#34;")
+    )
+
+
+def _item(entry: dict[str, Any], key: str) -> str:
+    """`{{ e.key }}` of the template on an evidence dict: a missing key prints nothing."""
+    return _e(entry[key]) if key in entry else ""
+
+
+def _score(value: float | None) -> str:
+    return "%.2f" % value if value is not None else ""  # noqa: UP031 - the template's format
+
+
+def paper_rows(report: Report) -> Iterator[Markup]:
+    """The rows of the papers table, most relevant first, one at a time."""
+    for p in report.by_relevance():
+        parts = [
+            f'<tr data-paper="{_e(p.paper_id)}" data-level="{_e(p.level)}"><td class="title">',
+            _e(p.title),
+        ]
+        if p.after_withdrawal:
+            parts.append(' <span class="flag" title="published after the withdrawal">'
+                         "after withdrawal</span>")
+        if p.missing:
+            parts.append(' <span class="small">(no longer found)</span>')
+        parts += [
+            '</td><td class="num" data-label="year">', _e(p.year or ""),
+            '</td><td data-label="usage">', _e(p.level),
+            '</td><td class="num" data-label="score">', _score(p.score),
+            '</td><td data-label="authors">', _e(author_list(p)),
+            '</td><td data-label="countries">', _e(", ".join(p.countries) or "none known"),
+            '</td><td data-label="institutions">', _e("; ".join(p.institutions)),
+            '</td><td data-label="flags" class="flag">', _e("; ".join(p.flags)),
+            '</td><td data-label="evidence">',
+        ]
+        if p.evidence:
+            parts += ["<details><summary>", plural(len(p.evidence), "sentence"), "</summary>"]
+            for ev in p.evidence:
+                parts += ["<div>[", _item(ev, "kind"), ", ", _item(ev, "source"), "] ",
+                          _item(ev, "text"), "</div>"]
+            parts.append("</details>")
+        parts.append('</td><td data-label="links">')
+        last = len(p.links) - 1
+        for n, link in enumerate(p.links):
+            url = http_url(link)
+            if url:
+                parts += ['<a href="', _e(url), '" rel="noopener noreferrer">',
+                          _e(link_label(link)), "</a>"]
+                if n != last:
+                    parts.append(", ")
+        parts.append("</td></tr>\n")
+        yield Markup("".join(parts))
+
+
+def flagged_papers(report: Report, inst: InstitutionRow) -> Iterator[Markup]:
+    """A flagged institution's papers, each with its evidence, one list item at a time."""
+    for pid in inst.paper_ids:
+        p = report.paper(pid)
+        parts = ["<li>", str(title_link(p)), '\n<div class="meta">', _e(p.year or "year unknown"),
+                 " · ", _e(p.level)]
+        if p.score is not None:
+            parts += [" (score ", _score(p.score), ")"]
+        then = listed_then(inst.flags, p)
+        if then:
+            parts += [" · listed when published: ", _e(then)]
+        if p.after_withdrawal:
+            parts.append(' · <span class="flag">after withdrawal</span>')
+        parts.append("</div>\n")
+        if p.authors:
+            parts += ['<div class="authors">', _e(author_list(p)), "</div>"]
+        for ev in p.evidence:
+            parts += ["<blockquote>", _item(ev, "text"), ' <span class="small">(',
+                      _item(ev, "kind"), ", ", _item(ev, "source"), ")</span></blockquote>"]
+        parts.append("</li>\n")
+        yield Markup("".join(parts))
+
+
+def withdrawal_papers(report: Report) -> Iterator[Markup]:
+    """The papers published after the withdrawal, one list item at a time."""
+    for pid in report.withdrawal.paper_ids:
+        p = report.paper(pid)
+        parts = ["<li>", str(title_link(p)), ' <span class="meta">',
+                 _e(p.publication_date or p.year), " · ", _e(p.level)]
+        if p.institutions:
+            parts += [" · ", _e(", ".join(p.institutions))]
+        parts.append("</span></li>")
+        yield Markup("".join(parts))
+
+
+def html_chunks(report: Report) -> Iterator[str]:
+    """The page in pieces, as the template produces them (never held whole)."""
     template = _environment().get_template("report.html.j2")
-    return template.render(
+    return template.generate(
         r=report,
         world_map=world_map(report.countries),
         legend=map_legend(report.countries),
         year_chart=year_chart(report.years),
         sector_chart=sector_chart(report.sectors),
-        paper=report.paper,
-        listed_then=listed_then,
+        paper_rows=paper_rows,
+        flagged_items=flagged_papers,
+        withdrawal_papers=withdrawal_papers,
         papers=papers,
         plural=plural,
         country_name=country_name,
-        title_link=title_link,
-        author_list=author_list,
-        link_label=link_label,
     )
+
+
+def render_html(report: Report) -> str:
+    return "".join(html_chunks(report))

@@ -3,7 +3,6 @@ counting rules. Every value from the store is escaped, so API text never becomes
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -11,7 +10,8 @@ from tracer.render.tables import evidence_text
 from tracer.render.text import clean
 from tracer.report import COUNTING_RULES, Report, listed_then
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#!])")
+_MD_SPECIAL = "\\`*_{}[]<>|#!"  # each gets a backslash before it
+_MD_ESCAPES = str.maketrans({c: "\\" + c for c in _MD_SPECIAL})
 
 
 def md(text: Any) -> str:
@@ -19,7 +19,7 @@ def md(text: Any) -> str:
     if text is None:
         return ""
     # One line: CR, LF and every other control character would end a table row or forge one.
-    return _MD_SPECIAL.sub(r"\\\1", clean(str(text)))
+    return clean(str(text)).translate(_MD_ESCAPES)
 
 
 def _md_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:

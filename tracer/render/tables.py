@@ -63,7 +63,11 @@ _SEP_STANDIN = "\u00a6"  # a "|" inside a value becomes "¦", so splitting on SE
 
 def joined(values: Iterable[Any]) -> str:
     """Values of a multi-valued cell, joined by SEP (a SEP inside a value becomes "¦")."""
-    return SEP.join(str(v).replace(SEP, _SEP_STANDIN) for v in values if v not in (None, ""))
+    parts = [v if type(v) is str else str(v) for v in values if v is not None and v != ""]
+    text = SEP.join(parts)
+    if text.count(SEP) < len(parts):  # no value holds a SEP (nearly always): joined as it is
+        return text
+    return SEP.join([part.replace(SEP, _SEP_STANDIN) for part in parts])
 
 
 def evidence_text(paper: PaperRow) -> str:
@@ -79,10 +83,6 @@ def _evidence_items(paper: PaperRow) -> list[str]:
         f"[{e.get('kind') or '?'}, {e.get('source') or '?'}] {e.get('text') or ''}".strip()
         for e in paper.evidence
     ]
-
-
-def _ids(paper: PaperRow, kind: str) -> str:
-    return joined(paper.ids.get(kind, []))
 
 
 def flag_column(list_id: str) -> str:
@@ -104,53 +104,84 @@ def _affiliation(name: str | None, aff: AffiliationRow | None) -> str:
     return f"{who} ({where}, {aff.country})" if aff.country else f"{who} ({where})"
 
 
-def article_rows(report: Report) -> list[dict[str, Any]]:
+ARTICLE_COLUMNS = (
+    "paper_id", "key", "doi", "arxiv", "s2", "corpus_id", "openalex", "title", "year",
+    "publication_date", "venue", "usage_level", "usage_score", "evidence", "via_derivative",
+    "authors", "affiliations", "countries", "institutions", "institution_ids", "sectors", "flags",
+)  # then a flag_<list> column per known list, then ARTICLE_TAIL
+ARTICLE_TAIL = ("has_affiliation", "after_withdrawal", "missing", "links")
+
+
+def article_columns(report: Report) -> list[str]:
+    return [*ARTICLE_COLUMNS, *(flag_column(n) for n in known_lists(report)), *ARTICLE_TAIL]
+
+
+def article_tuples(report: Report) -> Iterator[tuple[Any, ...]]:
+    """One tuple per paper, in the order of article_columns(report)."""
     lists = known_lists(report)
-    rows = []
     for p in report.papers:
         pairs: list[tuple[str | None, AffiliationRow | None]] = []
         for author in p.authors:
             pairs += [(author.name, aff) for aff in author.affiliations] or [(author.name, None)]
-        row: dict[str, Any] = {
-            "paper_id": p.paper_id,
-            "key": p.key,
-            "doi": _ids(p, "doi"),
-            "arxiv": _ids(p, "arxiv"),
-            "s2": _ids(p, "s2"),
-            "corpus_id": _ids(p, "corpus"),
-            "openalex": _ids(p, "openalex"),
-            "title": p.title,
-            "year": p.year,
-            "publication_date": p.publication_date,
-            "venue": p.venue,
-            "usage_level": p.level,
-            "usage_score": p.score,
-            "evidence": joined(_evidence_items(p)),
-            "via_derivative": p.via_derivative,
-            "authors": joined(a.name for a in p.authors),
-            "affiliations": joined(_affiliation(name, aff) for name, aff in pairs),
-            "countries": joined(p.countries),
-            "institutions": joined(p.institutions),
-            "institution_ids": joined(
+        ids = p.ids
+        yield (
+            p.paper_id,
+            p.key,
+            joined(ids.get("doi", ())),
+            joined(ids.get("arxiv", ())),
+            joined(ids.get("s2", ())),
+            joined(ids.get("corpus", ())),
+            joined(ids.get("openalex", ())),
+            p.title,
+            p.year,
+            p.publication_date,
+            p.venue,
+            p.level,
+            p.score,
+            joined(_evidence_items(p)),
+            p.via_derivative,
+            joined(a.name for a in p.authors),
+            joined(_affiliation(name, aff) for name, aff in pairs),
+            joined(p.countries),
+            joined(p.institutions),
+            joined(
                 dict.fromkeys(
                     a.institution_id for au in p.authors for a in au.affiliations if a.institution_id
                 )
             ),
-            "sectors": joined(p.sectors),
-            "flags": joined(p.flags),
-        }
-        for name in lists:
-            row[flag_column(name)] = name in p.flag_lists
-        row.update(
-            {
-                "has_affiliation": p.has_affiliation,
-                "after_withdrawal": p.after_withdrawal,
-                "missing": p.missing,
-                "links": joined(p.links),
-            }
+            joined(p.sectors),
+            joined(p.flags),
+            *(name in p.flag_lists for name in lists),
+            p.has_affiliation,
+            p.after_withdrawal,
+            p.missing,
+            joined(p.links),
         )
-        rows.append(row)
-    return rows
+
+
+def article_rows(report: Report) -> list[dict[str, Any]]:
+    columns = article_columns(report)
+    return [dict(zip(columns, row, strict=True)) for row in article_tuples(report)]
+
+
+def article_csv_chunks(report: Report) -> Iterator[str]:
+    """The articles CSV of to_csv(article_rows(report)) in pieces, written from tuples: the
+    same cells, the same formula neutralisation (safe_cell), never held whole."""
+    yield "\ufeff"
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    if not report.papers:
+        writer.writerow([])  # to_csv of no rows: an empty header line
+        yield out.getvalue()
+        return
+    writer.writerow(article_columns(report))
+    for n, row in enumerate(article_tuples(report), 1):
+        writer.writerow([safe_cell(v) for v in row])
+        if n % 500 == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
 
 
 def author_rows(report: Report) -> list[dict[str, Any]]:
@@ -222,8 +253,10 @@ def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None)
     return "\ufeff" + out.getvalue()
 
 
-_ORJSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS
-_ORJSON_FLOAT = re.compile(r"0\.0000|e-\d(?!\d)")
+_ORJSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
+# Where orjson and the standard encoder may write a float differently (see _encode): checked
+# as "0.0000" in text, then this pattern, which starts with a literal and so is searched fast.
+_ORJSON_EXPONENT = re.compile(r"e-\d(?!\d)")
 _STREAMED = 64  # lists longer than this go out one item at a time
 
 
@@ -237,8 +270,8 @@ def json_chunks(data: Any) -> Iterator[str]:
 
 
 def _chunks(value: Any, depth: int) -> Iterator[str]:
-    if is_dataclass(value) and not isinstance(value, type):
-        value = _plain(value)
+    if depth == 0 and is_dataclass(value) and not isinstance(value, type):
+        value = _plain(value)  # the report itself, opened key by key; orjson encodes the rest
     if isinstance(value, dict) and depth == 0 and value:
         inner = "  " * (depth + 1)
         yield "{"
@@ -263,7 +296,7 @@ def _encode(value: Any, depth: int) -> str:
         text = orjson.dumps(value, default=_plain, option=_ORJSON_OPTIONS).decode()
     except TypeError:  # a lone surrogate or an integer beyond 64 bits
         text = ""
-    if not text or _ORJSON_FLOAT.search(text):
+    if not text or "0.0000" in text or ("e-" in text and _ORJSON_EXPONENT.search(text)):
         # orjson writes floats below 1e-4 as 0.00005 or 1.2e-7 where Python writes 5e-05 and
         # 1.2e-07; where such a float may be (or a title says "0.0000"), the stdlib encoder.
         text = json.dumps(value, indent=2, ensure_ascii=False, default=_plain)

@@ -20,7 +20,15 @@ from rich.table import Table
 from rich.text import Text
 
 from tracer.render.tables import flag_codes
-from tracer.report import CountRow, Flag, InstitutionRow, PaperRow, Report, listed_then
+from tracer.report import (
+    CountRow,
+    Flag,
+    InstitutionRow,
+    PaperRow,
+    Report,
+    gc_paused,
+    listed_then,
+)
 
 SPARKS = "▁▂▃▄▅▆▇█"
 BAR_WIDTH = 16
@@ -372,6 +380,11 @@ def _coverage_and_missing(report: Report, console: Console) -> None:
 def print_report(
     report: Report, console: Console, *, top: int = TOP, all_papers: bool = False
 ) -> None:
+    with gc_paused():
+        _print_report(report, console, top, all_papers)
+
+
+def _print_report(report: Report, console: Console, top: int, all_papers: bool) -> None:
     _header(report, console)
     _flagged(report, console)
     _findings(report, console)

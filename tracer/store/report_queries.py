@@ -20,19 +20,34 @@ if TYPE_CHECKING:
     from tracer.store import Store
 
 
+# Column orders of the tuples below (tracer.report unpacks them in this order).
+PAPER_COLUMNS = (
+    "id", "title", "year", "publication_date", "venue", "authors_truncated", "level", "score",
+    "judged_evidence", "via_derivative", "missing_since_run",
+)
+AUTHOR_COLUMNS = ("position", "name", "s2_author_id", "openalex_author_id")
+AFFILIATION_COLUMNS = (
+    "raw", "institution_id", "institution_name", "parent_name", "country", "sector", "flags",
+    "confidence", "method",
+)
+
+
 @dataclass
 class ReportData:
     """What the store holds for one dataset's report, as plain rows."""
 
-    # Only the columns a report shows (no abstracts, no authorships' source JSON): a report of
-    # 50,000 papers holds these rows once, while it builds its own.
-    papers: list[dict[str, Any]]  # papers joined with their dataset_papers judgement
+    # Only the columns a report shows (no abstracts, no authorships' source JSON), as tuples in
+    # the orders above: a report of 50,000 papers holds these rows once, while it builds its
+    # own. An affiliation's `flags` stays the stored text; `flag_lists` decodes each distinct
+    # text once (most affiliations share a handful of them).
+    papers: list[tuple[Any, ...]]  # papers joined with their dataset_papers judgement
     ids: dict[int, dict[str, list[str]]]  # paper id -> kind -> values, sorted
-    authors: dict[int, list[dict[str, Any]]]  # paper id -> authorships by position
-    affiliations: dict[tuple[int, int], list[dict[str, Any]]]  # (paper, position) -> rows
+    authors: dict[int, list[tuple[Any, ...]]]  # paper id -> authorships by position
+    affiliations: dict[tuple[int, int], list[tuple[Any, ...]]]  # (paper, position) -> rows
     runs: list[dict[str, Any]]  # oldest first; requests and stats decoded
     coverage: list[dict[str, Any]]
     evidence_sources: set[str] = field(default_factory=set)
+    flag_lists: dict[str | None, Any] = field(default_factory=dict)  # flags text -> decoded
 
 
 def _json(text: str | None, what: str, default: Any) -> Any:
@@ -47,28 +62,28 @@ def _json(text: str | None, what: str, default: Any) -> Any:
         ) from None
 
 
-def _rows(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> Iterator[dict[str, Any]]:
-    """Rows as plain dicts, built from tuples (cheaper than dict() of sqlite3.Row)."""
+def _tuples(
+    conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]
+) -> Iterator[tuple[Any, ...]]:
+    """Rows as plain tuples (no sqlite3.Row, no dict per row), straight from the cursor."""
     cursor = conn.cursor()
     cursor.row_factory = None
-    cursor.execute(sql, params)
-    columns = [d[0] for d in cursor.description]
-    for row in cursor:
-        yield dict(zip(columns, row, strict=True))
+    return cursor.execute(sql, params)
 
 
 def load_report_data(store: Store, dataset: str) -> ReportData:
     conn: sqlite3.Connection = store.conn
     ids: dict[int, dict[str, list[str]]] = defaultdict(dict)
-    for row in conn.execute(
+    for pid, kind, value in _tuples(
+        conn,
         "SELECT i.paper_id, i.kind, i.value FROM paper_ids i JOIN dataset_papers d"
         " ON d.paper_id = i.paper_id WHERE d.dataset = ? ORDER BY i.kind, i.value",
         (dataset,),
     ):
-        ids[row["paper_id"]].setdefault(row["kind"], []).append(row["value"])
-    affiliations: dict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
+        ids[pid].setdefault(kind, []).append(value)
+    affiliations: dict[tuple[int, int], list[tuple[Any, ...]]] = defaultdict(list)
     flag_lists: dict[str | None, Any] = {}  # the same flags text decoded once
-    for item in _rows(
+    for row in _tuples(
         conn,
         "SELECT a.paper_id, a.position, a.raw, a.institution_id, a.institution_name,"
         " a.parent_name, a.country, a.sector, a.flags, a.confidence, a.method"
@@ -76,31 +91,30 @@ def load_report_data(store: Store, dataset: str) -> ReportData:
         " WHERE d.dataset = ? ORDER BY a.paper_id, a.position, a.idx",
         (dataset,),
     ):
-        text = item.get("flags")
+        text = row[8]
         if text not in flag_lists:
             flag_lists[text] = _json(text, "affiliation flag list", [])
-        item["flags"] = flag_lists[text]
-        affiliations[(item["paper_id"], item["position"])].append(item)
-    authors: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for item in _rows(
+        affiliations[(row[0], row[1])].append(row[2:])
+    authors: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for row in _tuples(
         conn,
         "SELECT a.paper_id, a.position, a.name, a.s2_author_id, a.openalex_author_id"
         " FROM authorships a JOIN dataset_papers d"
         " ON d.paper_id = a.paper_id WHERE d.dataset = ? ORDER BY a.paper_id, a.position",
         (dataset,),
     ):
-        authors[item["paper_id"]].append(item)
-    papers = []
-    for item in _rows(
-        conn,
-        "SELECT p.id, p.title, p.year, p.publication_date, p.venue, p.authors_truncated,"
-        " d.level, d.score, d.evidence AS judged_evidence, d.via_derivative,"
-        " d.missing_since_run FROM papers p JOIN dataset_papers d ON d.paper_id = p.id"
-        " WHERE d.dataset = ? ORDER BY p.year, p.id",
-        (dataset,),
-    ):
-        item["judged_evidence"] = _json(item.get("judged_evidence"), "usage evidence", [])
-        papers.append(item)
+        authors[row[0]].append(row[1:])
+    papers = [
+        (*row[:8], _json(row[8], "usage evidence", []), *row[9:])
+        for row in _tuples(
+            conn,
+            "SELECT p.id, p.title, p.year, p.publication_date, p.venue, p.authors_truncated,"
+            " d.level, d.score, d.evidence AS judged_evidence, d.via_derivative,"
+            " d.missing_since_run FROM papers p JOIN dataset_papers d ON d.paper_id = p.id"
+            " WHERE d.dataset = ? ORDER BY p.year, p.id",
+            (dataset,),
+        )
+    ]
     runs = []
     for row in conn.execute("SELECT * FROM runs WHERE dataset = ? ORDER BY id", (dataset,)):
         item = dict(row)
@@ -117,4 +131,6 @@ def load_report_data(store: Store, dataset: str) -> ReportData:
         row[0]
         for row in conn.execute("SELECT DISTINCT source FROM evidence WHERE dataset = ?", (dataset,))
     }
-    return ReportData(papers, dict(ids), dict(authors), dict(affiliations), runs, coverage, sources)
+    return ReportData(
+        papers, dict(ids), dict(authors), dict(affiliations), runs, coverage, sources, flag_lists
+    )
