@@ -102,6 +102,20 @@ def test_duckdb_and_spark_read_the_same_rows(
     assert again.rows == [] and again.read.skipped == 2
 
 
+class CountedSession:
+    """The tests' Spark session as a run would start it: its stops are counted, not done."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+        self.stops = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.session, name)
+
+    def stop(self) -> None:
+        self.stops += 1
+
+
 def test_files_give_the_usage_levels_of_an_api_scan(
     spark: Any, tmp_path: Path, fake_api: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -123,6 +137,16 @@ def test_files_give_the_usage_levels_of_an_api_scan(
     monkeypatch.delenv("OPENALEX_API_KEY")
     fake_api.corpus.s2_papers.clear()  # the files run must not ask the S2 API for anything
     fake_api.corpus.s2_citations.clear()
+    # As in a fresh `tracer scan`, no session is running: the Spark run starts one for the
+    # snapshot and the S2 files together, and stops it once.
+    started: list[CountedSession] = []
+
+    def start(*args: Any, **kwargs: Any) -> CountedSession:
+        started.append(CountedSession(spark))
+        return started[-1]
+
+    monkeypatch.setattr("tracer.snapshot.spark_engine.active_session", lambda: None)
+    monkeypatch.setattr("tracer.snapshot.spark_engine.start_session", start)
     for engine in ("duckdb", "spark"):
         db = tmp_path / f"{engine}.db"
         run = run_cli("scan", "brainwash", "--from-snapshot", str(snap), "--s2-citations",
@@ -149,6 +173,7 @@ def test_files_give_the_usage_levels_of_an_api_scan(
         assert "release 2025-01-07" in note and "3 of 3 citing papers joined" in note
         assert "3 by doi" in note
         assert passages[0]["intents"] == ["methodology"]
+    assert [s.stops for s in started] == [1]
     report = run_cli("report", "brainwash", "--db", str(tmp_path / "duckdb.db"), "--json")
     assert report.code == 0 and "S2 citations files" in report.out
 

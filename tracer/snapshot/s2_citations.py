@@ -216,16 +216,18 @@ def read_s2_citations(
     spill_dir: str | None = None,
     master: str | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    spark: Any = None,
 ) -> S2Citations:
     """The rows of the citations shards that cite one of `cited` (origin CorpusId -> labels),
     and the external ids of their citing papers from the `papers` shards. Shards named in
     `skip` (`Shards.key`) were read by an earlier run and are left out. `progress(stage,
-    shards done, shards in all)` is called as groups of shards are read."""
+    shards done, shards in all)` is called as groups of shards are read. `spark`: the run's
+    Spark session (`spark_engine.spark_session`), so that one run starts Spark once."""
     report = progress or (lambda stage, done, total: None)
     done = set(skip)
     files = [p for p in shards.citations if shards.key(p) not in done]
     targets = {int(k): sorted(set(v)) for k, v in cited.items()}
-    with _runner(engine, memory_limit, spill_dir, master) as run:
+    with _runner(engine, memory_limit, spill_dir, master, spark) as run:
         raw: list[tuple[Any, ...]] = []
         for batch, done_, total in _batches(files if targets else [], run.batch):
             raw += run.citations(batch, sorted(targets))
@@ -342,8 +344,8 @@ def _gzip(path: Path) -> bool:
 
 
 @contextmanager
-def _runner(engine: str, memory_limit: str | None, spill_dir: str | None, master: str | None
-            ) -> Iterator[Any]:
+def _runner(engine: str, memory_limit: str | None, spill_dir: str | None, master: str | None,
+            session: Any = None) -> Iterator[Any]:
     if engine == "duckdb":
         import duckdb
 
@@ -361,49 +363,28 @@ def _runner(engine: str, memory_limit: str | None, spill_dir: str | None, master
         return
     if engine != "spark":
         raise UsageError(f"Unknown snapshot engine {engine!r}.", hint="Use duckdb or spark.")
-    with _spark(master, memory_limit, spill_dir) as runner:
+    with _spark(master, memory_limit, spill_dir, session) as runner:
         yield runner
 
 
 @contextmanager
-def _spark(master: str | None, memory_limit: str | None, spill_dir: str | None
+def _spark(master: str | None, memory_limit: str | None, spill_dir: str | None, session: Any
            ) -> Iterator[_Spark]:
-    from tracer.snapshot.spark_engine import java_available, spark_memory
+    from tracer.snapshot.spark_engine import spark_session
 
-    if not java_available():
-        raise DataError("The Spark engine needs Java 17, and no `java` was found.",
-                        hint="Install it or use --engine duckdb.")
-    try:
+    with spark_session(master, memory_limit, spill_dir, session=session) as spark:
         from py4j.protocol import Py4JError
         from pyspark.errors import PySparkException
-        from pyspark.sql import SparkSession
-    except ImportError:
-        raise DataError("The Spark engine needs pyspark.", hint="pip install 'tracer[spark]'."
-                        ) from None
-    existing = SparkSession.getActiveSession()
-    spark = existing
-    if spark is None:
-        builder = (SparkSession.builder.master(master or "local[*]").appName("tracer-s2")
-                   .config("spark.ui.enabled", "false")
-                   .config("spark.ui.showConsoleProgress", "false"))
-        memory = spark_memory(memory_limit)
-        if memory:
-            builder = builder.config("spark.driver.memory", memory)
-        if spill_dir:
-            builder = builder.config("spark.local.dir", spill_dir)
-        spark = builder.getOrCreate()
-        spark.sparkContext.setLogLevel("ERROR")
-    work = Path(tempfile.mkdtemp(prefix="tracer-s2-", dir=spill_dir))
-    try:
-        yield _Spark(spark, work)
-    except (PySparkException, Py4JError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"Spark failed while reading the S2 citations files: {first[:300]}.",
-                        hint="Check the files; --engine duckdb reads them too.") from None
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-        if existing is None:
-            spark.stop()
+
+        work = Path(tempfile.mkdtemp(prefix="tracer-s2-", dir=spill_dir))
+        try:
+            yield _Spark(spark, work)
+        except (PySparkException, Py4JError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise DataError(f"Spark failed while reading the S2 citations files: {first[:300]}.",
+                            hint="Check the files; --engine duckdb reads them too.") from None
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 # -- joining citing CorpusIds to papers -------------------------------------------------------
