@@ -18,6 +18,10 @@ the `citations` README and sample shipped by S2; S2's own export query):
   pmcid), so a citing CorpusId is joined to a stored paper by the CorpusId the store already has
   (papers found through S2 before), else through the `papers` files' DOI, arXiv id, MAG id or
   PubMed id, when such files lie beside the citations (`<release>/papers/`).
+- A citing paper that joins no paper of the snapshot or the store is added with the `papers`
+  files' title and year (its contexts judged as any other); the citations rows hold no title,
+  so without the `papers` files such a citer is only counted ("seen in S2 citations, not in the
+  snapshot"), never stored as a paper without a title.
 Not confirmed: the shard file names (pre-signed URLs end in names without a fixed suffix), so
 a shard is any file that starts with the gzip magic bytes or is named `*.jsonl`/`*.json`; and
 how users keep a diff's files: a path with a folder named `delete*` is never read as citations.
@@ -149,6 +153,9 @@ class S2Citations:
     external: dict[int, dict[str, str]]  # citing CorpusId -> {doi, arxiv, mag, pmid}
     read: S2CitationsRead
     cited: dict[int, list[str]] = field(default_factory=dict)  # origin CorpusId -> labels
+    # Citing CorpusId -> (title, year) from the `papers` files: the citations files hold no
+    # titles, so a citer that is no paper of the snapshot can be added only with these.
+    titles: dict[int, tuple[str, int | None]] = field(default_factory=dict)
 
 
 def parse_row(citing: Any, cited: Any, influential: Any, contexts: Any, intents: Any
@@ -184,6 +191,15 @@ def parse_external(corpus: Any, ids: Any) -> tuple[int, dict[str, str]] | None:
         if norm:
             out[key] = norm
     return cid, out
+
+
+def parse_title(corpus: Any, title: Any, year: Any) -> tuple[int, tuple[str, int | None]] | None:
+    """A `papers` row's (CorpusId, (title, year)); None without a title."""
+    cid = _int(corpus)
+    text = " ".join(str(title).split()) if title is not None else ""
+    if cid is None or not text:
+        return None
+    return cid, (text, _int(year))
 
 
 def _int(value: Any) -> int | None:
@@ -238,10 +254,11 @@ def read_s2_citations(
         for batch, done_, total in _batches(shards.papers if citing else [], run.batch):
             ext_rows += run.papers(batch, citing)
             report("S2 papers", done_, total)
-    external = dict(e for e in (parse_external(*t) for t in ext_rows) if e is not None)
+    external = dict(e for e in (parse_external(*t[:2]) for t in ext_rows) if e is not None)
+    titles = dict(t for t in (parse_title(r[0], *r[2:]) for r in ext_rows) if t is not None)
     read = S2CitationsRead(engine, shards.root, shards.release, [shards.key(p) for p in files],
                            len(shards.citations) - len(files), len(shards.papers), len(rows))
-    return S2Citations(rows, external, read, targets)
+    return S2Citations(rows, external, read, targets, titles)
 
 
 def _batches(files: list[Path], size: int) -> Iterator[tuple[list[Path], int, int]]:
@@ -282,8 +299,9 @@ class _DuckDB:
 
     def papers(self, files: list[Path], ids: list[int]) -> list[tuple[Any, ...]]:
         self._ids("s2_citing", ids)
-        source = self._read(files, "corpusid: 'VARCHAR', externalids: 'JSON'")
-        sql = (f"SELECT corpusid, externalids FROM {source} "  # noqa: S608
+        source = self._read(files, "corpusid: 'VARCHAR', externalids: 'JSON', "
+                            "title: 'VARCHAR', year: 'VARCHAR'")
+        sql = (f"SELECT corpusid, externalids, title, year FROM {source} "  # noqa: S608
                "WHERE trim(corpusid) IN (SELECT id FROM s2_citing)")
         out: list[tuple[Any, ...]] = []
         for comp, group in self._groups(files):
@@ -331,10 +349,10 @@ class _Spark:
         from pyspark.sql import functions as F  # noqa: N812
 
         wanted = self.spark.createDataFrame([(str(i),) for i in ids], "cid string")
-        schema = "corpusid STRING, externalids STRING"
+        schema = "corpusid STRING, externalids STRING, title STRING, year STRING"
         df = self.spark.read.schema(schema).json(self._paths(files, "papers"))
         rows = (df.join(F.broadcast(wanted), F.trim(F.col("corpusid")) == F.col("cid"))
-                .select("corpusid", "externalids").collect())
+                .select("corpusid", "externalids", "title", "year").collect())
         return [tuple(r) for r in rows]
 
 
