@@ -70,8 +70,7 @@ DUCKDB_WAYS = {
 }
 # The ways run again at larger hit rates (more target ids).
 AT_RATES = (
-    "tracer's pass one before (hash join, lists kept)",
-    "tracer's pass one now (DuckDBEngine.find_hits)",
+    "tracer's pass one (DuckDBEngine.find_hits)",
     "DuckDB: unnest, hash join",
     "DuckDB: semi-join, utf8_validation='ignore'",
     "DuckDB: list_has_any per row (filter in the scan)",
@@ -157,8 +156,7 @@ def ways(path: str, refs: list[str]) -> tuple[dict[str, Way], Callable[[], None]
             found |= set(batch.column(0).take(pa.array(rows, pa.int64())).to_pylist())
         return found
 
-    out["tracer's pass one before (hash join, lists kept)"] = _before(con, path, refs)
-    out["tracer's pass one now (DuckDBEngine.find_hits)"] = _engine(path, refs)
+    out["tracer's pass one (DuckDBEngine.find_hits)"] = _engine(path, refs)
     out["pyarrow: read_table, is_in"] = arrow_table
     out["pyarrow: iter_batches, is_in on the flat values"] = arrow_batches(pre_buffer=True)
     out["pyarrow: iter_batches, no pre_buffer"] = arrow_batches(pre_buffer=False)
@@ -168,25 +166,9 @@ def ways(path: str, refs: list[str]) -> tuple[dict[str, Way], Callable[[], None]
     return out, con.close
 
 
-def _before(con: Any, path: str, refs: list[str]) -> Way:
-    """Pass one as the engine ran it until 2026-12-01: unnest, hash join, the lists kept."""
-    con.execute("CREATE TEMP TABLE labelled AS SELECT ref, 'x' AS label FROM targets")
-    sql = (
-        "SELECT r.id, t.label, r.filename, r.refs FROM ("
-        "  SELECT id, refs, unnest(refs) AS ref, filename FROM ("
-        "    SELECT id, referenced_works AS refs, filename "
-        "    FROM read_parquet($f, filename=true, hive_partitioning=false))"
-        ") r JOIN labelled t ON r.ref = t.ref"
-    )
-
-    def run() -> set[str]:
-        return {r[0] for r in con.execute(sql, {"f": [path]}).fetchall()}
-
-    return run
-
-
 def _engine(path: str, refs: list[str]) -> Way:
-    """tracer's own pass one on the file, one thread."""
+    """tracer's own pass one on the file, one thread: unnest, hash join on the targets, each
+    hit's reference list kept for pass two."""
     import duckdb
 
     from tracer.snapshot.duckdb_engine import DuckDBEngine

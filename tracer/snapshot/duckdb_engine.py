@@ -127,7 +127,6 @@ class DuckDBEngine:
         self.layout = layout
         self.threads = int(con.execute("SELECT current_setting('threads')").fetchone()[0])  # type: ignore[index]
         self._refs_type: str | None = None
-        self._utf8_opt: str | None = None
 
     # -- the passes -----------------------------------------------------------------------------
 
@@ -157,31 +156,26 @@ class DuckDBEngine:
 
         The citing rows' reference lists stay in the temp table `hits`, so that pass two need
         not decode `referenced_works` again (nine tenths of a works file's bytes): the lists
-        are read once, here, and only the few rows that cite a target are kept. The scan keeps
-        a row when any reference is IN the targets (a semi-join, without UTF-8 validation of
-        these ASCII ids where DuckDB allows: benchmarks/README.md has the measurements); which
-        targets each kept row cites is worked out afterwards on those few rows.
+        are read once, here, and the join only keeps the few rows that cite a target.
         """
         rows = query.rows()
         self._table("targets", ref=[r for r, _ in rows], label=[label for _, label in rows])
         self.con.execute(
-            "CREATE OR REPLACE TEMP TABLE hits (id VARCHAR, filename VARCHAR, refs VARCHAR[])"
+            "CREATE OR REPLACE TEMP TABLE hits "
+            "(id VARCHAR, label VARCHAR, filename VARCHAR, refs VARCHAR[])"
         )
         partition = {f.url: f.partition for f in files}
         refs = self._refs_expr()
         sql = (
-            "INSERT INTO hits SELECT DISTINCT id, filename, refs FROM ("  # noqa: S608 - fixed text
+            "INSERT INTO hits SELECT r.id, t.label, r.filename, r.refs FROM ("  # noqa: S608 - fixed text
             "  SELECT id, refs, unnest(refs) AS ref, filename FROM ("
             f"    SELECT id, {refs} AS refs, filename "
-            f"    FROM {self._source(['id', 'referenced_works'], ascii_only=True)})"
-            ") WHERE ref IN (SELECT ref FROM targets)"
+            f"    FROM {self._source(['id', 'referenced_works'])})"
+            ") r JOIN targets t ON r.ref = t.ref"
         )
         for _, batch in self._batches(files, progress, "citations"):
             self.con.execute(sql, {"files": [f.url for f in batch]})
-        found = self.con.execute(
-            "SELECT DISTINCT h.id, t.label, h.filename FROM "
-            "(SELECT id, filename, unnest(refs) AS ref FROM hits) h JOIN targets t ON h.ref = t.ref"
-        ).fetchall()
+        found = self.con.execute("SELECT id, label, filename FROM hits").fetchall()
         return [(cid, label, partition.get(path, ""), path) for cid, label, path in found]
 
     def read_records(
@@ -225,10 +219,8 @@ class DuckDBEngine:
         cols = ", ".join(f"unnest(${c}) AS {c}" for c in columns)
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {cols}", columns)  # noqa: S608 - names from this module
 
-    def _source(self, columns: list[str], *, ascii_only: bool = False) -> str:
-        """The table function reading `columns` (projection) of $files, with their file name.
-        `ascii_only`: the columns hold ids and URLs only, so Parquet strings need no UTF-8
-        validation (where this DuckDB has the option)."""
+    def _source(self, columns: list[str]) -> str:
+        """The table function reading `columns` (projection) of $files, with their file name."""
         if self.layout.format == "jsonl":
             types = ", ".join(
                 f"{c}: '{'VARCHAR[]' if c == 'referenced_works' else 'VARCHAR'}'" for c in columns
@@ -239,26 +231,10 @@ class DuckDBEngine:
                 f"maximum_object_size={MAX_OBJECT})"
             )
         names = ", ".join(c for c in columns if c in ("id", "doi", "referenced_works"))
-        opts = self._no_utf8_check() if ascii_only else ""
         return (
             f"(SELECT {names}, filename "  # noqa: S608 - column names from a fixed list
-            f"FROM read_parquet($files, filename=true, hive_partitioning=false{opts}))"
+            "FROM read_parquet($files, filename=true, hive_partitioning=false))"
         )
-
-    def _no_utf8_check(self) -> str:
-        """`, utf8_validation='ignore'` where read_parquet takes it (DuckDB 2.0 does, not 1.1)."""
-        if self._utf8_opt is None and not self.layout.files:
-            return ""
-        if self._utf8_opt is None:
-            try:
-                self.con.execute(
-                    "SELECT 1 FROM read_parquet(?, utf8_validation='ignore') LIMIT 0",
-                    [self.layout.files[0].url],
-                )
-                self._utf8_opt = ", utf8_validation='ignore'"
-            except duckdb.Error:
-                self._utf8_opt = ""
-        return self._utf8_opt
 
     def _refs_expr(self) -> str:
         """`referenced_works` as a list, whether the Parquet file keeps it as a list or JSON text."""
