@@ -18,9 +18,10 @@ second where the process can see the CPU), pass two (full records of the hits), 
 time, peak memory, the projection to 270 million works on 16 cores, and whether the hits equal a
 brute-force Python check (pyarrow + sets) on a sample of files. Targets, printed, not asserted:
 pass one >= 1,000,000 works/s/core, peak memory < 4 GB, every label found in one pass.
-Then (unless --no-profile) where pass one's time goes: the CPU time per work, on one file and
-one thread, of DuckDB decoding the column alone, pass one's join, a semi-join, list_has_any,
-pyarrow's reader with is_in, and snappy decompressing the same strings.
+Then (unless --no-profile; alone with --profile-only) where pass one's time goes: the CPU time
+per work, on one file and one thread, of each way to find the citers, checked against brute
+force, at this hit rate and at larger ones, down to snappy decompressing the same strings
+(benchmarks/snapshot_profile.py).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+from benchmarks.snapshot_profile import profile
 
 URL = "https://openalex.org/W"
 BASE_ID = 2_000_000_000  # synthetic works are W2000000001...
@@ -236,72 +239,6 @@ def brute_force(files: list[str], targets: dict[str, list[str]]) -> dict[str, li
     return out
 
 
-PROFILE_SQL = {
-    # What pass one must at least do: decode every reference of every work.
-    "DuckDB: decode the column only": "SELECT sum(len(referenced_works)) FROM read_parquet($f)",
-    "DuckDB: pass one (unnest, hash join)": (
-        "SELECT r.id, t.label FROM (SELECT id, unnest(referenced_works) AS ref "
-        "FROM read_parquet($f)) r JOIN targets t ON r.ref = t.ref"
-    ),
-    "DuckDB: unnest, semi-join (IN)": (
-        "SELECT id FROM (SELECT id, unnest(referenced_works) AS ref FROM read_parquet($f)) "
-        "WHERE ref IN (SELECT ref FROM targets)"
-    ),
-    "DuckDB: list_has_any per row": (
-        "SELECT id FROM read_parquet($f) WHERE list_has_any(referenced_works, $t)"
-    ),
-}
-
-
-def profile(path: str, targets: dict[str, list[str]]) -> list[tuple[str, float]]:
-    """CPU seconds per work of each way to do pass one, on one file, one thread: where the
-    per-work cost goes. Best of two runs each (the machine is shared)."""
-    import duckdb
-
-    rows = pq.ParquetFile(path).metadata.num_rows
-    refs = [URL[:-1] + w for ids in targets.values() for w in ids]
-    con = duckdb.connect(config={"threads": 1})
-    con.execute(
-        "CREATE TEMP TABLE targets AS SELECT unnest($r) AS ref, 'x' AS label",
-        {"r": refs + [r.rsplit("/", 1)[-1] for r in refs]},
-    )
-    out: list[tuple[str, float]] = []
-
-    def best(run: Any) -> float:
-        times = []
-        for _ in range(2):
-            c0 = _cpu_seconds()
-            run()
-            times.append(_cpu_seconds() - c0)
-        return min(times) / rows
-
-    for name, sql in PROFILE_SQL.items():
-        params = {"f": path, **({"t": refs} if "$t" in sql else {})}
-        out.append((name, best(lambda sql=sql, params=params: con.execute(sql, params).fetchall())))
-    con.close()
-    value_set = pa.array(refs)
-
-    def arrow() -> None:
-        table = pq.read_table(path, columns=["id", "referenced_works"], use_threads=False)
-        values = table.column(1).combine_chunks().flatten()
-        pc.is_in(values, value_set=value_set)
-
-    out.append(("pyarrow: read, flatten, is_in", best(arrow)))
-    # Snappy alone, on the same bytes in 1 MB pages: a floor no reader of this file gets under.
-    strings = pq.read_table(path, columns=["referenced_works"]).column(0).combine_chunks()
-    data = strings.flatten().buffers()[2].to_pybytes()
-    codec = pa.Codec("snappy")
-    pages = [data[i : i + (1 << 20)] for i in range(0, len(data), 1 << 20)]
-    packed = [codec.compress(page, asbytes=True) for page in pages]
-
-    def unsnappy() -> None:
-        for comp, page in zip(packed, pages, strict=True):
-            codec.decompress(comp, decompressed_size=len(page))
-
-    out.append(("snappy decompression of the strings only", best(unsnappy)))
-    return out
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--works", type=int, default=5_000_000)
@@ -316,6 +253,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sample-files", type=int, default=2)
     ap.add_argument("--quick", action="store_true", help="60,000 works, DuckDB only (CI)")
     ap.add_argument("--no-profile", action="store_true", help="skip the one-file cost profile")
+    ap.add_argument("--profile-only", action="store_true", help="the one-file profile alone")
+    ap.add_argument("--rounds", type=int, default=3, help="profile rounds (best of)")
+    ap.add_argument("--hit-rates", type=int, nargs="*", default=[2000, 20000],
+                    help="profile the main ways again with this many target ids")
     ap.add_argument("--json", dest="json_out", default=None)
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--data", help=argparse.SUPPRESS)
@@ -340,9 +281,9 @@ def main(argv: list[str] | None = None) -> int:
     refs = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
     targets = target_ids(p["labels"], p["works"])
     sample = files[: args.sample_files]
-    expected = brute_force(sample, targets)
+    expected = {} if args.profile_only else brute_force(sample, targets)
     results = []
-    for engine in args.engines:
+    for engine in [] if args.profile_only else args.engines:
         if engine == "spark" and shutil.which("java") is None:
             log("spark: skipped, no Java")
             continue
@@ -362,10 +303,13 @@ def main(argv: list[str] | None = None) -> int:
         res["sample_ok"] = got == expected
         res["sample_hits"] = len(expected)
         results.append(res)
-    report(p, results, files, size, column_bytes, refs)
-    costs = [] if args.no_profile else profile(files[min(1, len(files) - 1)], targets)
-    if costs:
-        print_profile(costs)
+    if results:
+        report(p, results, files, size, column_bytes, refs)
+    costs: dict[str, Any] = {}
+    if not args.no_profile:
+        costs = profile(files[min(1, len(files) - 1)], [URL[:-1] + w for ids in targets.values()
+                        for w in ids], rounds=args.rounds, rates=tuple(args.hit_rates),
+                        works=p["works"], base=BASE_ID)  # fmt: skip
     if args.json_out:
         Path(args.json_out).write_text(
             json.dumps({"params": p, "results": results, "profile": costs}, indent=2)
@@ -424,12 +368,6 @@ def report(
           "the CPU seconds pass 1 used (the process and, for Spark, its JVM): on a shared machine "
           "the second is the fairer figure. Peak MB: the larger VmHWM of the engine's process "
           "and its JVM.")  # fmt: skip
-
-
-def print_profile(costs: list[tuple[str, float]]) -> None:
-    print("Where pass one's time goes (one file, one thread, CPU time per work, best of two):")
-    for name, per_work in costs:
-        print(f"  {name:42} {per_work * 1e6:6.2f} us/work  {1 / per_work:>11,.0f} works/cpu-s")
 
 
 if __name__ == "__main__":

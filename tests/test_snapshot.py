@@ -302,9 +302,14 @@ def test_benchmark_runs_and_agrees_with_brute_force(tmp_path: Path) -> None:
 
     out = tmp_path / "bench.json"
     args = ["--works", "6000", "--per-file", "2000", "--labels", "10", "--engines", "duckdb",
-            "--cache", str(tmp_path / "cache"), "--json", str(out)]  # fmt: skip
+            "--cache", str(tmp_path / "cache"), "--json", str(out),
+            "--rounds", "1", "--hit-rates", "100"]  # fmt: skip
     assert bench.main(args) == 0
-    result = json.loads(out.read_text())["results"][0]
+    saved = json.loads(out.read_text())
+    # Every way of the profile finds the brute-force citers, at both hit rates.
+    assert all(r["equal"] is not False for r in saved["profile"]["ways"])
+    assert saved["profile"]["by_rate"] and all(r["equal"] for r in saved["profile"]["by_rate"])
+    result = saved["results"][0]
     assert result["sample_ok"] and result["sample_hits"] > 0
     assert result["labels_found"] == 10
     assert result["stages"]["citations"]["wall_s"] > 0

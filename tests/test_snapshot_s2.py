@@ -95,11 +95,27 @@ def test_duckdb_and_spark_read_the_same_rows(
     assert {r[0] for r in seen(on["duckdb"])} == {100001, 100002, 100003}
     assert on["duckdb"].external == on["spark"].external
     assert on["duckdb"].external[100003] == {"doi": "10.5555/versions.3", "arxiv": "1901.00003"}
+    assert on["duckdb"].titles == on["spark"].titles
+    assert on["duckdb"].titles[100001] == ("Head detection in dense crowds", 2018)
     assert on["duckdb"].read.rows == 3
     # A later run reads only the shards it has not read.
     again = read_s2_citations(shards, {ORIGIN: ["brainwash"]},
                               skip=on["duckdb"].read.files)
     assert again.rows == [] and again.read.skipped == 2
+
+
+class CountedSession:
+    """The tests' Spark session as a run would start it: its stops are counted, not done."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+        self.stops = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.session, name)
+
+    def stop(self) -> None:
+        self.stops += 1
 
 
 def test_files_give_the_usage_levels_of_an_api_scan(
@@ -123,6 +139,16 @@ def test_files_give_the_usage_levels_of_an_api_scan(
     monkeypatch.delenv("OPENALEX_API_KEY")
     fake_api.corpus.s2_papers.clear()  # the files run must not ask the S2 API for anything
     fake_api.corpus.s2_citations.clear()
+    # As in a fresh `tracer scan`, no session is running: the Spark run starts one for the
+    # snapshot and the S2 files together, and stops it once.
+    started: list[CountedSession] = []
+
+    def start(*args: Any, **kwargs: Any) -> CountedSession:
+        started.append(CountedSession(spark))
+        return started[-1]
+
+    monkeypatch.setattr("tracer.snapshot.spark_engine.active_session", lambda: None)
+    monkeypatch.setattr("tracer.snapshot.spark_engine.start_session", start)
     for engine in ("duckdb", "spark"):
         db = tmp_path / f"{engine}.db"
         run = run_cli("scan", "brainwash", "--from-snapshot", str(snap), "--s2-citations",
@@ -149,6 +175,7 @@ def test_files_give_the_usage_levels_of_an_api_scan(
         assert "release 2025-01-07" in note and "3 of 3 citing papers joined" in note
         assert "3 by doi" in note
         assert passages[0]["intents"] == ["methodology"]
+    assert [s.stops for s in started] == [1]
     report = run_cli("report", "brainwash", "--db", str(tmp_path / "duckdb.db"), "--json")
     assert report.code == 0 and "S2 citations files" in report.out
 
@@ -164,6 +191,56 @@ def test_files_give_the_usage_levels_of_an_api_scan(
     assert conn.execute("SELECT count(*) FROM dataset_papers WHERE missing_since_run IS NOT NULL"
                         ).fetchone()[0] == 0
     conn.close()
+
+
+
+def test_citers_of_the_files_alone_are_added_with_the_papers_files_titles(
+    tmp_path: Path, fake_api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A citer the S2 files have and the snapshot lacks: added with its title from S2's papers
+    files and judged from its contexts; without the papers files it is counted, not stored."""
+    import shutil
+
+    add_brainwash(fake_api.corpus)
+    use_catalog(tmp_path, monkeypatch)
+    works = [w for w in fake_api.corpus.oa_works.values()
+             if not str(w.get("doi") or "").endswith("10.5555/used.1")]
+    assert len(works) == len(fake_api.corpus.oa_works) - 1
+    snap = write_jsonl_snapshot(tmp_path / "snap", works, "2025-01-01")
+    s2 = write_s2_datasets(tmp_path / "s2", fake_api.corpus)
+    fake_api.corpus.s2_papers.clear()
+    fake_api.corpus.s2_citations.clear()
+
+    def scan(db: Path) -> tuple[str, int, int]:
+        run = run_cli("scan", "brainwash", "--from-snapshot", str(snap), "--s2-citations",
+                      str(s2), "--db", str(db), "--json", "--quiet")
+        assert run.code == 0, run.err
+        conn = sqlite3.connect(db)
+        row = conn.execute("SELECT note, total, unresolved FROM coverage "
+                           "WHERE source = 's2-citations'").fetchone()
+        conn.close()
+        return row
+
+    note, total, unresolved = scan(tmp_path / "with-papers.db")
+    assert (total, unresolved) == (3, 0)
+    assert "2 of 3 citing papers joined" in note
+    assert "1 not in the snapshot, added with the S2 papers files' titles" in note
+    found = levels(tmp_path / "with-papers.db")
+    assert found["10.5555/used.1"][0] == "used"  # judged from the files' contexts
+    conn = sqlite3.connect(tmp_path / "with-papers.db")
+    title, corpus = conn.execute("SELECT title, corpus_id FROM papers "
+                                 "WHERE doi = '10.5555/used.1'").fetchone()
+    conn.close()
+    assert title == "Head detection in dense crowds" and corpus == 100001
+
+    shutil.rmtree(s2 / "papers")
+    note, total, unresolved = scan(tmp_path / "without.db")
+    # Without the papers files no citing CorpusId joins (the join is by their DOIs) and none
+    # has a title: all three are counted, none stored from the files.
+    assert (total, unresolved) == (3, 3)
+    assert "3 seen in S2 citations, not in the snapshot: not added" in note
+    assert "titles are in S2's papers files" in note
+    assert "10.5555/used.1" not in levels(tmp_path / "without.db")
 
 
 CATALOG = """

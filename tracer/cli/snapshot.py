@@ -20,7 +20,7 @@ from tracer.http import HttpClient
 from tracer.render.terminal import print_report
 from tracer.report import build_report
 from tracer.scan import Scanner, ScanOptions
-from tracer.snapshot import ENGINES, find_citers
+from tracer.snapshot import ENGINES, engine_session, find_citers
 from tracer.snapshot.origins import KIND, catalog_origins
 from tracer.snapshot.s2_citations import find_shards, read_s2_citations, s2_origins
 from tracer.sources.base import Source
@@ -123,44 +123,54 @@ def scan_from_snapshot(
         ):
             # The last run resolved the DOIs already: reuse its ids, skip pass 0.
             origins, dois = {k: known.get(k, []) for k in origins}, {}
-        with _progress(err, enabled=not quiet) as report:
-            result = find_citers(
-                snapshot_path,
-                origins,
-                dois=dois,
-                engine=snapshot_engine,
-                since=after,
-                memory_limit=snapshot_memory,
-                spill_dir=snapshot_spill,
-                master=snapshot_master,
-                progress=report,
-            )
-        repointed = repoint_merged(store, result.merged)
-        contexts = None
-        if shards is not None:
-            cited = s2_origins(catalog, datasets, store.origin_ids)
-            if not cited:
-                err.print(
-                    "No origin paper of these datasets has an S2 CorpusId (s2_corpus_id in the "
-                    "catalog): the S2 citations files cannot add contexts.",
-                    markup=False,
-                )
+        # One Spark session for both readers: starting Spark costs seconds to a minute.
+        with engine_session(
+            snapshot_engine,
+            snapshot_path,
+            master=snapshot_master,
+            memory_limit=snapshot_memory,
+            spill_dir=snapshot_spill,
+        ) as session:
             with _progress(err, enabled=not quiet) as report:
-                contexts = read_s2_citations(
-                    shards,
-                    cited,
+                result = find_citers(
+                    snapshot_path,
+                    origins,
+                    dois=dois,
                     engine=snapshot_engine,
-                    skip=() if full else last_s2_shards(store, datasets, shards.root),
+                    since=after,
                     memory_limit=snapshot_memory,
                     spill_dir=snapshot_spill,
                     master=snapshot_master,
                     progress=report,
+                    spark=session,
                 )
-            candidates = s2_candidates(
-                result,
-                {d.key: stored_works(store, d.key) for d in datasets},
-                {d.key: [d.key, *d.derivatives] for d in datasets},
-            )
+            repointed = repoint_merged(store, result.merged)
+            contexts = None
+            if shards is not None:
+                cited = s2_origins(catalog, datasets, store.origin_ids)
+                if not cited:
+                    err.print(
+                        "No origin paper of these datasets has an S2 CorpusId (s2_corpus_id in the "
+                        "catalog): the S2 citations files cannot add contexts.",
+                        markup=False,
+                    )
+                with _progress(err, enabled=not quiet) as report:
+                    contexts = read_s2_citations(
+                        shards,
+                        cited,
+                        engine=snapshot_engine,
+                        skip=() if full else last_s2_shards(store, datasets, shards.root),
+                        memory_limit=snapshot_memory,
+                        spill_dir=snapshot_spill,
+                        master=snapshot_master,
+                        progress=report,
+                        spark=session,
+                    )
+                candidates = s2_candidates(
+                    result,
+                    {d.key: stored_works(store, d.key) for d in datasets},
+                    {d.key: [d.key, *d.derivatives] for d in datasets},
+                )
         classifier = Classifier.load(settings)
         with HttpClient(settings) as http:
             sources: list[Source] = [SnapshotSource(http, result)]

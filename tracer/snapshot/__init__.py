@@ -5,7 +5,7 @@ Spark (spark_engine.py) over the layout of a local or S3 snapshot (layout.py); t
 `tracer.sources.snapshot.SnapshotSource` hands what it found to the scanner like any list.
 """
 
-from tracer.snapshot.citers import ENGINES, find_citers
+from tracer.snapshot.citers import ENGINES, engine_session, find_citers
 from tracer.snapshot.query import Citer, CiterQuery, SnapshotRead, SnapshotResult
 
-__all__ = ["ENGINES", "Citer", "CiterQuery", "SnapshotRead", "SnapshotResult", "find_citers"]
+__all__ = ["ENGINES", "Citer", "CiterQuery", "SnapshotRead", "SnapshotResult", "engine_session", "find_citers"]

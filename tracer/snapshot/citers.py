@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
-from typing import Protocol
+from typing import Any, Protocol
 
 from tracer.errors import DataError, UsageError
 from tracer.snapshot.layout import Layout, SnapshotFile, open_layout
@@ -45,6 +45,7 @@ def find_citers(
     fmt: str | None = None,
     threads: int | None = None,
     work_dir: str | None = None,
+    spark: Any = None,
 ) -> SnapshotResult:
     """The works of the snapshot at `root` that cite any target, with their full records.
 
@@ -52,14 +53,17 @@ def find_citers(
     label -> DOIs to look up in the snapshot as well (pass 0 over `id, doi`; costs one more
     read, so store the W ids it finds and pass them as `origins` next time). `since`: read only
     partitions after this date (the `newest_partition` of the last run). Merged ids are applied
-    to the targets. `progress(stage, done, total)` is called per group of files.
+    to the targets. `progress(stage, done, total)` is called per group of files. `spark`: the
+    run's Spark session (`spark_engine.spark_session`), else one is started for this call.
     """
     if engine not in ENGINES:
         raise UsageError(f"Unknown snapshot engine {engine!r}.", hint="Use duckdb or spark.")
     if since is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", since):
         raise UsageError(f"The partition date {since!r} is not YYYY-MM-DD.")
     report = progress or (lambda stage, done, total: None)
-    with _engine(engine, root, fmt, memory_limit, spill_dir, threads, master, work_dir) as (
+    with _engine(
+        engine, root, fmt, memory_limit, spill_dir, threads, master, work_dir, spark
+    ) as (
         runner,
         layout,
         merged,
@@ -102,12 +106,13 @@ def _engine(
     threads: int | None,
     master: str | None,
     work_dir: str | None,
+    spark: Any = None,
 ) -> AbstractContextManager[tuple[Engine, Layout, dict[str, str]]]:
     if engine == "duckdb":
         return _duckdb(root, fmt, memory_limit, spill_dir, threads)
     from tracer.snapshot.spark_engine import spark_engine
 
-    return spark_engine(root, fmt, master, work_dir, memory_limit, spill_dir)
+    return spark_engine(root, fmt, master, work_dir, memory_limit, spill_dir, spark)
 
 
 @contextmanager
@@ -140,4 +145,25 @@ def _duckdb(
         con.close()
 
 
-__all__ = ["ENGINES", "Engine", "find_citers"]
+@contextmanager
+def engine_session(
+    engine: str,
+    root: str,
+    *,
+    master: str | None = None,
+    memory_limit: str | None = None,
+    spill_dir: str | None = None,
+) -> Iterator[Any]:
+    """What one run's readers share: for Spark, one session (pass it as `spark=` to
+    `find_citers` and `read_s2_citations`); for DuckDB nothing (each reader has its connection)."""
+    if engine != "spark":
+        yield None
+        return
+    from tracer.snapshot.layout import is_remote
+    from tracer.snapshot.spark_engine import spark_session
+
+    with spark_session(master, memory_limit, spill_dir, remote=is_remote(root)) as session:
+        yield session
+
+
+__all__ = ["ENGINES", "Engine", "engine_session", "find_citers"]

@@ -18,6 +18,10 @@ the `citations` README and sample shipped by S2; S2's own export query):
   pmcid), so a citing CorpusId is joined to a stored paper by the CorpusId the store already has
   (papers found through S2 before), else through the `papers` files' DOI, arXiv id, MAG id or
   PubMed id, when such files lie beside the citations (`<release>/papers/`).
+- A citing paper that joins no paper of the snapshot or the store is added with the `papers`
+  files' title and year (its contexts judged as any other); the citations rows hold no title,
+  so without the `papers` files such a citer is only counted ("seen in S2 citations, not in the
+  snapshot"), never stored as a paper without a title.
 Not confirmed: the shard file names (pre-signed URLs end in names without a fixed suffix), so
 a shard is any file that starts with the gzip magic bytes or is named `*.jsonl`/`*.json`; and
 how users keep a diff's files: a path with a folder named `delete*` is never read as citations.
@@ -149,6 +153,9 @@ class S2Citations:
     external: dict[int, dict[str, str]]  # citing CorpusId -> {doi, arxiv, mag, pmid}
     read: S2CitationsRead
     cited: dict[int, list[str]] = field(default_factory=dict)  # origin CorpusId -> labels
+    # Citing CorpusId -> (title, year) from the `papers` files: the citations files hold no
+    # titles, so a citer that is no paper of the snapshot can be added only with these.
+    titles: dict[int, tuple[str, int | None]] = field(default_factory=dict)
 
 
 def parse_row(citing: Any, cited: Any, influential: Any, contexts: Any, intents: Any
@@ -186,6 +193,15 @@ def parse_external(corpus: Any, ids: Any) -> tuple[int, dict[str, str]] | None:
     return cid, out
 
 
+def parse_title(corpus: Any, title: Any, year: Any) -> tuple[int, tuple[str, int | None]] | None:
+    """A `papers` row's (CorpusId, (title, year)); None without a title."""
+    cid = _int(corpus)
+    text = " ".join(str(title).split()) if title is not None else ""
+    if cid is None or not text:
+        return None
+    return cid, (text, _int(year))
+
+
 def _int(value: Any) -> int | None:
     try:
         return int(str(value).strip()) if value is not None else None
@@ -216,16 +232,18 @@ def read_s2_citations(
     spill_dir: str | None = None,
     master: str | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    spark: Any = None,
 ) -> S2Citations:
     """The rows of the citations shards that cite one of `cited` (origin CorpusId -> labels),
     and the external ids of their citing papers from the `papers` shards. Shards named in
     `skip` (`Shards.key`) were read by an earlier run and are left out. `progress(stage,
-    shards done, shards in all)` is called as groups of shards are read."""
+    shards done, shards in all)` is called as groups of shards are read. `spark`: the run's
+    Spark session (`spark_engine.spark_session`), so that one run starts Spark once."""
     report = progress or (lambda stage, done, total: None)
     done = set(skip)
     files = [p for p in shards.citations if shards.key(p) not in done]
     targets = {int(k): sorted(set(v)) for k, v in cited.items()}
-    with _runner(engine, memory_limit, spill_dir, master) as run:
+    with _runner(engine, memory_limit, spill_dir, master, spark) as run:
         raw: list[tuple[Any, ...]] = []
         for batch, done_, total in _batches(files if targets else [], run.batch):
             raw += run.citations(batch, sorted(targets))
@@ -236,10 +254,11 @@ def read_s2_citations(
         for batch, done_, total in _batches(shards.papers if citing else [], run.batch):
             ext_rows += run.papers(batch, citing)
             report("S2 papers", done_, total)
-    external = dict(e for e in (parse_external(*t) for t in ext_rows) if e is not None)
+    external = dict(e for e in (parse_external(*t[:2]) for t in ext_rows) if e is not None)
+    titles = dict(t for t in (parse_title(r[0], *r[2:]) for r in ext_rows) if t is not None)
     read = S2CitationsRead(engine, shards.root, shards.release, [shards.key(p) for p in files],
                            len(shards.citations) - len(files), len(shards.papers), len(rows))
-    return S2Citations(rows, external, read, targets)
+    return S2Citations(rows, external, read, targets, titles)
 
 
 def _batches(files: list[Path], size: int) -> Iterator[tuple[list[Path], int, int]]:
@@ -280,8 +299,9 @@ class _DuckDB:
 
     def papers(self, files: list[Path], ids: list[int]) -> list[tuple[Any, ...]]:
         self._ids("s2_citing", ids)
-        source = self._read(files, "corpusid: 'VARCHAR', externalids: 'JSON'")
-        sql = (f"SELECT corpusid, externalids FROM {source} "  # noqa: S608
+        source = self._read(files, "corpusid: 'VARCHAR', externalids: 'JSON', "
+                            "title: 'VARCHAR', year: 'VARCHAR'")
+        sql = (f"SELECT corpusid, externalids, title, year FROM {source} "  # noqa: S608
                "WHERE trim(corpusid) IN (SELECT id FROM s2_citing)")
         out: list[tuple[Any, ...]] = []
         for comp, group in self._groups(files):
@@ -329,10 +349,10 @@ class _Spark:
         from pyspark.sql import functions as F  # noqa: N812
 
         wanted = self.spark.createDataFrame([(str(i),) for i in ids], "cid string")
-        schema = "corpusid STRING, externalids STRING"
+        schema = "corpusid STRING, externalids STRING, title STRING, year STRING"
         df = self.spark.read.schema(schema).json(self._paths(files, "papers"))
         rows = (df.join(F.broadcast(wanted), F.trim(F.col("corpusid")) == F.col("cid"))
-                .select("corpusid", "externalids").collect())
+                .select("corpusid", "externalids", "title", "year").collect())
         return [tuple(r) for r in rows]
 
 
@@ -342,8 +362,8 @@ def _gzip(path: Path) -> bool:
 
 
 @contextmanager
-def _runner(engine: str, memory_limit: str | None, spill_dir: str | None, master: str | None
-            ) -> Iterator[Any]:
+def _runner(engine: str, memory_limit: str | None, spill_dir: str | None, master: str | None,
+            session: Any = None) -> Iterator[Any]:
     if engine == "duckdb":
         import duckdb
 
@@ -361,49 +381,28 @@ def _runner(engine: str, memory_limit: str | None, spill_dir: str | None, master
         return
     if engine != "spark":
         raise UsageError(f"Unknown snapshot engine {engine!r}.", hint="Use duckdb or spark.")
-    with _spark(master, memory_limit, spill_dir) as runner:
+    with _spark(master, memory_limit, spill_dir, session) as runner:
         yield runner
 
 
 @contextmanager
-def _spark(master: str | None, memory_limit: str | None, spill_dir: str | None
+def _spark(master: str | None, memory_limit: str | None, spill_dir: str | None, session: Any
            ) -> Iterator[_Spark]:
-    from tracer.snapshot.spark_engine import java_available, spark_memory
+    from tracer.snapshot.spark_engine import spark_session
 
-    if not java_available():
-        raise DataError("The Spark engine needs Java 17, and no `java` was found.",
-                        hint="Install it or use --engine duckdb.")
-    try:
+    with spark_session(master, memory_limit, spill_dir, session=session) as spark:
         from py4j.protocol import Py4JError
         from pyspark.errors import PySparkException
-        from pyspark.sql import SparkSession
-    except ImportError:
-        raise DataError("The Spark engine needs pyspark.", hint="pip install 'tracer[spark]'."
-                        ) from None
-    existing = SparkSession.getActiveSession()
-    spark = existing
-    if spark is None:
-        builder = (SparkSession.builder.master(master or "local[*]").appName("tracer-s2")
-                   .config("spark.ui.enabled", "false")
-                   .config("spark.ui.showConsoleProgress", "false"))
-        memory = spark_memory(memory_limit)
-        if memory:
-            builder = builder.config("spark.driver.memory", memory)
-        if spill_dir:
-            builder = builder.config("spark.local.dir", spill_dir)
-        spark = builder.getOrCreate()
-        spark.sparkContext.setLogLevel("ERROR")
-    work = Path(tempfile.mkdtemp(prefix="tracer-s2-", dir=spill_dir))
-    try:
-        yield _Spark(spark, work)
-    except (PySparkException, Py4JError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"Spark failed while reading the S2 citations files: {first[:300]}.",
-                        hint="Check the files; --engine duckdb reads them too.") from None
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-        if existing is None:
-            spark.stop()
+
+        work = Path(tempfile.mkdtemp(prefix="tracer-s2-", dir=spill_dir))
+        try:
+            yield _Spark(spark, work)
+        except (PySparkException, Py4JError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise DataError(f"Spark failed while reading the S2 citations files: {first[:300]}.",
+                            hint="Check the files; --engine duckdb reads them too.") from None
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 # -- joining citing CorpusIds to papers -------------------------------------------------------

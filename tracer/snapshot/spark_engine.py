@@ -48,6 +48,78 @@ def spark_memory(limit: str | None) -> str | None:
     return f"{match.group(1)}{match.group(2).lower()}"
 
 
+def active_session() -> Any:
+    """The Spark session already running in this process (a caller's, a notebook's), or None."""
+    from pyspark.sql import SparkSession
+
+    return SparkSession.getActiveSession()
+
+
+def start_session(
+    master: str | None, memory_limit: str | None, spill_dir: str | None, *, remote: bool
+) -> Any:
+    """A new Spark session for a run: both readers of the run (the snapshot, the S2 files) use it."""
+    from pyspark.sql import SparkSession
+
+    builder = (
+        SparkSession.builder.master(master or "local[*]")
+        .appName("tracer-snapshot")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "8")
+    )
+    memory = spark_memory(memory_limit)
+    if memory:
+        builder = builder.config("spark.driver.memory", memory)
+    if spill_dir:
+        builder = builder.config("spark.local.dir", spill_dir)
+    if remote:
+        builder = builder.config(
+            "spark.hadoop.fs.s3a.aws.credentials.provider",
+            "org.apache.hadoop.fs.s3a.AnonymousAWSCredentialsProvider",
+        )
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+@contextmanager
+def spark_session(
+    master: str | None,
+    memory_limit: str | None,
+    spill_dir: str | None,
+    *,
+    remote: bool = False,
+    session: Any = None,
+) -> Iterator[Any]:
+    """The run's Spark session: `session` if given, else the active one, else one started here
+    and stopped at the end (starting one costs seconds to most of a minute, so a run that reads
+    the snapshot and S2's files opens this once and hands it to both)."""
+    if session is not None:
+        yield session
+        return
+    if not java_available():
+        raise DataError(
+            "The Spark engine needs Java 17, and no `java` was found.",
+            hint="Install it (apt-get install openjdk-17-jre-headless) or use --engine duckdb.",
+        )
+    try:
+        import pyspark.sql  # noqa: F401 - only whether it is there
+    except ImportError:
+        raise DataError(
+            "The Spark engine needs pyspark.", hint="pip install 'tracer[spark]'."
+        ) from None
+    existing = active_session()
+    spark = existing if existing is not None else start_session(
+        master, memory_limit, spill_dir, remote=remote
+    )
+    try:
+        yield spark
+    finally:
+        if existing is None:
+            spark.stop()
+
+
 @contextmanager
 def spark_engine(
     root: str,
@@ -56,66 +128,46 @@ def spark_engine(
     work_dir: str | None,
     memory_limit: str | None,
     spill_dir: str | None = None,
+    session: Any = None,
 ) -> Iterator[tuple[SparkEngine, Layout, dict[str, str]]]:
-    if not java_available():
-        raise DataError(
-            "The Spark engine needs Java 17, and no `java` was found.",
-            hint="Install it (apt-get install openjdk-17-jre-headless) or use --engine duckdb.",
-        )
-    try:
+    with spark_session(
+        master, memory_limit, spill_dir, remote=is_remote(root), session=session
+    ) as spark, _work(work_dir or spill_dir) as work:
         from py4j.protocol import Py4JError
         from pyspark.errors import PySparkException
-        from pyspark.sql import SparkSession
-    except ImportError:
-        raise DataError(
-            "The Spark engine needs pyspark.", hint="pip install 'tracer[spark]'."
-        ) from None
-    existing = SparkSession.getActiveSession()
-    spark = existing
-    if spark is None:
-        builder = (
-            SparkSession.builder.master(master or "local[*]")
-            .appName("tracer-snapshot")
-            .config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
-            .config("spark.sql.shuffle.partitions", "8")
-        )
-        memory = spark_memory(memory_limit)
-        if memory:
-            builder = builder.config("spark.driver.memory", memory)
-        if spill_dir:
-            builder = builder.config("spark.local.dir", spill_dir)
-        if is_remote(root):
-            builder = builder.config(
-                "spark.hadoop.fs.s3a.aws.credentials.provider",
-                "org.apache.hadoop.fs.s3a.AnonymousAWSCredentialsProvider",
+
+        try:
+            url_root = _s3a(root)
+
+            def read_text(url: str) -> str:
+                return "\n".join(
+                    r.value for r in spark.read.text(_s3a(url), wholetext=True).collect()
+                )
+
+            layout = open_layout(url_root, fmt=fmt, reader=read_text)
+            merged = (
+                spark_merged_ids(spark, layout.merged_ids_files)
+                if is_remote(root)
+                else read_merged_ids(layout.merged_ids_files)
             )
-        spark = builder.getOrCreate()
-        spark.sparkContext.setLogLevel("ERROR")
-    work = Path(tempfile.mkdtemp(prefix="tracer-spark-", dir=work_dir or spill_dir))
+            yield SparkEngine(spark, layout, work), layout, merged
+        except (PySparkException, Py4JError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise DataError(
+                f"Spark failed while reading the snapshot at {root}: {first[:300]}.",
+                hint="Check the files and the Spark master; --engine duckdb reads the same "
+                "snapshot.",
+            ) from None
+
+
+@contextmanager
+def _work(parent: str | None) -> Iterator[Path]:
+    """A temporary folder for the run's Parquet output, removed at the end."""
+    work = Path(tempfile.mkdtemp(prefix="tracer-spark-", dir=parent))
     try:
-        url_root = _s3a(root)
-
-        def read_text(url: str) -> str:
-            return "\n".join(r.value for r in spark.read.text(_s3a(url), wholetext=True).collect())
-
-        layout = open_layout(url_root, fmt=fmt, reader=read_text)
-        merged = (
-            spark_merged_ids(spark, layout.merged_ids_files)
-            if is_remote(root)
-            else read_merged_ids(layout.merged_ids_files)
-        )
-        yield SparkEngine(spark, layout, work), layout, merged
-    except (PySparkException, Py4JError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(
-            f"Spark failed while reading the snapshot at {root}: {first[:300]}.",
-            hint="Check the files and the Spark master; --engine duckdb reads the same snapshot.",
-        ) from None
+        yield work
     finally:
         shutil.rmtree(work, ignore_errors=True)
-        if existing is None:
-            spark.stop()
 
 
 def spark_merged_ids(spark: Any, patterns: list[str]) -> dict[str, str]:

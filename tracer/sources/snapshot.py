@@ -152,23 +152,31 @@ class S2CitationsSource(Source):
         index = self.index.get(label, {})
         found: list[Found] = []
         joined: dict[str, int] = {}
+        added = 0  # citers of the files alone, with a title from the papers files
         for citing, rows in sorted(grouped.items()):
-            cand, how = join(citing, self.contexts.external.get(citing, {}), index)
+            ext = self.contexts.external.get(citing, {})
+            cand, how = join(citing, ext, index)
             if cand is None or how is None:
-                continue
-            joined[how] = joined.get(how, 0) + 1
+                titled = self.contexts.titles.get(citing)
+                if titled is None:
+                    continue  # no title without the papers files: counted, not stored
+                work = Work(source=S2_FILES, title=titled[0], year=titled[1],
+                            doi=ext.get("doi"), arxiv_id=ext.get("arxiv"), corpus_id=citing)
+                added += 1
+            else:
+                joined[how] = joined.get(how, 0) + 1
+                # The paper's ids as S2 knows them join its versions into one paper, as an S2
+                # API scan's records do (S2 keeps one record for a preprint and its publication).
+                w = cand.work
+                work = Work(source=S2_FILES, title=w.title, year=w.year,
+                            doi=w.doi or ext.get("doi"), arxiv_id=w.arxiv_id or ext.get("arxiv"),
+                            openalex_id=w.openalex_id, corpus_id=citing)
             passages: list[Passage] = []
             for row in rows:
                 for p in row.passages():
                     if all(p.text != q.text for q in passages):
                         passages.append(p)
             flags = [r.is_influential for r in rows if r.is_influential is not None]
-            # The paper's ids as S2 knows them join its versions into one paper, as an S2 API
-            # scan's records do (S2 keeps one record for a preprint and its publication).
-            w, ext = cand.work, self.contexts.external.get(citing, {})
-            work = Work(source=S2_FILES, title=w.title, year=w.year, doi=w.doi or ext.get("doi"),
-                        arxiv_id=w.arxiv_id or ext.get("arxiv"), openalex_id=w.openalex_id,
-                        corpus_id=citing)
             found.append(Found(work, passages, is_influential=any(flags) if flags else None))
         read_ = self.contexts.read
         listing = ListRead(found, {"new_shards_only": True} if read_.skipped else {})
@@ -178,10 +186,15 @@ class S2CitationsSource(Source):
         listing.unresolved = len(grouped) - len(found)
         how = ", ".join(f"{n} by {k}" for k, n in sorted(joined.items()))
         listing.note = (
-            f"S2 citations files ({self._where()}; {shards}): {len(found)} of {len(grouped)} "
-            "citing papers "
+            f"S2 citations files ({self._where()}; {shards}): {len(found) - added} of "
+            f"{len(grouped)} citing papers "
             f"joined to papers of the snapshot or the store" + (f" ({how})" if how else "")
-            + (f"; {listing.unresolved} not among them" if listing.unresolved else "")
+            + (f"; {added} not in the snapshot, added with the S2 papers files' titles"
+               if added else "")
+            + (f"; {listing.unresolved} seen in S2 citations, not in the snapshot: not added, "
+               + ("no title for them in the S2 papers files read" if read_.papers_files else
+                  "their titles are in S2's papers files (<release>/papers/ beside "
+                  "citations/), not given") if listing.unresolved else "")
         )
         return listing
 
