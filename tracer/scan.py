@@ -39,6 +39,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 WRITE_BATCH = 500  # papers written per transaction: fast, and an interruption loses little
 LOOKUP_BATCH = 500
+CLASSIFY_BATCH = 5000  # authorships written per transaction (one statement per table each)
 Counts = dict[str, dict[str, int | None]]  # source -> origin id -> citation count
 
 
@@ -695,32 +696,35 @@ class Scanner:
 
     def _classify(self, state: _RunState, *, every: bool = False) -> None:
         """Classify each distinct author input (strings, institutions, countries) once: many
-        authors of a dataset print the same affiliation. Writes go 500 authorships a batch."""
+        authors of a dataset print the same affiliation. Writes go CLASSIFY_BATCH authorships a
+        transaction, each input's rows worked out once."""
         version = None if every else self.classified_with
         rows = self.store.authorships_to_classify(state.dataset.key, version)
         if rows:
-            known: dict[str, list[dict[str, Any]]] = {}
+            # (raw, institutions, countries) as stored text -> the affiliation rows to write
+            known: dict[tuple[str, str, str], tuple[tuple[Any, ...], ...]] = {}
             with self.progress.stage("Classifying affiliations", total=len(rows)):
-                for batch in chunked(rows, 500):
+                for batch in chunked(rows, CLASSIFY_BATCH):
                     items = []
-                    for row in batch:
-                        key = row["input_key"]
-                        affiliations = known.get(key)
-                        if affiliations is None:
+                    for paper_id, position, name, raw, institutions, countries in batch:
+                        key = (raw, institutions, countries)
+                        done = known.get(key)
+                        if done is None:
+                            given = self.store.author_input(raw, institutions, countries)
                             author = Author(
-                                name=row["name"] or "",
-                                position=row["position"],
-                                raw_affiliations=row["raw_affiliations"],
+                                name=name or "",
+                                position=position,
+                                raw_affiliations=given["raw_affiliations"],
                                 institutions=[
-                                    SourceInstitution(**i) for i in row["institutions"]
+                                    SourceInstitution(**i) for i in given["institutions"]
                                 ],
-                                countries=row["countries"],
+                                countries=given["countries"],
                             )
-                            affiliations = known[key] = [
-                                a.to_dict() for a in self.classifier.classify_author(author)
-                            ]
-                        items.append((row["paper_id"], row["position"], affiliations))
-                    self.store.save_affiliations_many(items, self.classified_with)
+                            done = known[key] = self.store.affiliation_rows(
+                                [a.to_dict() for a in self.classifier.classify_author(author)]
+                            )
+                        items.append((paper_id, position, done))
+                    self.store.save_affiliation_rows(items, self.classified_with)
                     self.progress.advance(len(batch))
         state.done("classify")
 

@@ -855,25 +855,28 @@ class Store:
                 [(int(t), paper_id) for paper_id, t in papers if t is not None],
             )
 
-    def authorships_to_classify(self, dataset: str, version: str | None) -> list[dict[str, Any]]:
-        """Authorships not classified yet, or classified with other rules or reference data.
-        `input_key`: the classifier's input as stored text (equal for equal inputs)."""
-        rows = self.conn.execute(
-            "SELECT a.*, a.raw_affiliations || char(10) || a.institutions || char(10)"
-            " || a.countries AS input_key FROM authorships a JOIN dataset_papers d ON d.paper_id = a.paper_id"
+    def authorships_to_classify(
+        self, dataset: str, version: str | None
+    ) -> list[tuple[int, int, str | None, str, str, str]]:
+        """Authorships not classified yet, or classified with other rules or reference data:
+        (paper id, position, name, raw affiliations, institutions, countries), the last three
+        as stored JSON text (equal for equal classifier inputs; `author_input` reads them)."""
+        return self.conn.execute(
+            "SELECT a.paper_id, a.position, a.name, a.raw_affiliations, a.institutions,"
+            " a.countries FROM authorships a JOIN dataset_papers d ON d.paper_id = a.paper_id"
             " WHERE d.dataset = ? AND (a.classified = 0 OR a.classified_with IS NOT ?)"
             " ORDER BY a.paper_id, a.position",
             (dataset, version),
-        )
-        return [
-            dict(
-                row,
-                raw_affiliations=loads(row["raw_affiliations"]),
-                institutions=loads(row["institutions"]),
-                countries=loads(row["countries"]),
-            )
-            for row in rows
-        ]
+        ).fetchall()
+
+    @staticmethod
+    def author_input(raw: str, institutions: str, countries: str) -> dict[str, Any]:
+        """The stored JSON of an authorship's classifier input, read."""
+        return {
+            "raw_affiliations": loads(raw),
+            "institutions": loads(institutions),
+            "countries": loads(countries),
+        }
 
     def save_affiliations(
         self,
@@ -892,11 +895,17 @@ class Store:
     ) -> None:
         """`save_affiliations` for many authorships at once: (paper id, position, affiliations)
         each, in three statements for the whole batch (one transaction)."""
-        keys = [(paper_id, position) for paper_id, position, _ in items]
-        rows = [
+        self.save_affiliation_rows(
+            [(paper_id, position, self.affiliation_rows(affs)) for paper_id, position, affs in items],
+            version,
+        )
+
+    @staticmethod
+    def affiliation_rows(affiliations: Sequence[dict[str, Any]]) -> tuple[tuple[Any, ...], ...]:
+        """An authorship's affiliations as the columns after (paper id, position): the same
+        for every authorship with the same classifier input, so worked out once for them."""
+        return tuple(
             (
-                paper_id,
-                position,
                 idx,
                 aff.get("raw"),
                 aff.get("institution_id"),
@@ -909,15 +918,24 @@ class Store:
                 float(aff.get("confidence") or 0.0),
                 aff.get("method") or "none",
             )
-            for paper_id, position, affiliations in items
             for idx, aff in enumerate(affiliations)
-        ]
+        )
+
+    def save_affiliation_rows(
+        self,
+        items: Sequence[tuple[int, int, Sequence[tuple[Any, ...]]]],
+        version: str | None = None,
+    ) -> None:
+        """(paper id, position, `affiliation_rows`) for many authorships: each one's
+        affiliations replaced and marked classified, in three statements."""
+        keys = [(paper_id, position) for paper_id, position, _ in items]
         with self.transaction():
             self.conn.executemany(
                 "DELETE FROM affiliations WHERE paper_id = ? AND position = ?", keys
             )
             self.conn.executemany(
-                "INSERT INTO affiliations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+                "INSERT INTO affiliations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(paper_id, position, *row) for paper_id, position, rows in items for row in rows],
             )
             self.conn.executemany(
                 "UPDATE authorships SET classified = 1, classified_with = ?"
