@@ -731,23 +731,23 @@ class Scanner:
     # -- stage 6: usage -----------------------------------------------------------------------
 
     def _judge(self, state: _RunState) -> None:
+        """Judge every paper of the dataset, its evidence read a chunk of papers at a time and
+        the verdicts written WRITE_BATCH a statement."""
         key = state.dataset.key
-        evidence: dict[int, list[dict[str, Any]]] = {}
-        for row in self.store.evidence(key):
-            evidence.setdefault(row["paper_id"], []).append(row)
-        papers = self.store.papers_of(key)
         counts: dict[str, int] = {}
         verdicts = []
-        with self.progress.stage("Judging usage", total=len(papers)), self.store.transaction():
-            for paper_id, paper in papers.items():
-                verdict = judge_paper(state.terms, paper, evidence.get(paper_id, []))
+        total = self.store.dataset_papers_count(key)
+        with self.progress.stage("Judging usage", total=total), self.store.transaction():
+            for paper_id, paper, evidence in self.store.judge_inputs(key):
+                verdict = judge_paper(state.terms, paper, evidence)
                 verdicts.append((paper_id, verdict))
                 counts[verdict.level] = counts.get(verdict.level, 0) + 1
-                self.progress.advance()
                 if len(verdicts) >= WRITE_BATCH:
                     self.store.save_judgements(key, verdicts, self.judged_with)
+                    self.progress.advance(len(verdicts))
                     verdicts = []
             self.store.save_judgements(key, verdicts, self.judged_with)
+            self.progress.advance(len(verdicts))
         state.stats["levels"] = counts
         state.done("judge")
 

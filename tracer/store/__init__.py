@@ -593,6 +593,40 @@ class Store:
         )
         return {row["id"]: dict(row) for row in rows}
 
+    def judge_inputs(
+        self, dataset: str, chunk: int = 2000
+    ) -> Iterator[tuple[int, dict[str, Any], list[dict[str, Any]]]]:
+        """A dataset's papers in id order, each with what the judge reads of it (`papers_of`)
+        and its evidence rows (`evidence`), read `chunk` papers at a time: never the whole
+        dataset's evidence at once, and no query left open while the caller writes."""
+        ids = self.dataset_paper_ids(dataset)
+        for part in _chunks(ids, chunk):
+            first, last = part[0], part[-1]
+            papers = {
+                row[0]: {"id": row[0], "title": row[1], "abstract": row[2],
+                         "authors_source": row[3]}
+                for row in self.conn.execute(
+                    "SELECT p.id, p.title, p.abstract, p.authors_source FROM papers p"
+                    " JOIN dataset_papers d ON d.paper_id = p.id WHERE d.dataset = ?"
+                    " AND p.id BETWEEN ? AND ? ORDER BY p.id",
+                    (dataset, first, last),
+                )
+            }
+            evidence: dict[int, list[dict[str, Any]]] = {}
+            for row in self.conn.execute(
+                "SELECT * FROM evidence WHERE dataset = ? AND paper_id BETWEEN ? AND ?"
+                " ORDER BY paper_id, route, source, target",
+                (dataset, first, last),
+            ).fetchall():
+                evidence.setdefault(row["paper_id"], []).append(dict(
+                    row,
+                    contexts=loads(row["contexts"]),
+                    intents=loads(row["intents"]),
+                    passages=loads(row["passages"]),
+                ))
+            for paper_id, paper in papers.items():
+                yield paper_id, paper, evidence.get(paper_id, [])
+
     def list_members(self, dataset: str, source: str, route: str, target: str) -> set[int]:
         """The papers one list has found for a dataset, in any run."""
         rows = self.conn.execute(
@@ -607,6 +641,12 @@ class Store:
             "SELECT paper_id FROM dataset_papers WHERE dataset = ? ORDER BY paper_id", (dataset,)
         )
         return [row[0] for row in rows]
+
+    def dataset_papers_count(self, dataset: str) -> int:
+        row = self.conn.execute(
+            "SELECT count(*) FROM dataset_papers WHERE dataset = ?", (dataset,)
+        ).fetchone()
+        return int(row[0])
 
     def save_judgement(
         self,
