@@ -39,7 +39,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 WRITE_BATCH = 500  # papers written per transaction: fast, and an interruption loses little
 LOOKUP_BATCH = 500
-CLASSIFY_BATCH = 5000  # authorships written per transaction (one statement per table each)
+CLASSIFY_PAPERS = 1000  # papers whose authorships are read, classified and written at a time
 Counts = dict[str, dict[str, int | None]]  # source -> origin id -> citation count
 
 
@@ -699,12 +699,14 @@ class Scanner:
         authors of a dataset print the same affiliation. Writes go CLASSIFY_BATCH authorships a
         transaction, each input's rows worked out once."""
         version = None if every else self.classified_with
-        rows = self.store.authorships_to_classify(state.dataset.key, version)
-        if rows:
+        due = self.store.classifications_due(state.dataset.key, version)
+        if due:
             # (raw, institutions, countries) as stored text -> the affiliation rows to write
             known: dict[tuple[str, str, str], tuple[tuple[Any, ...], ...]] = {}
-            with self.progress.stage("Classifying affiliations", total=len(rows)):
-                for batch in chunked(rows, CLASSIFY_BATCH):
+            with self.progress.stage("Classifying affiliations", total=due):
+                for batch in self.store.authorships_to_classify(
+                    state.dataset.key, version, chunk=CLASSIFY_PAPERS
+                ):
                     items = []
                     for paper_id, position, name, raw, institutions, countries in batch:
                         key = (raw, institutions, countries)
