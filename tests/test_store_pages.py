@@ -148,3 +148,39 @@ def test_pages_with_merges_are_cut_before_the_merge(tmp_path: Path) -> None:
         # Without until_merge the whole page goes through, with the same results.
         again = store.upsert_works(page)
         assert [pid for pid, _ in again] == [first[0][0], a, rest[1][0]]
+
+
+def test_the_judge_and_the_classifier_read_in_chunks_what_a_whole_read_gives(
+    tmp_path: Path,
+) -> None:
+    with Store(tmp_path / "t.db") as store:
+        run = store.start_run("brainwash", "scan")
+        other = store.start_run("lfw", "scan")
+        for i in range(23):
+            pid, _ = store.upsert_work(Work(source="s2", title=f"Paper {i}", doi=f"10.1/{i}",
+                                            abstract=None if i % 3 else "We use Brainwash."))
+            # Papers of another dataset in between: inside the id ranges, never in the answer.
+            store.link("lfw" if i % 4 == 1 else "brainwash", pid, other if i % 4 == 1 else run, None)
+            for target in ("W1", "W0")[: 1 + i % 2]:
+                store.add_evidence("brainwash", pid, run, route="cites", source="openalex",
+                                   target=target, contexts=[f"We train on Brainwash {i}."])
+            store.save_authors(pid, [Author(name=f"A{i}", position=p,
+                                            raw_affiliations=[f"Uni {p}"]) for p in range(i % 3)],
+                               "s2")
+        papers = store.papers_of("brainwash")
+        evidence: dict[int, list[dict[str, object]]] = {}
+        for row in store.evidence("brainwash"):
+            evidence.setdefault(row["paper_id"], []).append(row)
+        whole = [(pid, paper, evidence.get(pid, [])) for pid, paper in papers.items()]
+        assert list(store.judge_inputs("brainwash", chunk=4)) == whole
+        assert list(store.judge_inputs("brainwash")) == whole
+        rows = [row for part in store.authorships_to_classify("brainwash", "v1", chunk=4)
+                for row in part]
+        assert rows == [row for part in store.authorships_to_classify("brainwash", "v1")
+                        for row in part]
+        assert len(rows) == store.classifications_due("brainwash", "v1") > 0
+        assert all(paper_id in papers for paper_id, *_ in rows)
+        store.save_affiliation_rows([(pid, pos, ()) for pid, pos, *_ in rows[:5]], "v1")
+        left = [row for part in store.authorships_to_classify("brainwash", "v1", chunk=4)
+                for row in part]
+        assert left == rows[5:]
