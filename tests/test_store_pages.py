@@ -184,3 +184,30 @@ def test_the_judge_and_the_classifier_read_in_chunks_what_a_whole_read_gives(
         left = [row for part in store.authorships_to_classify("brainwash", "v1", chunk=4)
                 for row in part]
         assert left == rows[5:]
+
+
+def test_classifying_again_replaces_an_authorships_affiliations_and_no_others(
+    tmp_path: Path,
+) -> None:
+    with Store(tmp_path / "t.db") as store:
+        run = store.start_run("brainwash", "scan")
+        pids = []
+        for i in range(3):
+            pid, _ = store.upsert_work(Work(source="s2", title=f"Paper {i}", doi=f"10.1/{i}"))
+            store.link("brainwash", pid, run, None)
+            store.save_authors(pid, [Author(name="A", position=0, raw_affiliations=["X"]),
+                                     Author(name="B", position=1, raw_affiliations=["Y"])], "s2")
+            pids.append(pid)
+        first = Store.affiliation_rows([{"raw": "X", "sector": "academic"},
+                                        {"raw": "X2", "sector": "military"}])
+        store.save_affiliation_rows([(p, pos, first) for p in pids for pos in (0, 1)], "v1")
+        second = Store.affiliation_rows([{"raw": "X", "sector": "commercial"}])
+        store.save_affiliation_rows([(pids[1], 0, second), (pids[2], 1, ())], "v2")
+        rows = store.conn.execute(
+            "SELECT paper_id, position, idx, sector FROM affiliations ORDER BY 1, 2, 3"
+        ).fetchall()
+        expected = [(p, pos, idx, sector) for p in pids for pos in (0, 1)
+                    for idx, sector in enumerate(("academic", "military"))]
+        expected = [e for e in expected if e[:2] not in {(pids[1], 0), (pids[2], 1)}]
+        expected.append((pids[1], 0, 0, "commercial"))
+        assert [tuple(r) for r in rows] == sorted(expected)

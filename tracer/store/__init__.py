@@ -978,9 +978,22 @@ class Store:
         affiliations replaced and marked classified, in three statements."""
         keys = [(paper_id, position) for paper_id, position, _ in items]
         with self.transaction():
-            self.conn.executemany(
-                "DELETE FROM affiliations WHERE paper_id = ? AND position = ?", keys
-            )
+            if keys:
+                # Only authorships that have affiliations need theirs deleted: in a scan, few
+                # do (new authorships come without), and one range query finds them.
+                low, high = min(keys)[0], max(keys)[0]
+                had = {
+                    (row[0], row[1])
+                    for row in self.conn.execute(
+                        "SELECT DISTINCT paper_id, position FROM affiliations"
+                        " WHERE paper_id BETWEEN ? AND ?",
+                        (low, high),
+                    )
+                }
+                self.conn.executemany(
+                    "DELETE FROM affiliations WHERE paper_id = ? AND position = ?",
+                    [key for key in keys if key in had],
+                )
             self.conn.executemany(
                 "INSERT INTO affiliations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(paper_id, position, *row) for paper_id, position, rows in items for row in rows],
