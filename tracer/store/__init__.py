@@ -307,9 +307,9 @@ class Store:
                 canonical_ids(work)
             index = WorkIndex(self.conn, works)
             ids: list[tuple[str, str, int]] = []
+            stamp = now()  # one time for the page (to the second: a page takes less)
             for i, work in enumerate(works):
                 matches = index.find(work)
-                stamp = now()
                 if len(matches) > 1:
                     if until_merge and i > 0:
                         break
@@ -335,6 +335,9 @@ class Store:
         return out
 
     def _write_ids(self, rows: list[tuple[str, str, int]]) -> None:
+        # In key order, for the index's sake; the sort is stable, so where one id comes twice
+        # its first owner is still the one kept (INSERT OR IGNORE).
+        rows.sort(key=lambda row: (row[0], row[1]))
         self.conn.executemany("INSERT OR IGNORE INTO paper_ids VALUES (?, ?, ?)", rows)
         rows.clear()
 
