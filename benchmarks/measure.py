@@ -7,7 +7,8 @@
 `tracer ...` runs the command line in-process, with the report going to /dev/null, and times
 the local stages by wrapping, from here, the functions that do them (the core carries no timers):
 
-    merge     Store.upsert_work: match a work with what is stored and merge its versions
+    merge     Store.upsert_work and Store.upsert_works: match works with what is stored and merge
+              their versions
     classify  Scanner._classify: affiliation strings and institutions to institution, country,
               sector and flags
     judge     Scanner._judge: used / cited / mentioned, with evidence
@@ -122,6 +123,8 @@ def instrument() -> list[str]:
     missing = []
     store_cls = tracer.store.Store
     store_cls.upsert_work = _timed("merge", store_cls.upsert_work)  # type: ignore[method-assign]
+    if hasattr(store_cls, "upsert_works"):  # the batched merge (a page of works at a time)
+        store_cls.upsert_works = _timed("merge", store_cls.upsert_works)  # type: ignore[method-assign]
     scanner = tracer.scan.Scanner
     for method, stage in (("_classify", "classify"), ("_judge", "judge")):
         if hasattr(scanner, method):

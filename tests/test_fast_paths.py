@@ -80,3 +80,24 @@ def _clean_slowly(text: str) -> str:
 ])
 def test_clean_line_fast_path_changes_nothing(text: str) -> None:
     assert text_module.clean_line(text) == _clean_slowly(text)
+
+
+def _normalize_slowly(title: str) -> str:
+    import unicodedata
+
+    from tracer.merge import _NON_WORD
+
+    text = unicodedata.normalize("NFKD", title)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    return _NON_WORD.sub(" ", text).strip()
+
+
+@pytest.mark.parametrize("title", [
+    "End-to-End People Detection in Crowded Scenes", "  MS-Celeb-1M: A Dataset!  ", "ALL CAPS",
+    "tab\tand\nnewline", "Über die Zählung von Menschenmengen", "Ｆｕｌｌｗｉｄｔｈ ﬁ ligature",
+    "naïve café", "", "1234", "İstanbul", "ß and ẞ",
+])
+def test_title_key_fast_path_changes_nothing(title: str) -> None:
+    from tracer.merge import normalize_title
+
+    assert normalize_title(title) == _normalize_slowly(title)

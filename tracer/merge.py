@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -23,10 +24,13 @@ MIN_TITLE_KEY = 24
 TITLE_SIMILARITY = 90  # rapidfuzz ratio (0-100) above which two normalised titles are one
 
 
+@lru_cache(maxsize=1 << 12)  # a work's title is normalised for its lookup, match and insert
 def normalize_title(title: str | None) -> str:
     """Fold case, accents, punctuation and spacing: the key a preprint and its version share."""
     if not title:
         return ""
+    if title.isascii():  # NFKD leaves ASCII as it is, and it holds no combining mark
+        return _NON_WORD.sub(" ", title.lower()).strip()
     text = unicodedata.normalize("NFKD", title)
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
     return _NON_WORD.sub(" ", text).strip()

@@ -39,6 +39,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 WRITE_BATCH = 500  # papers written per transaction: fast, and an interruption loses little
 LOOKUP_BATCH = 500
+CLASSIFY_PAPERS = 1000  # papers whose authorships are read, classified and written at a time
 Counts = dict[str, dict[str, int | None]]  # source -> origin id -> citation count
 
 
@@ -442,11 +443,9 @@ class Scanner:
         try:
             read = source.read(target, since=since, fresh=fresh)
             for batch in chunked(read, WRITE_BATCH):
-                with self.store.transaction():
-                    for found in batch:
-                        if state.keep(found.work):
-                            self._store_found(state, source, found, "cites", target)
-                            kept += 1
+                page = [found for found in batch if state.keep(found.work)]
+                self._store_page(state, source, page, "cites", target)
+                kept += len(page)
         except AuthError:
             raise
         except SourceError as exc:
@@ -505,31 +504,61 @@ class Scanner:
             and not _older(stored["full_read_at"], options.full_every)
         )
 
-    def _store_found(
-        self, state: _RunState, source: Source, found: Found, route: str, target: Target | None,
-        phrase: str | None = None,
+    def _store_page(
+        self, state: _RunState, source: Source, page: Sequence[Found], route: str,
+        target: Target | None, phrase: str | None = None,
     ) -> None:
-        work = found.work
+        """Store a page of found works in one transaction: the works matched with the store a
+        page at a time (up to a work that joins stored papers, whose earlier works are stored
+        first), then their links, evidence, authorships and lookups, a statement each."""
+        rest = list(page)
+        with self.store.transaction():
+            while rest:
+                done = self.store.upsert_works(
+                    [found.work for found in rest], prefer_title=source.merged_titles,
+                    until_merge=True,
+                )
+                self._store_found(state, source, rest[: len(done)],
+                                  [paper_id for paper_id, _ in done], route, target, phrase)
+                rest = rest[len(done):]
+
+    def _store_found(
+        self, state: _RunState, source: Source, found: Sequence[Found], paper_ids: list[int],
+        route: str, target: Target | None, phrase: str | None = None,
+    ) -> None:
+        """What a source found with works already stored (`paper_ids`, in the same order)."""
+        key = state.dataset.key
         via = target.via_derivative if target else None
-        paper_id = self._add(state, work, via, source.merged_titles)
-        self.store.add_evidence(
-            state.dataset.key,
-            paper_id,
-            state.run_id,
-            route=route,
-            source=source.name,
-            target=target.key if target else (phrase or ""),
-            contexts=found.contexts,
-            intents=found.intents,
-            is_influential=found.is_influential,
-            cites_origin=found.cites_origin,
-            via_derivative=via,
-            passages=[p.to_dict() for p in found.passages],
+        new = self.store.link_many(key, state.run_id, [(pid, via) for pid in paper_ids])
+        state.new_ids.update(pid for pid, is_new in zip(paper_ids, new, strict=True) if is_new)
+        self.store.add_evidence_many([
+            self.store.evidence_row(
+                key,
+                paper_id,
+                state.run_id,
+                route=route,
+                source=source.name,
+                target=target.key if target else (phrase or ""),
+                contexts=one.contexts,
+                intents=one.intents,
+                is_influential=one.is_influential,
+                cites_origin=one.cites_origin,
+                via_derivative=via,
+                passages=[p.to_dict() for p in one.passages],
+            )
+            for one, paper_id in zip(found, paper_ids, strict=True)
+        ])
+        if route == "cites":
+            self.store.save_authors_many(
+                [(pid, one.work.authors) for one, pid in zip(found, paper_ids, strict=True)
+                 if one.work.authors],
+                source.name, source.authors_rank,
+            )
+        self.store.mark_looked_up_many(
+            [(pid, one.work.authors_truncated)
+             for one, pid in zip(found, paper_ids, strict=True) if one.is_record],
+            source.name,
         )
-        if work.authors and route == "cites":
-            self.store.save_authors(paper_id, work.authors, source.name, source.authors_rank)
-        if found.is_record:
-            self.store.mark_looked_up(paper_id, source.name, truncated=work.authors_truncated)
 
     # -- stage 3: mentions in full text -------------------------------------------------------
 
@@ -577,9 +606,7 @@ class Scanner:
                 hits[key].cites_origin = bool(hits[key].cites_origin or found.cites_origin)
             else:
                 hits[key] = found
-        with self.store.transaction():
-            for found in hits.values():
-                self._store_found(state, source, found, "mentions", None, phrase)
+        self._store_page(state, source, list(hits.values()), "mentions", None, phrase)
         filters = {**state.options.filters, **read.filters}
         self.store.set_coverage(
             state.dataset.key,
@@ -647,80 +674,90 @@ class Scanner:
         self, source: Source, batch: list[PaperRef], found: list[tuple[int, Work]]
     ) -> None:
         with self.store.transaction():
-            for paper_id, work in found:
-                self.store.upsert_work(work, prefer_title=source.merged_titles)
-                if work.authors:
-                    self.store.save_authors(paper_id, work.authors, source.name,
-                                            source.authors_rank)
-                self.store.mark_looked_up(paper_id, source.name, truncated=work.authors_truncated)
-            for ref in batch:
-                self.store.mark_looked_up(ref.paper_id, source.name)
+            rest = list(found)
+            while rest:
+                done = self.store.upsert_works(
+                    [work for _, work in rest], prefer_title=source.merged_titles,
+                    until_merge=True,
+                )
+                prefix = rest[: len(done)]
+                self.store.save_authors_many(
+                    [(paper_id, work.authors) for paper_id, work in prefix if work.authors],
+                    source.name, source.authors_rank,
+                )
+                self.store.mark_looked_up_many(
+                    [(paper_id, work.authors_truncated) for paper_id, work in prefix],
+                    source.name,
+                )
+                rest = rest[len(done):]
+            self.store.mark_looked_up_many([(ref.paper_id, None) for ref in batch], source.name)
 
     # -- stage 5: affiliations ----------------------------------------------------------------
 
     def _classify(self, state: _RunState, *, every: bool = False) -> None:
         """Classify each distinct author input (strings, institutions, countries) once: many
-        authors of a dataset print the same affiliation. Writes go 500 authorships a batch."""
+        authors of a dataset print the same affiliation. Writes go CLASSIFY_BATCH authorships a
+        transaction, each input's rows worked out once."""
         version = None if every else self.classified_with
-        rows = self.store.authorships_to_classify(state.dataset.key, version)
-        if rows:
-            known: dict[str, list[dict[str, Any]]] = {}
-            with self.progress.stage("Classifying affiliations", total=len(rows)):
-                for batch in chunked(rows, 500):
+        due = self.store.classifications_due(state.dataset.key, version)
+        if due:
+            # (raw, institutions, countries) as stored text -> the affiliation rows to write
+            known: dict[tuple[str, str, str], tuple[tuple[Any, ...], ...]] = {}
+            with self.progress.stage("Classifying affiliations", total=due):
+                for batch in self.store.authorships_to_classify(
+                    state.dataset.key, version, chunk=CLASSIFY_PAPERS
+                ):
                     items = []
-                    for row in batch:
-                        key = row["input_key"]
-                        affiliations = known.get(key)
-                        if affiliations is None:
+                    for paper_id, position, name, raw, institutions, countries in batch:
+                        key = (raw, institutions, countries)
+                        done = known.get(key)
+                        if done is None:
+                            given = self.store.author_input(raw, institutions, countries)
                             author = Author(
-                                name=row["name"] or "",
-                                position=row["position"],
-                                raw_affiliations=row["raw_affiliations"],
+                                name=name or "",
+                                position=position,
+                                raw_affiliations=given["raw_affiliations"],
                                 institutions=[
-                                    SourceInstitution(**i) for i in row["institutions"]
+                                    SourceInstitution(**i) for i in given["institutions"]
                                 ],
-                                countries=row["countries"],
+                                countries=given["countries"],
                             )
-                            affiliations = known[key] = [
-                                a.to_dict() for a in self.classifier.classify_author(author)
-                            ]
-                        items.append((row["paper_id"], row["position"], affiliations))
-                    self.store.save_affiliations_many(items, self.classified_with)
+                            done = known[key] = self.store.affiliation_rows(
+                                [a.to_dict() for a in self.classifier.classify_author(author)]
+                            )
+                        items.append((paper_id, position, done))
+                    self.store.save_affiliation_rows(items, self.classified_with)
                     self.progress.advance(len(batch))
         state.done("classify")
 
     # -- stage 6: usage -----------------------------------------------------------------------
 
     def _judge(self, state: _RunState) -> None:
+        """Judge every paper of the dataset, its evidence read a chunk of papers at a time and
+        the verdicts written WRITE_BATCH a statement."""
         key = state.dataset.key
-        evidence: dict[int, list[dict[str, Any]]] = {}
-        for row in self.store.evidence(key):
-            evidence.setdefault(row["paper_id"], []).append(row)
-        papers = self.store.papers_of(key)
         counts: dict[str, int] = {}
         verdicts = []
-        with self.progress.stage("Judging usage", total=len(papers)), self.store.transaction():
-            for paper_id, paper in papers.items():
-                verdict = judge_paper(state.terms, paper, evidence.get(paper_id, []))
+        total = self.store.dataset_papers_count(key)
+        with self.progress.stage("Judging usage", total=total), self.store.transaction():
+            for paper_id, paper, evidence in self.store.judge_inputs(key):
+                verdict = judge_paper(state.terms, paper, evidence)
                 verdicts.append((paper_id, verdict))
                 counts[verdict.level] = counts.get(verdict.level, 0) + 1
-                self.progress.advance()
                 if len(verdicts) >= WRITE_BATCH:
                     self.store.save_judgements(key, verdicts, self.judged_with)
+                    self.progress.advance(len(verdicts))
                     verdicts = []
             self.store.save_judgements(key, verdicts, self.judged_with)
+            self.progress.advance(len(verdicts))
         state.stats["levels"] = counts
         state.done("judge")
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _add(
-        self, state: _RunState, work: Work, via_derivative: str | None, prefer_title: bool
-    ) -> int:
-        paper_id, _ = self.store.upsert_work(work, prefer_title=prefer_title)
+    def _link(self, state: _RunState, paper_id: int, via_derivative: str | None) -> None:
         if self.store.link(state.dataset.key, paper_id, state.run_id, via_derivative):
             state.new_ids.add(paper_id)
-        return paper_id
 
 
 def _fewest_new(before: dict[str, Any], now: dict[str, int | None]) -> int:

@@ -21,6 +21,7 @@ from tracer.errors import DataError
 from tracer.merge import canonical_ids, id_keys, normalize_title, same_year, title_key
 from tracer.records import Author, Work
 from tracer.store.schema import MIGRATIONS
+from tracer.store.works import WorkIndex
 
 _WORK_COLUMNS = (
     "title",
@@ -34,6 +35,12 @@ _WORK_COLUMNS = (
     "corpus_id",
     "openalex_id",
 )
+
+
+def _chunks(values: Sequence[Any], size: int = 900) -> Iterator[Sequence[Any]]:
+    """Values bound in one statement: well under SQLite's limit (32,766 since 3.32)."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def now() -> str:
@@ -283,47 +290,102 @@ class Store:
 
         `prefer_title`: the work's title replaces the stored one (a source that merges a
         paper's versions into one record has the better title)."""
-        canonical_ids(work)
-        with self.transaction():
-            matches = self.find_paper(work)
-            stamp = now()
-            if not matches:
-                cursor = self.conn.execute(
-                    "INSERT INTO papers (title, norm_title, year, publication_date, venue,"
-                    " abstract, doi, arxiv_id, s2_paper_id, corpus_id, openalex_id, fields_of_study,"
-                    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        work.title,
-                        normalize_title(work.title),
-                        work.year,
-                        work.publication_date,
-                        work.venue,
-                        work.abstract,
-                        work.doi,
-                        work.arxiv_id,
-                        work.s2_paper_id,
-                        work.corpus_id,
-                        work.openalex_id,
-                        dumps(sorted(set(work.fields_of_study))),
-                        stamp,
-                        stamp,
-                    ),
-                )
-                paper_id, new = int(cursor.lastrowid or 0), True
-            else:
-                paper_id, new = matches[0], False
-                for other in matches[1:]:
-                    self._merge_papers(paper_id, other)
-                self._fill(paper_id, work, stamp, prefer_title)
-            self.conn.executemany(
-                "INSERT OR IGNORE INTO paper_ids VALUES (?, ?, ?)",
-                [(kind, value, paper_id) for kind, value in id_keys(work)],
-            )
-        return paper_id, new
+        return self.upsert_works([work], prefer_title=prefer_title)[0]
 
-    def _fill(self, paper_id: int, work: Work, stamp: str, prefer_title: bool = False) -> None:
-        """Fill what the stored record lacks; never overwrite a value with a missing one."""
-        row = self.conn.execute("SELECT * FROM papers WHERE id = ?", (paper_id,)).fetchone()
+    def upsert_works(
+        self, works: Sequence[Work], *, prefer_title: bool = False, until_merge: bool = False
+    ) -> list[tuple[int, bool]]:
+        """`upsert_work` for a page of works, in order, with the same results: the page is
+        matched with the store in a few queries (`WorkIndex`), its ids written in one statement.
+
+        `until_merge`: stop before a work (other than the first) that joins stored papers into
+        one, and return the results of the works before it, so that the caller can store what
+        goes with them before the papers move; call again with the rest."""
+        out: list[tuple[int, bool]] = []
+        with self.transaction():
+            for work in works:
+                canonical_ids(work)
+            index = WorkIndex(self.conn, works)
+            ids: list[tuple[str, str, int]] = []
+            stamp = now()  # one time for the page (to the second: a page takes less)
+            for i, work in enumerate(works):
+                matches = index.find(work)
+                if len(matches) > 1:
+                    if until_merge and i > 0:
+                        break
+                    self._write_ids(ids)
+                    paper_id = matches[0]
+                    for other in matches[1:]:
+                        self._merge_papers(paper_id, other)
+                    self._fill(paper_id, work, stamp, prefer_title)
+                    self._write_ids([(kind, value, paper_id) for kind, value in id_keys(work)])
+                    out.append((paper_id, False))
+                    index = WorkIndex(self.conn, works[i + 1 :])  # the papers have moved
+                    continue
+                if matches:
+                    paper_id, new = matches[0], False
+                    self._fill(paper_id, work, stamp, prefer_title, index)
+                else:
+                    paper_id, new = self._insert_paper(work, stamp, index), True
+                keys = id_keys(work)
+                ids += [(kind, value, paper_id) for kind, value in keys]
+                index.owned(keys, paper_id)
+                out.append((paper_id, new))
+            self._write_ids(ids)
+        return out
+
+    def _write_ids(self, rows: list[tuple[str, str, int]]) -> None:
+        # In key order, for the index's sake; the sort is stable, so where one id comes twice
+        # its first owner is still the one kept (INSERT OR IGNORE).
+        rows.sort(key=lambda row: (row[0], row[1]))
+        self.conn.executemany("INSERT OR IGNORE INTO paper_ids VALUES (?, ?, ?)", rows)
+        rows.clear()
+
+    def _insert_paper(self, work: Work, stamp: str, index: WorkIndex) -> int:
+        norm = normalize_title(work.title)
+        fields = sorted(set(work.fields_of_study))
+        cursor = self.conn.execute(
+            "INSERT INTO papers (title, norm_title, year, publication_date, venue,"
+            " abstract, doi, arxiv_id, s2_paper_id, corpus_id, openalex_id, fields_of_study,"
+            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                work.title,
+                norm,
+                work.year,
+                work.publication_date,
+                work.venue,
+                work.abstract,
+                work.doi,
+                work.arxiv_id,
+                work.s2_paper_id,
+                work.corpus_id,
+                work.openalex_id,
+                dumps(fields),
+                stamp,
+                stamp,
+            ),
+        )
+        paper_id = int(cursor.lastrowid or 0)
+        index.inserted(paper_id, work, norm, fields)
+        return paper_id
+
+    def _fill(
+        self,
+        paper_id: int,
+        work: Work,
+        stamp: str,
+        prefer_title: bool = False,
+        index: WorkIndex | None = None,
+    ) -> None:
+        """Fill what the stored record lacks; never overwrite a value with a missing one.
+        `index`: the page's index, which holds the stored row (and is told of the change)."""
+        if index is None:
+            stored = self.conn.execute(
+                "SELECT * FROM papers WHERE id = ?", (paper_id,)
+            ).fetchone()
+            row: dict[str, Any] = dict(stored, fields_of_study=loads(stored["fields_of_study"]))
+        else:
+            row = index.rows[paper_id]
         updates: dict[str, Any] = {}
         for column in _WORK_COLUMNS:
             value = getattr(work, column)
@@ -333,8 +395,10 @@ class Store:
             updates["title"] = work.title
         if "title" in updates:
             updates["norm_title"] = normalize_title(updates["title"])
-        fields = sorted(set(loads(row["fields_of_study"])) | set(work.fields_of_study))
-        if fields != loads(row["fields_of_study"]):
+        have = row["fields_of_study"]
+        fields = sorted(set(have) | set(work.fields_of_study))
+        changed = fields != have
+        if changed:
             updates["fields_of_study"] = dumps(fields)
         if updates:
             updates["updated_at"] = stamp
@@ -343,6 +407,8 @@ class Store:
                 f"UPDATE papers SET {assignments} WHERE id = ?",  # noqa: S608 - column names are ours
                 (*updates.values(), paper_id),
             )
+            if index is not None:
+                index.filled(paper_id, updates, fields if changed else None)
 
     def _merge_papers(self, keep: int, drop: int) -> None:
         """Two stored papers turned out to be one work: move everything onto `keep`."""
@@ -407,18 +473,30 @@ class Store:
 
     def link(self, dataset: str, paper_id: int, run_id: int, via_derivative: str | None) -> bool:
         """Record that a run found this paper for this dataset; True when it is new to it."""
+        return self.link_many(dataset, run_id, [(paper_id, via_derivative)])[0]
+
+    def link_many(
+        self, dataset: str, run_id: int, papers: Sequence[tuple[int, str | None]]
+    ) -> list[bool]:
+        """`link` for many (paper id, via derivative) pairs, in order, in one statement: which
+        of them are new to the dataset (first found by this run)."""
         with self.transaction():
-            cursor = self.conn.execute(
+            first: dict[int, int] = {}
+            wanted = sorted({paper_id for paper_id, _ in papers})
+            for part in _chunks(wanted):
+                marks = ",".join("?" * len(part))
+                sql = f"SELECT paper_id, first_run FROM dataset_papers WHERE dataset = ? AND paper_id IN ({marks})"  # noqa: S608, E501 - placeholders only
+                for paper_id, first_run in self.conn.execute(sql, (dataset, *part)):
+                    first[paper_id] = first_run
+            self.conn.executemany(
                 "INSERT INTO dataset_papers (dataset, paper_id, via_derivative, first_run,"
                 " last_seen_run) VALUES (?, ?, ?, ?, ?) ON CONFLICT (dataset, paper_id) DO UPDATE"
                 " SET last_seen_run = excluded.last_seen_run, missing_since_run = NULL,"
                 " via_derivative = CASE WHEN excluded.via_derivative IS NULL THEN NULL"
-                " ELSE via_derivative END"
-                " RETURNING first_run",
-                (dataset, paper_id, via_derivative, run_id, run_id),
+                " ELSE via_derivative END",
+                [(dataset, paper_id, via, run_id, run_id) for paper_id, via in papers],
             )
-            first_run = cursor.fetchone()[0]
-        return bool(first_run == run_id)
+        return [first.get(paper_id, run_id) == run_id for paper_id, _ in papers]
 
     def add_evidence(
         self,
@@ -436,8 +514,50 @@ class Store:
         via_derivative: str | None = None,
         passages: Sequence[dict[str, Any]] = (),
     ) -> None:
+        self.add_evidence_many([
+            self.evidence_row(
+                dataset, paper_id, run_id, route=route, source=source, target=target,
+                contexts=contexts, intents=intents, is_influential=is_influential,
+                cites_origin=cites_origin, via_derivative=via_derivative, passages=passages,
+            )
+        ])
+
+    @staticmethod
+    def evidence_row(
+        dataset: str,
+        paper_id: int,
+        run_id: int,
+        *,
+        route: str,
+        source: str,
+        target: str,
+        contexts: Sequence[str] = (),
+        intents: Sequence[str] = (),
+        is_influential: bool | None = None,
+        cites_origin: bool | None = None,
+        via_derivative: str | None = None,
+        passages: Sequence[dict[str, Any]] = (),
+    ) -> tuple[Any, ...]:
+        """One evidence row as `add_evidence_many` writes it."""
+        return (
+            dataset,
+            paper_id,
+            route,
+            source,
+            target,
+            via_derivative or "",
+            dumps(list(dict.fromkeys(contexts))),
+            dumps(sorted(set(intents))),
+            None if is_influential is None else int(is_influential),
+            None if cites_origin is None else int(cites_origin),
+            run_id,
+            dumps(list(passages)),
+        )
+
+    def add_evidence_many(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Evidence rows (`evidence_row`) in order, in one statement."""
         with self.transaction():
-            self.conn.execute(
+            self.conn.executemany(
                 "INSERT INTO evidence (dataset, paper_id, route, source, target, via_derivative,"
                 " contexts, intents, is_influential, cites_origin, last_seen_run, passages)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -447,20 +567,7 @@ class Store:
                 " is_influential = coalesce(excluded.is_influential, is_influential),"
                 " cites_origin = coalesce(excluded.cites_origin, cites_origin),"
                 " last_seen_run = excluded.last_seen_run",
-                (
-                    dataset,
-                    paper_id,
-                    route,
-                    source,
-                    target,
-                    via_derivative or "",
-                    dumps(list(dict.fromkeys(contexts))),
-                    dumps(sorted(set(intents))),
-                    None if is_influential is None else int(is_influential),
-                    None if cites_origin is None else int(cites_origin),
-                    run_id,
-                    dumps(list(passages)),
-                ),
+                rows,
             )
 
     def evidence(self, dataset: str, paper_id: int | None = None) -> list[dict[str, Any]]:
@@ -489,6 +596,40 @@ class Store:
         )
         return {row["id"]: dict(row) for row in rows}
 
+    def judge_inputs(
+        self, dataset: str, chunk: int = 2000
+    ) -> Iterator[tuple[int, dict[str, Any], list[dict[str, Any]]]]:
+        """A dataset's papers in id order, each with what the judge reads of it (`papers_of`)
+        and its evidence rows (`evidence`), read `chunk` papers at a time: never the whole
+        dataset's evidence at once, and no query left open while the caller writes."""
+        ids = self.dataset_paper_ids(dataset)
+        for part in _chunks(ids, chunk):
+            first, last = part[0], part[-1]
+            papers = {
+                row[0]: {"id": row[0], "title": row[1], "abstract": row[2],
+                         "authors_source": row[3]}
+                for row in self.conn.execute(
+                    "SELECT p.id, p.title, p.abstract, p.authors_source FROM papers p"
+                    " JOIN dataset_papers d ON d.paper_id = p.id WHERE d.dataset = ?"
+                    " AND p.id BETWEEN ? AND ? ORDER BY p.id",
+                    (dataset, first, last),
+                )
+            }
+            evidence: dict[int, list[dict[str, Any]]] = {}
+            for row in self.conn.execute(
+                "SELECT * FROM evidence WHERE dataset = ? AND paper_id BETWEEN ? AND ?"
+                " ORDER BY paper_id, route, source, target",
+                (dataset, first, last),
+            ).fetchall():
+                evidence.setdefault(row["paper_id"], []).append(dict(
+                    row,
+                    contexts=loads(row["contexts"]),
+                    intents=loads(row["intents"]),
+                    passages=loads(row["passages"]),
+                ))
+            for paper_id, paper in papers.items():
+                yield paper_id, paper, evidence.get(paper_id, [])
+
     def list_members(self, dataset: str, source: str, route: str, target: str) -> set[int]:
         """The papers one list has found for a dataset, in any run."""
         rows = self.conn.execute(
@@ -503,6 +644,12 @@ class Store:
             "SELECT paper_id FROM dataset_papers WHERE dataset = ? ORDER BY paper_id", (dataset,)
         )
         return [row[0] for row in rows]
+
+    def dataset_papers_count(self, dataset: str) -> int:
+        row = self.conn.execute(
+            "SELECT count(*) FROM dataset_papers WHERE dataset = ?", (dataset,)
+        ).fetchone()
+        return int(row[0])
 
     def save_judgement(
         self,
@@ -664,83 +811,123 @@ class Store:
     ) -> None:
         """Replace a paper's authorships with a source's list, unless a source of higher rank
         gave them, or the new list brings no affiliation where the stored one has some."""
+        self.save_authors_many([(paper_id, authors)], source, rank)
+
+    def save_authors_many(
+        self, items: Sequence[tuple[int, Sequence[Author]]], source: str, rank: int = 0
+    ) -> None:
+        """`save_authors` for many (paper id, authors) pairs of one source, in order: what is
+        stored read in two queries, the replacements written in four statements."""
+        wanted = sorted({paper_id for paper_id, _ in items})
+        # paper id -> [authors source, authors rank, stored authorship rows]
+        known: dict[int, list[Any]] = {}
         with self.transaction():
-            row = self.conn.execute(
-                "SELECT authors_source, authors_rank FROM papers WHERE id = ?", (paper_id,)
-            ).fetchone()
-            if row["authors_source"] is not None and row["authors_rank"] > rank:
-                return
-            rows = [
-                (
-                    paper_id,
-                    position,
-                    author.name,
-                    author.s2_author_id,
-                    author.openalex_author_id,
-                    dumps(author.raw_affiliations),
-                    dumps([vars(i) for i in author.institutions]),
-                    dumps(author.countries),
+            for part in _chunks(wanted):
+                marks = ",".join("?" * len(part))
+                sql = f"SELECT id, authors_source, authors_rank FROM papers WHERE id IN ({marks})"  # noqa: S608 - placeholders only
+                for paper_id, authors_source, authors_rank in self.conn.execute(sql, part):
+                    known[paper_id] = [authors_source, authors_rank, []]
+                sql = (
+                    "SELECT paper_id, position, name, s2_author_id, openalex_author_id,"  # noqa: S608 - placeholders only
+                    " raw_affiliations, institutions, countries FROM authorships"
+                    f" WHERE paper_id IN ({marks}) ORDER BY paper_id, position"
                 )
-                for position, author in enumerate(authors)
-            ]
-            stored = self.conn.execute(
-                "SELECT paper_id, position, name, s2_author_id, openalex_author_id, "
-                "raw_affiliations, institutions, countries FROM authorships "
-                "WHERE paper_id = ? ORDER BY position",
-                (paper_id,),
-            ).fetchall()
-            if row["authors_source"] == source and [tuple(r) for r in stored] == rows:
-                # Unchanged: keep the classified affiliations rather than drop them until the
-                # classify step runs again (a run stopped in between would show none).
+                for row in self.conn.execute(sql, part):
+                    known[row[0]][2].append(tuple(row))
+            replaced: dict[int, list[tuple[Any, ...]]] = {}
+            for paper_id, authors in items:
+                state = known[paper_id]
+                authors_source, authors_rank, stored = state
+                if authors_source is not None and authors_rank > rank:
+                    continue
+                rows = [
+                    (
+                        paper_id,
+                        position,
+                        author.name,
+                        author.s2_author_id,
+                        author.openalex_author_id,
+                        dumps(author.raw_affiliations),
+                        dumps([vars(i) for i in author.institutions]),
+                        dumps(author.countries),
+                    )
+                    for position, author in enumerate(authors)
+                ]
+                if authors_source == source and stored == rows:
+                    # Unchanged: keep the classified affiliations rather than drop them until
+                    # the classify step runs again (a run stopped in between would show none).
+                    continue
+                brings = any(a.raw_affiliations or a.institutions for a in authors)
+                had = any(r[5] != "[]" or r[6] != "[]" for r in stored)
+                if had and not brings and authors_rank == rank:
+                    continue
+                known[paper_id] = [source, rank, rows]
+                replaced[paper_id] = rows
+            if not replaced:
                 return
-            brings = any(a.raw_affiliations or a.institutions for a in authors)
-            had = any(r["raw_affiliations"] != "[]" or r["institutions"] != "[]" for r in stored)
-            if had and not brings and row["authors_rank"] == rank:
-                return
-            self.conn.execute("DELETE FROM affiliations WHERE paper_id = ?", (paper_id,))
-            self.conn.execute("DELETE FROM authorships WHERE paper_id = ?", (paper_id,))
+            gone = [(paper_id,) for paper_id in replaced]
+            self.conn.executemany("DELETE FROM affiliations WHERE paper_id = ?", gone)
+            self.conn.executemany("DELETE FROM authorships WHERE paper_id = ?", gone)
             self.conn.executemany(
                 "INSERT INTO authorships (paper_id, position, name, s2_author_id,"
                 " openalex_author_id, raw_affiliations, institutions, countries, classified)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
-                rows,
+                [row for rows in replaced.values() for row in rows],
             )
-            self.conn.execute(
+            self.conn.executemany(
                 "UPDATE papers SET authors_source = ?, authors_rank = ? WHERE id = ?",
-                (source, rank, paper_id),
+                [(source, rank, paper_id) for paper_id in replaced],
             )
 
     def mark_looked_up(self, paper_id: int, source: str, *, truncated: bool | None = None) -> None:
         """`source` has looked this paper up (found or not): it is not asked again."""
-        with self.transaction():
-            self.conn.execute(
-                "INSERT OR REPLACE INTO paper_lookups VALUES (?, ?, ?)", (paper_id, source, now())
-            )
-            if truncated is not None:
-                self.conn.execute(
-                    "UPDATE papers SET authors_truncated = ? WHERE id = ?",
-                    (int(truncated), paper_id),
-                )
+        self.mark_looked_up_many([(paper_id, truncated)], source)
 
-    def authorships_to_classify(self, dataset: str, version: str | None) -> list[dict[str, Any]]:
-        """Authorships not classified yet, or classified with other rules or reference data.
-        `input_key`: the classifier's input as stored text (equal for equal inputs)."""
-        rows = self.conn.execute(
-            "SELECT a.*, a.raw_affiliations || char(10) || a.institutions || char(10)"
-            " || a.countries AS input_key FROM authorships a JOIN dataset_papers d ON d.paper_id = a.paper_id"
-            " WHERE d.dataset = ? AND (a.classified = 0 OR a.classified_with IS NOT ?)"
-            " ORDER BY a.paper_id, a.position",
-            (dataset, version),
-        )
-        return [
-            dict(
-                row,
-                raw_affiliations=loads(row["raw_affiliations"]),
-                institutions=loads(row["institutions"]),
-                countries=loads(row["countries"]),
+    def mark_looked_up_many(
+        self, papers: Sequence[tuple[int, bool | None]], source: str
+    ) -> None:
+        """`mark_looked_up` for many (paper id, truncated or None) pairs, in order."""
+        stamp = now()
+        with self.transaction():
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO paper_lookups VALUES (?, ?, ?)",
+                [(paper_id, source, stamp) for paper_id, _ in papers],
             )
-            for row in rows
-        ]
+            self.conn.executemany(
+                "UPDATE papers SET authors_truncated = ? WHERE id = ?",
+                [(int(t), paper_id) for paper_id, t in papers if t is not None],
+            )
+
+    def authorships_to_classify(
+        self, dataset: str, version: str | None, chunk: int = 2000
+    ) -> Iterator[list[tuple[int, int, str | None, str, str, str]]]:
+        """Authorships not classified yet, or classified with other rules or reference data,
+        a list for each `chunk` papers of the dataset (in paper and position order, each list
+        read whole before it is handed on, so the caller may write between them):
+        (paper id, position, name, raw affiliations, institutions, countries), the last three
+        as stored JSON text (equal for equal classifier inputs; `author_input` reads them).
+        `classifications_due` counts them."""
+        ids = self.dataset_paper_ids(dataset)
+        for part in _chunks(ids, chunk):
+            rows = self.conn.execute(
+                "SELECT a.paper_id, a.position, a.name, a.raw_affiliations, a.institutions,"
+                " a.countries FROM authorships a JOIN dataset_papers d ON d.paper_id = a.paper_id"
+                " WHERE d.dataset = ? AND a.paper_id BETWEEN ? AND ?"
+                " AND (a.classified = 0 OR a.classified_with IS NOT ?)"
+                " ORDER BY a.paper_id, a.position",
+                (dataset, part[0], part[-1], version),
+            ).fetchall()
+            if rows:
+                yield [tuple(row) for row in rows]
+
+    @staticmethod
+    def author_input(raw: str, institutions: str, countries: str) -> dict[str, Any]:
+        """The stored JSON of an authorship's classifier input, read."""
+        return {
+            "raw_affiliations": loads(raw),
+            "institutions": loads(institutions),
+            "countries": loads(countries),
+        }
 
     def save_affiliations(
         self,
@@ -759,11 +946,17 @@ class Store:
     ) -> None:
         """`save_affiliations` for many authorships at once: (paper id, position, affiliations)
         each, in three statements for the whole batch (one transaction)."""
-        keys = [(paper_id, position) for paper_id, position, _ in items]
-        rows = [
+        self.save_affiliation_rows(
+            [(paper_id, position, self.affiliation_rows(affs)) for paper_id, position, affs in items],
+            version,
+        )
+
+    @staticmethod
+    def affiliation_rows(affiliations: Sequence[dict[str, Any]]) -> tuple[tuple[Any, ...], ...]:
+        """An authorship's affiliations as the columns after (paper id, position): the same
+        for every authorship with the same classifier input, so worked out once for them."""
+        return tuple(
             (
-                paper_id,
-                position,
                 idx,
                 aff.get("raw"),
                 aff.get("institution_id"),
@@ -776,15 +969,37 @@ class Store:
                 float(aff.get("confidence") or 0.0),
                 aff.get("method") or "none",
             )
-            for paper_id, position, affiliations in items
             for idx, aff in enumerate(affiliations)
-        ]
+        )
+
+    def save_affiliation_rows(
+        self,
+        items: Sequence[tuple[int, int, Sequence[tuple[Any, ...]]]],
+        version: str | None = None,
+    ) -> None:
+        """(paper id, position, `affiliation_rows`) for many authorships: each one's
+        affiliations replaced and marked classified, in three statements."""
+        keys = [(paper_id, position) for paper_id, position, _ in items]
         with self.transaction():
+            if keys:
+                # Only authorships that have affiliations need theirs deleted: in a scan, few
+                # do (new authorships come without), and one range query finds them.
+                low, high = min(keys)[0], max(keys)[0]
+                had = {
+                    (row[0], row[1])
+                    for row in self.conn.execute(
+                        "SELECT DISTINCT paper_id, position FROM affiliations"
+                        " WHERE paper_id BETWEEN ? AND ?",
+                        (low, high),
+                    )
+                }
+                self.conn.executemany(
+                    "DELETE FROM affiliations WHERE paper_id = ? AND position = ?",
+                    [key for key in keys if key in had],
+                )
             self.conn.executemany(
-                "DELETE FROM affiliations WHERE paper_id = ? AND position = ?", keys
-            )
-            self.conn.executemany(
-                "INSERT INTO affiliations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+                "INSERT INTO affiliations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(paper_id, position, *row) for paper_id, position, rows in items for row in rows],
             )
             self.conn.executemany(
                 "UPDATE authorships SET classified = 1, classified_with = ?"
