@@ -21,26 +21,9 @@ from tracer.errors import DataError
 from tracer.merge import canonical_ids, id_keys, normalize_title, same_year, title_key
 from tracer.records import Author, Work
 from tracer.store.schema import MIGRATIONS
+from tracer.store.works import WORK_COLUMNS as _WORK_COLUMNS
 from tracer.store.works import WorkIndex
-
-_WORK_COLUMNS = (
-    "title",
-    "year",
-    "publication_date",
-    "venue",
-    "abstract",
-    "doi",
-    "arxiv_id",
-    "s2_paper_id",
-    "corpus_id",
-    "openalex_id",
-)
-
-
-def _chunks(values: Sequence[Any], size: int = 900) -> Iterator[Sequence[Any]]:
-    """Values bound in one statement: well under SQLite's limit (32,766 since 3.32)."""
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
+from tracer.store.works import chunks as _chunks
 
 
 def now() -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import orjson
@@ -19,10 +19,9 @@ from tracer.merge import id_keys, same_year, title_key
 from tracer.records import Work
 
 # Values bound in one statement: well under SQLite's limit (32,766 since 3.32).
-_CHUNK = 900
-# The paper columns that a fill compares with a work (tracer.store._WORK_COLUMNS, and the
-# fields of study).
-FILL_COLUMNS = (
+CHUNK = 900
+# The paper columns a work fills in and a merge compares.
+WORK_COLUMNS = (
     "title",
     "year",
     "publication_date",
@@ -33,11 +32,13 @@ FILL_COLUMNS = (
     "s2_paper_id",
     "corpus_id",
     "openalex_id",
-    "fields_of_study",
 )
+# With the fields of study, the columns that a fill compares with a work.
+FILL_COLUMNS = (*WORK_COLUMNS, "fields_of_study")
 
 
-def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    """`values` cut into parts of `size`, each bound in one statement."""
     for start in range(0, len(values), size):
         yield values[start : start + size]
 
@@ -57,7 +58,7 @@ class WorkIndex:
                 titles.add(key)
         self.owners: dict[tuple[str, str], int] = {}
         for kind, values in sorted(by_kind.items()):
-            for part in _chunks(sorted(values)):
+            for part in chunks(sorted(values)):
                 marks = ",".join("?" * len(part))
                 for value, paper_id in conn.execute(
                     f"SELECT value, paper_id FROM paper_ids WHERE kind = ? AND value IN ({marks})",  # noqa: S608 - placeholders only
@@ -66,7 +67,7 @@ class WorkIndex:
                     self.owners[(kind, value)] = paper_id
         # title key -> [(paper id, year)] in id order, as `find_paper`'s query returns them
         self.titles: dict[str, list[tuple[int, int | None]]] = {key: [] for key in titles}
-        for part in _chunks(sorted(titles)):
+        for part in chunks(sorted(titles)):
             marks = ",".join("?" * len(part))
             for paper_id, year, norm in conn.execute(
                 f"SELECT id, year, norm_title FROM papers WHERE norm_title IN ({marks})",  # noqa: S608 - placeholders only
@@ -83,7 +84,7 @@ class WorkIndex:
             set(self.owners.values()) | {pid for found in self.titles.values() for pid, _ in found}
         )
         columns = ", ".join(FILL_COLUMNS)
-        for part in _chunks(wanted):
+        for part in chunks(wanted):
             marks = ",".join("?" * len(part))
             for row in conn.execute(
                 f"SELECT id, {columns} FROM papers WHERE id IN ({marks})",  # noqa: S608 - our columns
