@@ -299,3 +299,19 @@ def test_names_as_indexes_shorten_them_and_the_service_written_first() -> None:
     assert wl.named("Air Force Aviation University") is wl.by_key["pla-af-aviation-university"]
     # Civilian names are not turned round: no "Science and Technology Nanjing University".
     assert wl.named("Science and Technology Nanjing University") is None
+
+
+def test_the_forensic_science_institute_in_either_word_order() -> None:
+    """The Ministry of Public Security's Institute of Forensic Science (Entity List, 2020) is
+    also written "Forensic Science Institute, Ministry of Public Security"; a province's own
+    forensic institute is not it."""
+    for text in (
+        "Forensic Science Institute, Ministry of Public Security, Beijing 100038, China",
+        "Forensic Science Institute of the Ministry of Public Security, Beijing, China",
+        "Institute of Forensic Science, Ministry of Public Security, Beijing, China",
+    ):
+        assert _keys(text) == {"ifsc"}, text
+        assert "us-entity-list" in _flags(text), text
+    assert "us-entity-list" not in _flags(
+        "Forensic Science Institute of Guangdong Provincial Public Security Department, China"
+    )
