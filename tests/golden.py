@@ -42,8 +42,9 @@ KEY = "cafecam"
 
 # Columns whose values belong to the run, not to the data; and the fingerprints of the rules a
 # row was classified or judged with, which change with any rule file even where no answer does
-# (a changed answer still shows in the rows themselves).
-_RUN_COLUMNS = {"pid", "host", "classified_with", "judged_with"}
+# (a changed answer still shows in the rows themselves), and the digest of a judgement's inputs,
+# which holds that fingerprint.
+_RUN_COLUMNS = {"pid", "host", "classified_with", "judged_with", "judged_inputs"}
 _RESET = re.compile(r'"reset": ?\d+')  # seconds until a budget resets (midnight)
 _STAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}| UTC)?")
 

@@ -164,3 +164,46 @@ def test_full_every_zero_reads_a_changed_list_in_full(world: Path, fake_api: Fak
     assert run.code == 0, run.err
     lists = fake_api.requests_to(r"/citations$")
     assert lists and all(r.param("publicationDateOrYear") is None for r in lists)
+
+
+def test_a_refresh_judges_again_only_the_papers_whose_inputs_changed(
+    world: Path, fake_api: FakeApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A verdict keeps a digest of what it was drawn from: a refresh that finds two new citers
+    judges those two (and any paper whose evidence moved), not the whole dataset again, and
+    every stored verdict is still the one a judgement from scratch gives."""
+    import tracer.scan
+    from tracer.catalog import load_catalog
+    from tracer.config import load_settings
+    from tracer.store import Store
+    from tracer.usage import DatasetTerms, judge_paper
+
+    judged: list[int] = []
+
+    def counting(terms: DatasetTerms, paper: dict[str, object], rows: list[object]) -> object:
+        judged.append(int(str(paper["id"])))
+        return judge_paper(terms, paper, rows)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tracer.scan, "judge_paper", counting)
+    assert run_cli("refresh", "brainwash", "--out", str(world), "--quiet").code == 0
+    first = len(judged)
+    origin = fake_api.corpus.resolve_s2("CorpusId:206593654")
+    assert origin is not None
+    add_citers(fake_api.corpus, origin, 2)
+    judged.clear()
+    result = run_cli("refresh", "brainwash", "--out", str(world), "--quiet")
+    assert result.code == 0, result.err
+    assert 2 <= len(judged) < first, (len(judged), first)
+
+    settings = load_settings()
+    catalog = load_catalog(settings.catalog_path)
+    terms = DatasetTerms.for_dataset(catalog.get("brainwash"), catalog)  # as a scan builds them
+    with Store(settings.database) as store:
+        rows = store.conn.execute(
+            "SELECT paper_id, level, score FROM dataset_papers WHERE dataset = 'brainwash'"
+        ).fetchall()
+        stored = {r[0]: (r[1], r[2]) for r in rows}
+        assert len(stored) == first + 2
+        for paper_id, paper, evidence in store.judge_inputs("brainwash"):
+            verdict = judge_paper(terms, paper, evidence)
+            assert stored[paper_id] == (verdict.level, round(verdict.score, 4)), paper_id

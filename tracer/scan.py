@@ -32,7 +32,7 @@ from tracer.records import Author, SourceInstitution, Work
 from tracer.sources.base import Found, ListRead, Origin, PaperRef, Source, Target
 from tracer.sources.registry import default_sources
 from tracer.store import Store
-from tracer.usage import DatasetTerms, judge_paper, on_topic, rules_version
+from tracer.usage import DatasetTerms, inputs_digest, judge_paper, on_topic, rules_version
 from tracer.versions import classifier_version
 
 P = ParamSpec("P")
@@ -733,24 +733,39 @@ class Scanner:
     # -- stage 6: usage -----------------------------------------------------------------------
 
     def _judge(self, state: _RunState) -> None:
-        """Judge every paper of the dataset, its evidence read a chunk of papers at a time and
-        the verdicts written WRITE_BATCH a statement."""
+        """Judge the papers of the dataset whose inputs changed since their last verdict (a
+        digest of terms, record, evidence and rules says so: the same inputs give the same
+        verdict), their evidence read a chunk of papers at a time and the verdicts written
+        WRITE_BATCH a statement."""
         key = state.dataset.key
         counts: dict[str, int] = {}
         verdicts = []
+        digests: dict[int, str] = {}
+        judged = 0
         total = self.store.dataset_papers_count(key)
         with self.progress.stage("Judging usage", total=total), self.store.transaction():
-            for paper_id, paper, evidence in self.store.judge_inputs(key):
+            for paper_id, paper, evidence, stored in self.store.judge_inputs_judged(key):
+                digest = inputs_digest(state.terms, paper, evidence, self.judged_with)
+                level, judged_with, stored_digest = stored
+                if level is not None and judged_with == self.judged_with and (
+                    stored_digest == digest
+                ):
+                    counts[level] = counts.get(level, 0) + 1
+                    self.progress.advance(1)
+                    continue
                 verdict = judge_paper(state.terms, paper, evidence)
+                judged += 1
                 verdicts.append((paper_id, verdict))
+                digests[paper_id] = digest
                 counts[verdict.level] = counts.get(verdict.level, 0) + 1
                 if len(verdicts) >= WRITE_BATCH:
-                    self.store.save_judgements(key, verdicts, self.judged_with)
+                    self.store.save_judgements(key, verdicts, self.judged_with, digests)
                     self.progress.advance(len(verdicts))
-                    verdicts = []
-            self.store.save_judgements(key, verdicts, self.judged_with)
+                    verdicts, digests = [], {}
+            self.store.save_judgements(key, verdicts, self.judged_with, digests)
             self.progress.advance(len(verdicts))
         state.stats["levels"] = counts
+        state.stats["judged"] = judged
         state.done("judge")
 
     # -- helpers ------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import json
 import os
 import socket
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -585,19 +585,29 @@ class Store:
         """A dataset's papers in id order, each with what the judge reads of it (`papers_of`)
         and its evidence rows (`evidence`), read `chunk` papers at a time: never the whole
         dataset's evidence at once, and no query left open while the caller writes."""
+        for paper_id, paper, evidence, _ in self.judge_inputs_judged(dataset, chunk):
+            yield paper_id, paper, evidence
+
+    def judge_inputs_judged(
+        self, dataset: str, chunk: int = 2000
+    ) -> Iterator[tuple[int, dict[str, Any], list[dict[str, Any]], tuple[Any, Any, Any]]]:
+        """`judge_inputs`, each paper also with its stored judgement's level, rules version
+        and inputs digest (`save_judgements`)."""
         ids = self.dataset_paper_ids(dataset)
         for part in _chunks(ids, chunk):
             first, last = part[0], part[-1]
-            papers = {
-                row[0]: {"id": row[0], "title": row[1], "abstract": row[2],
-                         "authors_source": row[3]}
-                for row in self.conn.execute(
-                    "SELECT p.id, p.title, p.abstract, p.authors_source FROM papers p"
-                    " JOIN dataset_papers d ON d.paper_id = p.id WHERE d.dataset = ?"
-                    " AND p.id BETWEEN ? AND ? ORDER BY p.id",
-                    (dataset, first, last),
-                )
-            }
+            judged: dict[int, tuple[Any, Any, Any]] = {}
+            papers = {}
+            for row in self.conn.execute(
+                "SELECT p.id, p.title, p.abstract, p.authors_source, d.level, d.judged_with,"
+                " d.judged_inputs FROM papers p"
+                " JOIN dataset_papers d ON d.paper_id = p.id WHERE d.dataset = ?"
+                " AND p.id BETWEEN ? AND ? ORDER BY p.id",
+                (dataset, first, last),
+            ):
+                papers[row[0]] = {"id": row[0], "title": row[1], "abstract": row[2],
+                                  "authors_source": row[3]}
+                judged[row[0]] = (row[4], row[5], row[6])
             evidence: dict[int, list[dict[str, Any]]] = {}
             for row in self.conn.execute(
                 "SELECT * FROM evidence WHERE dataset = ? AND paper_id BETWEEN ? AND ?"
@@ -611,7 +621,7 @@ class Store:
                     passages=loads(row["passages"]),
                 ))
             for paper_id, paper in papers.items():
-                yield paper_id, paper, evidence.get(paper_id, [])
+                yield paper_id, paper, evidence.get(paper_id, []), judged[paper_id]
 
     def list_members(self, dataset: str, source: str, route: str, target: str) -> set[int]:
         """The papers one list has found for a dataset, in any run."""
@@ -648,7 +658,7 @@ class Store:
     ) -> None:
         self.conn.execute(
             "UPDATE dataset_papers SET level = ?, score = ?, evidence = ?, reasons = ?,"
-            " signs = ?, judged_with = ? WHERE dataset = ? AND paper_id = ?",
+            " signs = ?, judged_with = ?, judged_inputs = NULL WHERE dataset = ? AND paper_id = ?",
             (
                 level,
                 round(score, 4),
@@ -662,13 +672,19 @@ class Store:
         )
 
     def save_judgements(
-        self, dataset: str, verdicts: Sequence[tuple[int, Any]], version: str | None = None
+        self,
+        dataset: str,
+        verdicts: Sequence[tuple[int, Any]],
+        version: str | None = None,
+        inputs: Mapping[int, str] | None = None,
     ) -> None:
         """`save_judgement` for many papers in one statement: (paper id, verdict) pairs, each
-        verdict with level, score, evidence, reasons and signs (tracer.usage.Judgement)."""
+        verdict with level, score, evidence, reasons and signs (tracer.usage.Judgement).
+        `inputs`: the digest of what each verdict was drawn from, by paper id (else NULL)."""
+        digests = inputs or {}
         self.conn.executemany(
             "UPDATE dataset_papers SET level = ?, score = ?, evidence = ?, reasons = ?,"
-            " signs = ?, judged_with = ? WHERE dataset = ? AND paper_id = ?",
+            " signs = ?, judged_with = ?, judged_inputs = ? WHERE dataset = ? AND paper_id = ?",
             [
                 (
                     verdict.level,
@@ -677,6 +693,7 @@ class Store:
                     dumps(verdict.reasons),
                     dumps([s.to_dict() for s in verdict.signs] or []),
                     version,
+                    digests.get(paper_id),
                     dataset,
                     paper_id,
                 )

@@ -215,4 +215,14 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             WHERE enriched_at IS NOT NULL
         """,
     ),
+    (
+        4,
+        "a judgement keeps a digest of what it was drawn from",
+        """
+        -- blake2b of the dataset's terms, the paper's judged fields and its evidence (run
+        -- bookkeeping aside), with the rules' version: the same inputs give the same verdict,
+        -- so a later run judges again only the papers whose inputs changed. NULL: unknown.
+        ALTER TABLE dataset_papers ADD COLUMN judged_inputs TEXT
+        """,
+    ),
 ]

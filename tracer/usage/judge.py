@@ -9,11 +9,14 @@ The paper's score is the highest of these (or the base score when nothing shows)
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from tracer.usage.names import MAX_EVIDENCE, DatasetTerms, _trim
 from tracer.usage.rules import BLOCKERS, Rules, rules
@@ -305,6 +308,28 @@ def _stored_passages(row: Mapping[str, Any]) -> list[Passage]:
     if intents and not contexts:
         out.append(Passage("", intents, route, source))
     return out
+
+
+# Evidence columns that say when a row was seen, not what it says.
+_RUN_COLUMNS = frozenset({"last_seen_run"})
+
+
+def inputs_digest(
+    terms: DatasetTerms,
+    paper: Mapping[str, Any],
+    rows: Sequence[Mapping[str, Any]],
+    version: str | None,
+) -> str:
+    """A digest of everything `judge_paper` draws a verdict from, with the rules' version: the
+    same digest means the same verdict, so a paper whose digest is stored needs no new one."""
+    payload = [
+        version,
+        [terms.key, terms.names, terms.derivative_names, terms.fields_of_study],
+        dict(paper),
+        [{k: v for k, v in row.items() if k not in _RUN_COLUMNS} for row in rows],
+    ]
+    encoded = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    return hashlib.blake2b(encoded, digest_size=16).hexdigest()
 
 
 def judge_paper(
