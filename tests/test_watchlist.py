@@ -315,3 +315,14 @@ def test_the_forensic_science_institute_in_either_word_order() -> None:
     assert "us-entity-list" not in _flags(
         "Forensic Science Institute of Guangdong Provincial Public Security Department, China"
     )
+
+
+def test_the_parallel_and_distributed_processing_laboratory_with_of_or_for() -> None:
+    """The issue's own example of an ASPI alias: NUDT's laboratory, written with 'for' or
+    'of'."""
+    for text in (
+        "National Key Laboratory for Parallel and Distributed Processing, Changsha, China",
+        "National Key Laboratory of Parallel and Distributed Processing, Changsha 410073, China",
+        "Science and Technology on Parallel and Distributed Processing Laboratory, Changsha",
+    ):
+        assert _keys(text) == {"nudt"}, text
