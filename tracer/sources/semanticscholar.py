@@ -12,7 +12,7 @@ most 1000 passages, unpaged. Citation pages hold rows with "paperId": null (a ti
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -161,12 +161,25 @@ class SemanticScholar:
         Rows without a paperId are counted as unresolved; rows with a field of the wrong type
         are skipped and counted. A 404 or a server that pages in circles raises SourceError.
         """
-        reading = _Reading(self, paper_id, fresh, expected)
-        if isinstance(since, date):
-            reading.cover_from(since)
-        else:
-            reading.cover(since, None)
-        return reading.finish()
+        reading = self.reading(paper_id, since=since, fresh=fresh, expected=expected)
+        items = list(reading)
+        listing = reading.finish()
+        listing.items = items
+        return listing
+
+    def reading(
+        self,
+        paper_id: str,
+        *,
+        since: int | date | None = None,
+        fresh: bool = False,
+        expected: int | None = None,
+    ) -> _Reading:
+        """The list `citations` reads, streamed, so that no list is held whole: iterate the
+        reading once for each new citation as its page arrives, then `finish()` gives the
+        total, cap, notes and counts (its `items` stay empty). Errors raise from the iteration,
+        after the rows of the pages before them."""
+        return _Reading(self, paper_id, fresh, expected, since)
 
     def snippets(
         self,
@@ -237,6 +250,7 @@ class _Reading:
     paper_id: str
     fresh: bool
     expected: int | None
+    since: int | date | None = None
     listing: Listing = field(init=False)
     seen: set[str] = field(default_factory=set)
     unresolved: set[str] = field(default_factory=set)
@@ -244,29 +258,37 @@ class _Reading:
     capped: list[str] = field(default_factory=list)
     queries: int = 0
     rows_read: int = 0
+    kept: int = 0  # distinct citations handed over
 
     def __post_init__(self) -> None:
         self.listing = Listing(total=self.expected)
         self.url = f"{self.client.base}/paper/{_quote_id(self.paper_id)}/citations"
 
-    def cover_from(self, day: date) -> None:
+    def __iter__(self) -> Iterator[Citation]:
+        """Each new citation (once per paper id) as its page is read."""
+        if isinstance(self.since, date):
+            yield from self.cover_from(self.since)
+        else:
+            yield from self.cover(self.since, None)
+
+    def cover_from(self, day: date) -> Iterator[Citation]:
         """Read the citing papers published on or after `day`; past the cap, from its year on
         in year slices (the rows already read are kept once)."""
         spec = f"{day.isoformat()}:"
         self.queries += 1
-        complete, _ = self._read(spec, day.year, None)
+        complete, _ = yield from self._read(spec, day.year, None)
         if complete:
             self.listing.slices.append(spec)
         else:
-            self.cover(day.year, None)
+            yield from self.cover(day.year, None)
 
-    def cover(self, low: int | None, high: int | None) -> None:
+    def cover(self, low: int | None, high: int | None) -> Iterator[Citation]:
         """Read the citing papers published from `low` to `high` (years, None: open)."""
         spec = _year_range(low, high)
         self.queries += 1
         if self.queries > MAX_SLICES:
             raise self._loop(f"needed more than {MAX_SLICES} year slices")
-        complete, years = self._read(spec, low, high)
+        complete, years = yield from self._read(spec, low, high)
         if complete:
             if spec:
                 self.listing.slices.append(spec)
@@ -280,14 +302,17 @@ class _Reading:
         # 9,999 rows are a sample of it, so each year is planned at its share of that size.
         size = self.expected if low is None and high is None else None
         if low is None:
-            self.cover(None, first - 1)
+            yield from self.cover(None, first - 1)
         for part_low, part_high in _cut(first, last, years, size):
-            self.cover(part_low, part_high)
+            yield from self.cover(part_low, part_high)
         if high is None:
-            self.cover(last + 1, None)
+            yield from self.cover(last + 1, None)
 
-    def _read(self, spec: str | None, low: int | None, high: int | None) -> tuple[bool, list[int]]:
-        """Page through one query: (whether it ended before the cap, years of its papers)."""
+    def _read(
+        self, spec: str | None, low: int | None, high: int | None
+    ) -> Generator[Citation, None, tuple[bool, list[int]]]:
+        """Page through one query, yielding each page's new citations once the page is read;
+        returns whether it ended before the cap, and the years of its papers."""
         offset, pages = 0, 0
         years: list[int] = []
         while True:
@@ -316,14 +341,17 @@ class _Reading:
             self.rows_read += len(rows)
             if self.expected is not None and self.rows_read > 3 * max(self.expected, LISTABLE):
                 raise self._loop(f"sent {self.rows_read:,} rows for {self.expected:,} citations")
+            new: list[Citation] = []
             for row in rows:
-                year = self._take(row)
+                year = self._take(row, new)
                 if year is not None:
                     if (low is not None and year < low - 1) or (
                         high is not None and year > high + 1
                     ):
                         raise self._loop(f"ignored the date filter {spec}")
                     years.append(year)
+            self.kept += len(new)
+            yield from new
             nxt = page.get("next")
             if nxt is None:
                 return True, years
@@ -337,8 +365,9 @@ class _Reading:
                 )
             offset = nxt
 
-    def _take(self, row: Any) -> int | None:
-        """Keep one row's citation; the year it counts under for the date filter, if any."""
+    def _take(self, row: Any, new: list[Citation]) -> int | None:
+        """Add one row's citation to `new` unless it was seen; the year it counts under for
+        the date filter, if any."""
         paper = row.get("citingPaper") if isinstance(row, dict) else None
         if not isinstance(paper, dict):
             self.bad_fields.append("citingPaper")
@@ -357,12 +386,13 @@ class _Reading:
         work, pid = citation.citing, citation.citing.s2_paper_id
         if pid not in self.seen:
             self.seen.add(pid)
-            self.listing.items.append(citation)
+            new.append(citation)
         day = work.publication_date or ""
         year = int(day[:4]) if day[:4].isdigit() else work.year
         return year if year is not None and 1000 <= year <= 2999 else None  # a filterable year
 
     def finish(self) -> Listing:
+        """What the source said of the list, once it was read through (no items)."""
         listing = self.listing
         listing.unresolved = len(self.unresolved)
         listing.skipped = len(self.bad_fields)
@@ -371,7 +401,7 @@ class _Reading:
             where = ", ".join(_slice_name(s) for s in self.capped)
             listing.add_note(
                 f"Semantic Scholar lists at most {LISTABLE:,} citations per query and "
-                f"{where} alone holds more; {len(listing.items):,} collected for "
+                f"{where} alone holds more; {self.kept:,} collected for "
                 f"{self.paper_id}, more exist."
             )
         if self.bad_fields:
@@ -666,27 +696,31 @@ class SemanticScholarSource(Source):
     def read(self, target: Target, *, since: int | date | None, fresh: bool) -> ListRead:
         counts = [o.counts.get(self.name, {}).get(target.key) for o in target.origins]
         expected = next((n for n in counts if n is not None), None)
-        listing = self.client.citations(target.key, since=since, fresh=fresh, expected=expected)
-        rows = [
+        reading = self.client.reading(target.key, since=since, fresh=fresh, expected=expected)
+
+        def end(read: ListRead) -> None:
+            listing = reading.finish()
+            # S2 counts a paper's citers, not those of one year on: a filtered list has no total.
+            read.total = None if since is not None else (
+                listing.total if listing.total is not None else expected
+            )
+            read.capped, read.note = listing.capped, listing.note
+            read.unresolved, read.skipped = listing.unresolved, listing.skipped
+            if len(listing.slices) > 1:  # past the 9,999 cap: say how the whole list was reached
+                sliced = f"read in {len(listing.slices)} year slices ({', '.join(listing.slices)})"
+                read.note = f"{read.note} {sliced}" if read.note else sliced
+
+        rows = (
             Found(
                 work=c.citing,
                 passages=[Passage(text, list(intents)) for text, intents in c.contexts_with_intents]
                 or [Passage(text, list(c.intents)) for text in c.contexts],
                 is_influential=c.is_influential,
             )
-            for c in listing.items
-        ]
-        read = ListRead(rows, {})
-        # S2 counts a paper's citers, not those of one year on: a filtered list has no total.
-        read.total = None if since is not None else (
-            listing.total if listing.total is not None else expected
+            for c in reading
         )
+        read = ListRead(rows, {}, on_end=end)
         read.total_listed = False  # the paper's citationCount, not a count of the list
-        read.capped, read.note = listing.capped, listing.note
-        read.unresolved, read.skipped = listing.unresolved, listing.skipped
-        if len(listing.slices) > 1:  # past the 9,999 cap: say how the whole list was reached
-            sliced = f"read in {len(listing.slices)} year slices ({', '.join(listing.slices)})"
-            read.note = f"{read.note} {sliced}" if read.note else sliced
         return read
 
     def mentions(
