@@ -851,7 +851,7 @@ def _build(store: Store, dataset: Dataset, levels: list[str], filters: Filters) 
 def _build_summary(store: Store, dataset: Dataset, levels: list[str], filters: Filters,
                    top: int, list_limit: int) -> SummaryReport:
     data = load_report_data(store, dataset.key)
-    tally = _Tally(top=top, list_limit=list_limit)
+    tally = _Tally(top=top, list_limit=list_limit, flagged_keys=_flagged_keys(data))
     kept = (p for p in _load_papers(data, dataset) if _keep(p, levels, filters))
     countries, sectors, institutions = _aggregate(tally.count(kept))
     flagged = [row for row in institutions if row.flags]
@@ -860,17 +860,31 @@ def _build_summary(store: Store, dataset: Dataset, levels: list[str], filters: F
     ranked = tally.top_papers()
     needed.update(p.paper_id for p in ranked)
     rows = {pid: row for pid, row in tally.kept.items() if pid in needed}
+    rows.update((p.paper_id, p) for p in ranked)
     tally.kept.clear()
-    if needed - rows.keys():
-        # An institution that got its first flag after some of its first papers had gone by
-        # (its affiliation string differed): read those papers again.
-        lacking = needed - rows.keys()
-        again = load_report_data(store, dataset.key)
-        rows.update((p.paper_id, p) for p in _load_papers(again, dataset) if p.paper_id in lacking)
+    assert needed <= rows.keys(), "a paper the terminal shows was let go of"
     report = _assemble(data, dataset, filters, tally, countries, sectors, institutions,
                        list(rows.values()))
     return SummaryReport(**{name: getattr(report, name) for name in Report.__dataclass_fields__},
                          ranked=ranked)
+
+
+def _flagged_keys(data: ReportData) -> set[str]:
+    """The keys of every institution some affiliation puts on a watchlist, before any paper is
+    read: an institution can be written with and without its flag (a lab's own listing), so
+    its first papers may come before the first that shows the flag."""
+    texts = {
+        text for text, items in data.flag_lists.items()
+        if isinstance(items, list) and any(isinstance(f, dict) for f in items)
+    }  # fmt: skip
+    keys: set[str] = set()
+    for rows in data.affiliations.values():
+        for row in rows:
+            if row[6] in texts:
+                key = clean_line(row[1]) or clean_line(row[2])
+                if key:
+                    keys.add(key)
+    return keys
 
 
 class _Tally:
@@ -879,7 +893,9 @@ class _Tally:
     report shows (the `top` most relevant, the first `list_limit` after the withdrawal and of
     each flagged institution) and lets the others go."""
 
-    def __init__(self, top: int | None = None, list_limit: int = 0) -> None:
+    def __init__(
+        self, top: int | None = None, list_limit: int = 0, flagged_keys: set[str] | None = None
+    ) -> None:
         self.total = 0
         self.levels: Counter[str] = Counter()
         self.years: Counter[int | None] = Counter()
@@ -896,7 +912,7 @@ class _Tally:
         self.list_limit = list_limit
         self.ranked: list[PaperRow] = []
         self.kept: dict[int, PaperRow] = {}
-        self.flagged_keys: set[str] = set()
+        self.flagged_keys = flagged_keys or set()
         self.key_papers: Counter[str] = Counter()
 
     def count(self, papers: Iterable[PaperRow]) -> Iterator[PaperRow]:
@@ -932,8 +948,6 @@ class _Tally:
                         self.country_only += 1
                     continue
                 keys.add(key)
-                if aff.flags:
-                    self.flagged_keys.add(key)
         if not has_affiliation:
             self.without_affiliation.append(pid)
         if self.top is None:
