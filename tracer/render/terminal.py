@@ -305,7 +305,8 @@ def _papers(report: Report, console: Console, all_papers: bool) -> None:
         raise ValueError("--all-papers needs the whole report (build_report), not a summary.")
     ranked = report.by_relevance()
     shown = ranked if all_papers else ranked[:PAPERS_LIMIT]
-    total = report.total_papers
+    # A summary holds only the papers it shows; the whole report holds them all.
+    total = report.total_papers if isinstance(report, SummaryReport) else len(ranked)
     which = "all" if len(shown) == total else f"the {len(shown)} most relevant of"
     _section(console, f"Papers: {which} {total}")
     table = Table(box=None, padding=(0, 1), pad_edge=False)
