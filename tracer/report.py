@@ -20,7 +20,7 @@ import gc
 import importlib
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import cache, cached_property
@@ -284,6 +284,21 @@ class Report:
         return {paper.paper_id: paper for paper in self.papers}
 
 
+@dataclass
+class SummaryReport(Report):
+    """A report that keeps only the papers its terminal rendering shows (`build_summary`):
+    `papers` holds them, `ranked` the most relevant, in order. Every figure is the whole
+    report's."""
+
+    ranked: list[PaperRow] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        raise TypeError("A summary report has not every paper: use build_report() for --json.")
+
+    def by_relevance(self) -> list[PaperRow]:
+        return list(self.ranked)
+
+
 def country_name(code: str | None) -> str:
     """A country's English name from the map package's table; the code where it has none."""
     if not code or code == UNKNOWN:
@@ -472,13 +487,12 @@ def _flag(raw: dict[str, Any], known: dict[tuple[Any, ...], Flag] | None = None)
     return Flag(**values)
 
 
-def _load_papers(data: ReportData, dataset: Dataset) -> list[PaperRow]:
-    """The papers as report rows. The store's rows are let go of as they are turned into
+def _load_papers(data: ReportData, dataset: Dataset) -> Iterator[PaperRow]:
+    """The papers as report rows, oldest first, one at a time. The store's rows are let go of as they are turned into
     report rows (the report never holds both whole). Affiliations repeat from paper to paper
     (the same string, institution and flags for every paper of a lab): each distinct stored
     row becomes one AffiliationRow, shared by every author that has it, with its flag labels
     worked out once."""
-    papers = []
     flags: dict[tuple[Any, ...], Flag] = {}
     by_text: dict[str | None, tuple[list[Flag], list[str], list[str]]] = {}
     known: dict[tuple[Any, ...], tuple[AffiliationRow, list[str], list[str]]] = {}
@@ -535,34 +549,31 @@ def _load_papers(data: ReportData, dataset: Dataset) -> list[PaperRow]:
             )
             paper_authors.append(AuthorRow(position, clean_line(name), affs, author_id=author_id))
         paper_ids = data.ids.get(pid, {})
-        papers.append(
-            PaperRow(
-                paper_id=pid,
-                key=paper_key(paper_ids),
-                title=clean_line(title),
-                year=year,
-                publication_date=publication_date,
-                venue=clean_line(venue),
-                ids=paper_ids,
-                level=level or NOT_JUDGED,
-                score=score,
-                evidence=[_evidence(e) for e in evidence if isinstance(e, dict)],
-                via_derivative=via_derivative,
-                missing=missing_since is not None,
-                after_withdrawal=bool(
-                    withdrawn and after_date(publication_date, year, withdrawn)
-                ),
-                authors_truncated=bool(truncated),
-                authors=paper_authors,
-                countries=sorted({a.country for a in all_affs if a.country}),
-                institutions=_unique([a.institution_name or "" for a in all_affs]),
-                sectors=sorted({a.sector for a in all_affs if a.sector != UNKNOWN}),
-                flags=_unique(labels),
-                flag_lists=_unique(lists),
-                links=links_for(paper_ids),
-            )
+        yield PaperRow(
+            paper_id=pid,
+            key=paper_key(paper_ids),
+            title=clean_line(title),
+            year=year,
+            publication_date=publication_date,
+            venue=clean_line(venue),
+            ids=paper_ids,
+            level=level or NOT_JUDGED,
+            score=score,
+            evidence=[_evidence(e) for e in evidence if isinstance(e, dict)],
+            via_derivative=via_derivative,
+            missing=missing_since is not None,
+            after_withdrawal=bool(
+                withdrawn and after_date(publication_date, year, withdrawn)
+            ),
+            authors_truncated=bool(truncated),
+            authors=paper_authors,
+            countries=sorted({a.country for a in all_affs if a.country}),
+            institutions=_unique([a.institution_name or "" for a in all_affs]),
+            sectors=sorted({a.sector for a in all_affs if a.sector != UNKNOWN}),
+            flags=_unique(labels),
+            flag_lists=_unique(lists),
+            links=links_for(paper_ids),
         )
-    return papers
 
 
 def _evidence(item: dict[str, Any]) -> dict[str, Any]:
@@ -602,7 +613,7 @@ def _count_rows(
 
 
 def _aggregate(
-    papers: list[PaperRow],
+    papers: Iterable[PaperRow],
 ) -> tuple[list[CountRow], list[CountRow], list[InstitutionRow]]:
     """Countries, sectors and institutions, whole and fractional, in one pass over each
     paper's shares (COUNTING_RULES). Each key's fractional share is summed in paper order."""
@@ -667,8 +678,7 @@ def _aggregate(
     )
 
 
-def _years(papers: list[PaperRow]) -> list[YearRow]:
-    counts = Counter(paper.year for paper in papers)
+def _years(counts: Counter[int | None]) -> list[YearRow]:
     known = sorted(y for y in counts if y is not None)
     rows = [YearRow(y, counts[y]) for y in range(known[0], known[-1] + 1)] if known else []
     if None in counts:
@@ -676,21 +686,18 @@ def _years(papers: list[PaperRow]) -> list[YearRow]:
     return rows
 
 
-def _missing(
-    data: ReportData, papers: list[PaperRow], runs: list[RunInfo], coverage: list[CoverageRow]
-) -> Missing:
-    affs = [a for p in papers for author in p.authors for a in author.affiliations]
-    unresolved = [a for a in affs if _institution_key(a) is None]
+def _missing(data: ReportData, tally: _Tally, runs: list[RunInfo],
+             coverage: list[CoverageRow]) -> Missing:
     return Missing(
-        papers_without_affiliation=[p.paper_id for p in papers if not p.has_affiliation],
-        unresolved_affiliations=len(unresolved),
-        unresolved_examples=sorted({a.raw for a in unresolved if a.raw})[:20],
-        country_only_affiliations=sum(1 for a in unresolved if a.country),
+        papers_without_affiliation=tally.without_affiliation,
+        unresolved_affiliations=tally.unresolved,
+        unresolved_examples=sorted(tally.unresolved_raw)[:20],
+        country_only_affiliations=tally.country_only,
         capped=[c for c in coverage if c.capped or (c.total is not None and c.fetched < c.total)],
         failed_runs=[r for r in runs if r.status not in ("ok", "running")],
-        papers_marked_missing=[p.paper_id for p in papers if p.missing],
-        papers_not_judged=[p.paper_id for p in papers if p.level == NOT_JUDGED],
-        papers_authors_truncated=[p.paper_id for p in papers if p.authors_truncated],
+        papers_marked_missing=tally.marked_missing,
+        papers_not_judged=tally.not_judged,
+        papers_authors_truncated=tally.truncated,
         notes=_last_notes(data),
     )
 
@@ -796,35 +803,194 @@ def build_report(
     "mentioned" keeps mentioned and used, "used" only used. years: (since, until), inclusive,
     either may be None. country: ISO 3166-1 alpha-2; keeps papers with an author there.
     """
+    filters = _filters(min_usage, years, country)
+    with gc_paused():
+        return _build(store, dataset, filters.levels, filters)
+
+
+def build_summary(
+    store: Store,
+    dataset: Dataset,
+    *,
+    top: int,
+    list_limit: int,
+    min_usage: str | None = None,
+    years: tuple[int | None, int | None] | None = None,
+    country: str | None = None,
+) -> SummaryReport:
+    """The report as `build_report` gives it, but holding only the papers a terminal report
+    shows: the `top` most relevant (`by_relevance()`), and the first `list_limit` after the
+    withdrawal and of each flagged institution (`paper()`). Every figure is counted over every
+    paper, in the same order, as each paper is read; the other papers are let go of at once,
+    so a large report never holds them all. Not for --json: it has no whole paper list."""
+    filters = _filters(min_usage, years, country)
+    with gc_paused():
+        return _build_summary(store, dataset, filters.levels, filters, top, list_limit)
+
+
+def _filters(
+    min_usage: str | None, years: tuple[int | None, int | None] | None, country: str | None
+) -> Filters:
     levels = levels_from(min_usage)
     since, until = years or (None, None)
     if since is not None and until is not None and since > until:
         raise UsageError(
             f"The year range {since}-{until} is empty.", hint="Swap --since and --until."
         )
-    filters = Filters(min_usage, levels, since, until, check_country(country) if country else None)
-    with gc_paused():
-        return _build(store, dataset, levels, filters)
+    return Filters(min_usage, levels, since, until, check_country(country) if country else None)
 
 
 def _build(store: Store, dataset: Dataset, levels: list[str], filters: Filters) -> Report:
     data = load_report_data(store, dataset.key)
+    papers = [p for p in _load_papers(data, dataset) if _keep(p, levels, filters)]
+    tally = _Tally()
+    countries, sectors, institutions = _aggregate(tally.count(papers))
+    return _assemble(data, dataset, filters, tally, countries, sectors, institutions, papers)
+
+
+def _build_summary(store: Store, dataset: Dataset, levels: list[str], filters: Filters,
+                   top: int, list_limit: int) -> SummaryReport:
+    data = load_report_data(store, dataset.key)
+    tally = _Tally(top=top, list_limit=list_limit, flagged_keys=_flagged_keys(data))
+    kept = (p for p in _load_papers(data, dataset) if _keep(p, levels, filters))
+    countries, sectors, institutions = _aggregate(tally.count(kept))
+    flagged = [row for row in institutions if row.flags]
+    needed = {pid for row in flagged for pid in row.paper_ids[:list_limit]}
+    needed.update(tally.late[:list_limit])
+    ranked = tally.top_papers()
+    needed.update(p.paper_id for p in ranked)
+    rows = {pid: row for pid, row in tally.kept.items() if pid in needed}
+    rows.update((p.paper_id, p) for p in ranked)
+    tally.kept.clear()
+    assert needed <= rows.keys(), "a paper the terminal shows was let go of"
+    report = _assemble(data, dataset, filters, tally, countries, sectors, institutions,
+                       list(rows.values()))
+    return SummaryReport(**{name: getattr(report, name) for name in Report.__dataclass_fields__},
+                         ranked=ranked)
+
+
+def _flagged_keys(data: ReportData) -> set[str]:
+    """The keys of every institution some affiliation puts on a watchlist, before any paper is
+    read: an institution can be written with and without its flag (a lab's own listing), so
+    its first papers may come before the first that shows the flag."""
+    texts = {
+        text for text, items in data.flag_lists.items()
+        if isinstance(items, list) and any(isinstance(f, dict) for f in items)
+    }  # fmt: skip
+    keys: set[str] = set()
+    for rows in data.affiliations.values():
+        for row in rows:
+            if row[6] in texts:
+                key = clean_line(row[1]) or clean_line(row[2])
+                if key:
+                    keys.add(key)
+    return keys
+
+
+class _Tally:
+    """Everything the report counts over its papers besides countries, sectors and
+    institutions, taken one paper at a time. With `top`, it also keeps the papers a terminal
+    report shows (the `top` most relevant, the first `list_limit` after the withdrawal and of
+    each flagged institution) and lets the others go."""
+
+    def __init__(
+        self, top: int | None = None, list_limit: int = 0, flagged_keys: set[str] | None = None
+    ) -> None:
+        self.total = 0
+        self.levels: Counter[str] = Counter()
+        self.years: Counter[int | None] = Counter()
+        self.late: list[int] = []
+        self.late_levels: Counter[str] = Counter()
+        self.without_affiliation: list[int] = []
+        self.marked_missing: list[int] = []
+        self.not_judged: list[int] = []
+        self.truncated: list[int] = []
+        self.unresolved = 0
+        self.unresolved_raw: set[str] = set()
+        self.country_only = 0
+        self.top = top
+        self.list_limit = list_limit
+        self.ranked: list[PaperRow] = []
+        self.kept: dict[int, PaperRow] = {}
+        self.flagged_keys = flagged_keys or set()
+        self.key_papers: Counter[str] = Counter()
+
+    def count(self, papers: Iterable[PaperRow]) -> Iterator[PaperRow]:
+        for paper in papers:
+            self._count(paper)
+            yield paper
+
+    def _count(self, paper: PaperRow) -> None:
+        pid = paper.paper_id
+        self.total += 1
+        self.levels[paper.level] += 1
+        self.years[paper.year] += 1
+        if paper.after_withdrawal:
+            self.late.append(pid)
+            self.late_levels[paper.level] += 1
+        if paper.missing:
+            self.marked_missing.append(pid)
+        if paper.level == NOT_JUDGED:
+            self.not_judged.append(pid)
+        if paper.authors_truncated:
+            self.truncated.append(pid)
+        keys: set[str] = set()
+        has_affiliation = False
+        for author in paper.authors:
+            for aff in author.affiliations:
+                has_affiliation = True
+                key = _institution_key(aff)
+                if key is None:
+                    self.unresolved += 1
+                    if aff.raw:
+                        self.unresolved_raw.add(aff.raw)
+                    if aff.country:
+                        self.country_only += 1
+                    continue
+                keys.add(key)
+        if not has_affiliation:
+            self.without_affiliation.append(pid)
+        if self.top is None:
+            return
+        self.key_papers.update(keys)
+        if (paper.after_withdrawal and len(self.late) <= self.list_limit) or any(
+            key in self.flagged_keys and self.key_papers[key] <= self.list_limit for key in keys
+        ):
+            self.kept[pid] = paper
+        self.ranked.append(paper)
+        if len(self.ranked) > 4 * self.top + 64:
+            self.ranked.sort(key=relevance)
+            del self.ranked[self.top :]
+
+    def top_papers(self) -> list[PaperRow]:
+        assert self.top is not None
+        self.ranked.sort(key=relevance)
+        del self.ranked[self.top :]
+        return self.ranked
+
+
+def _assemble(
+    data: ReportData,
+    dataset: Dataset,
+    filters: Filters,
+    tally: _Tally,
+    countries: list[CountRow],
+    sectors: list[CountRow],
+    institutions: list[InstitutionRow],
+    papers: list[PaperRow],
+) -> Report:
+    levels = filters.levels
     runs = [r for r in (_run(row) for row in data.runs) if r is not None]
     coverage = _coverage(data)
-    everything = _load_papers(data, dataset)
-    papers = [p for p in everything if _keep(p, levels, filters)]
-    level_counts = Counter(p.level for p in papers)
     by_level = [
-        CountRow(level, level, level_counts[level], float(level_counts[level])) for level in levels
+        CountRow(level, level, tally.levels[level], float(tally.levels[level])) for level in levels
     ]
-    countries, sectors, institutions = _aggregate(papers)
     # Military bodies and listed companies first; universities that a tracker lists only for
     # defence research links (ASPI's "Civilian" category) after them.
     flagged = sorted(
         (row for row in institutions if row.flags),
         key=lambda row: (_defence_links_only(row), -row.papers, -row.fractional, row.name),
     )
-    late = [p for p in papers if p.after_withdrawal]
     restricted = dataset.licence_terms in RESTRICTED_TERMS
     users = (
         [r for r in institutions if r.sector in USER_SECTORS_AGAINST_LICENCE] if restricted else []
@@ -832,22 +998,22 @@ def _build(store: Store, dataset: Dataset, levels: list[str], filters: Filters) 
     user_papers = sorted({pid for r in users for pid in r.paper_ids})
     return Report(
         version=REPORT_VERSION,
-        headline=_headline(dataset, len(papers), filters),
+        headline=_headline(dataset, tally.total, filters),
         filters=filters,
         header=_header(data, dataset, runs, coverage),
         counting_rules=COUNTING_RULES,
-        total_papers=len(papers),
+        total_papers=tally.total,
         by_level=by_level,
         countries=countries,
         sectors=sectors,
         institutions=institutions,
         flagged=flagged,
-        years=_years(papers),
+        years=_years(tally.years),
         withdrawal=Withdrawal(
             withdrawn_on=dataset.withdrawn_on,
-            papers=len(late),
-            by_level={lv: sum(1 for p in late if p.level == lv) for lv in levels},
-            paper_ids=[p.paper_id for p in late],
+            papers=len(tally.late),
+            by_level={lv: tally.late_levels[lv] for lv in levels},
+            paper_ids=tally.late,
             rule="Published after the withdrawal date, compared at the coarser precision of the "
             "two dates (a paper dated only 2019 does not count against 2019-06).",
         ),
@@ -859,7 +1025,7 @@ def _build(store: Store, dataset: Dataset, levels: list[str], filters: Filters) 
             papers=len(user_papers),
             paper_ids=user_papers,
         ),
-        missing=_missing(data, papers, runs, coverage),
+        missing=_missing(data, tally, runs, coverage),
         papers=papers,
         flag_lists=_flag_lists(institutions),
     )

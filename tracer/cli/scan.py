@@ -23,7 +23,7 @@ from tracer.cli.common import (
 from tracer.cli.progress import RichProgress, say_blind_spots, scan_summary
 from tracer.cli.snapshot import scan_from_snapshot, snapshot_options
 from tracer.errors import PartialFailure
-from tracer.render.terminal import print_report
+from tracer.render.terminal import print_report, terminal_report
 from tracer.report import build_report
 from tracer.scan import ScanOptions, run_scan
 from tracer.store import Store
@@ -86,7 +86,8 @@ def scan_command(
             err.print(f"Note: {note}", markup=False)
         result = run_scan(settings, catalog, dataset, options, progress)
     with Store(settings.database) as store:
-        report = build_report(store, dataset)
+        # The terminal shows a few dozen papers: it never holds the others (issue 19).
+        report = build_report(store, dataset) if as_json else terminal_report(store, dataset)
         flagged = len(standing(store, [dataset.key])[dataset.key]["flagged"])
     if as_json:
         payload = {"run": result.to_dict(), "report": report.to_dict()}

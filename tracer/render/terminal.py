@@ -13,12 +13,14 @@ here already stripped of control characters (tracer.render.text).
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from rich.console import Console
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from tracer.catalog import Dataset
 from tracer.render.tables import flag_codes
 from tracer.report import (
     CountRow,
@@ -26,9 +28,12 @@ from tracer.report import (
     InstitutionRow,
     PaperRow,
     Report,
+    SummaryReport,
+    build_summary,
     gc_paused,
     listed_then,
 )
+from tracer.store import Store
 
 SPARKS = "▁▂▃▄▅▆▇█"
 BAR_WIDTH = 16
@@ -38,6 +43,12 @@ TOP = 15
 EVIDENCE_CHARS = 150
 SECTORS = {"research institute": "research"}  # the one sector name too long for its column
 LEVEL_CODES = {"used": "used", "mentioned": "mentioned", "cited": "cited", "not judged": "-"}
+
+
+def terminal_report(store: Store, dataset: Dataset, **filters: Any) -> SummaryReport:
+    """The report `print_report` needs without --all-papers, holding only the papers it shows
+    (tracer.report.build_summary; the same figures and text as the whole report's)."""
+    return build_summary(store, dataset, top=PAPERS_LIMIT, list_limit=LIST_LIMIT, **filters)
 
 
 def papers(count: int) -> str:
@@ -290,10 +301,14 @@ def _counts(console: Console, title: str, rows: list[CountRow], *, fractional: b
 
 
 def _papers(report: Report, console: Console, all_papers: bool) -> None:
+    if all_papers and isinstance(report, SummaryReport):
+        raise ValueError("--all-papers needs the whole report (build_report), not a summary.")
     ranked = report.by_relevance()
     shown = ranked if all_papers else ranked[:PAPERS_LIMIT]
-    which = "all" if len(shown) == len(ranked) else f"the {len(shown)} most relevant of"
-    _section(console, f"Papers: {which} {len(ranked)}")
+    # A summary holds only the papers it shows; the whole report holds them all.
+    total = report.total_papers if isinstance(report, SummaryReport) else len(ranked)
+    which = "all" if len(shown) == total else f"the {len(shown)} most relevant of"
+    _section(console, f"Papers: {which} {total}")
     table = Table(box=None, padding=(0, 1), pad_edge=False)
     table.add_column("year", justify="right", no_wrap=True)
     table.add_column("usage", no_wrap=True)
@@ -312,7 +327,7 @@ def _papers(report: Report, console: Console, all_papers: bool) -> None:
         )
     console.print(table)
     console.print(Text(report.relevance_rule + " " + report.score_note, style="dim"))
-    if len(shown) < len(ranked):
+    if len(shown) < total:
         console.print(Text(f"Every paper: {_commands(report)[1]}"))
 
 

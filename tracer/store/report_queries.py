@@ -83,6 +83,8 @@ def load_report_data(store: Store, dataset: str) -> ReportData:
         ids[pid].setdefault(kind, []).append(value)
     affiliations: dict[tuple[int, int], list[tuple[Any, ...]]] = defaultdict(list)
     flag_lists: dict[str | None, Any] = {}  # the same flags text decoded once
+    # The same affiliation (string, institution, flags) recurs on many papers: one tuple each.
+    distinct: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     for row in _tuples(
         conn,
         "SELECT a.paper_id, a.position, a.raw, a.institution_id, a.institution_name,"
@@ -94,7 +96,8 @@ def load_report_data(store: Store, dataset: str) -> ReportData:
         text = row[8]
         if text not in flag_lists:
             flag_lists[text] = _json(text, "affiliation flag list", [])
-        affiliations[(row[0], row[1])].append(row[2:])
+        values = row[2:]
+        affiliations[(row[0], row[1])].append(distinct.setdefault(values, values))
     authors: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
     for row in _tuples(
         conn,
