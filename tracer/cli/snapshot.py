@@ -17,8 +17,7 @@ from tracer.catalog import Dataset, load_catalog
 from tracer.cli.common import settings_from, stderr_console, stdout_console
 from tracer.errors import UsageError
 from tracer.http import HttpClient
-from tracer.render.terminal import print_report
-from tracer.report import build_report
+from tracer.render.terminal import print_report, terminal_report
 from tracer.scan import Scanner, ScanOptions
 from tracer.snapshot import ENGINES, engine_session, find_citers
 from tracer.snapshot.origins import KIND, catalog_origins
@@ -203,7 +202,7 @@ def scan_from_snapshot(
             }
             click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
         elif len(datasets) == 1:
-            print_report(build_report(store, datasets[0]), stdout_console())
+            print_report(terminal_report(store, datasets[0]), stdout_console())
         else:
             out = stdout_console()
             for r in runs:
