@@ -28,7 +28,7 @@ from tracer.render import write_atomic
 from tracer.render.formats import REPORT_FORMATS, render_report, terminal_text
 from tracer.render.graph import GRAPH_FORMATS, build_graph, write_graph
 from tracer.render.tables import EXPORT_SUFFIXES, FORMATS, WHAT, export
-from tracer.render.terminal import print_report
+from tracer.render.terminal import print_report, terminal_report
 from tracer.report import LEVELS, Report, build_report
 from tracer.store import Store
 
@@ -74,7 +74,10 @@ def load_report(
     since: int | None = None,
     until: int | None = None,
     country: str | None = None,
+    terminal: bool = False,
 ) -> Report:
+    """The stored report of dataset NAME; `terminal`: only what a terminal report without
+    --all-papers shows (`terminal_report`: the same text, without every paper held)."""
     settings = settings_from(ctx, db_path=db_path, catalog_path=catalog_path)
     dataset = load_catalog(settings.catalog_path).get(name)
     if not settings.database.exists():
@@ -88,9 +91,8 @@ def load_report(
                 f"Nothing is stored for {dataset.key} in {settings.database}.",
                 hint=f"Run `tracer scan {dataset.key}` first.",
             )
-        return build_report(
-            store, dataset, min_usage=min_usage, years=(since, until), country=country
-        )
+        build = terminal_report if terminal else build_report
+        return build(store, dataset, min_usage=min_usage, years=(since, until), country=country)
 
 
 def output_format(
@@ -242,7 +244,9 @@ def report_command(
     if output:
         fmt = output_format(output, _SUFFIX_FORMATS, fmt, "report")
     fmt = fmt or "terminal"
-    report = load_report(ctx, name, db_path, catalog_path, **filters)
+    report = load_report(
+        ctx, name, db_path, catalog_path, **filters, terminal=fmt == "terminal" and not all_papers
+    )
     if fmt == "terminal" and not output:
         show_terminal_report(report, all_papers=all_papers, no_pager=no_pager)
         return
