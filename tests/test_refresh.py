@@ -204,6 +204,6 @@ def test_a_refresh_judges_again_only_the_papers_whose_inputs_changed(
         ).fetchall()
         stored = {r[0]: (r[1], r[2]) for r in rows}
         assert len(stored) == first + 2
-        for paper_id, paper, evidence in store.judge_inputs("brainwash"):
+        for paper_id, paper, evidence, _ in store.judge_inputs("brainwash"):
             verdict = judge_paper(terms, paper, evidence)
             assert stored[paper_id] == (verdict.level, round(verdict.score, 4)), paper_id

@@ -172,8 +172,8 @@ def test_the_judge_and_the_classifier_read_in_chunks_what_a_whole_read_gives(
         for row in store.evidence("brainwash"):
             evidence.setdefault(row["paper_id"], []).append(row)
         whole = [(pid, paper, evidence.get(pid, [])) for pid, paper in papers.items()]
-        assert list(store.judge_inputs("brainwash", chunk=4)) == whole
-        assert list(store.judge_inputs("brainwash")) == whole
+        assert [r[:3] for r in store.judge_inputs("brainwash", chunk=4)] == whole
+        assert [r[:3] for r in store.judge_inputs("brainwash")] == whole
         rows = [row for part in store.authorships_to_classify("brainwash", "v1", chunk=4)
                 for row in part]
         assert rows == [row for part in store.authorships_to_classify("brainwash", "v1")

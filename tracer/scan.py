@@ -744,7 +744,7 @@ class Scanner:
         judged = 0
         total = self.store.dataset_papers_count(key)
         with self.progress.stage("Judging usage", total=total), self.store.transaction():
-            for paper_id, paper, evidence, stored in self.store.judge_inputs_judged(key):
+            for paper_id, paper, evidence, stored in self.store.judge_inputs(key):
                 digest = inputs_digest(state.terms, paper, evidence, self.judged_with)
                 level, judged_with, stored_digest = stored
                 if level is not None and judged_with == self.judged_with and (

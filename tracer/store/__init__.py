@@ -581,18 +581,11 @@ class Store:
 
     def judge_inputs(
         self, dataset: str, chunk: int = 2000
-    ) -> Iterator[tuple[int, dict[str, Any], list[dict[str, Any]]]]:
-        """A dataset's papers in id order, each with what the judge reads of it (`papers_of`)
-        and its evidence rows (`evidence`), read `chunk` papers at a time: never the whole
-        dataset's evidence at once, and no query left open while the caller writes."""
-        for paper_id, paper, evidence, _ in self.judge_inputs_judged(dataset, chunk):
-            yield paper_id, paper, evidence
-
-    def judge_inputs_judged(
-        self, dataset: str, chunk: int = 2000
     ) -> Iterator[tuple[int, dict[str, Any], list[dict[str, Any]], tuple[Any, Any, Any]]]:
-        """`judge_inputs`, each paper also with its stored judgement's level, rules version
-        and inputs digest (`save_judgements`)."""
+        """A dataset's papers in id order, each with what the judge reads of it (`papers_of`),
+        its evidence rows (`evidence`) and its stored judgement's level, rules version and
+        inputs digest (`save_judgements`), read `chunk` papers at a time: never the whole
+        dataset's evidence at once, and no query left open while the caller writes."""
         ids = self.dataset_paper_ids(dataset)
         for part in _chunks(ids, chunk):
             first, last = part[0], part[-1]
