@@ -741,29 +741,27 @@ class Scanner:
         counts: dict[str, int] = {}
         verdicts = []
         digests: dict[int, str] = {}
-        judged = 0
+        judged = seen = 0
         total = self.store.dataset_papers_count(key)
         with self.progress.stage("Judging usage", total=total), self.store.transaction():
             for paper_id, paper, evidence, stored in self.store.judge_inputs(key):
+                seen += 1
                 digest = inputs_digest(state.terms, paper, evidence, self.judged_with)
                 level, judged_with, stored_digest = stored
-                if level is not None and judged_with == self.judged_with and (
-                    stored_digest == digest
-                ):
-                    counts[level] = counts.get(level, 0) + 1
-                    self.progress.advance(1)
-                    continue
-                verdict = judge_paper(state.terms, paper, evidence)
-                judged += 1
-                verdicts.append((paper_id, verdict))
-                digests[paper_id] = digest
-                counts[verdict.level] = counts.get(verdict.level, 0) + 1
-                if len(verdicts) >= WRITE_BATCH:
+                if level is None or judged_with != self.judged_with or stored_digest != digest:
+                    verdict = judge_paper(state.terms, paper, evidence)
+                    judged += 1
+                    verdicts.append((paper_id, verdict))
+                    digests[paper_id] = digest
+                    level = verdict.level
+                counts[level] = counts.get(level, 0) + 1
+                if len(verdicts) >= WRITE_BATCH or seen % WRITE_BATCH == 0:
                     self.store.save_judgements(key, verdicts, self.judged_with, digests)
-                    self.progress.advance(len(verdicts))
                     verdicts, digests = [], {}
+                    self.progress.advance(seen)
+                    seen = 0
             self.store.save_judgements(key, verdicts, self.judged_with, digests)
-            self.progress.advance(len(verdicts))
+            self.progress.advance(seen)
         state.stats["levels"] = counts
         state.stats["judged"] = judged
         state.done("judge")
