@@ -432,3 +432,27 @@ def s3_snapshot(tmp: Path, bucket: str = "openalex") -> Iterator[str]:
         yield url
     finally:
         server.stop()
+
+
+CATALOG = """
+datasets:
+  - key: alpha
+    name: Alpha
+    mentions: [Alpha dataset]
+    fields_of_study: [Computer Science]
+    origin_papers:
+      - {title: "Alpha: the proceedings version", year: 2014, doi: 10.1000/alpha.cvpr,
+         arxiv: "1409.0001", openalex: W100, s2_corpus_id: 5}
+  - key: beta
+    name: Beta
+    mentions: [Beta dataset]
+    fields_of_study: [Computer Science]
+    origin_papers:
+      - {title: Beta dataset, year: 2016, doi: 10.1000/beta}
+"""
+
+
+def write_catalog(path: Path) -> Path:
+    """The catalog of the snapshot's two datasets (alpha's origin has S2 corpus id 5)."""
+    path.write_text(CATALOG, encoding="utf-8")
+    return path

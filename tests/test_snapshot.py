@@ -17,6 +17,7 @@ from tests.snapshot_fixtures import (
     LATER,
     ORIGINS,
     PARTITIONS,
+    write_catalog,
     write_snapshot,
 )
 from tracer.errors import DataError, UsageError
@@ -184,33 +185,12 @@ def test_spark_incremental_and_its_errors(spark: Any, tmp_path: Path) -> None:
 
 # -- into the store, and from the CLI -------------------------------------------------------------
 
-CATALOG = """
-datasets:
-  - key: alpha
-    name: Alpha
-    mentions: [Alpha dataset]
-    fields_of_study: [Computer Science]
-    origin_papers:
-      - title: "Alpha: the proceedings version"
-        year: 2014
-        doi: 10.1000/alpha.cvpr
-        arxiv: "1409.0001"
-        openalex: W100
-  - key: beta
-    name: Beta
-    mentions: [Beta dataset]
-    fields_of_study: [Computer Science]
-    origin_papers:
-      - title: Beta dataset
-        year: 2016
-        doi: 10.1000/beta
-"""
 
 
 def test_cli_scans_every_dataset_from_the_snapshot_into_the_store(tmp_path: Path) -> None:
     root = write_snapshot(tmp_path / "snap")
     catalog = tmp_path / "datasets.yaml"
-    catalog.write_text(CATALOG, encoding="utf-8")
+    write_catalog(catalog)
     db = tmp_path / "t.db"
     args = [
         "scan",
@@ -263,7 +243,7 @@ def test_cli_scans_every_dataset_from_the_snapshot_into_the_store(tmp_path: Path
 def test_cli_affiliations_and_flags_from_the_snapshot(tmp_path: Path) -> None:
     root = write_snapshot(tmp_path / "snap")
     catalog = tmp_path / "datasets.yaml"
-    catalog.write_text(CATALOG, encoding="utf-8")
+    write_catalog(catalog)
     db = tmp_path / "t.db"
     run = run_cli("scan", "alpha", "--from-snapshot", str(root), "--catalog", str(catalog),
                   "--db", str(db), "--quiet")  # fmt: skip
@@ -276,7 +256,7 @@ def test_cli_affiliations_and_flags_from_the_snapshot(tmp_path: Path) -> None:
 
 def test_cli_bad_snapshot_options(tmp_path: Path, snapshot: Path) -> None:
     catalog = tmp_path / "datasets.yaml"
-    catalog.write_text(CATALOG, encoding="utf-8")
+    write_catalog(catalog)
     base = ["--catalog", str(catalog), "--db", str(tmp_path / "t.db")]
     run = run_cli("scan", "--all", *base)
     assert run.code == 2 and "--from-snapshot" in run.err
@@ -290,7 +270,7 @@ def test_cli_bad_snapshot_options(tmp_path: Path, snapshot: Path) -> None:
 def test_cli_since_keeps_recent_works_only(tmp_path: Path) -> None:
     root = write_snapshot(tmp_path / "snap")
     catalog = tmp_path / "datasets.yaml"
-    catalog.write_text(CATALOG, encoding="utf-8")
+    write_catalog(catalog)
     run = run_cli("scan", "alpha", "--since", "2021", "--from-snapshot", str(root),
                   "--catalog", str(catalog), "--db", str(tmp_path / "t.db"), "--json", "--quiet")  # fmt: skip
     assert run.code == 0, run.err

@@ -19,6 +19,7 @@ from tests.snapshot_fixtures import (
     LATER,
     URL,
     work,
+    write_catalog,
     write_jsonl_snapshot,
     write_s2_datasets,
     write_snapshot,
@@ -243,28 +244,12 @@ def test_citers_of_the_files_alone_are_added_with_the_papers_files_titles(
     assert "10.5555/used.1" not in levels(tmp_path / "without.db")
 
 
-CATALOG = """
-datasets:
-  - key: alpha
-    name: Alpha
-    mentions: [Alpha dataset]
-    fields_of_study: [Computer Science]
-    origin_papers:
-      - {title: "Alpha: the proceedings version", year: 2014, doi: 10.1000/alpha.cvpr,
-         arxiv: "1409.0001", openalex: W100, s2_corpus_id: 5}
-  - key: beta
-    name: Beta
-    mentions: [Beta dataset]
-    fields_of_study: [Computer Science]
-    origin_papers:
-      - {title: Beta dataset, year: 2016, doi: 10.1000/beta}
-"""
 
 
 def test_bad_citations_paths_are_one_sentence(tmp_path: Path) -> None:
     snap = write_snapshot(tmp_path / "snap")
     catalog = tmp_path / "datasets.yaml"
-    catalog.write_text(CATALOG, encoding="utf-8")
+    write_catalog(catalog)
     base = ["scan", "alpha", "--catalog", str(catalog), "--db", str(tmp_path / "t.db")]
     run = run_cli(*base, "--from-snapshot", str(snap), "--s2-citations", str(tmp_path / "none"))
     assert run.code == 7 and "does not exist" in run.err and "Traceback" not in run.err
@@ -305,7 +290,7 @@ def _merged(tmp: Path, day: str, pairs: list[tuple[str, str]]) -> None:
 def test_a_later_release_merging_stored_works_repoints_them(tmp_path: Path) -> None:
     root = write_snapshot(tmp_path / "snap")
     catalog = tmp_path / "datasets.yaml"
-    catalog.write_text(CATALOG, encoding="utf-8")
+    write_catalog(catalog)
     db = tmp_path / "t.db"
     args = ["scan", "--all", "--from-snapshot", str(root), "--catalog", str(catalog),
             "--db", str(db), "--json", "--quiet"]
