@@ -348,6 +348,7 @@ def parse(data: dict[str, Any]) -> list[Entry]:
         sorted((str(m) for m in group), key=len, reverse=True)
         for group in data.get("equivalents") or ()
     ]
+    combining = _Combining([str(f) for f in data.get("combining_forms") or ()], data)
     entries = []
     for item in data["entries"]:
         flags = []
@@ -370,6 +371,7 @@ def parse(data: dict[str, Any]) -> list[Entry]:
         aliases += [v for v in _chinese_forms(aliases) if v not in aliases]
         aliases += [n for n in written.pop(key, ()) if n not in aliases]
         aliases += _equivalent_forms(aliases, equivalents)
+        aliases += combining.forms(aliases)
         aliases += _short_forms(aliases, item.get("sector") == "military")
         aliases = list(dict.fromkeys(aliases))
         entries.append(
@@ -432,6 +434,52 @@ def _equivalent_forms(aliases: list[str], groups: list[list[str]]) -> list[str]:
     return out
 
 
+class _Combining:
+    """The other ways of writing a word made with a combining form ("Electromechanical",
+    "Electro-Mechanical"): a word that begins with a form is also written hyphenated where the
+    rest is itself a word of some listed name ("mechanical", not the "nic" of "electronic"), and
+    a form written apart or hyphenated is also written joined ("Electro-Optics",
+    "Electrooptics")."""
+
+    def __init__(self, forms: list[str], data: dict[str, Any]) -> None:
+        self.forms_ = tuple(sorted({f.lower() for f in forms}, key=len, reverse=True))
+        words: set[str] = set()
+        if self.forms_:
+            names = [a for item in data["entries"] for a in item.get("aliases") or ()]
+            names += [a for rows in (data.get("units") or {}).values() for a in rows or ()]
+            for name in names:
+                words.update(w.lower() for w in _ALPHA_WORD.findall(str(name)))
+        self.words = frozenset(words)
+        self.apart = (
+            re.compile(rf"\b({'|'.join(self.forms_)})[- ]([a-z]{{3,}})", re.IGNORECASE)
+            if self.forms_
+            else None
+        )
+
+    def forms(self, aliases: list[str]) -> list[str]:
+        if self.apart is None:
+            return []
+        out = []
+        for alias in aliases:
+            joined = self.apart.sub(lambda m: m.group(1) + m.group(2).lower(), alias)
+            if joined != alias:
+                out.append(joined)
+            split = _ALPHA_WORD.sub(self._split, alias)
+            if split != alias:
+                out.append(split)
+        return out
+
+    def _split(self, match: re.Match[str]) -> str:
+        word = match.group(0)
+        lower = word.lower()
+        for form in self.forms_:
+            rest = lower[len(form) :]
+            if lower.startswith(form) and len(rest) >= 3 and rest in self.words:
+                return f"{word[: len(form)]}-{word[len(form) :]}"
+        return word
+
+
+_ALPHA_WORD = re.compile(r"[A-Za-z]+")
 _OF = re.compile(r"\s+(?:of the|of)\s+", re.IGNORECASE)
 _UNIVERSITY_OF = re.compile(r"^(\S+(?: \S+)?) (University|Academy|College) of (?:the )?(.+)$")
 
