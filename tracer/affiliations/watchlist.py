@@ -44,6 +44,7 @@ _ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234567
 # Places whose strings may name an institution listed under another code: Hong Kong and Macau
 # offices of mainland companies ("SenseTime Group Limited, Hong Kong").
 _ALSO = {"CN": frozenset({"HK", "MO"})}
+_PIECE_END = re.compile(r"[,;(]")
 _DOMAIN = re.compile(r"(?:@|\bwww\.|https?://)([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 
 
@@ -332,8 +333,23 @@ class Watchlist:
                 entry = self.entries[index]
                 if country and not entry.worldwide and not same_country(entry.country, country):
                     continue  # CSIC in Spain is not China's shipbuilder
+                if self._spells_another(raw, start, entry):
+                    continue  # "Dalian Maritime University (DLMU)" is not Dalian Minzu's DLMU
                 found.append((-1, -1, entry))
         return found
+
+    def _spells_another(self, raw: str, start: int, entry: Entry) -> bool:
+        """Whether an acronym written in brackets after a name ("... University (DLMU)") is
+        that name's own, and the name is not one of the entry's."""
+        before = raw[:start].rstrip()
+        if not before.endswith("("):
+            return False
+        name = _PIECE_END.split(before[:-1])[-1].strip()
+        if not name:
+            return False
+        if self.by_name.get(name_key(name)) is entry:
+            return False
+        return not any(e is entry for _s, _t, e in self.find(tokens(name), name))
 
 
 def parse(data: dict[str, Any]) -> list[Entry]:
@@ -341,7 +357,7 @@ def parse(data: dict[str, Any]) -> list[Entry]:
     same rule as their parent: entries of their own with its country, sector and flags),
     `units` (names reported as the organisation they belong to) and `domains`."""
     lists = data["lists"]
-    units = data.get("units") or {}
+    units = _with_laboratories(data.get("units") or {}, data.get("laboratories") or {})
     domains = data.get("domains") or {}
     written = _bureau_names(data.get("bureau_names") or {})
     equivalents = [
@@ -402,6 +418,22 @@ def parse(data: dict[str, Any]) -> list[Entry]:
     if unknown:
         raise ValueError(f"units or domains name no entry: {', '.join(sorted(unknown))}")
     return entries
+
+
+def _with_laboratories(units: dict[str, Any], spec: dict[str, Any]) -> dict[str, list[str]]:
+    """`units` with the names of the laboratories each organisation hosts, every subject
+    written in each of the `forms` ("Science and Technology on {subject} Laboratory")."""
+    out = {str(k): [str(n) for n in v or ()] for k, v in units.items()}
+    forms = [str(f) for f in spec.get("forms") or ()]
+    for key, subjects in spec.items():
+        if key == "forms":
+            continue
+        names = out.setdefault(str(key), [])
+        for subject in subjects or ():
+            names += [
+                f.format(subject=subject) for f in forms if f.format(subject=subject) not in names
+            ]
+    return out
 
 
 def _chinese_forms(aliases: list[str]) -> list[str]:
