@@ -429,3 +429,26 @@ def test_theatre_commands_and_words_that_stand_for_one_another() -> None:
         is wl.by_key["rocket-force-university-of-engineering"]
     )
     assert _keys("Kizilsu Kirgiz Prefecture Public Security Bureau, Artux") == {"xuar-psb-kizilsu"}
+
+
+# --- what the sixth held-out set (hard_affiliations_fresh5.yaml) missed -----------------------
+
+
+def test_the_entity_lists_supercomputing_centres_in_each_of_their_forms() -> None:
+    wl = default_watchlist()
+    assert wl.named("National Supercomputer Centre in Changsha") is wl.by_key["nscc-changsha"]
+    assert _keys("NSCC Zhengzhou, Zhengzhou 450001, China") == {"nscc-zhengzhou"}
+    assert _flags("Shenzhen Supercomputing Center, Shenzhen, China") == {"us-entity-list"}
+    # A centre of another city, or a university's computing centre, is not listed.
+    assert _flags("National Supercomputing Center in Chengdu, Chengdu, China") == set()
+    assert _flags("High Performance Computing Center, Nanjing University, Nanjing") == {"aspi-cdut"}
+
+
+def test_processor_makers_and_1260h_subsidiaries_abroad() -> None:
+    assert _flags("Chengdu Haiguang Integrated Circuit Design Co., Ltd., Chengdu") == {
+        "us-entity-list"
+    }
+    assert _flags("Phytium Technology Co., Ltd., Tianjin, China") == {"us-entity-list"}
+    assert _flags("Cirrus Design Corporation, Duluth, MN, USA") == {"dod-1260h"}
+    assert _flags("John Holland Services Pty Ltd, Sydney, NSW, Australia") == {"dod-1260h"}
+    assert _keys("Kunming Institute of Physics, Kunming, China") == {"norinco"}

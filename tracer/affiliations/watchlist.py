@@ -360,6 +360,8 @@ def parse(data: dict[str, Any]) -> list[Entry]:
     units = _with_laboratories(data.get("units") or {}, data.get("laboratories") or {})
     domains = data.get("domains") or {}
     written = _bureau_names(data.get("bureau_names") or {})
+    for key, names in _bureau_names(data.get("centre_names") or {}).items():
+        written.setdefault(key, []).extend(names)
     equivalents = [
         sorted((str(m) for m in group), key=len, reverse=True)
         for group in data.get("equivalents") or ()
