@@ -12,7 +12,7 @@ beside the published figures of other systems.
 
 It also scores the project's labelled hard cases (benchmarks/data/hard_affiliations.yaml:
 flags, institution, sector; and the held-out sets hard_affiliations_fresh.yaml and
-hard_affiliations_fresh2.yaml and hard_affiliations_fresh3.yaml, each written before the matcher
+hard_affiliations_fresh2.yaml to _fresh5.yaml, each written before the matcher
 was run on it), once with the packaged watchlist alone and once with the official
 lists of ../shared/data/watchlists merged in, as `tracer data update` would.
 
@@ -42,6 +42,8 @@ from benchmarks.hard_cases import (  # noqa: E402
     FRESH,
     FRESH2,
     FRESH3,
+    FRESH4,
+    FRESH5,
     load_cases,
     official_listings,
     score_hard,
@@ -284,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
         ("hard cases, fresh (written before scoring)", FRESH),
         ("hard cases, fresh2 (written before scoring, after the fixes)", FRESH2),
         ("hard cases, fresh3 (written before scoring, after the second fixes)", FRESH3),
+        ("hard cases, fresh4 (written before scoring, after the third fixes)", FRESH4),
+        ("hard cases, fresh5 (written before scoring, after the fourth fixes)", FRESH5),
     ]
     for title, path in hard_sets:
         if not path.exists():

@@ -25,6 +25,8 @@ CASES = Path(__file__).resolve().parent / "data" / "hard_affiliations.yaml"
 FRESH = CASES.with_name("hard_affiliations_fresh.yaml")
 FRESH2 = CASES.with_name("hard_affiliations_fresh2.yaml")
 FRESH3 = CASES.with_name("hard_affiliations_fresh3.yaml")
+FRESH4 = CASES.with_name("hard_affiliations_fresh4.yaml")
+FRESH5 = CASES.with_name("hard_affiliations_fresh5.yaml")
 ROR = "https://ror.org/"
 
 

@@ -331,3 +331,21 @@ def test_the_merge_is_remembered_until_the_lists_change(server: Server) -> None:
     run_cli("data", "update", "--no-ror")
     (aff,) = Classifier.load(settings).classify_text("Example Radio Company, Oslo, Norway")
     assert [f.list for f in aff.flags] == ["fcc-covered"]
+
+
+def test_a_subsidiary_the_packaged_watchlist_names_as_a_unit_joins_its_parent() -> None:
+    """A 1260H row of a subsidiary that the packaged watchlist reports as its parent (Inner
+    Mongolia First Machinery Group, NORINCO's) joins the parent's entry instead of standing
+    alone, and adds no second listing to the parent's history."""
+    text = (
+        "Name,Clean Name,Alias,Previous Name,Parent Name,Note,Start date,End date,Source Url\n"
+        '"Inner Mongolia First Machinery Group Co., Ltd.","Inner Mongolia First Machinery Group'
+        ' Co., Ltd.",,,"China North Industries Group Corporation Limited",,2021-06-03,,\n'
+    )
+    merged = merge(default_watchlist(), parse_1260h(text))
+    assert not [e for e in merged.entries if e.name.startswith("Inner Mongolia")]
+    norinco = merged.by_key["norinco"]
+    assert [f.start for f in norinco.flags if f.list == "dod-1260h"] == ["2021-06-03"]
+    clf = Classifier(watchlist=merged)
+    (aff,) = clf.classify_text("Inner Mongolia First Machinery Group Co., Ltd., Baotou, China")
+    assert merged.named(aff.institution_name) is norinco

@@ -44,6 +44,7 @@ _ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234567
 # Places whose strings may name an institution listed under another code: Hong Kong and Macau
 # offices of mainland companies ("SenseTime Group Limited, Hong Kong").
 _ALSO = {"CN": frozenset({"HK", "MO"})}
+_PIECE_END = re.compile(r"[,;(]")
 _DOMAIN = re.compile(r"(?:@|\bwww\.|https?://)([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 
 
@@ -332,8 +333,23 @@ class Watchlist:
                 entry = self.entries[index]
                 if country and not entry.worldwide and not same_country(entry.country, country):
                     continue  # CSIC in Spain is not China's shipbuilder
+                if self._spells_another(raw, start, entry):
+                    continue  # "Dalian Maritime University (DLMU)" is not Dalian Minzu's DLMU
                 found.append((-1, -1, entry))
         return found
+
+    def _spells_another(self, raw: str, start: int, entry: Entry) -> bool:
+        """Whether an acronym written in brackets after a name ("... University (DLMU)") is
+        that name's own, and the name is not one of the entry's."""
+        before = raw[:start].rstrip()
+        if not before.endswith("("):
+            return False
+        name = _PIECE_END.split(before[:-1])[-1].strip()
+        if not name:
+            return False
+        if self.by_name.get(name_key(name)) is entry:
+            return False
+        return not any(e is entry for _s, _t, e in self.find(tokens(name), name))
 
 
 def parse(data: dict[str, Any]) -> list[Entry]:
@@ -341,13 +357,16 @@ def parse(data: dict[str, Any]) -> list[Entry]:
     same rule as their parent: entries of their own with its country, sector and flags),
     `units` (names reported as the organisation they belong to) and `domains`."""
     lists = data["lists"]
-    units = data.get("units") or {}
+    units = _with_laboratories(data.get("units") or {}, data.get("laboratories") or {})
     domains = data.get("domains") or {}
     written = _bureau_names(data.get("bureau_names") or {})
+    for key, names in _bureau_names(data.get("centre_names") or {}).items():
+        written.setdefault(key, []).extend(names)
     equivalents = [
         sorted((str(m) for m in group), key=len, reverse=True)
         for group in data.get("equivalents") or ()
     ]
+    combining = _Combining([str(f) for f in data.get("combining_forms") or ()], data)
     entries = []
     for item in data["entries"]:
         flags = []
@@ -370,6 +389,7 @@ def parse(data: dict[str, Any]) -> list[Entry]:
         aliases += [v for v in _chinese_forms(aliases) if v not in aliases]
         aliases += [n for n in written.pop(key, ()) if n not in aliases]
         aliases += _equivalent_forms(aliases, equivalents)
+        aliases += combining.forms(aliases)
         aliases += _short_forms(aliases, item.get("sector") == "military")
         aliases = list(dict.fromkeys(aliases))
         entries.append(
@@ -402,6 +422,22 @@ def parse(data: dict[str, Any]) -> list[Entry]:
     return entries
 
 
+def _with_laboratories(units: dict[str, Any], spec: dict[str, Any]) -> dict[str, list[str]]:
+    """`units` with the names of the laboratories each organisation hosts, every subject
+    written in each of the `forms` ("Science and Technology on {subject} Laboratory")."""
+    out = {str(k): [str(n) for n in v or ()] for k, v in units.items()}
+    forms = [str(f) for f in spec.get("forms") or ()]
+    for key, subjects in spec.items():
+        if key == "forms":
+            continue
+        names = out.setdefault(str(key), [])
+        for subject in subjects or ():
+            names += [
+                f.format(subject=subject) for f in forms if f.format(subject=subject) not in names
+            ]
+    return out
+
+
 def _chinese_forms(aliases: list[str]) -> list[str]:
     """The other ways a Chinese company name is written: 中国船舶重工集团有限公司 is also
     中国船舶重工集团公司 and 中国船舶重工集团 (有限公司 "limited company", 公司 "company")."""
@@ -432,6 +468,52 @@ def _equivalent_forms(aliases: list[str], groups: list[list[str]]) -> list[str]:
     return out
 
 
+class _Combining:
+    """The other ways of writing a word made with a combining form ("Electromechanical",
+    "Electro-Mechanical"): a word that begins with a form is also written hyphenated where the
+    rest is itself a word of some listed name ("mechanical", not the "nic" of "electronic"), and
+    a form written apart or hyphenated is also written joined ("Electro-Optics",
+    "Electrooptics")."""
+
+    def __init__(self, forms: list[str], data: dict[str, Any]) -> None:
+        self.forms_ = tuple(sorted({f.lower() for f in forms}, key=len, reverse=True))
+        words: set[str] = set()
+        if self.forms_:
+            names = [a for item in data["entries"] for a in item.get("aliases") or ()]
+            names += [a for rows in (data.get("units") or {}).values() for a in rows or ()]
+            for name in names:
+                words.update(w.lower() for w in _ALPHA_WORD.findall(str(name)))
+        self.words = frozenset(words)
+        self.apart = (
+            re.compile(rf"\b({'|'.join(self.forms_)})[- ]([a-z]{{3,}})", re.IGNORECASE)
+            if self.forms_
+            else None
+        )
+
+    def forms(self, aliases: list[str]) -> list[str]:
+        if self.apart is None:
+            return []
+        out = []
+        for alias in aliases:
+            joined = self.apart.sub(lambda m: m.group(1) + m.group(2).lower(), alias)
+            if joined != alias:
+                out.append(joined)
+            split = _ALPHA_WORD.sub(self._split, alias)
+            if split != alias:
+                out.append(split)
+        return out
+
+    def _split(self, match: re.Match[str]) -> str:
+        word = match.group(0)
+        lower = word.lower()
+        for form in self.forms_:
+            rest = lower[len(form) :]
+            if lower.startswith(form) and len(rest) >= 3 and rest in self.words:
+                return f"{word[: len(form)]}-{word[len(form) :]}"
+        return word
+
+
+_ALPHA_WORD = re.compile(r"[A-Za-z]+")
 _OF = re.compile(r"\s+(?:of the|of)\s+", re.IGNORECASE)
 _UNIVERSITY_OF = re.compile(r"^(\S+(?: \S+)?) (University|Academy|College) of (?:the )?(.+)$")
 
