@@ -892,3 +892,16 @@ def test_a_name_after_another_organisation_s_acronym_is_the_end_of_a_longer_name
     assert dallas.institution_name == "The University of Texas Southwestern Medical Center"
     lawton = one(classifier.classify_text("Southwestern Medical Center, Lawton, Oklahoma"))
     assert lawton.institution_name == "Southwestern Medical Center"
+
+
+def test_words_in_another_order_must_be_the_words_of_one_name(classifier: Classifier) -> None:
+    # Jena University Hospital's German name "Universitätsklinikum Jena" cuts to the same
+    # stems as "University of Jena" (the Friedrich Schiller University, not in the partial
+    # dump); the hospital is not the university.
+    aff = one(classifier.classify_text("Institute of Physical Chemistry, University of Jena, Germany"))
+    assert aff.institution_name != "Jena University Hospital"
+    hospital = one(classifier.classify_text("Universitätsklinikum Jena, Germany"))
+    assert hospital.institution_name == "Jena University Hospital"
+    # Words in another order are still read: "Univ. Duisburg-Essen".
+    essen = one(classifier.classify_text("Univ. Duisburg-Essen, Germany"))
+    assert essen.institution_name == "University of Duisburg-Essen"

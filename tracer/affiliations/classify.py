@@ -1252,8 +1252,11 @@ class Classifier:
         gaz = self.gazetteer
         assert gaz is not None
         mine = {t for t in toks if t not in _BAG_DROP}
+        key = bag(toks)
         for name in gaz.names_of(index):
             theirs = {t for t in name.split(" ") if t not in _BAG_DROP}
+            if bag(tuple(theirs)) != key:
+                continue  # another of its names, whose words are not these
             if all(
                 any(b[:6] == a[:6] and self._word_agrees(a, b) for b in theirs) for a in mine
             ):
@@ -1264,7 +1267,11 @@ class Classifier:
         if a == b:
             return True
         short, long = (a, b) if len(a) <= len(b) else (b, a)
-        rest = long[len(short) :] if long.startswith(short) else ""
+        if not long.startswith(short):
+            # Two endings of one stem ("technology", "technological"), not a compound that
+            # only begins like it ("Universitätsklinikum" is no "University").
+            return len(long) <= len(short) + 4
+        rest = long[len(short) :]
         # A short tail that is no ending makes another word; a long one is a word glued on
         # ("ResearchHeidelberg").
         return not rest or rest in _ENDINGS or len(rest) > 4
