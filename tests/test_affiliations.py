@@ -824,3 +824,84 @@ def test_a_company_s_one_word_name_that_a_piece_goes_on_after_is_another_name(
 def test_iso4_abbreviations_are_read_out(classifier: Classifier) -> None:
     aff = one(classifier.classify_text("Dept. of Neurology, Oregon Hlth. & Sci. Univ., Portland, OR"))
     assert aff.institution_name == "Oregon Health & Science University"
+
+
+def test_the_end_of_a_longer_name_with_its_city_is_that_organisation(
+    classifier: Classifier,
+) -> None:
+    # ROR holds the Houston centre only as "The University of Texas MD Anderson Cancer
+    # Center"; papers write "MD Anderson Cancer Center". Two other centres' names end so too:
+    # the city written picks one.
+    houston = one(classifier.classify_text("MD Anderson Cancer Center, Houston, Texas, USA"))
+    assert houston.institution_name == "The University of Texas MD Anderson Cancer Center"
+    florida = one(classifier.classify_text("MD Anderson Cancer Center, Jacksonville, FL, USA"))
+    assert florida.institution_name == "Baptist MD Anderson Cancer Center"
+    # Without a city, the tail names none of them.
+    assert not one(classifier.classify_text("MD Anderson Cancer Center, USA")).institution_id
+
+
+def test_a_college_of_a_university_system_is_named_beside_it(classifier: Classifier) -> None:
+    # "X College of the City University of New York": the college (ROR's child of CUNY) and
+    # the university are both named.
+    affs = classifier.classify_text("Baruch College of the City University of New York, NY")
+    assert {a.institution_name for a in affs} == {"Baruch College", "City University of New York"}
+    # ROR writes Queens College's name with the university's after it, without "of".
+    affs = classifier.classify_text("Queens College of the City University of New York")
+    assert {a.institution_name for a in affs} == {
+        "Queens College, CUNY",
+        "City University of New York",
+    }
+
+
+def test_a_shared_alias_is_not_read_again_in_another_word_order(classifier: Classifier) -> None:
+    # "National Institute of Technology" is an alias of the Maulana Azad institute in Bhopal
+    # and the own name of institutes elsewhere; India has some thirty of that name. Without a
+    # city the exact route names none, and the order-free route must not name Bhopal's.
+    aff = one(classifier.classify_text("Department of Physics, National Institute of Technology, India"))
+    assert aff.institution_id is None and aff.country == "IN"
+    # With its city the alias is Bhopal's; another city names that city's institute.
+    bhopal = one(classifier.classify_text("National Institute of Technology, Bhopal, India"))
+    assert bhopal.institution_name == "Maulana Azad National Institute of Technology"
+    sikkim = one(classifier.classify_text("National Institute of Technology, Sikkim, India"))
+    assert sikkim.institution_name == "National Institute of Technology Sikkim"
+
+
+def test_a_short_company_name_with_its_company_form_is_the_company(classifier: Classifier) -> None:
+    # Three letters alone are too often an acronym of something else; "AG" after them says
+    # a company is meant, and only companies bear the name.
+    aff = one(classifier.classify_text("BMW AG, Research and Innovation Centre, Munich"))
+    assert aff.institution_name == "BMW (Germany)"
+
+
+def test_initials_after_the_address_are_no_acronym(classifier: Classifier) -> None:
+    # Medical journals put the authors' initials in brackets after each address; "RCS" is
+    # also the Royal College of Surgeons' acronym.
+    aff = one(classifier.classify_text("Department of Surgery, Harrogate, UK (RCS)"))
+    assert aff.institution_id is None and aff.country == "GB"
+    # At the head of the affiliation it is still the college.
+    head = one(classifier.classify_text("RCS, London, UK"))
+    assert head.institution_name == "Royal College of Surgeons of England"
+
+
+def test_a_name_after_another_organisation_s_acronym_is_the_end_of_a_longer_name(
+    classifier: Classifier,
+) -> None:
+    # "UT" (a University of Texas acronym) before "Southwestern Medical Center": the Dallas
+    # centre, not the hospital of that name in Lawton, Oklahoma.
+    dallas = one(classifier.classify_text("UT Southwestern Medical Center, Dallas, Texas"))
+    assert dallas.institution_name == "The University of Texas Southwestern Medical Center"
+    lawton = one(classifier.classify_text("Southwestern Medical Center, Lawton, Oklahoma"))
+    assert lawton.institution_name == "Southwestern Medical Center"
+
+
+def test_words_in_another_order_must_be_the_words_of_one_name(classifier: Classifier) -> None:
+    # Jena University Hospital's German name "Universitätsklinikum Jena" cuts to the same
+    # stems as "University of Jena" (the Friedrich Schiller University, not in the partial
+    # dump); the hospital is not the university.
+    aff = one(classifier.classify_text("Institute of Physical Chemistry, University of Jena, Germany"))
+    assert aff.institution_name != "Jena University Hospital"
+    hospital = one(classifier.classify_text("Universitätsklinikum Jena, Germany"))
+    assert hospital.institution_name == "Jena University Hospital"
+    # Words in another order are still read: "Univ. Duisburg-Essen".
+    essen = one(classifier.classify_text("Univ. Duisburg-Essen, Germany"))
+    assert essen.institution_name == "University of Duisburg-Essen"

@@ -559,7 +559,10 @@ class Classifier:
         for start, end, index in found:
             if any(start < e and s < end for s, e, _ in kept):
                 continue  # inside or across a longer name already kept
-            if end - start == 1 and (start not in bounds or len(toks[start]) < _MIN_SINGLE):
+            if end - start == 1 and (
+                start not in bounds
+                or (len(toks[start]) < _MIN_SINGLE and not self._formal(toks, bounds, end, index))
+            ):
                 continue  # a lone common word inside a phrase ("Physics", "Energy")
             if start not in bounds and any(start < b < end for b in bounds):
                 continue  # "Medical Science, (The) University of Tokyo" is no "Science
@@ -629,12 +632,15 @@ class Classifier:
             picks = [p for p in picks if not self._stray_unit(p, picks, toks, norm)]
         picks = [p for p in picks if not self._tail_of_longer(p, bounds, toks, norm)]
         whole = self._parents_inside(found, picks, bounds, country, toks)
+        whole.update(self._units_of(found, picks, toks))
         picks.extend(self._prefix_matches(toks, bounds, country, picks))
         picks.extend(self._unit_matches(toks, bounds, country, picks))
         if not picks:
             picks.extend(self._loose_matches(toks, bounds, country))
         if not picks:
             picks.extend(self._misspelt_matches(toks, bounds, country))
+        if not picks:
+            picks.extend(self._tail_matches(toks, bounds, country, norm))
         if not picks and country:
             picks.extend(self._acronym_matches(raw, country))
         if self.levels != "both" and len(picks) > 1:
@@ -812,8 +818,17 @@ class Classifier:
             return False
         gaz = self.gazetteer
         assert gaz is not None
-        if record.parent >= 0 and record.parent in gaz.acronyms.get(toks[start - 1].upper(), ()):
+        owners = gaz.acronyms.get(toks[start - 1].upper(), ())
+        if record.parent >= 0 and record.parent in owners:
             return False
+        if record.city and f" {_city_key(record.city)} " not in norm:
+            # After another organisation's acronym of the same country ("UT Southwestern
+            # Medical Center" is no "Southwestern Medical Center" of Lawton).
+            countries = gaz.columns["country"]
+            if any(
+                countries[i] == record.country and i != record.index for i in owners
+            ):
+                return True
         return self._common_elsewhere(record, toks[start:end], norm)
 
     def _common_elsewhere(self, record: gz.Record, span: list[str], norm: str) -> bool:
@@ -836,6 +851,26 @@ class Classifier:
         mine = [kind for i, kind in entries if i == record]
         return bool(mine) and min(mine) > 0 and any(i != record and k == 0 for i, k in entries)
 
+    def _alias_left(self, span: list[str], record: int) -> bool:
+        """Whether a span as written is only an alias of `record` and the own name of two
+        other organisations or more ("National Institute of Technology"), which the exact route
+        leaves unresolved without the city: the same words in another order or language are
+        no surer."""
+        gaz = self.gazetteer
+        assert gaz is not None
+        exact = gaz.lookup.get(" ".join(span), -1)
+        if exact < 0:
+            return False
+        # A label with its country cut off ("Électricité de France (France)") is its own.
+        mine = [kind for i, kind in gaz.entries[exact] if i == record]
+        if gz.ALIAS not in mine or gz.LABEL in mine:
+            return False
+        # Two organisations or more bearing it as their own make it a generic name; one may
+        # be a translation ("Air Force Institute of Technology", a Polish institute's English
+        # name and the American institute's other name).
+        owners = {i for i, kind in gaz.entries[exact] if kind == gz.LABEL and i != record}
+        return len(owners) >= 2
+
     def _splits_place(
         self, toks: list[str], bounds: frozenset[int], start: int, end: int
     ) -> bool:
@@ -848,6 +883,16 @@ class Classifier:
             if cut + first < end < cut + last:
                 return True
         return False
+
+    def _formal(self, toks: list[str], bounds: frozenset[int], end: int, index: int) -> bool:
+        """Whether a short one-word name at a piece's head, that only companies hold, is
+        followed in its piece by a company's form ("BMW AG", "NEC Corporation")."""
+        if end >= len(toks) or end in bounds or toks[end] not in _COMPANY_WORDS:
+            return False
+        gaz = self.gazetteer
+        assert gaz is not None
+        types = gaz.columns["types"]
+        return all("company" in types[i] for i, _kind in gaz.entries[index])
 
     def _lone_word_doubtful(
         self, toks: list[str], bounds: frozenset[int], start: int, index: int
@@ -937,6 +982,52 @@ class Classifier:
                     break
         return whole
 
+    def _units_of(
+        self,
+        found: list[tuple[int, int, int]],
+        picks: list[tuple[int, int, gz.Record, float]],
+        toks: list[str],
+    ) -> set[int]:
+        """A unit written "X of (the) Y" where Y is a pick and X a name of one of Y's
+        children ("Queens College of the City University of New York"): the unit is named
+        too, and added to `picks` beside its parent. Returns the units so named."""
+        gaz = self.gazetteer
+        assert gaz is not None
+        parents = gaz.columns["parent"]
+        whole: set[int] = set()
+        after = {p[0]: p for p in picks if p[0] > 0}
+        if not after:
+            return whole
+        lookup = gaz.lookup
+        for start, pick in after.items():
+            if toks[start - 1] != "of":
+                continue
+            mine: set[int] = set()
+            span = (start, start)
+            for s, e, index in found:
+                if e == start - 1:
+                    mine = {i for i, _kind in gaz.entries[index] if parents[i] == pick[2].index}
+                    span = (s, e)
+                    break
+            if not mine:
+                # ROR writes the unit's name and the parent's as one ("Queens College City
+                # University of New York").
+                tail = " ".join(toks[start : pick[1]])
+                for s in range(max(0, start - 6), start - 1):
+                    index = lookup.get(" ".join(toks[s : start - 1]) + " " + tail, -1)
+                    if index >= 0:
+                        mine = {
+                            i for i, _kind in gaz.entries[index] if parents[i] == pick[2].index
+                        }
+                        span = (s, pick[1])
+                        break
+            if len(mine) == 1:
+                record = gaz.record(mine.pop())
+                if record is not None and all(p[2].index != record.index for p in picks):
+                    picks.append((span[0], span[1], record, pick[3]))
+                    whole.add(record.index)
+        return whole
+
     def _unit_matches(
         self,
         toks: list[str],
@@ -1022,6 +1113,8 @@ class Classifier:
                 continue
             ids = gaz.bags.get(bag(toks[start:end]), ())
             ids = tuple(i for i in ids if countries[i] == country)
+            if len(ids) == 1 and self._alias_left(toks[start:end], ids[0]):
+                continue
             if len(ids) == 1 and self._stems_agree(toks[start:end], ids[0]):
                 record = gaz.record(ids[0])
                 if record is not None:
@@ -1058,6 +1151,8 @@ class Classifier:
                 if len(ids) > 1:
                     ids = [i for i in ids if status[i] == "active"]
                 if len(ids) != 1 or not self._translations_agree(toks[first:end], ids[0]):
+                    continue
+                if first == start and self._alias_left(toks[start:end], ids[0]):
                     continue
                 record = gaz.record(ids[0])
                 if record is not None:
@@ -1118,6 +1213,38 @@ class Classifier:
                     break
         return out
 
+    def _tail_matches(
+        self, toks: list[str], bounds: frozenset[int], country: str | None, norm: str
+    ) -> list[tuple[int, int, gz.Record, float]]:
+        """A piece that is the end of one organisation's longer name, three words or more,
+        whose city the string names ("MD Anderson Cancer Center, Houston": "The University of
+        Texas MD Anderson Cancer Center"; "Naval Research Laboratory, ..., Washington": the
+        United States one): the name as it is said, without its owner's or country's name in
+        front. Without the city such tails are generic ("Research Institute")."""
+        gaz = self.gazetteer
+        assert gaz is not None
+        table = gaz.derived("name tails", _tables_stamp(), lambda: _name_tails(gaz))
+        countries, cities = gaz.columns["country"], gaz.columns["city"]
+        edges = sorted(bounds)
+        out: list[tuple[int, int, gz.Record, float]] = []
+        for start, end in zip(edges, edges[1:], strict=False):
+            # The whole piece: a tail inside one ("Great Ormond Street Hospital for Children")
+            # is as often the end of another organisation's name of the same city.
+            if end - start < 3:
+                continue
+            ids = {
+                i
+                for i in table.get(" ".join(toks[start:end]), ())
+                if (country is None or countries[i] == country)
+                and cities[i]
+                and f" {_city_key(cities[i])} " in norm
+            }
+            if len(ids) == 1:
+                record = gaz.record(ids.pop())
+                if record is not None and all(p[2].index != record.index for p in out):
+                    out.append((start, end, record, 0.7))
+        return out
+
     def _stems_agree(self, toks: list[str], index: int) -> bool:
         """Whether the piece's words, cut to six letters, are the record's by more than the
         cut: a word that is another plus a syllable ("Northwest" and "Northwestern") is a
@@ -1125,8 +1252,11 @@ class Classifier:
         gaz = self.gazetteer
         assert gaz is not None
         mine = {t for t in toks if t not in _BAG_DROP}
+        key = bag(toks)
         for name in gaz.names_of(index):
             theirs = {t for t in name.split(" ") if t not in _BAG_DROP}
+            if bag(tuple(theirs)) != key:
+                continue  # another of its names, whose words are not these
             if all(
                 any(b[:6] == a[:6] and self._word_agrees(a, b) for b in theirs) for a in mine
             ):
@@ -1137,7 +1267,11 @@ class Classifier:
         if a == b:
             return True
         short, long = (a, b) if len(a) <= len(b) else (b, a)
-        rest = long[len(short) :] if long.startswith(short) else ""
+        if not long.startswith(short):
+            # Two endings of one stem ("technology", "technological"), not a compound that
+            # only begins like it ("Universitätsklinikum" is no "University").
+            return len(long) <= len(short) + 4
+        rest = long[len(short) :]
         # A short tail that is no ending makes another word; a long one is a word glued on
         # ("ResearchHeidelberg").
         return not rest or rest in _ENDINGS or len(rest) > 4
@@ -1153,8 +1287,11 @@ class Classifier:
         gaz = self.gazetteer
         assert gaz is not None
         out = []
-        for chunk in chunks(raw):
+        parts = chunks(raw)
+        for i, chunk in enumerate(parts):
             word = chunk.strip(" .")
+            if i and i == len(parts) - 1 and self.detector.piece_votes(tuple(tokens(parts[i - 1]))):
+                continue  # after the place that ends an address: initials, not a name
             ids = [i for i in gaz.acronyms.get(word, ()) if gaz.columns["country"][i] == country]
             if len(word) >= 3 and word.isupper() and len(ids) == 1:
                 record = gaz.record(ids[0])
@@ -1370,6 +1507,28 @@ def _city_tails(gaz: gz.Gazetteer) -> dict[str, list[tuple[str, int]]]:
             if head:
                 out.setdefault(" ".join(head), []).append((place, i))
     return out
+
+
+def _name_tails(gaz: gz.Gazetteer) -> dict[str, tuple[int, ...]]:
+    """The ends of names of four words or more (labels and aliases), three words or more
+    long, that are no name themselves and begin with no link word -> the records."""
+    found: dict[str, set[int]] = {}
+    lookup = gaz.lookup
+    for name, entries in zip(gaz.names, gaz.entries, strict=True):
+        parts = name.split(" ")
+        if len(parts) < 4:
+            continue
+        ids = [i for i, kind in entries if kind <= gz.ALIAS]
+        if not ids:
+            continue
+        for k in range(1, len(parts) - 2):
+            if parts[k] in _LINK_BEFORE:
+                continue
+            tail = " ".join(parts[k:])
+            if lookup.get(tail, -1) >= 0:
+                continue
+            found.setdefault(tail, set()).update(ids)
+    return {k: tuple(sorted(v)) for k, v in found.items()}
 
 
 @cache
