@@ -20,6 +20,7 @@ import orjson
 from tracer.errors import DataError
 from tracer.merge import canonical_ids, id_keys, normalize_title, same_year, title_key
 from tracer.records import Author, Work
+from tracer.store import classified as _classified
 from tracer.store.schema import MIGRATIONS
 from tracer.store.works import WORK_COLUMNS as _WORK_COLUMNS
 from tracer.store.works import WorkIndex
@@ -999,6 +1000,38 @@ class Store:
                 " WHERE paper_id = ? AND position = ?",
                 [(version, paper_id, position) for paper_id, position in keys],
             )
+
+    def start_classifying(self) -> None:
+        """Begin a classification pass: no input is known yet (`add_classified_inputs`)."""
+        _classified.start(self.conn)
+
+    def classify_ranges(self, dataset: str, chunk: int) -> list[tuple[int, int]]:
+        """A dataset's paper ids as (first, last) ranges of `chunk` papers each."""
+        return [(part[0], part[-1]) for part in _chunks(self.dataset_paper_ids(dataset), chunk)]
+
+    def due_inputs(
+        self, dataset: str, version: str | None, low: int, high: int
+    ) -> list[tuple[str, str, str]]:
+        """The distinct classifier inputs (raw affiliations, institutions, countries, as stored
+        JSON text: `author_input` reads them) of the dataset's authorships in papers low..high
+        not classified yet, or classified with another version."""
+        return _classified.due_inputs(self.conn, dataset, version, low, high)
+
+    def add_classified_inputs(
+        self, items: Sequence[tuple[tuple[str, str, str], Sequence[tuple[Any, ...]]]]
+    ) -> None:
+        """Inputs of this pass with their `affiliation_rows`, for `write_classified`."""
+        with self.transaction():
+            _classified.add_inputs(self.conn, items)
+
+    def write_classified(
+        self, dataset: str, version: str | None, low: int, high: int, new_version: str | None
+    ) -> int:
+        """The due authorships of papers low..high (as `due_inputs` chose them) whose input
+        this pass knows: their affiliations replaced by the input's rows, marked classified
+        with `new_version`, in three statements; returns how many authorships."""
+        with self.transaction():
+            return _classified.write(self.conn, dataset, version, low, high, new_version)
 
     def judgements_due(self, dataset: str, version: str | None) -> int:
         """Papers of a dataset not judged yet, or judged with other rules."""
