@@ -39,7 +39,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 WRITE_BATCH = 500  # papers written per transaction: fast, and an interruption loses little
 LOOKUP_BATCH = 500
-CLASSIFY_PAPERS = 1000  # papers whose authorships are read, classified and written at a time
+CLASSIFY_PAPERS = 5000  # papers whose due inputs are read, classified and written at a time
 Counts = dict[str, dict[str, int | None]]  # source -> origin id -> citation count
 
 
@@ -696,39 +696,41 @@ class Scanner:
 
     def _classify(self, state: _RunState, *, every: bool = False) -> None:
         """Classify each distinct author input (strings, institutions, countries) once: many
-        authors of a dataset print the same affiliation. Writes go CLASSIFY_BATCH authorships a
-        transaction, each input's rows worked out once."""
+        authors of a dataset print the same affiliation. For each CLASSIFY_PAPERS papers, the
+        store hands over the inputs due there, the ones not seen before are classified, and
+        the store writes every authorship's rows from its input's (`write_classified`)."""
+        key = state.dataset.key
         version = None if every else self.classified_with
-        due = self.store.classifications_due(state.dataset.key, version)
+        due = self.store.classifications_due(key, version)
         if due:
-            # (raw, institutions, countries) as stored text -> the affiliation rows to write
-            known: dict[tuple[str, str, str], tuple[tuple[Any, ...], ...]] = {}
+            self.store.start_classifying()
+            known: set[tuple[str, str, str]] = set()
             with self.progress.stage("Classifying affiliations", total=due):
-                for batch in self.store.authorships_to_classify(
-                    state.dataset.key, version, chunk=CLASSIFY_PAPERS
-                ):
-                    items = []
-                    for paper_id, position, name, raw, institutions, countries in batch:
-                        key = (raw, institutions, countries)
-                        done = known.get(key)
-                        if done is None:
-                            given = self.store.author_input(raw, institutions, countries)
-                            author = Author(
-                                name=name or "",
-                                position=position,
-                                raw_affiliations=given["raw_affiliations"],
-                                institutions=[
-                                    SourceInstitution(**i) for i in given["institutions"]
-                                ],
-                                countries=given["countries"],
-                            )
-                            done = known[key] = self.store.affiliation_rows(
-                                [a.to_dict() for a in self.classifier.classify_author(author)]
-                            )
-                        items.append((paper_id, position, done))
-                    self.store.save_affiliation_rows(items, self.classified_with)
-                    self.progress.advance(len(batch))
+                for low, high in self.store.classify_ranges(key, CLASSIFY_PAPERS):
+                    new = [i for i in self.store.due_inputs(key, version, low, high)
+                           if i not in known]
+                    self.store.add_classified_inputs(
+                        [(given, self._classified(given)) for given in new]
+                    )
+                    known.update(new)
+                    done = self.store.write_classified(
+                        key, version, low, high, self.classified_with
+                    )
+                    self.progress.advance(done)
         state.done("classify")
+
+    def _classified(self, given: tuple[str, str, str]) -> tuple[tuple[Any, ...], ...]:
+        """The affiliation rows of one stored classifier input."""
+        read = self.store.author_input(*given)
+        author = Author(
+            name="",
+            raw_affiliations=read["raw_affiliations"],
+            institutions=[SourceInstitution(**i) for i in read["institutions"]],
+            countries=read["countries"],
+        )
+        return self.store.affiliation_rows(
+            [a.to_dict() for a in self.classifier.classify_author(author)]
+        )
 
     # -- stage 6: usage -----------------------------------------------------------------------
 

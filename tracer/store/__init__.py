@@ -20,9 +20,10 @@ import orjson
 from tracer.errors import DataError
 from tracer.merge import canonical_ids, id_keys, normalize_title, same_year, title_key
 from tracer.records import Author, Work
+from tracer.store import classified as _classified
 from tracer.store.schema import MIGRATIONS
 from tracer.store.works import WORK_COLUMNS as _WORK_COLUMNS
-from tracer.store.works import WorkIndex
+from tracer.store.works import PaperWrites, WorkIndex
 from tracer.store.works import chunks as _chunks
 
 
@@ -288,67 +289,73 @@ class Store:
         with self.transaction():
             for work in works:
                 canonical_ids(work)
-            index = WorkIndex(self.conn, works)
+            keys_of = [id_keys(work) for work in works]
+            index = WorkIndex(self.conn, works, keys_of)
+            writes = PaperWrites(self.conn)
             ids: list[tuple[str, str, int]] = []
             stamp = now()  # one time for the page (to the second: a page takes less)
             for i, work in enumerate(works):
-                matches = index.find(work)
+                keys = keys_of[i]
+                matches = index.find(work, keys)
                 if len(matches) > 1:
                     if until_merge and i > 0:
                         break
+                    writes.flush()
                     self._write_ids(ids)
                     paper_id = matches[0]
                     for other in matches[1:]:
                         self._merge_papers(paper_id, other)
                     self._fill(paper_id, work, stamp, prefer_title)
-                    self._write_ids([(kind, value, paper_id) for kind, value in id_keys(work)])
+                    self._write_ids([(kind, value, paper_id) for kind, value in keys])
                     out.append((paper_id, False))
-                    index = WorkIndex(self.conn, works[i + 1 :])  # the papers have moved
+                    # the papers have moved, and the highest paper id may have gone
+                    index = WorkIndex(self.conn, works[i + 1 :], keys_of[i + 1 :])
+                    writes = PaperWrites(self.conn)
                     continue
                 if matches:
                     paper_id, new = matches[0], False
-                    self._fill(paper_id, work, stamp, prefer_title, index)
+                    self._fill(paper_id, work, stamp, prefer_title, index, writes)
                 else:
-                    paper_id, new = self._insert_paper(work, stamp, index), True
-                keys = id_keys(work)
-                ids += [(kind, value, paper_id) for kind, value in keys]
+                    paper_id, new = self._insert_paper(work, stamp, index, writes), True
+                # An id the index knows an owner of is stored, or queued before with its
+                # first owner: INSERT OR IGNORE would leave it as it is.
+                owners = index.owners
+                ids += [(kind, value, paper_id) for kind, value in keys
+                        if (kind, value) not in owners]
                 index.owned(keys, paper_id)
                 out.append((paper_id, new))
+            writes.flush()
             self._write_ids(ids)
         return out
 
     def _write_ids(self, rows: list[tuple[str, str, int]]) -> None:
-        # In key order, for the index's sake; the sort is stable, so where one id comes twice
-        # its first owner is still the one kept (INSERT OR IGNORE).
-        rows.sort(key=lambda row: (row[0], row[1]))
+        # In key order, for the index's sake. A page queues each id once at most (see
+        # `upsert_works`), so sorting the whole tuples gives that order.
+        rows.sort()
         self.conn.executemany("INSERT OR IGNORE INTO paper_ids VALUES (?, ?, ?)", rows)
         rows.clear()
 
-    def _insert_paper(self, work: Work, stamp: str, index: WorkIndex) -> int:
+    def _insert_paper(
+        self, work: Work, stamp: str, index: WorkIndex, writes: PaperWrites
+    ) -> int:
         norm = normalize_title(work.title)
         fields = sorted(set(work.fields_of_study))
-        cursor = self.conn.execute(
-            "INSERT INTO papers (title, norm_title, year, publication_date, venue,"
-            " abstract, doi, arxiv_id, s2_paper_id, corpus_id, openalex_id, fields_of_study,"
-            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                work.title,
-                norm,
-                work.year,
-                work.publication_date,
-                work.venue,
-                work.abstract,
-                work.doi,
-                work.arxiv_id,
-                work.s2_paper_id,
-                work.corpus_id,
-                work.openalex_id,
-                dumps(fields),
-                stamp,
-                stamp,
-            ),
-        )
-        paper_id = int(cursor.lastrowid or 0)
+        paper_id = writes.insert([
+            work.title,
+            norm,
+            work.year,
+            work.publication_date,
+            work.venue,
+            work.abstract,
+            work.doi,
+            work.arxiv_id,
+            work.s2_paper_id,
+            work.corpus_id,
+            work.openalex_id,
+            dumps(fields),
+            stamp,
+            stamp,
+        ])
         index.inserted(paper_id, work, norm, fields)
         return paper_id
 
@@ -359,9 +366,11 @@ class Store:
         stamp: str,
         prefer_title: bool = False,
         index: WorkIndex | None = None,
+        writes: PaperWrites | None = None,
     ) -> None:
         """Fill what the stored record lacks; never overwrite a value with a missing one.
-        `index`: the page's index, which holds the stored row (and is told of the change)."""
+        `index`: the page's index, which holds the stored row (and is told of the change);
+        `writes`: the page's queued writes, where the change goes (else it is written now)."""
         if index is None:
             stored = self.conn.execute(
                 "SELECT * FROM papers WHERE id = ?", (paper_id,)
@@ -385,11 +394,14 @@ class Store:
             updates["fields_of_study"] = dumps(fields)
         if updates:
             updates["updated_at"] = stamp
-            assignments = ", ".join(f"{column} = ?" for column in updates)
-            self.conn.execute(
-                f"UPDATE papers SET {assignments} WHERE id = ?",  # noqa: S608 - column names are ours
-                (*updates.values(), paper_id),
-            )
+            if writes is not None:
+                writes.update(paper_id, updates)
+            else:
+                assignments = ", ".join(f"{column} = ?" for column in updates)
+                self.conn.execute(
+                    f"UPDATE papers SET {assignments} WHERE id = ?",  # noqa: S608 - column names are ours
+                    (*updates.values(), paper_id),
+                )
             if index is not None:
                 index.filled(paper_id, updates, fields if changed else None)
 
@@ -999,6 +1011,38 @@ class Store:
                 " WHERE paper_id = ? AND position = ?",
                 [(version, paper_id, position) for paper_id, position in keys],
             )
+
+    def start_classifying(self) -> None:
+        """Begin a classification pass: no input is known yet (`add_classified_inputs`)."""
+        _classified.start(self.conn)
+
+    def classify_ranges(self, dataset: str, chunk: int) -> list[tuple[int, int]]:
+        """A dataset's paper ids as (first, last) ranges of `chunk` papers each."""
+        return [(part[0], part[-1]) for part in _chunks(self.dataset_paper_ids(dataset), chunk)]
+
+    def due_inputs(
+        self, dataset: str, version: str | None, low: int, high: int
+    ) -> list[tuple[str, str, str]]:
+        """The distinct classifier inputs (raw affiliations, institutions, countries, as stored
+        JSON text: `author_input` reads them) of the dataset's authorships in papers low..high
+        not classified yet, or classified with another version."""
+        return _classified.due_inputs(self.conn, dataset, version, low, high)
+
+    def add_classified_inputs(
+        self, items: Sequence[tuple[tuple[str, str, str], Sequence[tuple[Any, ...]]]]
+    ) -> None:
+        """Inputs of this pass with their `affiliation_rows`, for `write_classified`."""
+        with self.transaction():
+            _classified.add_inputs(self.conn, items)
+
+    def write_classified(
+        self, dataset: str, version: str | None, low: int, high: int, new_version: str | None
+    ) -> int:
+        """The due authorships of papers low..high (as `due_inputs` chose them) whose input
+        this pass knows: their affiliations replaced by the input's rows, marked classified
+        with `new_version`, in three statements; returns how many authorships."""
+        with self.transaction():
+            return _classified.write(self.conn, dataset, version, low, high, new_version)
 
     def judgements_due(self, dataset: str, version: str | None) -> int:
         """Papers of a dataset not judged yet, or judged with other rules."""

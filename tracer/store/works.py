@@ -47,11 +47,19 @@ class WorkIndex:
     """What the store knows of a page of works: who owns each of their ids, the stored papers
     under each of their title keys, and the stored rows of those papers."""
 
-    def __init__(self, conn: sqlite3.Connection, works: Sequence[Work]) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        works: Sequence[Work],
+        keys_of: Sequence[list[tuple[str, str]]] | None = None,
+    ) -> None:
+        """`keys_of`: each work's `id_keys`, where the caller has them."""
+        if keys_of is None:
+            keys_of = [id_keys(work) for work in works]
         by_kind: dict[str, set[str]] = {}
         titles: set[str] = set()
-        for work in works:
-            for kind, value in id_keys(work):
+        for work, keys in zip(works, keys_of, strict=True):
+            for kind, value in keys:
                 by_kind.setdefault(kind, set()).add(value)
             key = title_key(work)
             if key:
@@ -98,10 +106,11 @@ class WorkIndex:
         row["fields_of_study"] = orjson.loads(row["fields_of_study"])
         return row
 
-    def find(self, work: Work) -> list[int]:
-        """`Store.find_paper`, answered from what was read: by any id, else by title and year."""
+    def find(self, work: Work, keys: list[tuple[str, str]] | None = None) -> list[int]:
+        """`Store.find_paper`, answered from what was read: by any id, else by title and year.
+        `keys`: the work's `id_keys`, where the caller has them."""
         found: list[int] = []
-        for id_key in id_keys(work):
+        for id_key in id_keys(work) if keys is None else keys:
             paper_id = self.owners.get(id_key)
             if paper_id is not None and paper_id not in found:
                 found.append(paper_id)
@@ -146,3 +155,64 @@ class WorkIndex:
         if found is not None:  # only the page's own title keys are ever looked up
             bisect.insort(found, (paper_id, year))
             self.title_of[paper_id] = norm_title
+
+
+# The columns of a new paper, in the order `PaperWrites.insert` takes them (after its id).
+INSERT_COLUMNS = (
+    "title", "norm_title", "year", "publication_date", "venue", "abstract", "doi", "arxiv_id",
+    "s2_paper_id", "corpus_id", "openalex_id", "fields_of_study", "created_at", "updated_at",
+)
+
+
+class PaperWrites:
+    """A page's new papers and fills, written in a few statements (`flush`) rather than one
+    each: before the page's ids (which refer to the papers) and before anything reads the
+    table. A new paper gets the id SQLite would give it, one more than the highest stored
+    (an INTEGER PRIMARY KEY without AUTOINCREMENT; the write lock is held), so the rows are
+    the ones an INSERT and UPDATE per work would leave. Make a new one after papers are
+    deleted (a merge), as the highest id may have gone."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        row = conn.execute("SELECT max(id) FROM papers").fetchone()
+        self.next_id = int(row[0] or 0) + 1
+        self.new: dict[int, list[Any]] = {}  # paper id -> values of INSERT_COLUMNS
+        self.updates: dict[int, dict[str, Any]] = {}  # stored paper id -> column -> value
+
+    def insert(self, values: list[Any]) -> int:
+        paper_id = self.next_id
+        self.next_id += 1
+        self.new[paper_id] = values
+        return paper_id
+
+    def update(self, paper_id: int, updates: dict[str, Any]) -> None:
+        """A fill: applied to the queued row of a new paper, else queued (later values win,
+        as a later UPDATE would)."""
+        values = self.new.get(paper_id)
+        if values is None:
+            self.updates.setdefault(paper_id, {}).update(updates)
+            return
+        for column, value in updates.items():
+            values[_INSERT_AT[column]] = value
+
+    def flush(self) -> None:
+        if self.new:
+            marks = ", ".join("?" * (len(INSERT_COLUMNS) + 1))
+            self.conn.executemany(
+                f"INSERT INTO papers (id, {', '.join(INSERT_COLUMNS)}) VALUES ({marks})",  # noqa: S608 - our columns
+                [(paper_id, *values) for paper_id, values in self.new.items()],
+            )
+            self.new.clear()
+        by_columns: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        for paper_id, updates in self.updates.items():
+            by_columns.setdefault(tuple(updates), []).append((*updates.values(), paper_id))
+        for columns, rows in by_columns.items():
+            assignments = ", ".join(f"{column} = ?" for column in columns)
+            self.conn.executemany(
+                f"UPDATE papers SET {assignments} WHERE id = ?",  # noqa: S608 - our columns
+                rows,
+            )
+        self.updates.clear()
+
+
+_INSERT_AT = {column: i for i, column in enumerate(INSERT_COLUMNS)}
