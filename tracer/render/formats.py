@@ -15,7 +15,7 @@ from tracer.render.html import html_chunks, render_html
 from tracer.render.markdown import to_markdown
 from tracer.render.tables import article_csv_chunks, json_chunks, to_json
 from tracer.render.terminal import print_report
-from tracer.report import Report, build_report, gc_paused
+from tracer.report import Report, gc_paused
 from tracer.store import Store
 
 REPORT_FORMATS = ("terminal", "json", "md", "csv", "html")
@@ -56,24 +56,27 @@ _STREAMED: dict[str, Callable[[Report], Iterable[str]]] = {
 }
 
 
-def render_report(report: Report, fmt: str) -> str:
+def _check(fmt: str) -> None:
     if fmt not in _RENDERERS:
         raise UsageError(
             f"Unknown report format {fmt!r}.", hint="Use one of: " + ", ".join(REPORT_FORMATS) + "."
         )
+
+
+def render_report(report: Report, fmt: str) -> str:
+    _check(fmt)
     return _RENDERERS[fmt](report)
 
 
 def write_reports(
     store: Store, dataset: Dataset, folder: Path, formats: Sequence[str]
 ) -> list[str]:
-    """Write FOLDER/KEY.<suffix> for each format, each file atomically; return the paths."""
-    report = build_report(store, dataset)
-    written = []
+    """Write FOLDER/KEY.<suffix> for each format, each file atomically; return the paths.
+    One pass over the papers feeds every format (tracer.render.stream): the files are the
+    text render_report gives for each, and no format holds every paper."""
+    from tracer.render.stream import stream_reports
+
+    for fmt in formats:
+        _check(fmt)
     with gc_paused():
-        for fmt in formats:
-            path = Path(folder) / f"{dataset.key}{SUFFIXES[fmt]}"
-            streamed = _STREAMED.get(fmt)
-            data = streamed(report) if streamed else render_report(report, fmt)
-            written.append(str(write_atomic(path, data)))
-    return written
+        return stream_reports(store, dataset, Path(folder), formats, write_atomic)

@@ -1,0 +1,316 @@
+"""Every report file of a refresh from one pass over the papers, never holding them all.
+
+The papers are read once, in the report's order (tracer.store.report_queries, a chunk at a
+time). As each one is read, the figures are counted (tracer.report's tally and aggregates) and
+its parts of each format are written to unnamed temporary files: its CSV row, its item of the
+JSON "papers" list, its Markdown and HTML table rows, its items under the flagged institutions
+it belongs to and under the withdrawal. What a part needs from the whole report is kept aside
+and small: the HTML table's relevance key of each paper (the table is most relevant first),
+and each flagged item's date (whether a listing was in force then depends on every listing of
+the institution, known at the end). Then each file is written: the parts drawn from the
+figures, with the papers' parts copied from the temporary files between them. The text is the
+text each renderer writes from the whole report (tests/test_render_fast.py, tests/test_golden.py).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import mmap
+import tempfile
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from markupsafe import Markup
+
+from tracer.catalog import Dataset
+from tracer.render import html as page
+from tracer.render import markdown
+from tracer.render.tables import (
+    ARTICLE_COLUMNS,
+    article_csv_chunks,
+    article_tuple,
+    flag_codes,
+    json_chunks,
+    json_paper,
+    json_papers,
+    known_lists,
+    safe_cell,
+)
+from tracer.report import (
+    InstitutionRow,
+    PaperRow,
+    _aggregate,
+    _assemble,
+    _filters,
+    _flagged_keys,
+    _keep,
+    _load_papers,
+    _summary,
+    _Tally,
+    listed_on,
+    relevance,
+)
+from tracer.store import Store
+from tracer.store.report_queries import report_rows
+
+_READ = 1 << 20
+
+
+class Spool:
+    """Text appended to an unnamed temporary file, then read back whole or by piece."""
+
+    def __init__(self, folder: Path) -> None:
+        self.file: IO[bytes] = tempfile.TemporaryFile(dir=folder)
+        self.size = 0
+        self._map: mmap.mmap | bytes | None = None
+
+    def add(self, text: str) -> tuple[int, int]:
+        data = text.encode("utf-8")
+        start = self.size
+        self.file.write(data)
+        self.size += len(data)
+        return start, len(data)
+
+    def whole(self) -> Iterator[str]:
+        """The text in pieces of about a megabyte."""
+        self.file.flush()
+        self.file.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        while chunk := self.file.read(_READ):
+            yield decoder.decode(chunk)
+        yield decoder.decode(b"", final=True)
+
+    def piece(self, start: int, size: int) -> str:
+        """The text added at `start` (as add() returned it); nothing may be added after."""
+        if self._map is None:
+            self.file.flush()
+            self._map = mmap.mmap(self.file.fileno(), 0, access=mmap.ACCESS_READ) if self.size else b""
+        return self._map[start : start + size].decode("utf-8")
+
+    def close(self) -> None:
+        if isinstance(self._map, mmap.mmap):
+            self._map.close()
+        self.file.close()
+
+
+class _Flagged:
+    """A flagged institution's items, in paper order: the paper, its date, and where the text
+    before and after its "listed then" part is in the spool (Markdown, then HTML)."""
+
+    def __init__(self) -> None:
+        self.paper_ids: list[int] = []
+        self.items: list[tuple[str | None, int | None, int, int, int, int, int, int, int, int]] = []
+
+
+class _Writer:
+    """The per-paper parts of each asked-for format, written as the papers pass."""
+
+    def __init__(self, folder: Path, formats: Sequence[str], flagged_keys: set[str],
+                 lists: list[str]) -> None:
+        self.formats = set(formats)
+        self.flagged_keys = flagged_keys
+        self.lists = lists
+        self.count = 0
+        self.spools: dict[str, Spool] = {}
+        for name, fmt in (("csv", "csv"), ("json", "json"), ("md", "md"),
+                          ("md_late", "md"), ("html", "html"), ("html_late", "html"),
+                          ("flagged", "md"), ("flagged", "html")):
+            if fmt in self.formats and name not in self.spools:
+                self.spools[name] = Spool(folder)
+        self.csv = io.StringIO()
+        self.csv_writer = csv.writer(self.csv, lineterminator="\r\n")
+        self.csv_cut = len(ARTICLE_COLUMNS) + len(lists)
+        self.csv_cuts = array("q")  # each row's bytes before the cut, then after it
+        self.csv_tails = array("q")
+        self.csv_others: dict[int, set[str]] = {}  # row -> lists the project does not know
+        self.html_rows: list[tuple[tuple[Any, ...], int, int]] = []
+        self.flagged: dict[str, _Flagged] = {}
+
+    def each(self, papers: Iterable[PaperRow]) -> Iterator[PaperRow]:
+        for paper in papers:
+            self.add(paper)
+            yield paper
+        self.finish()
+
+    def add(self, p: PaperRow) -> None:
+        spools = self.spools
+        first = not self.count
+        self.count += 1
+        if "csv" in spools:
+            self._add_csv(p)
+        if "json" in spools:
+            spools["json"].add(json_paper(p, first))
+        if "md" in spools:
+            spools["md"].add(markdown.paper_line(p) + "\n")
+            if p.after_withdrawal:
+                spools["md_late"].add(markdown.withdrawal_line(p) + "\n")
+        if "html" in spools:
+            start, size = spools["html"].add(page.paper_row(p))
+            self.html_rows.append((relevance(p), start, size))
+            if p.after_withdrawal:
+                spools["html_late"].add(page.withdrawal_item(p))
+        if "flagged" in spools:
+            keys = {
+                aff.institution_id or aff.institution_name
+                for author in p.authors for aff in author.affiliations
+            } & self.flagged_keys
+            if keys:
+                self._add_flagged(p, keys)
+
+    def _add_csv(self, p: PaperRow) -> None:
+        """The paper's CSV row in two pieces, the cells before the flag columns of lists the
+        project does not know (whose order is known at the end: by papers) and those after."""
+        cells = [safe_cell(v) for v in article_tuple(p, self.lists)]
+        out = self.csv
+        out.seek(0)
+        out.truncate()
+        self.csv_writer.writerow(cells[: self.csv_cut])
+        cut = out.tell()
+        self.csv_writer.writerow(cells[self.csv_cut :])
+        text = out.getvalue()
+        spool = self.spools["csv"]
+        # A row's cells are written one by one, joined by commas: the two pieces joined by a
+        # comma are the row's text.
+        self.csv_cuts.append(spool.add(text[: cut - 2])[1])
+        self.csv_tails.append(spool.add("," + text[cut:])[1])
+        others = [name for name in p.flag_lists if name not in self.lists]
+        if others:
+            self.csv_others[self.count - 1] = set(others)
+
+    def csv_text(self, lists: list[str]) -> Iterator[str]:
+        """The rows' text with a flag column for each of `lists` after the project's own."""
+        extra = lists[len(self.lists) :]
+        spool = self.spools["csv"]
+        if not extra:
+            yield from spool.whole()
+            return
+        start, batch = 0, []
+        for n, cut in enumerate(self.csv_cuts):
+            mine = self.csv_others.get(n, ())
+            tail = self.csv_tails[n]
+            batch.append(spool.piece(start, cut) + "," + ",".join(
+                "True" if name in mine else "False" for name in extra
+            ) + spool.piece(start + cut, tail))
+            start += cut + tail
+            if len(batch) == 500:
+                yield "".join(batch)
+                batch = []
+        yield "".join(batch)
+
+    def _add_flagged(self, p: PaperRow, keys: set[Any]) -> None:
+        spool = self.spools["flagged"]
+        md_parts = markdown.flagged_line(p) if "md" in self.formats else ("", "")
+        html_parts = page.flagged_item(p) if "html" in self.formats else ("", "")
+        item = (p.publication_date, p.year, *spool.add(md_parts[0]), *spool.add(md_parts[1]),
+                *spool.add(html_parts[0]), *spool.add(html_parts[1]))
+        for key in keys:
+            entry = self.flagged.setdefault(key, _Flagged())
+            entry.paper_ids.append(p.paper_id)
+            entry.items.append(item)
+
+    def finish(self) -> None:
+        self.html_rows.sort(key=lambda row: row[0])
+
+    def close(self) -> None:
+        for spool in self.spools.values():
+            spool.close()
+
+    # What each format reads back.
+
+    def flagged_items(self, inst: InstitutionRow, fmt: str) -> Iterator[str]:
+        entry = self.flagged.get(inst.key)
+        # Every paper of a flagged institution was written here, in the report's order.
+        assert entry is not None and entry.paper_ids == inst.paper_ids, inst.key
+        spool = self.spools["flagged"]
+        for date, year, *places in entry.items:
+            then = listed_on(inst.flags, date, year)
+            if fmt == "md":
+                yield (spool.piece(places[0], places[1]) + markdown.listed_part(then)
+                       + spool.piece(places[2], places[3]))
+            else:
+                yield (spool.piece(places[4], places[5]) + page.listed_part(then)
+                       + spool.piece(places[6], places[7]))
+
+    def html_table(self) -> Iterator[Markup]:
+        spool = self.spools["html"]
+        for _, start, size in self.html_rows:
+            yield Markup(spool.piece(start, size))
+
+
+class _MarkdownParts:
+    def __init__(self, writer: _Writer) -> None:
+        self.writer = writer
+
+    def table(self) -> Iterator[str]:
+        return _lines(self.writer.spools["md"])
+
+    def flagged(self, inst: InstitutionRow) -> Iterator[str]:
+        return self.writer.flagged_items(inst, "md")
+
+    def withdrawal(self) -> Iterator[str]:
+        return _lines(self.writer.spools["md_late"])
+
+
+def _lines(spool: Spool) -> Iterator[str]:
+    """The spool's lines (each was written with its line break), without their breaks."""
+    rest = ""
+    for chunk in spool.whole():
+        lines = (rest + chunk).split("\n")
+        rest = lines.pop()
+        yield from lines
+    assert not rest, "a spooled line without its line break"
+
+
+def stream_reports(store: Store, dataset: Dataset, folder: Path, formats: Sequence[str],
+                   write: Any) -> list[str]:
+    """Write FOLDER/KEY.<suffix> for each format (through `write(path, pieces)`, atomic), from
+    one pass over the papers; return the paths. `formats` from tracer.render.formats."""
+    from tracer.render.formats import SUFFIXES, terminal_text
+    from tracer.render.terminal import LIST_LIMIT, PAPERS_LIMIT
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    filters = _filters(None, None, None)
+    data = report_rows(store, dataset.key)
+    flagged_keys = _flagged_keys(data)
+    # The CSV's flag columns: every list the project knows, then the other lists of this
+    # report's institutions, by papers (known at the end: _Writer.csv_text puts them in).
+    lists = list(flag_codes())
+    terminal = "terminal" in formats
+    tally = (_Tally(top=PAPERS_LIMIT, list_limit=LIST_LIMIT, flagged_keys=flagged_keys)
+             if terminal else _Tally())
+    writer = _Writer(folder, formats, flagged_keys, lists)
+    try:
+        kept = (p for p in _load_papers(data, dataset) if _keep(p, filters.levels, filters))
+        countries, sectors, institutions = _aggregate(tally.count(writer.each(kept)))
+        report = _assemble(data, dataset, filters, tally, countries, sectors, institutions, [])
+        written = []
+        for fmt in formats:
+            path = folder / f"{dataset.key}{SUFFIXES[fmt]}"
+            pieces: Iterable[str]
+            if fmt == "terminal":
+                pieces = [terminal_text(
+                    _summary(data, dataset, filters, tally, countries, sectors, institutions)
+                )]
+            elif fmt == "json":
+                pieces = json_chunks(report, json_papers(writer.spools["json"].whole(),
+                                                         writer.count))
+            elif fmt == "csv":
+                pieces = article_csv_chunks(report, writer.csv_text(known_lists(report)))
+            elif fmt == "md":
+                pieces = markdown.markdown_chunks(report, _MarkdownParts(writer))
+            else:
+                pieces = page.html_chunks(
+                    report,
+                    rows=lambda r: writer.html_table(),
+                    flagged=lambda r, inst: (Markup(t) for t in writer.flagged_items(inst, "html")),
+                    withdrawn=lambda r: (Markup(t) for t in writer.spools["html_late"].whole()),
+                )
+            written.append(str(write(path, pieces)))
+        return written
+    finally:
+        writer.close()
