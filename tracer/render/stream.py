@@ -17,7 +17,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import mmap
+import os
 import tempfile
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
@@ -34,7 +34,7 @@ from tracer.render.tables import (
     article_csv_chunks,
     article_tuple,
     flag_codes,
-    json_chunks,
+    json_chunks_with,
     json_paper,
     json_papers,
     known_lists,
@@ -64,36 +64,40 @@ class Spool:
     """Text appended to an unnamed temporary file, then read back whole or by piece."""
 
     def __init__(self, folder: Path) -> None:
-        self.file: IO[bytes] = tempfile.TemporaryFile(dir=folder)
+        self.file: IO[bytes] = tempfile.TemporaryFile(dir=folder, buffering=_READ)
         self.size = 0
-        self._map: mmap.mmap | bytes | None = None
+        self._flushed = False  # nothing is added once pieces are read
 
-    def add(self, text: str) -> tuple[int, int]:
-        data = text.encode("utf-8")
+    def add(self, text: str | bytes) -> tuple[int, int]:
+        data = text.encode("utf-8") if isinstance(text, str) else text
         start = self.size
         self.file.write(data)
         self.size += len(data)
         return start, len(data)
 
-    def whole(self) -> Iterator[str]:
-        """The text in pieces of about a megabyte."""
+    def whole(self) -> Iterator[bytes]:
+        """The text as UTF-8, in pieces of about a megabyte."""
         self.file.flush()
         self.file.seek(0)
-        decoder = codecs.getincrementaldecoder("utf-8")()
         while chunk := self.file.read(_READ):
+            yield chunk
+
+    def text(self) -> Iterator[str]:
+        """The text in pieces of about a megabyte."""
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        for chunk in self.whole():
             yield decoder.decode(chunk)
         yield decoder.decode(b"", final=True)
 
     def piece(self, start: int, size: int) -> str:
-        """The text added at `start` (as add() returned it); nothing may be added after."""
-        if self._map is None:
+        """The text added at `start` (as add() returned it). Read by pread, not mapped: the
+        pages of a mapped file would count in the process's resident memory."""
+        if not self._flushed:
             self.file.flush()
-            self._map = mmap.mmap(self.file.fileno(), 0, access=mmap.ACCESS_READ) if self.size else b""
-        return self._map[start : start + size].decode("utf-8")
+            self._flushed = True
+        return os.pread(self.file.fileno(), size, start).decode("utf-8")
 
     def close(self) -> None:
-        if isinstance(self._map, mmap.mmap):
-            self._map.close()
         self.file.close()
 
 
@@ -124,8 +128,10 @@ class _Writer:
         self.csv = io.StringIO()
         self.csv_writer = csv.writer(self.csv, lineterminator="\r\n")
         self.csv_cut = len(ARTICLE_COLUMNS) + len(lists)
-        self.csv_cuts = array("q")  # each row's bytes before the cut, then after it
-        self.csv_tails = array("q")
+        # Each row's length before the place of those columns, and its whole length (in
+        # characters, from its start); the batches of 500 rows as written to the spool.
+        self.csv_rows = array("q")
+        self.csv_batches: list[tuple[int, int]] = []
         self.csv_others: dict[int, set[str]] = {}  # row -> lists the project does not know
         self.html_rows: list[tuple[tuple[Any, ...], int, int]] = []
         self.flagged: dict[str, _Flagged] = {}
@@ -162,44 +168,51 @@ class _Writer:
                 self._add_flagged(p, keys)
 
     def _add_csv(self, p: PaperRow) -> None:
-        """The paper's CSV row in two pieces, the cells before the flag columns of lists the
-        project does not know (whose order is known at the end: by papers) and those after."""
+        """The paper's CSV row, noting where the flag columns of lists the project does not
+        know go (their order is known at the end: by papers). A row's cells are written one
+        by one, joined by commas: the cells before that place and those after it, joined by
+        a comma, are the row's text."""
         cells = [safe_cell(v) for v in article_tuple(p, self.lists)]
-        out = self.csv
-        out.seek(0)
-        out.truncate()
-        self.csv_writer.writerow(cells[: self.csv_cut])
-        cut = out.tell()
-        self.csv_writer.writerow(cells[self.csv_cut :])
-        text = out.getvalue()
-        spool = self.spools["csv"]
-        # A row's cells are written one by one, joined by commas: the two pieces joined by a
-        # comma are the row's text.
-        self.csv_cuts.append(spool.add(text[: cut - 2])[1])
-        self.csv_tails.append(spool.add("," + text[cut:])[1])
+        out, write = self.csv, self.csv_writer.writerow
+        start = out.tell()
+        write(cells[: self.csv_cut])
+        cut = out.tell() - 2  # before the line break
+        out.seek(cut)
+        out.write(",")
+        write(cells[self.csv_cut :])
+        self.csv_rows.extend((cut - start, out.tell() - start))
         others = [name for name in p.flag_lists if name not in self.lists]
         if others:
             self.csv_others[self.count - 1] = set(others)
+        if self.count % 500 == 0:
+            self._flush_csv()
 
-    def csv_text(self, lists: list[str]) -> Iterator[str]:
+    def _flush_csv(self) -> None:
+        text = self.csv.getvalue()
+        if text:
+            self.csv_batches.append(self.spools["csv"].add(text))
+        self.csv.seek(0)
+        self.csv.truncate()
+
+    def csv_text(self, lists: list[str]) -> Iterator[str | bytes]:
         """The rows' text with a flag column for each of `lists` after the project's own."""
         extra = lists[len(self.lists) :]
         spool = self.spools["csv"]
         if not extra:
             yield from spool.whole()
             return
-        start, batch = 0, []
-        for n, cut in enumerate(self.csv_cuts):
-            mine = self.csv_others.get(n, ())
-            tail = self.csv_tails[n]
-            batch.append(spool.piece(start, cut) + "," + ",".join(
-                "True" if name in mine else "False" for name in extra
-            ) + spool.piece(start + cut, tail))
-            start += cut + tail
-            if len(batch) == 500:
-                yield "".join(batch)
-                batch = []
-        yield "".join(batch)
+        row = 0
+        for start, size in self.csv_batches:
+            text = spool.piece(start, size)
+            batch, at = [], 0
+            while at < len(text):
+                cut, end = self.csv_rows[2 * row], self.csv_rows[2 * row + 1]
+                mine = self.csv_others.get(row, ())
+                flags = ",".join("True" if name in mine else "False" for name in extra)
+                batch.append(text[at : at + cut] + "," + flags + text[at + cut : at + end])
+                at += end
+                row += 1
+            yield "".join(batch)
 
     def _add_flagged(self, p: PaperRow, keys: set[Any]) -> None:
         spool = self.spools["flagged"]
@@ -213,6 +226,8 @@ class _Writer:
             entry.items.append(item)
 
     def finish(self) -> None:
+        if "csv" in self.spools:
+            self._flush_csv()
         self.html_rows.sort(key=lambda row: row[0])
 
     def close(self) -> None:
@@ -258,7 +273,7 @@ class _MarkdownParts:
 def _lines(spool: Spool) -> Iterator[str]:
     """The spool's lines (each was written with its line break), without their breaks."""
     rest = ""
-    for chunk in spool.whole():
+    for chunk in spool.text():
         lines = (rest + chunk).split("\n")
         rest = lines.pop()
         yield from lines
@@ -291,13 +306,13 @@ def stream_reports(store: Store, dataset: Dataset, folder: Path, formats: Sequen
         written = []
         for fmt in formats:
             path = folder / f"{dataset.key}{SUFFIXES[fmt]}"
-            pieces: Iterable[str]
+            pieces: Iterable[str | bytes]
             if fmt == "terminal":
                 pieces = [terminal_text(
                     _summary(data, dataset, filters, tally, countries, sectors, institutions)
                 )]
             elif fmt == "json":
-                pieces = json_chunks(report, json_papers(writer.spools["json"].whole(),
+                pieces = json_chunks_with(report, json_papers(writer.spools["json"].whole(),
                                                          writer.count))
             elif fmt == "csv":
                 pieces = article_csv_chunks(report, writer.csv_text(known_lists(report)))
@@ -308,7 +323,7 @@ def stream_reports(store: Store, dataset: Dataset, folder: Path, formats: Sequen
                     report,
                     rows=lambda r: writer.html_table(),
                     flagged=lambda r, inst: (Markup(t) for t in writer.flagged_items(inst, "html")),
-                    withdrawn=lambda r: (Markup(t) for t in writer.spools["html_late"].whole()),
+                    withdrawn=lambda r: (Markup(t) for t in writer.spools["html_late"].text()),
                 )
             written.append(str(write(path, pieces)))
         return written

@@ -169,7 +169,7 @@ def article_rows(report: Report) -> list[dict[str, Any]]:
     return [dict(zip(columns, row, strict=True)) for row in article_tuples(report)]
 
 
-def article_csv_chunks(report: Report, rows: Iterable[str] | None = None) -> Iterator[str]:
+def article_csv_chunks(report: Report, rows: Iterable[Any] | None = None) -> Iterator[Any]:
     """The articles CSV of to_csv(article_rows(report)) in pieces, written from tuples: the
     same cells, the same formula neutralisation (safe_cell), never held whole. `rows`: the
     text of the rows, written while the papers were read (tracer.render.stream)."""
@@ -276,35 +276,42 @@ _ORJSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
 # Where orjson and the standard encoder may write a float differently (see _encode): checked
 # as "0.0000" in text, then this pattern, which starts with a literal and so is searched fast.
 _ORJSON_EXPONENT = re.compile(r"e-\d(?!\d)")
+_ORJSON_EXPONENT_BYTES = re.compile(rb"e-\d(?!\d)")
 _STREAMED = 64  # lists longer than this go out one item at a time
 
 
-def json_chunks(data: Any, papers: Iterable[str] | None = None) -> Iterator[str]:
+def json_chunks(data: Any) -> Iterator[str]:
     """JSON text in pieces: the text of json.dumps(asdict(data), indent=2, ensure_ascii=False)
     for the report model, encoded by orjson. Dataclasses become objects one at a time as the
     encoder reaches them and long lists go out item by item, so the whole report is never
-    held a second time in memory, as a dict tree or as text. `papers`: the text of the
-    report's "papers" list, written while the papers were read (tracer.render.stream)."""
+    held a second time in memory, as a dict tree or as text."""
+    yield from _chunks(data, 0)
+    yield "\n"
+
+
+def json_chunks_with(data: Any, papers: Iterable[bytes]) -> Iterator[str | bytes]:
+    """json_chunks of a report whose "papers" list is `papers`, its text as UTF-8 (written
+    while the papers were read: tracer.render.stream)."""
     yield from _chunks(data, 0, papers)
     yield "\n"
 
 
-def json_paper(paper: PaperRow, first: bool) -> str:
+def json_paper(paper: PaperRow, first: bool) -> bytes:
     """A paper as an item of the report's "papers" list (as _chunks writes a long list)."""
-    return ("" if first else ",") + "\n    " + _encode(paper, 2)
+    return (b"\n    " if first else b",\n    ") + encode_bytes(paper, 2)
 
 
-def json_papers(items: Iterable[str], count: int) -> Iterator[str]:
+def json_papers(items: Iterable[bytes], count: int) -> Iterator[bytes]:
     """The report's "papers" list from its items' text (json_paper)."""
     if not count:
-        yield "[]"
+        yield b"[]"
         return
-    yield "["
+    yield b"["
     yield from items
-    yield "\n  ]"
+    yield b"\n  ]"
 
 
-def _chunks(value: Any, depth: int, papers: Iterable[str] | None = None) -> Iterator[str]:
+def _chunks(value: Any, depth: int, papers: Iterable[Any] | None = None) -> Iterator[Any]:
     if depth == 0 and is_dataclass(value) and not isinstance(value, type):
         value = _plain(value)  # the report itself, opened key by key; orjson encodes the rest
     if isinstance(value, dict) and depth == 0 and value:
@@ -340,6 +347,21 @@ def _encode(value: Any, depth: int) -> str:
         text = json.dumps(value, indent=2, ensure_ascii=False, default=_plain)
     # JSON text holds no raw line break inside a string, so every "\n" is between tokens.
     return text.replace("\n", "\n" + "  " * depth) if depth else text
+
+
+def encode_bytes(value: Any, depth: int) -> bytes:
+    """_encode's text as UTF-8, as orjson writes it (most of a large report goes out so)."""
+    try:
+        data = orjson.dumps(value, default=_plain, option=_ORJSON_OPTIONS)
+    except TypeError:  # a lone surrogate or an integer beyond 64 bits
+        data = b""
+    if not data or b"0.0000" in data or (b"e-" in data and _ORJSON_EXPONENT_BYTES.search(data)):
+        # orjson writes floats below 1e-4 as 0.00005 or 1.2e-7 where Python writes 5e-05 and
+        # 1.2e-07; where such a float may be (or a title says "0.0000"), the stdlib encoder.
+        text = json.dumps(value, indent=2, ensure_ascii=False, default=_plain)
+        data = text.encode("utf-8")
+    # JSON text holds no raw line break inside a string, so every "\n" is between tokens.
+    return data.replace(b"\n", b"\n" + b"  " * depth) if depth else data
 
 
 def _plain(value: Any) -> Any:

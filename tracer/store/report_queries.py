@@ -80,8 +80,9 @@ class ReportRows:
     flag_lists: dict[str | None, Any] = field(default_factory=dict)  # flags text -> decoded
     distinct: dict[tuple[Any, ...], tuple[Any, ...]] = field(default_factory=dict)
 
-    def papers(self, chunk: int = CHUNK) -> Iterator[PaperRows]:
+    def papers(self, chunk: int | None = None) -> Iterator[PaperRows]:
         conn: sqlite3.Connection = self.store.conn
+        chunk = chunk or CHUNK
         cursor = _tuples(
             conn,
             "SELECT p.id, p.title, p.year, p.publication_date, p.venue, p.authors_truncated,"
