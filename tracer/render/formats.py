@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -11,9 +11,10 @@ from rich.console import Console
 from tracer.catalog import Dataset
 from tracer.errors import UsageError
 from tracer.render import write_atomic
-from tracer.render.html import html_chunks, render_html
+from tracer.render.html import render_html
 from tracer.render.markdown import to_markdown
-from tracer.render.tables import article_csv_chunks, json_chunks, to_json
+from tracer.render.stream import read_papers
+from tracer.render.tables import article_csv_chunks, to_json
 from tracer.render.terminal import print_report
 from tracer.report import Report, gc_paused
 from tracer.store import Store
@@ -47,15 +48,6 @@ _RENDERERS: dict[str, Callable[[Report], str]] = {
     "csv": lambda report: "".join(article_csv_chunks(report)),  # the articles CSV
     "html": render_html,
 }
-# The formats that can go out in pieces as they are made: a large report's text is never held
-# whole (the others are small: the terminal report lists 20 papers, Markdown is one table).
-_STREAMED: dict[str, Callable[[Report], Iterable[str]]] = {
-    "json": json_chunks,
-    "csv": article_csv_chunks,
-    "html": html_chunks,
-}
-
-
 def _check(fmt: str) -> None:
     if fmt not in _RENDERERS:
         raise UsageError(
@@ -72,11 +64,17 @@ def write_reports(
     store: Store, dataset: Dataset, folder: Path, formats: Sequence[str]
 ) -> list[str]:
     """Write FOLDER/KEY.<suffix> for each format, each file atomically; return the paths.
-    One pass over the papers feeds every format (tracer.render.stream): the files are the
-    text render_report gives for each, and no format holds every paper."""
-    from tracer.render.stream import stream_reports
-
+    One pass over the papers feeds every format (tracer.render.stream.read_papers): the files
+    are the text render_report gives for each, and no format holds every paper."""
     for fmt in formats:
         _check(fmt)
+    folder = Path(folder)
     with gc_paused():
-        return stream_reports(store, dataset, Path(folder), formats, write_atomic)
+        papers = read_papers(store, dataset, folder, formats)
+        try:
+            return [
+                str(write_atomic(folder / f"{dataset.key}{SUFFIXES[fmt]}", papers.pieces(fmt)))
+                for fmt in formats
+            ]
+        finally:
+            papers.close()

@@ -43,6 +43,8 @@ from tracer.render.tables import (
 from tracer.report import (
     InstitutionRow,
     PaperRow,
+    Report,
+    SummaryReport,
     _aggregate,
     _assemble,
     _filters,
@@ -280,14 +282,46 @@ def _lines(spool: Spool) -> Iterator[str]:
     assert not rest, "a spooled line without its line break"
 
 
-def stream_reports(store: Store, dataset: Dataset, folder: Path, formats: Sequence[str],
-                   write: Any) -> list[str]:
-    """Write FOLDER/KEY.<suffix> for each format (through `write(path, pieces)`, atomic), from
-    one pass over the papers; return the paths. `formats` from tracer.render.formats."""
-    from tracer.render.formats import SUFFIXES, terminal_text
+class Papers:
+    """What one pass over the papers leaves for the files: the report without its papers (its
+    figures), the terminal's summary, and each paper's parts of each format (`pieces`)."""
+
+    def __init__(self, writer: _Writer, report: Report, summary: SummaryReport | None) -> None:
+        self.writer = writer
+        self.report = report
+        self.summary = summary
+
+    def pieces(self, fmt: str) -> Iterable[str | bytes]:
+        """The file of one format (of those read_papers was given), in pieces."""
+        from tracer.render.formats import terminal_text
+
+        report, writer = self.report, self.writer
+        if fmt == "terminal":
+            assert self.summary is not None
+            return [terminal_text(self.summary)]
+        if fmt == "json":
+            return json_chunks_with(report, json_papers(writer.spools["json"].whole(),
+                                                        writer.count))
+        if fmt == "csv":
+            return article_csv_chunks(report, writer.csv_text(known_lists(report)))
+        if fmt == "md":
+            return markdown.markdown_chunks(report, _MarkdownParts(writer))
+        return page.html_chunks(
+            report,
+            rows=lambda r: writer.html_table(),
+            flagged=lambda r, inst: (Markup(t) for t in writer.flagged_items(inst, "html")),
+            withdrawn=lambda r: (Markup(t) for t in writer.spools["html_late"].text()),
+        )
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def read_papers(store: Store, dataset: Dataset, folder: Path, formats: Sequence[str]) -> Papers:
+    """One pass over the dataset's papers, counting the figures and writing each paper's parts
+    of each of `formats` to temporary files in `folder`; the caller closes what it returns."""
     from tracer.render.terminal import LIST_LIMIT, PAPERS_LIMIT
 
-    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     filters = _filters(None, None, None)
     data = report_rows(store, dataset.key)
@@ -303,29 +337,9 @@ def stream_reports(store: Store, dataset: Dataset, folder: Path, formats: Sequen
         kept = (p for p in _load_papers(data, dataset) if _keep(p, filters.levels, filters))
         countries, sectors, institutions = _aggregate(tally.count(writer.each(kept)))
         report = _assemble(data, dataset, filters, tally, countries, sectors, institutions, [])
-        written = []
-        for fmt in formats:
-            path = folder / f"{dataset.key}{SUFFIXES[fmt]}"
-            pieces: Iterable[str | bytes]
-            if fmt == "terminal":
-                pieces = [terminal_text(
-                    _summary(data, dataset, filters, tally, countries, sectors, institutions)
-                )]
-            elif fmt == "json":
-                pieces = json_chunks_with(report, json_papers(writer.spools["json"].whole(),
-                                                         writer.count))
-            elif fmt == "csv":
-                pieces = article_csv_chunks(report, writer.csv_text(known_lists(report)))
-            elif fmt == "md":
-                pieces = markdown.markdown_chunks(report, _MarkdownParts(writer))
-            else:
-                pieces = page.html_chunks(
-                    report,
-                    rows=lambda r: writer.html_table(),
-                    flagged=lambda r, inst: (Markup(t) for t in writer.flagged_items(inst, "html")),
-                    withdrawn=lambda r: (Markup(t) for t in writer.spools["html_late"].text()),
-                )
-            written.append(str(write(path, pieces)))
-        return written
-    finally:
+        summary = (_summary(data, dataset, filters, tally, countries, sectors, institutions)
+                   if terminal else None)
+    except BaseException:
         writer.close()
+        raise
+    return Papers(writer, report, summary)
