@@ -85,7 +85,8 @@ def _per_format(name_of: Callable[..., str], func: Callable[..., Any]) -> Callab
 def instrument_formats() -> None:
     """Per-format CPU of the report files: write_reports renders a format (render_report) or
     hands its pieces to write_atomic, which renders them as it writes; the file's suffix
-    names the format. The model (build_report) is timed apart."""
+    names the format. The model (build_report, or the one pass over the papers that writes
+    every format's per-paper parts, read_papers) is timed apart."""
     import tracer.render.formats as formats
 
     by_suffix = {suffix: fmt for fmt, suffix in formats.SUFFIXES.items()}
@@ -96,10 +97,12 @@ def instrument_formats() -> None:
 
     for attr, name_of in (
         ("build_report", lambda *a, **k: "model"),
+        ("read_papers", lambda *a, **k: "model"),  # the one pass over the papers (stream.py)
         ("render_report", lambda report, fmt, *a, **k: str(fmt)),
         ("write_atomic", written),
     ):
-        setattr(formats, attr, _per_format(name_of, getattr(formats, attr)))
+        if hasattr(formats, attr):
+            setattr(formats, attr, _per_format(name_of, getattr(formats, attr)))
 
 
 def _replace_everywhere(original: Any, wrapper: Any) -> None:

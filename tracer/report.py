@@ -32,7 +32,7 @@ from tracer.catalog import Dataset
 from tracer.errors import UsageError
 from tracer.render.text import clean_line
 from tracer.store import Store
-from tracer.store.report_queries import ReportData, load_report_data
+from tracer.store.report_queries import ReportRows, report_rows
 
 REPORT_VERSION = 1
 ISO_CODES_FILE = Path(__file__).parent / "affiliations" / "data" / "countries.yaml"
@@ -387,7 +387,12 @@ def listed_then(flags: list[Flag], paper: PaperRow) -> str:
     """Whether a dated listing was in force when the paper came out: "yes", "no", "?" (the
     dates are too coarse to tell) or "" (no listing here has dates, e.g. a military university).
     """
-    date = paper.publication_date or (str(paper.year) if paper.year else None)
+    return listed_on(flags, paper.publication_date, paper.year)
+
+
+def listed_on(flags: list[Flag], publication_date: str | None, year: int | None) -> str:
+    """listed_then for a paper of that date and year."""
+    date = publication_date or (str(year) if year else None)
     dated = [f for f in flags if f.start]
     if not dated:
         return ""
@@ -487,9 +492,9 @@ def _flag(raw: dict[str, Any], known: dict[tuple[Any, ...], Flag] | None = None)
     return Flag(**values)
 
 
-def _load_papers(data: ReportData, dataset: Dataset) -> Iterator[PaperRow]:
-    """The papers as report rows, oldest first, one at a time. The store's rows are let go of as they are turned into
-    report rows (the report never holds both whole). Affiliations repeat from paper to paper
+def _load_papers(data: ReportRows, dataset: Dataset) -> Iterator[PaperRow]:
+    """The papers as report rows, oldest first, one at a time, as the store's rows are read
+    (a chunk of papers at a time: the report never holds every paper's rows). Affiliations repeat from paper to paper
     (the same string, institution and flags for every paper of a lab): each distinct stored
     row becomes one AffiliationRow, shared by every author that has it, with its flag labels
     worked out once."""
@@ -525,19 +530,18 @@ def _load_papers(data: ReportData, dataset: Dataset) -> Iterator[PaperRow]:
             found = known[row] = (aff, labels, lists)
         return found
 
-    rows, data.papers = data.papers, []
-    rows.reverse()  # popped from the end: oldest first, as the query ordered them
-    authors_of, affiliations_of = data.authors, data.affiliations
-    while rows:
+    for (
         (pid, title, year, publication_date, venue, truncated, level, score, evidence,
-         via_derivative, missing_since) = rows.pop()
+         via_derivative, missing_since),
+        paper_ids, authors, affiliations_of,
+    ) in data.papers():
         paper_authors = []
         all_affs: list[AffiliationRow] = []
         labels: list[str] = []
         lists: list[str] = []
-        for position, name, s2_author, openalex_author in authors_of.pop(pid, ()):
+        for position, name, s2_author, openalex_author in authors:
             affs = []
-            for row in affiliations_of.pop((pid, position), ()):
+            for row in affiliations_of.get(position, ()):
                 aff, aff_labels, aff_lists = affiliation(row)
                 affs.append(aff)
                 labels += aff_labels
@@ -548,7 +552,6 @@ def _load_papers(data: ReportData, dataset: Dataset) -> Iterator[PaperRow]:
                 else f"s2:{s2_author}" if s2_author else None
             )
             paper_authors.append(AuthorRow(position, clean_line(name), affs, author_id=author_id))
-        paper_ids = data.ids.get(pid, {})
         yield PaperRow(
             paper_id=pid,
             key=paper_key(paper_ids),
@@ -686,7 +689,7 @@ def _years(counts: Counter[int | None]) -> list[YearRow]:
     return rows
 
 
-def _missing(data: ReportData, tally: _Tally, runs: list[RunInfo],
+def _missing(data: ReportRows, tally: _Tally, runs: list[RunInfo],
              coverage: list[CoverageRow]) -> Missing:
     return Missing(
         papers_without_affiliation=tally.without_affiliation,
@@ -702,13 +705,13 @@ def _missing(data: ReportData, tally: _Tally, runs: list[RunInfo],
     )
 
 
-def _last_notes(data: ReportData) -> list[str]:
+def _last_notes(data: ReportRows) -> list[str]:
     finished = [r for r in data.runs if r["status"] in ("ok", "partial")]
     notes = finished[-1]["stats"].get("notes", []) if finished else []
     return [clean_line(str(n)) or "" for n in notes] if isinstance(notes, list) else []
 
 
-def _coverage(data: ReportData) -> list[CoverageRow]:
+def _coverage(data: ReportRows) -> list[CoverageRow]:
     return [
         CoverageRow(
             c["source"],
@@ -730,7 +733,7 @@ def _coverage(data: ReportData) -> list[CoverageRow]:
 
 
 def _header(
-    data: ReportData, dataset: Dataset, runs: list[RunInfo], coverage: list[CoverageRow]
+    data: ReportRows, dataset: Dataset, runs: list[RunInfo], coverage: list[CoverageRow]
 ) -> Header:
     complete = [r for r in runs if r.status == "ok"]
     return Header(
@@ -841,7 +844,7 @@ def _filters(
 
 
 def _build(store: Store, dataset: Dataset, levels: list[str], filters: Filters) -> Report:
-    data = load_report_data(store, dataset.key)
+    data = report_rows(store, dataset.key)
     papers = [p for p in _load_papers(data, dataset) if _keep(p, levels, filters)]
     tally = _Tally()
     countries, sectors, institutions = _aggregate(tally.count(papers))
@@ -850,10 +853,18 @@ def _build(store: Store, dataset: Dataset, levels: list[str], filters: Filters) 
 
 def _build_summary(store: Store, dataset: Dataset, levels: list[str], filters: Filters,
                    top: int, list_limit: int) -> SummaryReport:
-    data = load_report_data(store, dataset.key)
+    data = report_rows(store, dataset.key)
     tally = _Tally(top=top, list_limit=list_limit, flagged_keys=_flagged_keys(data))
     kept = (p for p in _load_papers(data, dataset) if _keep(p, levels, filters))
     countries, sectors, institutions = _aggregate(tally.count(kept))
+    return _summary(data, dataset, filters, tally, countries, sectors, institutions)
+
+
+def _summary(data: ReportRows, dataset: Dataset, filters: Filters, tally: _Tally,
+             countries: list[CountRow], sectors: list[CountRow],
+             institutions: list[InstitutionRow]) -> SummaryReport:
+    """The summary report of a tally that kept the papers a terminal shows (`top` set)."""
+    list_limit = tally.list_limit
     flagged = [row for row in institutions if row.flags]
     needed = {pid for row in flagged for pid in row.paper_ids[:list_limit]}
     needed.update(tally.late[:list_limit])
@@ -869,21 +880,16 @@ def _build_summary(store: Store, dataset: Dataset, levels: list[str], filters: F
                          ranked=ranked)
 
 
-def _flagged_keys(data: ReportData) -> set[str]:
+def _flagged_keys(data: ReportRows) -> set[str]:
     """The keys of every institution some affiliation puts on a watchlist, before any paper is
     read: an institution can be written with and without its flag (a lab's own listing), so
     its first papers may come before the first that shows the flag."""
-    texts = {
-        text for text, items in data.flag_lists.items()
-        if isinstance(items, list) and any(isinstance(f, dict) for f in items)
-    }  # fmt: skip
     keys: set[str] = set()
-    for rows in data.affiliations.values():
-        for row in rows:
-            if row[6] in texts:
-                key = clean_line(row[1]) or clean_line(row[2])
-                if key:
-                    keys.add(key)
+    for inst_id, inst_name, items in data.flagged_affiliations():
+        if isinstance(items, list) and any(isinstance(f, dict) for f in items):
+            key = clean_line(inst_id) or clean_line(inst_name)
+            if key:
+                keys.add(key)
     return keys
 
 
@@ -970,7 +976,7 @@ class _Tally:
 
 
 def _assemble(
-    data: ReportData,
+    data: ReportRows,
     dataset: Dataset,
     filters: Filters,
     tally: _Tally,

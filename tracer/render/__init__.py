@@ -16,16 +16,17 @@ from tracer.errors import DataError
 _BUFFER = 1 << 20  # a streamed report comes in many small pieces: write them a megabyte at a time
 
 
-def write_atomic(path: Path | str, data: str | bytes | Iterable[str]) -> Path:
-    """Write text (UTF-8), bytes, or text in pieces (written as they come, so a large report
-    is never held whole in memory) to `path` through a temporary file in the same folder."""
+def write_atomic(path: Path | str, data: str | bytes | Iterable[str | bytes]) -> Path:
+    """Write text (UTF-8), bytes, or text in pieces (str or UTF-8 bytes, written as they come,
+    so a large report is never held whole in memory) to `path` through a temporary file in the
+    same folder."""
     target = Path(path)
     chunks: Iterable[bytes] = (
         [data.encode("utf-8")]
         if isinstance(data, str)
         else [data]
         if isinstance(data, bytes)
-        else (piece.encode("utf-8") for piece in data)
+        else (piece.encode("utf-8") if isinstance(piece, str) else piece for piece in data)
     )
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -11,11 +11,12 @@ from rich.console import Console
 from tracer.catalog import Dataset
 from tracer.errors import UsageError
 from tracer.render import write_atomic
-from tracer.render.html import html_chunks, render_html
+from tracer.render.html import render_html
 from tracer.render.markdown import to_markdown
-from tracer.render.tables import article_csv_chunks, json_chunks, to_json
+from tracer.render.stream import read_papers
+from tracer.render.tables import article_csv_chunks, to_json
 from tracer.render.terminal import print_report
-from tracer.report import Report, build_report, gc_paused
+from tracer.report import Report, gc_paused
 from tracer.store import Store
 
 REPORT_FORMATS = ("terminal", "json", "md", "csv", "html")
@@ -47,33 +48,33 @@ _RENDERERS: dict[str, Callable[[Report], str]] = {
     "csv": lambda report: "".join(article_csv_chunks(report)),  # the articles CSV
     "html": render_html,
 }
-# The formats that can go out in pieces as they are made: a large report's text is never held
-# whole (the others are small: the terminal report lists 20 papers, Markdown is one table).
-_STREAMED: dict[str, Callable[[Report], Iterable[str]]] = {
-    "json": json_chunks,
-    "csv": article_csv_chunks,
-    "html": html_chunks,
-}
-
-
-def render_report(report: Report, fmt: str) -> str:
+def _check(fmt: str) -> None:
     if fmt not in _RENDERERS:
         raise UsageError(
             f"Unknown report format {fmt!r}.", hint="Use one of: " + ", ".join(REPORT_FORMATS) + "."
         )
+
+
+def render_report(report: Report, fmt: str) -> str:
+    _check(fmt)
     return _RENDERERS[fmt](report)
 
 
 def write_reports(
     store: Store, dataset: Dataset, folder: Path, formats: Sequence[str]
 ) -> list[str]:
-    """Write FOLDER/KEY.<suffix> for each format, each file atomically; return the paths."""
-    report = build_report(store, dataset)
-    written = []
+    """Write FOLDER/KEY.<suffix> for each format, each file atomically; return the paths.
+    One pass over the papers feeds every format (tracer.render.stream.read_papers): the files
+    are the text render_report gives for each, and no format holds every paper."""
+    for fmt in formats:
+        _check(fmt)
+    folder = Path(folder)
     with gc_paused():
-        for fmt in formats:
-            path = Path(folder) / f"{dataset.key}{SUFFIXES[fmt]}"
-            streamed = _STREAMED.get(fmt)
-            data = streamed(report) if streamed else render_report(report, fmt)
-            written.append(str(write_atomic(path, data)))
-    return written
+        papers = read_papers(store, dataset, folder, formats)
+        try:
+            return [
+                str(write_atomic(folder / f"{dataset.key}{SUFFIXES[fmt]}", papers.pieces(fmt)))
+                for fmt in formats
+            ]
+        finally:
+            papers.close()

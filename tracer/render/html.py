@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import importlib.resources
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from html import escape
 from typing import Any
 from urllib.parse import unquote
@@ -344,84 +344,113 @@ def _score(value: float | None) -> str:
     return "%.2f" % value if value is not None else ""  # noqa: UP031 - the template's format
 
 
+def paper_row(p: PaperRow) -> str:
+    """The paper's row of the papers table."""
+    parts = [
+        f'<tr data-paper="{_e(p.paper_id)}" data-level="{_e(p.level)}"><td class="title">',
+        _e(p.title),
+    ]
+    if p.after_withdrawal:
+        parts.append(' <span class="flag" title="published after the withdrawal">'
+                     "after withdrawal</span>")
+    if p.missing:
+        parts.append(' <span class="small">(no longer found)</span>')
+    parts += [
+        '</td><td class="num" data-label="year">', _e(p.year or ""),
+        '</td><td data-label="usage">', _e(p.level),
+        '</td><td class="num" data-label="score">', _score(p.score),
+        '</td><td data-label="authors">', _e(author_list(p)),
+        '</td><td data-label="countries">', _e(", ".join(p.countries) or "none known"),
+        '</td><td data-label="institutions">', _e("; ".join(p.institutions)),
+        '</td><td data-label="flags" class="flag">', _e("; ".join(p.flags)),
+        '</td><td data-label="evidence">',
+    ]
+    if p.evidence:
+        parts += ["<details><summary>", plural(len(p.evidence), "sentence"), "</summary>"]
+        for ev in p.evidence:
+            parts += ["<div>[", _item(ev, "kind"), ", ", _item(ev, "source"), "] ",
+                      _item(ev, "text"), "</div>"]
+        parts.append("</details>")
+    parts.append('</td><td data-label="links">')
+    last = len(p.links) - 1
+    for n, link in enumerate(p.links):
+        url = http_url(link)
+        if url:
+            parts += ['<a href="', _e(url), '" rel="noopener noreferrer">',
+                      _e(link_label(link)), "</a>"]
+            if n != last:
+                parts.append(", ")
+    parts.append("</td></tr>\n")
+    return "".join(parts)
+
+
 def paper_rows(report: Report) -> Iterator[Markup]:
     """The rows of the papers table, most relevant first, one at a time."""
     for p in report.by_relevance():
-        parts = [
-            f'<tr data-paper="{_e(p.paper_id)}" data-level="{_e(p.level)}"><td class="title">',
-            _e(p.title),
-        ]
-        if p.after_withdrawal:
-            parts.append(' <span class="flag" title="published after the withdrawal">'
-                         "after withdrawal</span>")
-        if p.missing:
-            parts.append(' <span class="small">(no longer found)</span>')
-        parts += [
-            '</td><td class="num" data-label="year">', _e(p.year or ""),
-            '</td><td data-label="usage">', _e(p.level),
-            '</td><td class="num" data-label="score">', _score(p.score),
-            '</td><td data-label="authors">', _e(author_list(p)),
-            '</td><td data-label="countries">', _e(", ".join(p.countries) or "none known"),
-            '</td><td data-label="institutions">', _e("; ".join(p.institutions)),
-            '</td><td data-label="flags" class="flag">', _e("; ".join(p.flags)),
-            '</td><td data-label="evidence">',
-        ]
-        if p.evidence:
-            parts += ["<details><summary>", plural(len(p.evidence), "sentence"), "</summary>"]
-            for ev in p.evidence:
-                parts += ["<div>[", _item(ev, "kind"), ", ", _item(ev, "source"), "] ",
-                          _item(ev, "text"), "</div>"]
-            parts.append("</details>")
-        parts.append('</td><td data-label="links">')
-        last = len(p.links) - 1
-        for n, link in enumerate(p.links):
-            url = http_url(link)
-            if url:
-                parts += ['<a href="', _e(url), '" rel="noopener noreferrer">',
-                          _e(link_label(link)), "</a>"]
-                if n != last:
-                    parts.append(", ")
-        parts.append("</td></tr>\n")
-        yield Markup("".join(parts))
+        yield Markup(paper_row(p))
+
+
+def flagged_item(p: PaperRow) -> tuple[str, str]:
+    """A flagged institution's paper with its evidence, as the text before and after its
+    "listed when published" part (which depends on the institution's listings)."""
+    parts = ["<li>", str(title_link(p)), '\n<div class="meta">', _e(p.year or "year unknown"),
+             " · ", _e(p.level)]
+    if p.score is not None:
+        parts += [" (score ", _score(p.score), ")"]
+    before = "".join(parts)
+    parts = []
+    if p.after_withdrawal:
+        parts.append(' · <span class="flag">after withdrawal</span>')
+    parts.append("</div>\n")
+    if p.authors:
+        parts += ['<div class="authors">', _e(author_list(p)), "</div>"]
+    for ev in p.evidence:
+        parts += ["<blockquote>", _item(ev, "text"), ' <span class="small">(',
+                  _item(ev, "kind"), ", ", _item(ev, "source"), ")</span></blockquote>"]
+    parts.append("</li>\n")
+    return before, "".join(parts)
+
+
+def listed_part(then: str) -> str:
+    return " · listed when published: " + _e(then) if then else ""
 
 
 def flagged_papers(report: Report, inst: InstitutionRow) -> Iterator[Markup]:
     """A flagged institution's papers, each with its evidence, one list item at a time."""
     for pid in inst.paper_ids:
         p = report.paper(pid)
-        parts = ["<li>", str(title_link(p)), '\n<div class="meta">', _e(p.year or "year unknown"),
-                 " · ", _e(p.level)]
-        if p.score is not None:
-            parts += [" (score ", _score(p.score), ")"]
-        then = listed_then(inst.flags, p)
-        if then:
-            parts += [" · listed when published: ", _e(then)]
-        if p.after_withdrawal:
-            parts.append(' · <span class="flag">after withdrawal</span>')
-        parts.append("</div>\n")
-        if p.authors:
-            parts += ['<div class="authors">', _e(author_list(p)), "</div>"]
-        for ev in p.evidence:
-            parts += ["<blockquote>", _item(ev, "text"), ' <span class="small">(',
-                      _item(ev, "kind"), ", ", _item(ev, "source"), ")</span></blockquote>"]
-        parts.append("</li>\n")
-        yield Markup("".join(parts))
+        before, after = flagged_item(p)
+        yield Markup(before + listed_part(listed_then(inst.flags, p)) + after)
+
+
+def withdrawal_item(p: PaperRow) -> str:
+    parts = ["<li>", str(title_link(p)), ' <span class="meta">',
+             _e(p.publication_date or p.year), " · ", _e(p.level)]
+    if p.institutions:
+        parts += [" · ", _e(", ".join(p.institutions))]
+    parts.append("</span></li>")
+    return "".join(parts)
 
 
 def withdrawal_papers(report: Report) -> Iterator[Markup]:
     """The papers published after the withdrawal, one list item at a time."""
     for pid in report.withdrawal.paper_ids:
-        p = report.paper(pid)
-        parts = ["<li>", str(title_link(p)), ' <span class="meta">',
-                 _e(p.publication_date or p.year), " · ", _e(p.level)]
-        if p.institutions:
-            parts += [" · ", _e(", ".join(p.institutions))]
-        parts.append("</span></li>")
-        yield Markup("".join(parts))
+        yield Markup(withdrawal_item(report.paper(pid)))
 
 
-def html_chunks(report: Report) -> Iterator[str]:
-    """The page in pieces, as the template produces them (never held whole)."""
+PaperRows = Callable[[Report], Iterable[Markup]]
+FlaggedItems = Callable[[Report, InstitutionRow], Iterable[Markup]]
+
+
+def html_chunks(
+    report: Report,
+    rows: PaperRows = paper_rows,
+    flagged: FlaggedItems = flagged_papers,
+    withdrawn: PaperRows = withdrawal_papers,
+) -> Iterator[str]:
+    """The page in pieces, as the template produces them (never held whole). The per-paper
+    parts come from the report's papers, or from `rows`, `flagged` and `withdrawn` (a report
+    whose papers were written while they were read: tracer.render.stream)."""
     template = _environment().get_template("report.html.j2")
     return template.generate(
         r=report,
@@ -429,9 +458,9 @@ def html_chunks(report: Report) -> Iterator[str]:
         legend=map_legend(report.countries),
         year_chart=year_chart(report.years),
         sector_chart=sector_chart(report.sectors),
-        paper_rows=paper_rows,
-        flagged_items=flagged_papers,
-        withdrawal_papers=withdrawal_papers,
+        paper_rows=rows,
+        flagged_items=flagged,
+        withdrawal_papers=withdrawn,
         papers=papers,
         plural=plural,
         country_name=country_name,

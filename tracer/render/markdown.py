@@ -3,12 +3,12 @@ counting rules. Every value from the store is escaped, so API text never becomes
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Protocol
 
 from tracer.render.tables import evidence_text
 from tracer.render.text import clean
-from tracer.report import COUNTING_RULES, Report, listed_then
+from tracer.report import COUNTING_RULES, InstitutionRow, PaperRow, Report, listed_then
 
 _MD_SPECIAL = "\\`*_{}[]<>|#!"  # each gets a backslash before it
 _MD_ESCAPES = str.maketrans({c: "\\" + c for c in _MD_SPECIAL})
@@ -28,7 +28,81 @@ def _md_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]
     return lines + [""]
 
 
+PAPER_HEADER = ["title", "year", "usage", "score", "authors", "countries", "institutions",
+                "flags", "link"]
+
+
+def paper_line(p: PaperRow) -> str:
+    """The paper's row of the papers table."""
+    return "| " + " | ".join(md(c) for c in (
+        p.title,
+        p.year or "",
+        p.level,
+        f"{p.score:.2f}" if p.score is not None else "",
+        ", ".join(a.name or "?" for a in p.authors),
+        "; ".join(p.countries),
+        "; ".join(p.institutions),
+        "; ".join(p.flags),
+        p.links[0] if p.links else "",
+    )) + " |"
+
+
+def flagged_line(p: PaperRow) -> tuple[str, str]:
+    """A flagged institution's paper as the text before and after its "listed then" part
+    (which depends on the institution's listings: `listed_then`)."""
+    return (f"- {md(p.title)} ({p.year or '?'}, {md(p.level)}",
+            f"): {md(evidence_text(p))}")
+
+
+def listed_part(then: str) -> str:
+    return f", listed then: {then}" if then else ""
+
+
+def withdrawal_line(p: PaperRow) -> str:
+    return f"- {md(p.title)} ({md(p.publication_date or p.year)}, {md(p.level)})"
+
+
+class MarkdownPapers(Protocol):
+    """Where the per-paper lines of the page come from: the report's papers, or lines written
+    while the papers were read (tracer.render.stream)."""
+
+    def table(self) -> Iterable[str]: ...
+    def flagged(self, inst: InstitutionRow) -> Iterable[str]: ...
+    def withdrawal(self) -> Iterable[str]: ...
+
+
+class _ReportPapers:
+    def __init__(self, report: Report) -> None:
+        self.report = report
+
+    def table(self) -> Iterator[str]:
+        return (paper_line(p) for p in self.report.papers)
+
+    def flagged(self, inst: InstitutionRow) -> Iterator[str]:
+        for pid in inst.paper_ids:
+            p = self.report.paper(pid)
+            before, after = flagged_line(p)
+            yield before + listed_part(listed_then(inst.flags, p)) + after
+
+    def withdrawal(self) -> Iterator[str]:
+        return (withdrawal_line(self.report.paper(i)) for i in self.report.withdrawal.paper_ids)
+
+
 def to_markdown(report: Report) -> str:
+    return "\n".join(markdown_lines(report))
+
+
+def markdown_chunks(report: Report, papers: MarkdownPapers | None = None) -> Iterator[str]:
+    """The text of to_markdown in pieces (a line each), never held whole."""
+    lines = markdown_lines(report, papers)
+    yield next(lines)
+    for line in lines:
+        yield "\n" + line
+
+
+def markdown_lines(report: Report, papers: MarkdownPapers | None = None) -> Iterator[str]:
+    """The page's lines (joined by line breaks, the page)."""
+    parts = papers or _ReportPapers(report)
     h = report.header
     run = h.last_run
     out = [f"# {md(h.name)} ({md(h.dataset)})", "", f"**{md(report.headline)}**", ""]
@@ -41,24 +115,19 @@ def to_markdown(report: Report) -> str:
     out += ["## Flagged institutions", ""]
     if not report.flagged:
         out += ["None of the institutions found is on a watchlist.", ""]
+    yield from out
     for inst in report.flagged:
         flags = "; ".join(
             f"{f.label}{' (' + f.category + ')' if f.category else ''}"
             f"{' from ' + f.start if f.start else ''}{' to ' + f.end if f.end else ''}"
             for f in inst.flags
         )
-        out += [f"### {md(inst.name)} ({md(inst.country or '?')}, {md(inst.sector)})", ""]
-        out += [f"Flags: {md(flags)}", ""]
-        for pid in inst.paper_ids:
-            p = report.paper(pid)
-            then = listed_then(inst.flags, p)
-            listed = f", listed then: {then}" if then else ""
-            out += [
-                f"- {md(p.title)} ({p.year or '?'}, {md(p.level)}{listed}): {md(evidence_text(p))}"
-            ]
-        out += [""]
-    out += _findings_md(report)
-    out += ["## Papers by usage level", ""]
+        yield from [f"### {md(inst.name)} ({md(inst.country or '?')}, {md(inst.sector)})", ""]
+        yield from [f"Flags: {md(flags)}", ""]
+        yield from parts.flagged(inst)
+        yield ""
+    yield from _findings_md(report, parts)
+    out = ["## Papers by usage level", ""]
     out += _md_table(["level", "papers"], [(r.label, r.papers) for r in report.by_level])
     out += [f"Total: {report.total_papers}", ""]
     out += ["## Papers by country", ""]
@@ -90,33 +159,19 @@ def to_markdown(report: Report) -> str:
     out += _md_table(["year", "papers"], [(y.year or "unknown", y.papers) for y in report.years])
     out += ["## Papers", ""]
     out += [md(report.score_note), ""]
-    out += _md_table(
-        ["title", "year", "usage", "score", "authors", "countries", "institutions", "flags", "link"],
-        [
-            (
-                p.title,
-                p.year or "",
-                p.level,
-                f"{p.score:.2f}" if p.score is not None else "",
-                ", ".join(a.name or "?" for a in p.authors),
-                "; ".join(p.countries),
-                "; ".join(p.institutions),
-                "; ".join(p.flags),
-                p.links[0] if p.links else "",
-            )
-            for p in report.papers
-        ],
-    )
-    out += _missing_md(report)
-    out += ["## Counting rules", "", md(COUNTING_RULES), ""]
-    return "\n".join(out)
+    out += _md_table(PAPER_HEADER, [])[:2]
+    yield from out
+    yield from parts.table()
+    yield ""
+    yield from _missing_md(report)
+    yield from ["## Counting rules", "", md(COUNTING_RULES), ""]
 
 
 def _papers(count: int) -> str:
     return f"{count} paper" if count == 1 else f"{count} papers"
 
 
-def _findings_md(report: Report) -> list[str]:
+def _findings_md(report: Report, parts: MarkdownPapers) -> Iterator[str]:
     w, lic = report.withdrawal, report.licence
     out = ["## Use after withdrawal", ""]
     if w.withdrawn_on:
@@ -124,11 +179,9 @@ def _findings_md(report: Report) -> list[str]:
             f"Withdrawn {md(w.withdrawn_on)}: {_papers(w.papers)} published after it. {md(w.rule)}",
             "",
         ]
-        out += [
-            f"- {md(report.paper(i).title)} ({md(report.paper(i).publication_date or report.paper(i).year)}, {md(report.paper(i).level)})"
-            for i in w.paper_ids
-        ]
-        out += [""]
+        yield from out
+        yield from parts.withdrawal()
+        out = [""]
     else:
         out += ["The catalog does not record a withdrawal of this dataset.", ""]
     out += ["## Licence against user", ""]
@@ -147,7 +200,7 @@ def _findings_md(report: Report) -> list[str]:
             f"Licence terms: {md(lic.licence_terms or 'unknown')}; not restricted to non-commercial or research use.",
             "",
         ]
-    return out
+    yield from out
 
 
 def _missing_md(report: Report) -> list[str]:

@@ -120,43 +120,48 @@ def article_tuples(report: Report) -> Iterator[tuple[Any, ...]]:
     """One tuple per paper, in the order of article_columns(report)."""
     lists = known_lists(report)
     for p in report.papers:
-        pairs: list[tuple[str | None, AffiliationRow | None]] = []
-        for author in p.authors:
-            pairs += [(author.name, aff) for aff in author.affiliations] or [(author.name, None)]
-        ids = p.ids
-        yield (
-            p.paper_id,
-            p.key,
-            joined(ids.get("doi", ())),
-            joined(ids.get("arxiv", ())),
-            joined(ids.get("s2", ())),
-            joined(ids.get("corpus", ())),
-            joined(ids.get("openalex", ())),
-            p.title,
-            p.year,
-            p.publication_date,
-            p.venue,
-            p.level,
-            p.score,
-            joined(_evidence_items(p)),
-            p.via_derivative,
-            joined(a.name for a in p.authors),
-            joined(_affiliation(name, aff) for name, aff in pairs),
-            joined(p.countries),
-            joined(p.institutions),
-            joined(
-                dict.fromkeys(
-                    a.institution_id for au in p.authors for a in au.affiliations if a.institution_id
-                )
-            ),
-            joined(p.sectors),
-            joined(p.flags),
-            *(name in p.flag_lists for name in lists),
-            p.has_affiliation,
-            p.after_withdrawal,
-            p.missing,
-            joined(p.links),
-        )
+        yield article_tuple(p, lists)
+
+
+def article_tuple(p: PaperRow, lists: Sequence[str]) -> tuple[Any, ...]:
+    """The paper's row of the articles CSV, with a flag column for each of `lists`."""
+    pairs: list[tuple[str | None, AffiliationRow | None]] = []
+    for author in p.authors:
+        pairs += [(author.name, aff) for aff in author.affiliations] or [(author.name, None)]
+    ids = p.ids
+    return (
+        p.paper_id,
+        p.key,
+        joined(ids.get("doi", ())),
+        joined(ids.get("arxiv", ())),
+        joined(ids.get("s2", ())),
+        joined(ids.get("corpus", ())),
+        joined(ids.get("openalex", ())),
+        p.title,
+        p.year,
+        p.publication_date,
+        p.venue,
+        p.level,
+        p.score,
+        joined(_evidence_items(p)),
+        p.via_derivative,
+        joined(a.name for a in p.authors),
+        joined(_affiliation(name, aff) for name, aff in pairs),
+        joined(p.countries),
+        joined(p.institutions),
+        joined(
+            dict.fromkeys(
+                a.institution_id for au in p.authors for a in au.affiliations if a.institution_id
+            )
+        ),
+        joined(p.sectors),
+        joined(p.flags),
+        *(name in p.flag_lists for name in lists),
+        p.has_affiliation,
+        p.after_withdrawal,
+        p.missing,
+        joined(p.links),
+    )
 
 
 def article_rows(report: Report) -> list[dict[str, Any]]:
@@ -164,19 +169,33 @@ def article_rows(report: Report) -> list[dict[str, Any]]:
     return [dict(zip(columns, row, strict=True)) for row in article_tuples(report)]
 
 
-def article_csv_chunks(report: Report) -> Iterator[str]:
+def article_csv_chunks(report: Report, rows: Iterable[Any] | None = None) -> Iterator[Any]:
     """The articles CSV of to_csv(article_rows(report)) in pieces, written from tuples: the
-    same cells, the same formula neutralisation (safe_cell), never held whole."""
+    same cells, the same formula neutralisation (safe_cell), never held whole. `rows`: the
+    text of the rows, written while the papers were read (tracer.render.stream)."""
     yield "\ufeff"
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    if not report.papers:
+    empty = not report.total_papers if rows is not None else not report.papers
+    if empty:
         writer.writerow([])  # to_csv of no rows: an empty header line
         yield out.getvalue()
         return
     writer.writerow(article_columns(report))
-    for n, row in enumerate(article_tuples(report), 1):
-        writer.writerow([safe_cell(v) for v in row])
+    if rows is not None:
+        yield out.getvalue()
+        yield from rows
+        return
+    yield from csv_rows(report.papers, known_lists(report), out)
+
+
+def csv_rows(papers: Iterable[PaperRow], lists: Sequence[str],
+             out: io.StringIO | None = None) -> Iterator[str]:
+    """The CSV text of the papers' rows, 500 rows at a time (after what `out` holds)."""
+    out = out or io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    for n, p in enumerate(papers, 1):
+        writer.writerow([safe_cell(v) for v in article_tuple(p, lists)])
         if n % 500 == 0:
             yield out.getvalue()
             out.seek(0)
@@ -257,6 +276,7 @@ _ORJSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
 # Where orjson and the standard encoder may write a float differently (see _encode): checked
 # as "0.0000" in text, then this pattern, which starts with a literal and so is searched fast.
 _ORJSON_EXPONENT = re.compile(r"e-\d(?!\d)")
+_ORJSON_EXPONENT_BYTES = re.compile(rb"e-\d(?!\d)")
 _STREAMED = 64  # lists longer than this go out one item at a time
 
 
@@ -269,7 +289,29 @@ def json_chunks(data: Any) -> Iterator[str]:
     yield "\n"
 
 
-def _chunks(value: Any, depth: int) -> Iterator[str]:
+def json_chunks_with(data: Any, papers: Iterable[bytes]) -> Iterator[str | bytes]:
+    """json_chunks of a report whose "papers" list is `papers`, its text as UTF-8 (written
+    while the papers were read: tracer.render.stream)."""
+    yield from _chunks(data, 0, papers)
+    yield "\n"
+
+
+def json_paper(paper: PaperRow, first: bool) -> bytes:
+    """A paper as an item of the report's "papers" list (as _chunks writes a long list)."""
+    return (b"\n    " if first else b",\n    ") + encode_bytes(paper, 2)
+
+
+def json_papers(items: Iterable[bytes], count: int) -> Iterator[bytes]:
+    """The report's "papers" list from its items' text (json_paper)."""
+    if not count:
+        yield b"[]"
+        return
+    yield b"["
+    yield from items
+    yield b"\n  ]"
+
+
+def _chunks(value: Any, depth: int, papers: Iterable[Any] | None = None) -> Iterator[Any]:
     if depth == 0 and is_dataclass(value) and not isinstance(value, type):
         value = _plain(value)  # the report itself, opened key by key; orjson encodes the rest
     if isinstance(value, dict) and depth == 0 and value:
@@ -277,6 +319,9 @@ def _chunks(value: Any, depth: int) -> Iterator[str]:
         yield "{"
         for n, (key, item) in enumerate(value.items()):
             yield ("," if n else "") + "\n" + inner + _encode(str(key), depth) + ": "
+            if key == "papers" and papers is not None:
+                yield from papers
+                continue
             yield from _chunks(item, depth + 1)
         yield "\n" + "  " * depth + "}"
     elif isinstance(value, list) and len(value) > _STREAMED:
@@ -302,6 +347,21 @@ def _encode(value: Any, depth: int) -> str:
         text = json.dumps(value, indent=2, ensure_ascii=False, default=_plain)
     # JSON text holds no raw line break inside a string, so every "\n" is between tokens.
     return text.replace("\n", "\n" + "  " * depth) if depth else text
+
+
+def encode_bytes(value: Any, depth: int) -> bytes:
+    """_encode's text as UTF-8, as orjson writes it (most of a large report goes out so)."""
+    try:
+        data = orjson.dumps(value, default=_plain, option=_ORJSON_OPTIONS)
+    except TypeError:  # a lone surrogate or an integer beyond 64 bits
+        data = b""
+    if not data or b"0.0000" in data or (b"e-" in data and _ORJSON_EXPONENT_BYTES.search(data)):
+        # orjson writes floats below 1e-4 as 0.00005 or 1.2e-7 where Python writes 5e-05 and
+        # 1.2e-07; where such a float may be (or a title says "0.0000"), the stdlib encoder.
+        text = json.dumps(value, indent=2, ensure_ascii=False, default=_plain)
+        data = text.encode("utf-8")
+    # JSON text holds no raw line break inside a string, so every "\n" is between tokens.
+    return data.replace(b"\n", b"\n" + b"  " * depth) if depth else data
 
 
 def _plain(value: Any) -> Any:

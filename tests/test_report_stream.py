@@ -1,0 +1,141 @@
+"""The report files of a refresh, written from one pass over the papers (tracer.render.stream),
+are the files each renderer writes from the whole report, whatever the corpus holds: more
+papers than a chunk of the store's reads, ties in every ordering, a paper without authors,
+hostile titles, watchlists the project does not know, scores the two JSON encoders write
+differently, no paper at all."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.report_corpus import DATASET, ENTITY, MEGVII, NUDT, STANFORD, build_store
+from tracer.records import Author, Work
+from tracer.render.formats import REPORT_FORMATS, SUFFIXES, render_report, write_reports
+from tracer.report import build_report
+from tracer.store import Store, report_queries
+
+POLICE = {"list": "police-security", "label": "Police and public security", "category": None,
+          "source": "https://example.org/police", "start": "2018", "end": None}
+FCC = {"list": "fcc-covered", "label": "FCC Covered List", "category": None,
+       "source": "https://www.fcc.gov/supplychain/coveredlist", "start": "2021-03", "end": None}
+BUREAU = {"raw": "Public Security Bureau, Shenzhen", "institution_id": None,
+          "institution_name": "Shenzhen Public Security Bureau", "country": "CN",
+          "sector": "government", "flags": [POLICE], "confidence": 0.9, "method": "ror-fuzzy"}
+# Hikvision listed on two lists the project knows and one it does not: three flag columns.
+HIKVISION = {"raw": "Hikvision Research Institute, Hangzhou", "institution_id": "I4210100000",
+             "institution_name": "Hikvision", "country": "CN", "sector": "commercial",
+             "flags": [ENTITY, FCC], "confidence": 0.95, "method": "openalex"}
+TITLES = [
+    "| pipes | and *stars* and [links](javascript:alert(1)) # !",
+    "\x1b]0;owned\x07Escapes\x1b[2J\r\nFAKE: line",
+    "=cmd|' /C calc'!A0",
+    "Ünïcödé 中文 titles — with “quotes” & <b>tags</b>",
+]
+
+
+def _add(store: Store, run: int, n: int, *, year: int | None, authors: list[tuple[str, list[dict]]],
+         title: str, level: str | None, score: float | None, date: str | None = None) -> None:
+    work = Work(source="openalex", title=title, year=year, publication_date=date,
+                venue="Venue | x", doi=f"10.2000/extra.{n}", openalex_id=f"W9{n:04d}")
+    paper_id, _ = store.upsert_work(work)
+    store.link("brainwash", paper_id, run, None)
+    if level:
+        store.save_judgement("brainwash", paper_id, level=level, score=score,
+                             evidence=[{"kind": "context", "text": f"We use it {title}",
+                                        "source": "s2", "matched": "Brainwash"}],
+                             reasons=["name-in-context"])
+    store.save_authors(paper_id, [Author(name=name, position=i, raw_affiliations=[a["raw"] for a in affs])
+                                  for i, (name, affs) in enumerate(authors)], "openalex", 2)
+    for i, (_, affs) in enumerate(authors):
+        store.save_affiliations(paper_id, i, affs)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = build_store(tmp_path / "t.db")
+    groups = [[NUDT], [MEGVII, HIKVISION], [BUREAU], [STANFORD], [HIKVISION], []]
+    run = s.start_run("brainwash", "scan")
+    for n in range(37):
+        affs = groups[n % len(groups)]
+        authors = [] if n % 9 == 4 else [(f"Author {n}-{k}", affs) for k in range(1 + n % 3)]
+        _add(s, run, n, year=None if n % 11 == 0 else 2016 + n % 4, authors=authors,
+             title=f"{TITLES[n % len(TITLES)]} {n}", level=(None, "used", "cited", "mentioned")[n % 4],
+             # equal scores and years: ties broken by paper id; 5e-05 is written apart by orjson
+             score=0.00005 if n % 7 == 0 else 0.5, date=f"{2016 + n % 4}-0{1 + n % 9}")
+    s.finish_run(run, "ok", requests={})
+    yield s
+    s.close()
+
+
+def _written(store: Store, folder: Path, dataset=DATASET) -> dict[str, str]:
+    write_reports(store, dataset, folder, REPORT_FORMATS)
+    return {fmt: (folder / f"{dataset.key}{SUFFIXES[fmt]}").read_bytes().decode("utf-8")
+            for fmt in REPORT_FORMATS}
+
+
+@pytest.mark.parametrize("chunk", [3, 7, 500])
+def test_streamed_files_are_the_whole_reports_text(
+    store: Store, tmp_path: Path, chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(report_queries, "CHUNK", chunk)
+    report = build_report(store, DATASET)
+    assert report.total_papers == 47
+    written = _written(store, tmp_path / "out")
+    for fmt in REPORT_FORMATS:
+        assert written[fmt] == render_report(report, fmt), fmt
+
+
+def test_lists_the_project_does_not_know_get_their_columns_in_order_of_papers(
+    store: Store, tmp_path: Path
+) -> None:
+    text = _written(store, tmp_path / "out")["csv"]
+    rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+    columns = list(rows[0])
+    known = columns.index("flag_dod_1260h")
+    # FCC (on 12 papers' Hikvision) before police (6 papers' bureau): by papers, after the known.
+    assert columns[known + 1 : known + 3] == ["flag_fcc_covered", "flag_police_security"]
+    assert columns[known + 3] == "has_affiliation"
+    on_fcc = [r for r in rows if r["flag_fcc_covered"] == "True"]
+    assert on_fcc and all("Hikvision" in r["institutions"] for r in on_fcc)
+    assert sum(r["flag_police_security"] == "True" for r in rows) == 6
+    assert any(r["title"] == "'=cmd|' /C calc'!A0 2" for r in rows)  # a formula stays text
+
+
+def test_hostile_titles_stay_text_in_every_streamed_file(store: Store, tmp_path: Path) -> None:
+    written = _written(store, tmp_path / "out")
+    for fmt, text in written.items():
+        assert "\x1b" not in text and "\x07" not in text, fmt
+    assert "<b>tags</b>" not in written["html"] and "&lt;b&gt;tags&lt;/b&gt;" in written["html"]
+    assert "javascript:alert" not in written["html"].replace("](javascript:alert", "")
+    assert "\\[links\\](javascript:alert(1))" in written["md"]  # not a link
+    assert "[links](" not in written["md"].replace("\\[links\\](", "")
+    papers = json.loads(written["json"])["papers"]
+    assert len(papers) == 47 and {p["title"] for p in papers} >= {TITLES[0] + " 0", TITLES[3] + " 3"}
+    assert any(p["authors"] == [] for p in papers)
+
+
+def test_one_pass_over_the_papers_feeds_every_format(store: Store, tmp_path: Path) -> None:
+    statements: list[str] = []
+    store.conn.set_trace_callback(statements.append)
+    write_reports(store, DATASET, tmp_path / "out", REPORT_FORMATS)
+    store.conn.set_trace_callback(None)
+    assert sum("FROM papers p JOIN dataset_papers" in s for s in statements) == 1
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]  # no leftovers
+
+
+def test_a_dataset_without_papers_gets_the_empty_reports(store: Store, tmp_path: Path) -> None:
+    empty = dataclasses.replace(DATASET, key="nothing", name="Nothing")
+    report = build_report(store, empty)
+    assert report.total_papers == 0
+    written = _written(store, tmp_path / "out", empty)
+    for fmt in REPORT_FORMATS:
+        assert written[fmt] == render_report(report, fmt), fmt
+    assert written["csv"] == "\ufeff\r\n"
+    assert json.loads(written["json"])["papers"] == []

@@ -1,0 +1,345 @@
+"""Every report file of a refresh from one pass over the papers, never holding them all.
+
+The papers are read once, in the report's order (tracer.store.report_queries, a chunk at a
+time). As each one is read, the figures are counted (tracer.report's tally and aggregates) and
+its parts of each format are written to unnamed temporary files: its CSV row, its item of the
+JSON "papers" list, its Markdown and HTML table rows, its items under the flagged institutions
+it belongs to and under the withdrawal. What a part needs from the whole report is kept aside
+and small: the HTML table's relevance key of each paper (the table is most relevant first),
+and each flagged item's date (whether a listing was in force then depends on every listing of
+the institution, known at the end). Then each file is written: the parts drawn from the
+figures, with the papers' parts copied from the temporary files between them. The text is the
+text each renderer writes from the whole report (tests/test_render_fast.py, tests/test_golden.py).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+import tempfile
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from markupsafe import Markup
+
+from tracer.catalog import Dataset
+from tracer.render import html as page
+from tracer.render import markdown
+from tracer.render.tables import (
+    ARTICLE_COLUMNS,
+    article_csv_chunks,
+    article_tuple,
+    flag_codes,
+    json_chunks_with,
+    json_paper,
+    json_papers,
+    known_lists,
+    safe_cell,
+)
+from tracer.report import (
+    InstitutionRow,
+    PaperRow,
+    Report,
+    SummaryReport,
+    _aggregate,
+    _assemble,
+    _filters,
+    _flagged_keys,
+    _keep,
+    _load_papers,
+    _summary,
+    _Tally,
+    listed_on,
+    relevance,
+)
+from tracer.store import Store
+from tracer.store.report_queries import report_rows
+
+_READ = 1 << 20
+
+
+class Spool:
+    """Text appended to an unnamed temporary file, then read back whole or by piece."""
+
+    def __init__(self, folder: Path) -> None:
+        self.file: IO[bytes] = tempfile.TemporaryFile(dir=folder, buffering=_READ)
+        self.size = 0
+        self._flushed = False  # nothing is added once pieces are read
+
+    def add(self, text: str | bytes) -> tuple[int, int]:
+        data = text.encode("utf-8") if isinstance(text, str) else text
+        start = self.size
+        self.file.write(data)
+        self.size += len(data)
+        return start, len(data)
+
+    def whole(self) -> Iterator[bytes]:
+        """The text as UTF-8, in pieces of about a megabyte."""
+        self.file.flush()
+        self.file.seek(0)
+        while chunk := self.file.read(_READ):
+            yield chunk
+
+    def text(self) -> Iterator[str]:
+        """The text in pieces of about a megabyte."""
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        for chunk in self.whole():
+            yield decoder.decode(chunk)
+        yield decoder.decode(b"", final=True)
+
+    def piece(self, start: int, size: int) -> str:
+        """The text added at `start` (as add() returned it). Read by pread, not mapped: the
+        pages of a mapped file would count in the process's resident memory."""
+        if not self._flushed:
+            self.file.flush()
+            self._flushed = True
+        return os.pread(self.file.fileno(), size, start).decode("utf-8")
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class _Flagged:
+    """A flagged institution's items, in paper order: the paper, its date, and where the text
+    before and after its "listed then" part is in the spool (Markdown, then HTML)."""
+
+    def __init__(self) -> None:
+        self.paper_ids: list[int] = []
+        self.items: list[tuple[str | None, int | None, int, int, int, int, int, int, int, int]] = []
+
+
+class _Writer:
+    """The per-paper parts of each asked-for format, written as the papers pass."""
+
+    def __init__(self, folder: Path, formats: Sequence[str], flagged_keys: set[str],
+                 lists: list[str]) -> None:
+        self.formats = set(formats)
+        self.flagged_keys = flagged_keys
+        self.lists = lists
+        self.count = 0
+        self.spools: dict[str, Spool] = {}
+        for name, fmt in (("csv", "csv"), ("json", "json"), ("md", "md"),
+                          ("md_late", "md"), ("html", "html"), ("html_late", "html"),
+                          ("flagged", "md"), ("flagged", "html")):
+            if fmt in self.formats and name not in self.spools:
+                self.spools[name] = Spool(folder)
+        self.csv = io.StringIO()
+        self.csv_writer = csv.writer(self.csv, lineterminator="\r\n")
+        self.csv_cut = len(ARTICLE_COLUMNS) + len(lists)
+        # Each row's length before the place of those columns, and its whole length (in
+        # characters, from its start); the batches of 500 rows as written to the spool.
+        self.csv_rows = array("q")
+        self.csv_batches: list[tuple[int, int]] = []
+        self.csv_others: dict[int, set[str]] = {}  # row -> lists the project does not know
+        self.html_rows: list[tuple[tuple[Any, ...], int, int]] = []
+        self.flagged: dict[str, _Flagged] = {}
+
+    def each(self, papers: Iterable[PaperRow]) -> Iterator[PaperRow]:
+        for paper in papers:
+            self.add(paper)
+            yield paper
+        self.finish()
+
+    def add(self, p: PaperRow) -> None:
+        spools = self.spools
+        first = not self.count
+        self.count += 1
+        if "csv" in spools:
+            self._add_csv(p)
+        if "json" in spools:
+            spools["json"].add(json_paper(p, first))
+        if "md" in spools:
+            spools["md"].add(markdown.paper_line(p) + "\n")
+            if p.after_withdrawal:
+                spools["md_late"].add(markdown.withdrawal_line(p) + "\n")
+        if "html" in spools:
+            start, size = spools["html"].add(page.paper_row(p))
+            self.html_rows.append((relevance(p), start, size))
+            if p.after_withdrawal:
+                spools["html_late"].add(page.withdrawal_item(p))
+        if "flagged" in spools:
+            keys = {
+                aff.institution_id or aff.institution_name
+                for author in p.authors for aff in author.affiliations
+            } & self.flagged_keys
+            if keys:
+                self._add_flagged(p, keys)
+
+    def _add_csv(self, p: PaperRow) -> None:
+        """The paper's CSV row, noting where the flag columns of lists the project does not
+        know go (their order is known at the end: by papers). A row's cells are written one
+        by one, joined by commas: the cells before that place and those after it, joined by
+        a comma, are the row's text."""
+        cells = [safe_cell(v) for v in article_tuple(p, self.lists)]
+        out, write = self.csv, self.csv_writer.writerow
+        start = out.tell()
+        write(cells[: self.csv_cut])
+        cut = out.tell() - 2  # before the line break
+        out.seek(cut)
+        out.write(",")
+        write(cells[self.csv_cut :])
+        self.csv_rows.extend((cut - start, out.tell() - start))
+        others = [name for name in p.flag_lists if name not in self.lists]
+        if others:
+            self.csv_others[self.count - 1] = set(others)
+        if self.count % 500 == 0:
+            self._flush_csv()
+
+    def _flush_csv(self) -> None:
+        text = self.csv.getvalue()
+        if text:
+            self.csv_batches.append(self.spools["csv"].add(text))
+        self.csv.seek(0)
+        self.csv.truncate()
+
+    def csv_text(self, lists: list[str]) -> Iterator[str | bytes]:
+        """The rows' text with a flag column for each of `lists` after the project's own."""
+        extra = lists[len(self.lists) :]
+        spool = self.spools["csv"]
+        if not extra:
+            yield from spool.whole()
+            return
+        row = 0
+        for start, size in self.csv_batches:
+            text = spool.piece(start, size)
+            batch, at = [], 0
+            while at < len(text):
+                cut, end = self.csv_rows[2 * row], self.csv_rows[2 * row + 1]
+                mine = self.csv_others.get(row, ())
+                flags = ",".join("True" if name in mine else "False" for name in extra)
+                batch.append(text[at : at + cut] + "," + flags + text[at + cut : at + end])
+                at += end
+                row += 1
+            yield "".join(batch)
+
+    def _add_flagged(self, p: PaperRow, keys: set[Any]) -> None:
+        spool = self.spools["flagged"]
+        md_parts = markdown.flagged_line(p) if "md" in self.formats else ("", "")
+        html_parts = page.flagged_item(p) if "html" in self.formats else ("", "")
+        item = (p.publication_date, p.year, *spool.add(md_parts[0]), *spool.add(md_parts[1]),
+                *spool.add(html_parts[0]), *spool.add(html_parts[1]))
+        for key in keys:
+            entry = self.flagged.setdefault(key, _Flagged())
+            entry.paper_ids.append(p.paper_id)
+            entry.items.append(item)
+
+    def finish(self) -> None:
+        if "csv" in self.spools:
+            self._flush_csv()
+        self.html_rows.sort(key=lambda row: row[0])
+
+    def close(self) -> None:
+        for spool in self.spools.values():
+            spool.close()
+
+    # What each format reads back.
+
+    def flagged_items(self, inst: InstitutionRow, fmt: str) -> Iterator[str]:
+        entry = self.flagged.get(inst.key)
+        # Every paper of a flagged institution was written here, in the report's order.
+        assert entry is not None and entry.paper_ids == inst.paper_ids, inst.key
+        spool = self.spools["flagged"]
+        for date, year, *places in entry.items:
+            then = listed_on(inst.flags, date, year)
+            if fmt == "md":
+                yield (spool.piece(places[0], places[1]) + markdown.listed_part(then)
+                       + spool.piece(places[2], places[3]))
+            else:
+                yield (spool.piece(places[4], places[5]) + page.listed_part(then)
+                       + spool.piece(places[6], places[7]))
+
+    def html_table(self) -> Iterator[Markup]:
+        spool = self.spools["html"]
+        for _, start, size in self.html_rows:
+            yield Markup(spool.piece(start, size))
+
+
+class _MarkdownParts:
+    def __init__(self, writer: _Writer) -> None:
+        self.writer = writer
+
+    def table(self) -> Iterator[str]:
+        return _lines(self.writer.spools["md"])
+
+    def flagged(self, inst: InstitutionRow) -> Iterator[str]:
+        return self.writer.flagged_items(inst, "md")
+
+    def withdrawal(self) -> Iterator[str]:
+        return _lines(self.writer.spools["md_late"])
+
+
+def _lines(spool: Spool) -> Iterator[str]:
+    """The spool's lines (each was written with its line break), without their breaks."""
+    rest = ""
+    for chunk in spool.text():
+        lines = (rest + chunk).split("\n")
+        rest = lines.pop()
+        yield from lines
+    assert not rest, "a spooled line without its line break"
+
+
+class Papers:
+    """What one pass over the papers leaves for the files: the report without its papers (its
+    figures), the terminal's summary, and each paper's parts of each format (`pieces`)."""
+
+    def __init__(self, writer: _Writer, report: Report, summary: SummaryReport | None) -> None:
+        self.writer = writer
+        self.report = report
+        self.summary = summary
+
+    def pieces(self, fmt: str) -> Iterable[str | bytes]:
+        """The file of one format (of those read_papers was given), in pieces."""
+        from tracer.render.formats import terminal_text
+
+        report, writer = self.report, self.writer
+        if fmt == "terminal":
+            assert self.summary is not None
+            return [terminal_text(self.summary)]
+        if fmt == "json":
+            return json_chunks_with(report, json_papers(writer.spools["json"].whole(),
+                                                        writer.count))
+        if fmt == "csv":
+            return article_csv_chunks(report, writer.csv_text(known_lists(report)))
+        if fmt == "md":
+            return markdown.markdown_chunks(report, _MarkdownParts(writer))
+        return page.html_chunks(
+            report,
+            rows=lambda r: writer.html_table(),
+            flagged=lambda r, inst: (Markup(t) for t in writer.flagged_items(inst, "html")),
+            withdrawn=lambda r: (Markup(t) for t in writer.spools["html_late"].text()),
+        )
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def read_papers(store: Store, dataset: Dataset, folder: Path, formats: Sequence[str]) -> Papers:
+    """One pass over the dataset's papers, counting the figures and writing each paper's parts
+    of each of `formats` to temporary files in `folder`; the caller closes what it returns."""
+    from tracer.render.terminal import LIST_LIMIT, PAPERS_LIMIT
+
+    folder.mkdir(parents=True, exist_ok=True)
+    filters = _filters(None, None, None)
+    data = report_rows(store, dataset.key)
+    flagged_keys = _flagged_keys(data)
+    # The CSV's flag columns: every list the project knows, then the other lists of this
+    # report's institutions, by papers (known at the end: _Writer.csv_text puts them in).
+    lists = list(flag_codes())
+    terminal = "terminal" in formats
+    tally = (_Tally(top=PAPERS_LIMIT, list_limit=LIST_LIMIT, flagged_keys=flagged_keys)
+             if terminal else _Tally())
+    writer = _Writer(folder, formats, flagged_keys, lists)
+    try:
+        kept = (p for p in _load_papers(data, dataset) if _keep(p, filters.levels, filters))
+        countries, sectors, institutions = _aggregate(tally.count(writer.each(kept)))
+        report = _assemble(data, dataset, filters, tally, countries, sectors, institutions, [])
+        summary = (_summary(data, dataset, filters, tally, countries, sectors, institutions)
+                   if terminal else None)
+    except BaseException:
+        writer.close()
+        raise
+    return Papers(writer, report, summary)
