@@ -1499,13 +1499,20 @@ def _city_tails(gaz: gz.Gazetteer) -> dict[str, list[tuple[str, int]]]:
             if not city:
                 continue
             place = _city_key(city)
-            if not place or not name.endswith(" " + place):
+            if not place:
                 continue
-            head = name[: -len(place) - 1].split(" ")
-            while head and head[-1] in _LINKS:
-                head.pop()
-            if head:
-                out.setdefault(" ".join(head), []).append((place, i))
+            # A city is also written by its first word ("Freiburg" for Freiburg im Breisgau,
+            # "Frankfurt" for Frankfurt am Main), and names end with that.
+            short = place.split(" ", 1)[0]
+            for form in (place, short) if short != place and len(short) >= 4 else (place,):
+                if not name.endswith(" " + form):
+                    continue
+                head = name[: -len(form) - 1].split(" ")
+                while head and head[-1] in _LINKS:
+                    head.pop()
+                if head:
+                    out.setdefault(" ".join(head), []).append((form, i))
+                break
     return out
 
 
@@ -1547,6 +1554,7 @@ def prepare(gaz: gz.Gazetteer) -> gz.Gazetteer:
     stamp = _tables_stamp()
     gaz.derived("translated names", stamp, lambda: gaz.keyed(translated_key))
     gaz.derived("city tails", stamp, lambda: _city_tails(gaz))
+    gaz.derived("name tails", stamp, lambda: _name_tails(gaz))
     gaz.words()
     gaz.save_tables()
     return gaz
