@@ -905,3 +905,23 @@ def test_words_in_another_order_must_be_the_words_of_one_name(classifier: Classi
     # Words in another order are still read: "Univ. Duisburg-Essen".
     essen = one(classifier.classify_text("Univ. Duisburg-Essen, Germany"))
     assert essen.institution_name == "University of Duisburg-Essen"
+
+
+def test_iso4_geological_is_read_out(classifier: Classifier) -> None:
+    # ISO 4 writes "geological" as "Geol."; journals print the Survey's name so.
+    aff = one(classifier.classify_text("Branch of Marine Geology, U.S. Geol. Surv., Menlo Park, CA"))
+    assert aff.institution_name == "United States Geological Survey"
+
+
+def test_a_city_written_by_its_first_word_completes_a_name(classifier: Classifier) -> None:
+    # ROR's city is "Freiburg im Breisgau"; its name "Albert-Ludwigs-Universität Freiburg"
+    # ends with the city as people write it.
+    aff = one(
+        classifier.classify_text(
+            "Albert-Ludwigs-Universität, Hermann-Herder-Str. 3, 79104 Freiburg, Germany"
+        )
+    )
+    assert aff.institution_name == "University of Freiburg"
+    # Without the city the start of the name is no one's.
+    alone = one(classifier.classify_text("Albert-Ludwigs-Universität, Germany"))
+    assert alone.institution_id is None

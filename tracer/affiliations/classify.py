@@ -632,7 +632,10 @@ class Classifier:
             picks = [p for p in picks if not self._stray_unit(p, picks, toks, norm)]
         picks = [p for p in picks if not self._tail_of_longer(p, bounds, toks, norm)]
         whole = self._parents_inside(found, picks, bounds, country, toks)
-        whole.update(self._units_of(found, picks, toks))
+        for pick in picks:
+            if pick[0] > 0 and toks[pick[0] - 1] == "of":
+                whole.update(self._units_of(found, picks, toks))
+                break
         picks.extend(self._prefix_matches(toks, bounds, country, picks))
         picks.extend(self._unit_matches(toks, bounds, country, picks))
         if not picks:
@@ -1223,15 +1226,17 @@ class Classifier:
         front. Without the city such tails are generic ("Research Institute")."""
         gaz = self.gazetteer
         assert gaz is not None
-        table = gaz.derived("name tails", _tables_stamp(), lambda: _name_tails(gaz))
-        countries, cities = gaz.columns["country"], gaz.columns["city"]
         edges = sorted(bounds)
         out: list[tuple[int, int, gz.Record, float]] = []
+        table: dict[str, tuple[int, ...]] | None = None
+        countries, cities = gaz.columns["country"], gaz.columns["city"]
         for start, end in zip(edges, edges[1:], strict=False):
             # The whole piece: a tail inside one ("Great Ormond Street Hospital for Children")
             # is as often the end of another organisation's name of the same city.
             if end - start < 3:
                 continue
+            if table is None:
+                table = gaz.derived("name tails", _tables_stamp(), lambda: _name_tails(gaz))
             ids = {
                 i
                 for i in table.get(" ".join(toks[start:end]), ())
@@ -1288,15 +1293,20 @@ class Classifier:
         assert gaz is not None
         out = []
         parts = chunks(raw)
-        for i, chunk in enumerate(parts):
+        last = len(parts) - 1
+        countries = gaz.columns["country"]
+        for n, chunk in enumerate(parts):
             word = chunk.strip(" .")
-            if i and i == len(parts) - 1 and self.detector.piece_votes(tuple(tokens(parts[i - 1]))):
+            if len(word) < 3 or not word.isupper():
+                continue
+            ids = [i for i in gaz.acronyms.get(word, ()) if countries[i] == country]
+            if len(ids) != 1:
+                continue
+            if n and n == last and self.detector.piece_votes(tuple(tokens(parts[n - 1]))):
                 continue  # after the place that ends an address: initials, not a name
-            ids = [i for i in gaz.acronyms.get(word, ()) if gaz.columns["country"][i] == country]
-            if len(word) >= 3 and word.isupper() and len(ids) == 1:
-                record = gaz.record(ids[0])
-                if record is not None:
-                    out.append((-1, -1, record, 0.6))
+            record = gaz.record(ids[0])
+            if record is not None:
+                out.append((-1, -1, record, 0.6))
         return out
 
     # -- shared ---------------------------------------------------------------------------
@@ -1499,13 +1509,20 @@ def _city_tails(gaz: gz.Gazetteer) -> dict[str, list[tuple[str, int]]]:
             if not city:
                 continue
             place = _city_key(city)
-            if not place or not name.endswith(" " + place):
+            if not place:
                 continue
-            head = name[: -len(place) - 1].split(" ")
-            while head and head[-1] in _LINKS:
-                head.pop()
-            if head:
-                out.setdefault(" ".join(head), []).append((place, i))
+            # A city is also written by its first word ("Freiburg" for Freiburg im Breisgau,
+            # "Frankfurt" for Frankfurt am Main), and names end with that.
+            short = place.split(" ", 1)[0]
+            for form in (place, short) if short != place and len(short) >= 4 else (place,):
+                if not name.endswith(" " + form):
+                    continue
+                head = name[: -len(form) - 1].split(" ")
+                while head and head[-1] in _LINKS:
+                    head.pop()
+                if head:
+                    out.setdefault(" ".join(head), []).append((form, i))
+                break
     return out
 
 
@@ -1547,6 +1564,7 @@ def prepare(gaz: gz.Gazetteer) -> gz.Gazetteer:
     stamp = _tables_stamp()
     gaz.derived("translated names", stamp, lambda: gaz.keyed(translated_key))
     gaz.derived("city tails", stamp, lambda: _city_tails(gaz))
+    gaz.derived("name tails", stamp, lambda: _name_tails(gaz))
     gaz.words()
     gaz.save_tables()
     return gaz

@@ -33,7 +33,7 @@ from typing import Any, TypeVar, cast
 from tracer.affiliations.normalize import bag, normalize
 from tracer.errors import DataError
 
-INDEX_VERSION = 10
+INDEX_VERSION = 11
 T = TypeVar("T")
 ROR_PREFIX = "https://ror.org/"
 _PAREN_SUFFIX = re.compile(r"\s*\([^()]*\)\s*$")
