@@ -297,8 +297,9 @@ class Papers:
 
         report, writer = self.report, self.writer
         if fmt == "terminal":
-            assert self.summary is not None
-            return [terminal_text(self.summary)]
+            summary = self.summary
+            assert summary is not None
+            return (terminal_text(summary) for _ in (1,))  # rendered as the file is written
         if fmt == "json":
             return json_chunks_with(report, json_papers(writer.spools["json"].whole(),
                                                         writer.count))
