@@ -92,6 +92,20 @@ def test_streamed_files_are_the_whole_reports_text(
         assert written[fmt] == render_report(report, fmt), fmt
 
 
+def test_cells_the_csv_module_quotes_after_the_flag_columns(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tracer.report
+
+    links_for = tracer.report.links_for
+    monkeypatch.setattr(tracer.report, "links_for",
+                        lambda ids: [*links_for(ids), 'https://example.org/a,"b"\r\nc'])
+    report = build_report(store, DATASET)
+    written = _written(store, tmp_path / "out")
+    assert written["csv"] == render_report(report, "csv")
+    assert '"b""' in written["csv"]
+
+
 def test_lists_the_project_does_not_know_get_their_columns_in_order_of_papers(
     store: Store, tmp_path: Path
 ) -> None:

@@ -18,6 +18,7 @@ import codecs
 import csv
 import io
 import os
+import re
 import tempfile
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
@@ -60,6 +61,7 @@ from tracer.store import Store
 from tracer.store.report_queries import report_rows
 
 _READ = 1 << 20
+_CSV_QUOTED = re.compile(r'[,"\r\n]')  # what makes the csv module quote a cell (QUOTE_MINIMAL)
 
 
 class Spool:
@@ -104,12 +106,12 @@ class Spool:
 
 
 class _Flagged:
-    """A flagged institution's items, in paper order: the paper, its date, and where the text
-    before and after its "listed then" part is in the spool (Markdown, then HTML)."""
+    """A flagged institution's items, in paper order: the paper, its date, and for Markdown
+    then HTML where its text is in the spool and where in it its "listed then" part goes."""
 
     def __init__(self) -> None:
         self.paper_ids: list[int] = []
-        self.items: list[tuple[str | None, int | None, int, int, int, int, int, int, int, int]] = []
+        self.items: list[tuple[str | None, int | None, int, int, int, int, int, int]] = []
 
 
 class _Writer:
@@ -177,12 +179,22 @@ class _Writer:
         cells = [safe_cell(v) for v in article_tuple(p, self.lists)]
         out, write = self.csv, self.csv_writer.writerow
         start = out.tell()
-        write(cells[: self.csv_cut])
-        cut = out.tell() - 2  # before the line break
-        out.seek(cut)
-        out.write(",")
-        write(cells[self.csv_cut :])
-        self.csv_rows.extend((cut - start, out.tell() - start))
+        tail = cells[self.csv_cut :]
+        links = tail[-1]
+        if (all(type(v) is bool for v in tail[:-1]) and type(links) is str
+                and not _CSV_QUOTED.search(links)):
+            # The tail (three booleans, then the links) needs no quoting: its text is known.
+            write(cells)
+            end = out.tell()
+            cut = end - 2 - len(",".join(map(str, tail))) - 1
+        else:
+            write(cells[: self.csv_cut])
+            cut = out.tell() - 2  # before the line break
+            out.seek(cut)
+            out.write(",")
+            write(tail)
+            end = out.tell()
+        self.csv_rows.extend((cut - start, end - start))
         others = [name for name in p.flag_lists if name not in self.lists]
         if others:
             self.csv_others[self.count - 1] = set(others)
@@ -220,8 +232,9 @@ class _Writer:
         spool = self.spools["flagged"]
         md_parts = markdown.flagged_line(p) if "md" in self.formats else ("", "")
         html_parts = page.flagged_item(p) if "html" in self.formats else ("", "")
-        item = (p.publication_date, p.year, *spool.add(md_parts[0]), *spool.add(md_parts[1]),
-                *spool.add(html_parts[0]), *spool.add(html_parts[1]))
+        # Each format's text with where its "listed then" part goes (in characters).
+        item = (p.publication_date, p.year, *spool.add(md_parts[0] + md_parts[1]),
+                len(md_parts[0]), *spool.add(html_parts[0] + html_parts[1]), len(html_parts[0]))
         for key in keys:
             entry = self.flagged.setdefault(key, _Flagged())
             entry.paper_ids.append(p.paper_id)
@@ -243,14 +256,12 @@ class _Writer:
         # Every paper of a flagged institution was written here, in the report's order.
         assert entry is not None and entry.paper_ids == inst.paper_ids, inst.key
         spool = self.spools["flagged"]
+        md = fmt == "md"
+        listed = markdown.listed_part if md else page.listed_part
         for date, year, *places in entry.items:
-            then = listed_on(inst.flags, date, year)
-            if fmt == "md":
-                yield (spool.piece(places[0], places[1]) + markdown.listed_part(then)
-                       + spool.piece(places[2], places[3]))
-            else:
-                yield (spool.piece(places[4], places[5]) + page.listed_part(then)
-                       + spool.piece(places[6], places[7]))
+            start, size, cut = places[:3] if md else places[3:]
+            text = spool.piece(start, size)
+            yield text[:cut] + listed(listed_on(inst.flags, date, year)) + text[cut:]
 
     def html_table(self) -> Iterator[Markup]:
         spool = self.spools["html"]
@@ -297,8 +308,9 @@ class Papers:
 
         report, writer = self.report, self.writer
         if fmt == "terminal":
-            assert self.summary is not None
-            return [terminal_text(self.summary)]
+            summary = self.summary
+            assert summary is not None
+            return (terminal_text(summary) for _ in (1,))  # rendered as the file is written
         if fmt == "json":
             return json_chunks_with(report, json_papers(writer.spools["json"].whole(),
                                                         writer.count))
