@@ -1,13 +1,13 @@
 """The batched merge and the in-SQLite classification leave the very database that storing one
 work at a time and writing one authorship at a time leaves.
 
-A seeded synthetic corpus (a few hundred citers and a companion) is scanned, grown and
-refreshed twice through the fake API: once as tracer does it, once with `Store.upsert_works`
+A seeded synthetic corpus (a few hundred citers and a companion) is scanned, grown, refreshed
+and rejudged twice through the fake API: once as tracer does it, once with `Store.upsert_works`
 replaced by a reference that asks the store about each work with its own queries
 (`find_paper`, an INSERT or an UPDATE per work, an INSERT OR IGNORE per id) and with
 `Scanner._classify` replaced by one that reads every authorship and writes its rows one by one.
-Every table is then compared row for row, in rowid order (so ids and insertion order too; paper_ids by key), the
-columns that hold the run's time or process aside.
+Every table is then compared row for row, in rowid order (so ids and insertion order too;
+paper_ids by key), the columns that hold the run's time or process aside.
 """
 
 from __future__ import annotations
@@ -114,7 +114,8 @@ def dump(db: Path, norm: golden.Normaliser) -> dict[str, list[str]]:
 
 
 def scan_twice_and_dump(work: Path) -> dict[str, list[str]]:
-    """Companion, then main scan; more citers; a refresh of both: the store, dumped."""
+    """Companion, then main scan; more citers; a refresh of both; the main dataset classified
+    and judged again from what is stored: the store, dumped."""
     work.mkdir(parents=True)
     with FakeApi() as api, golden._environment(work, api):
         main = Synthetic(api.corpus, Shape(CITERS))
@@ -124,6 +125,7 @@ def scan_twice_and_dump(work: Path) -> dict[str, list[str]]:
         golden._cli("scan", main.ids.key, "--quiet")
         main.add_citers(12)
         golden._cli("refresh", "--all", "--quiet")
+        golden._cli("rejudge", main.ids.key, "--quiet")  # every authorship classified again
     return dump(work / "tracer.db", golden.Normaliser(work))
 
 

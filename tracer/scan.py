@@ -16,6 +16,7 @@ full, unfiltered, in a run where nothing failed, and none of them holds it any m
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
@@ -245,6 +246,25 @@ class Scanner:
         kind: str = "scan",
     ) -> ScanResult:
         """Scan one dataset. `counts`: citation counts a refresh has just fetched for it."""
+        # What is alive now (above all the classifier's reference data, hundreds of MB of
+        # objects that outlive the scan) is kept out of the cyclic collector's full passes,
+        # which otherwise walk it again and again while the scan allocates its pages and rows
+        # (benchmarks/README.md, "Merge and classify"). Unfrozen after, so that all of it can
+        # be collected again.
+        gc.freeze()
+        try:
+            return self._scan(dataset, options, counts=counts, kind=kind)
+        finally:
+            gc.unfreeze()
+
+    def _scan(
+        self,
+        dataset: Dataset,
+        options: ScanOptions | None = None,
+        *,
+        counts: Counts | None = None,
+        kind: str = "scan",
+    ) -> ScanResult:
         options = options or ScanOptions()
         run_id = self.store.start_run(dataset.key, kind)
         state = _RunState(dataset, run_id, options, self._terms(dataset))

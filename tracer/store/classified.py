@@ -90,10 +90,14 @@ def write(
     """Replace the affiliations of the due authorships in [low, high] whose input is known,
     mark them classified with `new_version`; returns how many were."""
     params = {"dataset": dataset, "version": version, "low": low, "high": high}
-    conn.execute(
-        f"DELETE FROM affiliations WHERE paper_id BETWEEN :low AND :high AND (paper_id, position) IN (SELECT a.paper_id, a.position FROM authorships a {_KNOWN} WHERE {_DUE})",  # noqa: S608, E501 - constant text
-        params,
-    )
+    stored = conn.execute(
+        "SELECT 1 FROM affiliations WHERE paper_id BETWEEN ? AND ? LIMIT 1", (low, high)
+    ).fetchone()
+    if stored:  # in a scan's new papers there are none, and finding the due ones costs a pass
+        conn.execute(
+            f"DELETE FROM affiliations WHERE paper_id BETWEEN :low AND :high AND (paper_id, position) IN (SELECT a.paper_id, a.position FROM authorships a {_KNOWN} WHERE {_DUE})",  # noqa: S608, E501 - constant text
+            params,
+        )
     conn.execute(
         f"INSERT INTO affiliations (paper_id, position, {_AFFILIATION_COLUMNS})"  # noqa: S608
         " SELECT a.paper_id, a.position, r.idx, r.raw, r.institution_id, r.institution_name,"
