@@ -925,3 +925,39 @@ def test_a_city_written_by_its_first_word_completes_a_name(classifier: Classifie
     # Without the city the start of the name is no one's.
     alone = one(classifier.classify_text("Albert-Ludwigs-Universität, Germany"))
     assert alone.institution_id is None
+
+
+
+UNKNOWN_NAMES = [
+    ("Department of Physics, Fenwick Valley University, Ontario", "academic"),
+    ("School of Informatics, Lindqvist Polytechnic", "academic"),
+    ("长河大学计算机学院", "academic"),
+    # A company that carries a university's word is no university.
+    ("Fenwick Valley University Press Co., Ltd.", "unknown"),
+    ("Lindqvist College Consulting Group, Ontario", "unknown"),
+    ("Department of Applied Mathematics", "unknown"),
+]
+
+
+def _sector_of_unknown(found: Classifier, text: str) -> str:
+    # Names nobody lists and no ROR record holds: the form of the name is all there is.
+    aff = one(found.classify_text(text))
+    assert aff.institution_id is None and aff.institution_name is None, aff
+    return aff.sector
+
+
+@pytest.mark.parametrize(("text", "sector"), UNKNOWN_NAMES)
+def test_an_unknown_university_is_academic_by_its_name(text: str, sector: str) -> None:
+    assert _sector_of_unknown(Classifier(), text) == sector
+
+
+@pytest.mark.parametrize(("text", "sector"), UNKNOWN_NAMES)
+def test_an_unknown_university_is_academic_by_its_name_beside_ror(
+    classifier: Classifier, text: str, sector: str
+) -> None:
+    assert _sector_of_unknown(classifier, text) == sector
+
+
+def test_a_pla_university_stays_military_not_academic() -> None:
+    aff = one(Classifier().classify_text("Army Engineering University of PLA, Nanjing, China"))
+    assert aff.sector == "military"

@@ -43,6 +43,7 @@ from tracer.affiliations.rules import (
     translated_word,
     translated_words,
     unit_tail,
+    unresolved_sector,
 )
 from tracer.affiliations.watchlist import (
     Entry,
@@ -480,11 +481,14 @@ class Classifier:
                 return [aff]
         if country is None and self.gazetteer is not None:
             country = self._hint
+        # No institution: the string's form may still say it is a university's.
+        sector = unresolved_sector(" ".join(piece.toks) for piece in cut)
         if country:
             return [
-                Affiliation(raw=written, country=country, confidence=0.5, method="country-only")
+                Affiliation(raw=written, country=country, sector=sector, confidence=0.5,
+                            method="country-only")
             ]
-        return [Affiliation(raw=written)]
+        return [Affiliation(raw=written, sector=sector)]
 
     def _ends_placed(self, text: str) -> bool:
         """Whether an affiliation ends with its place: a postcode, a city, a region or a

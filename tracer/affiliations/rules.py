@@ -39,9 +39,27 @@ def _security() -> tuple[re.Pattern[str], list[str]]:
     return re.compile(pattern), [str(rule["category"]) for rule in rules]
 
 
+@lru_cache(maxsize=1)
+def _unresolved() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    data = _data("sectors.yaml")["unresolved"]
+    return re.compile(data["academic"]), re.compile(data["not"])
+
+
+def unresolved_sector(pieces: Iterable[str]) -> str:
+    """The sector a string that names no known institution shows by its form: "academic" when
+    one of its normalised pieces names a university or college and none names a company,
+    else "unknown"."""
+    academic, company = _unresolved()
+    texts = [p for p in pieces if p]
+    if any(company.search(t) for t in texts):
+        return "unknown"
+    return "academic" if any(academic.search(t) for t in texts) else "unknown"
+
+
 def prepare() -> None:
     """Read and compile the rule tables now rather than on the first name classified."""
     _sector_tables()
+    _unresolved()
     _military()
     _security()
     _matching()
