@@ -56,6 +56,10 @@ def loads(text: str | bytes) -> Any:
     return orjson.loads(text)
 
 
+# Evidence columns holding JSON lists (judge_inputs parses them).
+_JSON_LIST_COLUMNS = ("contexts", "intents", "passages")
+
+
 class Store:
     """The project's database. Use as a context manager or call close()."""
 
@@ -614,17 +618,23 @@ class Store:
                                   "authors_source": row[3]}
                 judged[row[0]] = (row[4], row[5], row[6])
             evidence: dict[int, list[dict[str, Any]]] = {}
-            for row in self.conn.execute(
+            # Plain tuples, not sqlite3.Row, and no parse of the many empty lists: the same
+            # dicts as `evidence` gives, at a fraction of the cost.
+            cursor = self.conn.cursor()
+            cursor.row_factory = None
+            cursor.execute(
                 "SELECT * FROM evidence WHERE dataset = ? AND paper_id BETWEEN ? AND ?"
                 " ORDER BY paper_id, route, source, target",
                 (dataset, first, last),
-            ).fetchall():
-                evidence.setdefault(row["paper_id"], []).append(dict(
-                    row,
-                    contexts=loads(row["contexts"]),
-                    intents=loads(row["intents"]),
-                    passages=loads(row["passages"]),
-                ))
+            )
+            names = [d[0] for d in cursor.description]
+            at_paper = names.index("paper_id")
+            for values in cursor.fetchall():
+                row = dict(zip(names, values, strict=True))
+                for column in _JSON_LIST_COLUMNS:
+                    text = row[column]
+                    row[column] = [] if text == "[]" else loads(text)
+                evidence.setdefault(values[at_paper], []).append(row)
             for paper_id, paper in papers.items():
                 yield paper_id, paper, evidence.get(paper_id, []), judged[paper_id]
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tracer.errors import CatalogError
+from tracer.usage.prefilter import Guard, guard
 from tracer.usage.rules import rules
 
 MAX_EVIDENCE_CHARS = 400
@@ -73,10 +74,16 @@ def _literal_first(pattern: str) -> str:
     return f"{word}(?<![a-z]{word}){rest}"
 
 
-def _verb(label: str, pattern: str, name: str) -> tuple[str, re.Pattern[str], bool]:
+# (label, pattern, whether it holds the name and reads the sentence as written, its guard)
+Verb = tuple[str, re.Pattern[str], bool, Guard | None]
+
+
+def _verb(label: str, pattern: str, name: str) -> Verb:
     if "{name}" in pattern:
-        return label, re.compile(pattern.replace("{name}", name)), True
-    return label, re.compile(_literal_first(pattern)), False
+        compiled = re.compile(pattern.replace("{name}", name))
+        return label, compiled, True, guard(compiled)
+    compiled = re.compile(_literal_first(pattern))
+    return label, compiled, False, guard(compiled)
 
 
 class _Matcher:
@@ -103,7 +110,7 @@ class _Matcher:
         bare = "|".join(a[1:-1] for a in alternatives)
         self.any = re.compile(f"{_BOUNDARY_BEFORE}(?:{'|'.join(alternatives)}){_BOUNDARY_AFTER}")
         name_nc = f"{_BOUNDARY_BEFORE}(?:{bare}){_BOUNDARY_AFTER}"
-        # (label, pattern, whether it reads the sentence as written rather than lower-cased)
+        # Patterns holding the name read the sentence as written, the others lower-cased.
         self.verbs = [_verb(label, p, name_nc) for label, p in rules_.use_verbs]
         self.results = [_verb("result", p, name_nc) for p in rules_.result_phrases]
         self.cue: re.Pattern[str] | None = None

@@ -11,10 +11,12 @@ blocker is then the sign, and the fitted weights say how much each one counts.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from dataclasses import dataclass, field
 
-from tracer.usage.names import DatasetTerms, _sentence_spans, _trim
+from tracer.usage.names import DatasetTerms, Verb, _sentence_spans, _trim
+from tracer.usage.prefilter import Guard, guard
 from tracer.usage.rules import Rules
 
 
@@ -27,29 +29,84 @@ class SentenceSigns:
     labels: list[str] = field(default_factory=list)  # verbs of use found
 
 
-def _first(patterns: list[tuple[str, re.Pattern[str], bool]], sentence: str, low: str
+def _first(patterns: list[Verb], sentence: str, low: str, ascii_text: bool, named: bool
            ) -> list[tuple[str, int]]:
+    """Each pattern that matches, with where its first match starts. A pattern holding the
+    name cannot match a sentence without it; a guard rules out most of the slow others."""
     found: list[tuple[str, int]] = []
-    for label, pattern, as_written in patterns:
-        match = pattern.search(sentence if as_written else low)
+    for label, pattern, as_written, needs in patterns:
+        if as_written:
+            if not named:
+                continue
+            text = sentence
+        else:
+            text = low
+        if needs is not None and not needs.may_match(text, low, ascii_text):
+            continue
+        match = pattern.search(text)
         if match is not None:
             found.append((label, match.start()))
     return found
 
 
-def _subject(sentence: str, low: str, at: int, rules: Rules) -> str:
+@functools.cache
+def _guard(pattern: re.Pattern[str]) -> Guard | None:
+    return guard(pattern)
+
+
+class _Sentence:
+    """One sentence with its lower case, and the guards of the rules' patterns (by id: hashing
+    a compiled pattern hashes its code, each time)."""
+
+    def __init__(self, sentence: str, guards: dict[int, Guard | None]) -> None:
+        self.text = sentence
+        self.low = sentence.lower()
+        self.ascii = sentence.isascii()
+        self.guards = guards
+
+    def search(self, pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+        """`pattern.search(text)`, `text` being the sentence, its lower case or a part."""
+        needs = self.guards.get(id(pattern))
+        if needs is not None and not needs.may_match(self.text, self.low, self.ascii):
+            return None
+        return pattern.search(text)
+
+    def finditer(self, pattern: re.Pattern[str], text: str) -> list[int]:
+        """Where each match of `pattern` in `text` ends."""
+        needs = self.guards.get(id(pattern))
+        if needs is not None and not needs.may_match(self.text, self.low, self.ascii):
+            return []
+        return [m.end() for m in pattern.finditer(text)]
+
+
+# Rules (kept, so that their ids and their patterns' stay theirs) -> their patterns' guards
+_RULE_GUARDS: dict[int, tuple[Rules, dict[int, Guard | None]]] = {}
+
+
+def _guards_of(rules: Rules) -> dict[int, Guard | None]:
+    """The guards of the rules' patterns, by the patterns' ids."""
+    held = _RULE_GUARDS.get(id(rules))
+    if held is None or held[0] is not rules:
+        patterns = [rules.first_person, rules.passive, rules.other_before, rules.other_after,
+                    rules.listing, rules.marker, *rules.blockers.values()]
+        held = _RULE_GUARDS[id(rules)] = (rules, {id(p): _guard(p) for p in patterns})
+    return held[1]
+
+
+def _subject(s: _Sentence, at: int, rules: Rules) -> str:
     """Whose act the verb at `at` is: "own", "passive", "other" or "none" (not said)."""
-    own = [m.end() for m in rules.first_person.finditer(low[: at + 4])]  # "we use" starts at we
-    other = [m.end() for m in rules.other_before.finditer(sentence[:at])]
+    sentence, low = s.text, s.low
+    own = s.finditer(rules.first_person, low[: at + 4])  # "we use" starts at we
+    other = s.finditer(rules.other_before, sentence[:at])
     if own or other:
         # The nearer one before the verb is its subject: "Following [12], we train on X" is
         # the authors'; "we note that Zhang et al. trained on X" is not.
         return "own" if max(own, default=-1) >= max(other, default=-1) else "other"
-    if rules.first_person.search(low):
+    if s.search(rules.first_person, low):
         return "own"  # "Trained on X, our model ..."
-    if rules.other_after.search(sentence[at:]):
+    if s.search(rules.other_after, sentence[at:]):
         return "other"  # "X was used in research by NUDT", "trained on X in [12]"
-    if rules.passive.search(low):
+    if s.search(rules.passive, low):
         return "passive"
     return "none"
 
@@ -62,9 +119,10 @@ def sentence_signs(terms: DatasetTerms, sentence: str, rules: Rules, *, with_nam
     match = matcher.any.search(sentence) if matcher.present(sentence) else None
     if match is None and with_name:
         return None
-    low = sentence.lower()
-    uses = _first(matcher.verbs, sentence, low)
-    results = _first(matcher.results, sentence, low)
+    s = _Sentence(sentence, _guards_of(rules))
+    low, named = s.low, match is not None
+    uses = _first(matcher.verbs, sentence, low, s.ascii, named)
+    results = _first(matcher.results, sentence, low, s.ascii, named)
     name: str | None = None
     derived = False
     at_name = 0
@@ -74,12 +132,12 @@ def sentence_signs(terms: DatasetTerms, sentence: str, rules: Rules, *, with_nam
     if not uses and not results:
         if name is None:
             return None
-        listed = rules.listing.search(sentence[:at_name]) is not None
+        listed = s.search(rules.listing, sentence[:at_name]) is not None
         sign = "named_in_listing" if listed else "named"
         return SentenceSigns(_trim(sentence, at_name), [sign], name, derived)
     at_verb = min(at for _, at in uses + results)
-    subject = _subject(sentence, low, at_verb, rules)
-    blocked = [key for key, pattern in rules.blockers.items() if pattern.search(sentence)]
+    subject = _subject(s, at_verb, rules)
+    blocked = [key for key, pattern in rules.blockers.items() if s.search(pattern, sentence)]
     if subject in {"own", "passive"} and "reported" in blocked:
         blocked.remove("reported")  # "we found that ...": the authors' own finding
     if subject == "other":
@@ -99,7 +157,7 @@ def sentence_signs(terms: DatasetTerms, sentence: str, rules: Rules, *, with_nam
         # A result on the dataset with no one's use stated ("accuracy on X has saturated")
         # stays a bare naming.
     else:
-        marked = rules.marker.search(sentence) is not None
+        marked = s.search(rules.marker, sentence) is not None
         if uses and subject in {"own", "passive"}:
             signs.append("use_own_marker" if marked else "use_unmarked")
         # Without the name, a verb of use with no stated subject ("models trained on [12]")
