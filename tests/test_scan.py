@@ -184,3 +184,24 @@ def test_a_keyless_scan_past_the_budget_says_so_and_looks_papers_up_for_free(
     assert singles
     papers = payload["report"]["papers"]
     assert all(p["authors"] for p in papers if p["level"] != "mentioned")
+
+
+def test_a_scan_freezes_what_is_alive_only_while_it_runs() -> None:
+    import gc
+
+    from tracer.scan import _collector_frozen
+
+    seen: list[int] = []
+
+    @_collector_frozen
+    def run(fail: bool) -> None:
+        seen.append(gc.get_freeze_count())
+        if fail:
+            raise RuntimeError("the run failed")
+
+    before = gc.get_freeze_count()
+    run(False)
+    with pytest.raises(RuntimeError):
+        run(True)
+    assert seen[0] > 0 and seen[1] > 0
+    assert gc.get_freeze_count() == before == 0

@@ -16,6 +16,7 @@ full, unfiltered, in a run where nothing failed, and none of them holds it any m
 
 from __future__ import annotations
 
+import functools
 import gc
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -38,6 +39,26 @@ from tracer.versions import classifier_version
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+
+def _collector_frozen(run: Callable[P, T]) -> Callable[P, T]:
+    """Run with what is alive at the start (above all the classifier's reference data,
+    hundreds of MB of objects that outlive the run) kept out of the cyclic collector's full
+    passes, which otherwise walk it again and again while the run allocates its pages and rows
+    (benchmarks/README.md, "Merge and classify"); unfrozen after, so that all of it can be
+    collected again."""
+
+    @functools.wraps(run)
+    def frozen(*args: P.args, **kwargs: P.kwargs) -> T:
+        gc.freeze()
+        try:
+            return run(*args, **kwargs)
+        finally:
+            gc.unfreeze()
+
+    return frozen
+
+
 WRITE_BATCH = 500  # papers written per transaction: fast, and an interruption loses little
 LOOKUP_BATCH = 500
 CLASSIFY_PAPERS = 5000  # papers whose due inputs are read, classified and written at a time
@@ -237,6 +258,7 @@ class Scanner:
 
     # -- the run ------------------------------------------------------------------------------
 
+    @_collector_frozen
     def scan(
         self,
         dataset: Dataset,
@@ -246,25 +268,6 @@ class Scanner:
         kind: str = "scan",
     ) -> ScanResult:
         """Scan one dataset. `counts`: citation counts a refresh has just fetched for it."""
-        # What is alive now (above all the classifier's reference data, hundreds of MB of
-        # objects that outlive the scan) is kept out of the cyclic collector's full passes,
-        # which otherwise walk it again and again while the scan allocates its pages and rows
-        # (benchmarks/README.md, "Merge and classify"). Unfrozen after, so that all of it can
-        # be collected again.
-        gc.freeze()
-        try:
-            return self._scan(dataset, options, counts=counts, kind=kind)
-        finally:
-            gc.unfreeze()
-
-    def _scan(
-        self,
-        dataset: Dataset,
-        options: ScanOptions | None = None,
-        *,
-        counts: Counts | None = None,
-        kind: str = "scan",
-    ) -> ScanResult:
         options = options or ScanOptions()
         run_id = self.store.start_run(dataset.key, kind)
         state = _RunState(dataset, run_id, options, self._terms(dataset))
