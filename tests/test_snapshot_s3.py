@@ -11,7 +11,14 @@ import duckdb
 import pytest
 
 from tests.helpers import run_cli
-from tests.snapshot_fixtures import DOIS, EXPECTED, ORIGINS, PARTITIONS, s3_snapshot
+from tests.snapshot_fixtures import (
+    DOIS,
+    EXPECTED,
+    ORIGINS,
+    PARTITIONS,
+    s3_snapshot,
+    write_catalog,
+)
 from tracer.errors import DataError, UsageError
 from tracer.snapshot import find_citers
 from tracer.snapshot.s3 import ENDPOINT_ENV, VIA_ENV, enable_s3
@@ -120,10 +127,7 @@ def test_bad_s3_settings_are_one_clear_error(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_cli_scans_the_bucket(via_s3fs: str, tmp_path: Path) -> None:
-    from tests.test_snapshot import CATALOG
-
-    catalog = tmp_path / "datasets.yaml"
-    catalog.write_text(CATALOG, encoding="utf-8")
+    catalog = write_catalog(tmp_path / "datasets.yaml")
     run = run_cli("scan", "--all", "--from-snapshot", ROOT, "--catalog", str(catalog),
                   "--db", str(tmp_path / "t.db"), "--json", "--quiet")  # fmt: skip
     assert run.code == 0, run.err
