@@ -74,7 +74,14 @@ def reference_classify(self: Scanner, state: Any, *, every: bool = False) -> Non
     """Every due authorship read, classified (through a memo of its input) and written."""
     version = None if every else self.classified_with
     known: dict[tuple[str, str, str], tuple[tuple[Any, ...], ...]] = {}
-    for batch in self.store.authorships_to_classify(state.dataset.key, version):
+    due = self.store.conn.execute(
+        "SELECT a.paper_id, a.position, a.name, a.raw_affiliations, a.institutions, a.countries"
+        " FROM authorships a JOIN dataset_papers d ON d.paper_id = a.paper_id"
+        " WHERE d.dataset = ? AND (a.classified = 0 OR a.classified_with IS NOT ?)"
+        " ORDER BY a.paper_id, a.position",
+        (state.dataset.key, version),
+    ).fetchall()
+    for batch in [due]:
         for paper_id, position, name, raw, institutions, countries in batch:
             key = (raw, institutions, countries)
             if key not in known:

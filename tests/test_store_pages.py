@@ -174,16 +174,14 @@ def test_the_judge_and_the_classifier_read_in_chunks_what_a_whole_read_gives(
         whole = [(pid, paper, evidence.get(pid, [])) for pid, paper in papers.items()]
         assert [r[:3] for r in store.judge_inputs("brainwash", chunk=4)] == whole
         assert [r[:3] for r in store.judge_inputs("brainwash")] == whole
-        rows = [row for part in store.authorships_to_classify("brainwash", "v1", chunk=4)
-                for row in part]
-        assert rows == [row for part in store.authorships_to_classify("brainwash", "v1")
-                        for row in part]
-        assert len(rows) == store.classifications_due("brainwash", "v1") > 0
-        assert all(paper_id in papers for paper_id, *_ in rows)
-        store.save_affiliation_rows([(pid, pos, ()) for pid, pos, *_ in rows[:5]], "v1")
-        left = [row for part in store.authorships_to_classify("brainwash", "v1", chunk=4)
-                for row in part]
-        assert left == rows[5:]
+        # The classifier's inputs, range by range: together, those of one whole range.
+        ranges = store.classify_ranges("brainwash", 4)
+        assert len(ranges) > 1 and all(low <= high for low, high in ranges)
+        (first, _), (_, last) = ranges[0], ranges[-1]
+        whole_inputs = set(store.due_inputs("brainwash", "v1", first, last))
+        assert len(whole_inputs) == 2  # "Uni 0" and "Uni 1"
+        by_range = [set(store.due_inputs("brainwash", "v1", low, high)) for low, high in ranges]
+        assert set().union(*by_range) == whole_inputs
 
 
 def test_classifying_again_replaces_an_authorships_affiliations_and_no_others(

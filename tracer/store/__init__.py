@@ -913,28 +913,6 @@ class Store:
                 [(int(t), paper_id) for paper_id, t in papers if t is not None],
             )
 
-    def authorships_to_classify(
-        self, dataset: str, version: str | None, chunk: int = 2000
-    ) -> Iterator[list[tuple[int, int, str | None, str, str, str]]]:
-        """Authorships not classified yet, or classified with other rules or reference data,
-        a list for each `chunk` papers of the dataset (in paper and position order, each list
-        read whole before it is handed on, so the caller may write between them):
-        (paper id, position, name, raw affiliations, institutions, countries), the last three
-        as stored JSON text (equal for equal classifier inputs; `author_input` reads them).
-        `classifications_due` counts them."""
-        ids = self.dataset_paper_ids(dataset)
-        for part in _chunks(ids, chunk):
-            rows = self.conn.execute(
-                "SELECT a.paper_id, a.position, a.name, a.raw_affiliations, a.institutions,"
-                " a.countries FROM authorships a JOIN dataset_papers d ON d.paper_id = a.paper_id"
-                " WHERE d.dataset = ? AND a.paper_id BETWEEN ? AND ?"
-                " AND (a.classified = 0 OR a.classified_with IS NOT ?)"
-                " ORDER BY a.paper_id, a.position",
-                (dataset, part[0], part[-1], version),
-            ).fetchall()
-            if rows:
-                yield [tuple(row) for row in rows]
-
     @staticmethod
     def author_input(raw: str, institutions: str, countries: str) -> dict[str, Any]:
         """The stored JSON of an authorship's classifier input, read."""
