@@ -23,11 +23,13 @@ from tracer.affiliations.model import Affiliation, Flag
 from tracer.affiliations.normalize import (
     abbreviations,
     bag,
+    bag_of,
     chunks,
     normalize,
     piece_tokens,
     raw_pieces,
     split_affiliations,
+    stems,
     tokens,
 )
 from tracer.affiliations.rules import (
@@ -63,7 +65,7 @@ _CONTINUES = frozenset({"of", "for", "de", "di", "du", "des", "der", "fur"})
 _PRECEDED = frozenset({"for", "fur"})
 _MEMO_SIZE = 200_000  # strings remembered by classify_text before the memo starts over
 _PIECES_SIZE = 1 << 17  # pieces remembered before that cache starts over
-_CACHES = ("_memo", "_pieces", "_records", "_resolved")  # not pickled: rebuilt as used
+_CACHES = ("_memo", "_pieces", "_records", "_resolved", "_slips", "_loose", "_translated")  # not pickled: rebuilt as used
 # Words that make a one-word name too common to trust anywhere but at the head of a part.
 _MIN_SINGLE = 4
 POLICE_LIST = "police-security"
@@ -76,6 +78,15 @@ class _Piece(NamedTuple):
     names: tuple[tuple[int, int, int], ...]  # ROR names inside the piece (gazetteer.find)
     runs_on: bool  # the whole piece begins a longer ROR name
     votes: tuple[Vote, ...]  # its places, for country detection
+    # The longest run of its first tokens that begins some ROR name, when that is two tokens
+    # or more and no whole name (for _prefix_matches); "" and 0 otherwise.
+    head: str
+    head_size: int
+
+
+# A name found in a piece once its slips are corrected: (first token, end token, name index,
+# the name's tokens as corrected).
+_Slip = tuple[int, int, int, tuple[str, ...]]
 
 
 class _Known(NamedTuple):
@@ -118,6 +129,10 @@ class Classifier:
         self._pieces: dict[str, _Piece] = {}
         self._records: dict[int, _Known] = {}
         self._resolved: dict[tuple[int, str | None], tuple[bool, gz.Record | None]] = {}
+        # Per piece (by its key), what the fallback passes find in it alone.
+        self._slips: dict[str, tuple[_Slip, ...]] = {}
+        self._loose: dict[str, tuple[frozenset[str], tuple[int, ...]]] = {}
+        self._translated: dict[str, tuple[tuple[int, tuple[int, ...]], ...]] = {}
 
     def __getstate__(self) -> dict[str, object]:
         return {k: v for k, v in self.__dict__.items() if k not in _CACHES}
@@ -344,16 +359,28 @@ class Classifier:
         key = " ".join(toks)
         gaz = self.gazetteer
         if toks:
+            head, head_size = "", 0
             if gaz is not None:
+                lookup = gaz.lookup
                 names = tuple(gaz.find(toks))
                 # A name runs on past the piece only when the whole piece begins one.
-                runs_on = key in gaz.lookup
+                runs_on = key in lookup
+                if runs_on:
+                    head, size = key, len(toks)
+                else:
+                    head, size = toks[0], 1
+                    while size < len(toks) and (longer := head + " " + toks[size]) in lookup:
+                        head, size = longer, size + 1
+                if size >= 2 and lookup.get(head, -1) < 0:
+                    head_size = size
+                else:
+                    head = ""
             else:
                 names, runs_on = (), False
             votes = tuple(self.detector.piece_votes(toks))
         else:
-            names, runs_on, votes = (), False, ()
-        piece = _Piece(toks, key, names, runs_on, votes)
+            names, runs_on, votes, head, head_size = (), False, (), "", 0
+        piece = _Piece(toks, key, names, runs_on, votes, head, head_size)
         cache = self._pieces
         if len(cache) >= _PIECES_SIZE:
             cache.clear()
@@ -502,7 +529,7 @@ class Classifier:
         """Words that lost the comma or space between them ("EngineeringNanjing University",
         "Lausanne1015Switzerland") cut apart, unless the glued word is itself the start of a
         ROR or watchlist name ("GlaxoSmithKline"). Without the ROR index nothing is cut."""
-        if self.gazetteer is None or _SEAM.search(text) is None:
+        if self.gazetteer is None or not _has_seam(text):
             return text
         lookup = self.gazetteer.lookup
 
@@ -640,12 +667,12 @@ class Classifier:
             if pick[0] > 0 and toks[pick[0] - 1] == "of":
                 whole.update(self._units_of(found, picks, toks))
                 break
-        picks.extend(self._prefix_matches(toks, bounds, country, picks))
+        picks.extend(self._prefix_matches(toks, cut, country, picks))
         picks.extend(self._unit_matches(toks, bounds, country, picks))
         if not picks:
-            picks.extend(self._loose_matches(toks, bounds, country))
+            picks.extend(self._loose_matches(toks, cut, country))
         if not picks:
-            picks.extend(self._misspelt_matches(toks, bounds, country))
+            picks.extend(self._misspelt_matches(toks, cut, country))
         if not picks:
             picks.extend(self._tail_matches(toks, bounds, country, norm))
         if not picks and country:
@@ -931,29 +958,23 @@ class Classifier:
     def _prefix_matches(
         self,
         toks: list[str],
-        bounds: frozenset[int],
+        cut: list[_Piece],
         country: str | None,
         picks: list[tuple[int, int, gz.Record, float]],
     ) -> list[tuple[int, int, gz.Record, float]]:
         """A piece that begins with the start of longer names only ("Washington University
         Department of Physics, ..., St. Louis"): the one of them that goes on with its own
-        city, which the string names (see _completion)."""
-        gaz = self.gazetteer
-        assert gaz is not None
-        lookup = gaz.lookup
+        city, which the string names (see _completion). The start is the piece's own
+        (_Piece.head)."""
         out: list[tuple[int, int, gz.Record, float]] = []
-        edges = sorted(bounds)
-        for start, end in zip(edges, edges[1:], strict=False):
-            if any(s < end and start < e for s, e, _r, _c in picks):
+        end = 0
+        for piece in cut:
+            start, end = end, end + len(piece.toks)
+            if not piece.head_size or any(s < end and start < e for s, e, _r, _c in picks):
                 continue
-            stop, key = start, ""
-            while stop < end and (nxt := (key + " " if key else "") + toks[stop]) in lookup:
-                key, stop = nxt, stop + 1
-            if stop - start < 2 or lookup.get(key, -1) >= 0:
-                continue
-            record = self._completion(key, country, toks)
+            record = self._completion(piece.head, country, toks)
             if record is not None and all(p[2].index != record.index for p in picks + out):
-                out.append((start, stop, record, 0.7))
+                out.append((start, start + piece.head_size, record, 0.7))
         return out
 
     def _parents_inside(
@@ -1100,7 +1121,7 @@ class Classifier:
         return gaz.record(next(iter(found))) if len(found) == 1 else None
 
     def _loose_matches(
-        self, toks: list[str], bounds: frozenset[int], country: str | None
+        self, toks: list[str], cut: list[_Piece], country: str | None
     ) -> list[tuple[int, int, gz.Record, float]]:
         """Pieces (or two neighbouring pieces: "University of North Carolina - Chapel Hill")
         whose words, in any order and cut to their stems, are exactly one organisation's
@@ -1110,16 +1131,24 @@ class Classifier:
         if not gaz.bags or country is None:
             return []
         countries = gaz.columns["country"]
-        edges = sorted(bounds)
-        spans = list(zip(edges, edges[1:], strict=False))
-        spans += list(zip(edges, edges[2:], strict=False))
+        loose = [self._loose_of(piece) for piece in cut]
+        edges = [0]
+        for piece in cut:
+            edges.append(edges[-1] + len(piece.toks))
+        # Each piece alone, then each two neighbours (bag() of their tokens together is the
+        # bag of their stems together).
+        spans: list[tuple[int, int, tuple[int, ...]]] = [
+            (edges[n], edges[n + 1], ids) for n, (_stems, ids) in enumerate(loose)
+        ]
+        for n in range(len(cut) - 1):
+            key = bag_of(loose[n][0] | loose[n + 1][0])
+            spans.append((edges[n], edges[n + 2], gaz.bags.get(key, ())))
         out: list[tuple[int, int, gz.Record, float]] = []
         taken: set[int] = set()
-        for start, end in spans:
-            if start in taken:
+        for start, end, found in spans:
+            if start in taken or not found:
                 continue
-            ids = gaz.bags.get(bag(toks[start:end]), ())
-            ids = tuple(i for i in ids if countries[i] == country)
+            ids = tuple(i for i in found if countries[i] == country)
             if len(ids) == 1 and self._alias_left(toks[start:end], ids[0]):
                 continue
             if len(ids) == 1 and self._stems_agree(toks[start:end], ids[0]):
@@ -1128,11 +1157,24 @@ class Classifier:
                     out.append((start, end, record, 0.7))
                     taken.add(start)
         if not out:
-            out.extend(self._translated_matches(toks, edges, country))
+            out.extend(self._translated_matches(toks, cut, country))
         return out
 
+    def _loose_of(self, piece: _Piece) -> tuple[frozenset[str], tuple[int, ...]]:
+        """A piece's stems as bag() takes them, and the records whose names are its bag."""
+        known = self._loose.get(piece.key)
+        if known is None:
+            gaz = self.gazetteer
+            assert gaz is not None
+            words = stems(piece.toks)
+            known = (words, gaz.bags.get(bag_of(words), ()))
+            if len(self._loose) >= _PIECES_SIZE:
+                self._loose.clear()
+            self._loose[piece.key] = known
+        return known
+
     def _translated_matches(
-        self, toks: list[str], edges: list[int], country: str
+        self, toks: list[str], cut: list[_Piece], country: str
     ) -> list[tuple[int, int, gz.Record, float]]:
         """Pieces that are one organisation's name in another language or spelling, in the
         string's country ("Universität Göttingen", "Technical University of Dresden"), or
@@ -1140,32 +1182,52 @@ class Classifier:
         Göttingen")."""
         gaz = self.gazetteer
         assert gaz is not None
-        table = gaz.derived("translated names", _tables_stamp(), lambda: gaz.keyed(translated_key))
         countries, status = gaz.columns["country"], gaz.columns["status"]
         out: list[tuple[int, int, gz.Record, float]] = []
-        for start, end in zip(edges, edges[1:], strict=False):
-            tries = [start] + [
-                i
-                for i in range(start + 1, end - 1)
-                if translated_word(toks[i]) == "university" and not qualified(toks[i - 1], toks[i])
-            ]
-            for first in tries:
-                ids = [
-                    i
-                    for i in table.get(translated_key(toks[first:end]), ())
-                    if countries[i] == country
-                ]
+        end = 0
+        for piece in cut:
+            start, end = end, end + len(piece.toks)
+            for first, found in self._translated_of(piece):
+                ids = [i for i in found if countries[i] == country]
                 if len(ids) > 1:
                     ids = [i for i in ids if status[i] == "active"]
-                if len(ids) != 1 or not self._translations_agree(toks[first:end], ids[0]):
+                span = list(piece.toks[first:])
+                if len(ids) != 1 or not self._translations_agree(span, ids[0]):
                     continue
-                if first == start and self._alias_left(toks[start:end], ids[0]):
+                if first == 0 and self._alias_left(span, ids[0]):
                     continue
                 record = gaz.record(ids[0])
                 if record is not None:
-                    out.append((first, end, record, 0.7))
+                    out.append((start + first, end, record, 0.7))
                     break
         return out
+
+    def _translated_of(self, piece: _Piece) -> tuple[tuple[int, tuple[int, ...]], ...]:
+        """Where a piece may begin a translated name (its start, and each word for
+        "university" not after a qualifier) with the records of that name, in order; the
+        tries no name answers are left out."""
+        known = self._translated.get(piece.key)
+        if known is None:
+            gaz = self.gazetteer
+            assert gaz is not None
+            table = gaz.derived(
+                "translated names", _tables_stamp(), lambda: gaz.keyed(translated_key)
+            )
+            toks = piece.toks
+            tries = [0] + [
+                i
+                for i in range(1, len(toks) - 1)
+                if translated_word(toks[i]) == "university" and not qualified(toks[i - 1], toks[i])
+            ]
+            known = tuple(
+                (first, found)
+                for first in tries
+                if (found := table.get(translated_key(toks[first:]), ()))
+            )
+            if len(self._translated) >= _PIECES_SIZE:
+                self._translated.clear()
+            self._translated[piece.key] = known
+        return known
 
     def _translations_agree(self, toks: list[str], index: int) -> bool:
         """_stems_agree for translated words: "Northwest" is still not "Northwestern"."""
@@ -1181,7 +1243,7 @@ class Classifier:
         return False
 
     def _misspelt_matches(
-        self, toks: list[str], bounds: frozenset[int], country: str | None
+        self, toks: list[str], cut: list[_Piece], country: str | None
     ) -> list[tuple[int, int, gz.Record, float]]:
         """Names written with one slip of the keyboard ("Univcrsity", "Hosptial", "Datyon"):
         a word of five letters or more that no ROR name holds, one edit away from one word
@@ -1190,35 +1252,53 @@ class Classifier:
         corrected word counts."""
         gaz = self.gazetteer
         assert gaz is not None
-        known, shorter = gaz.words()
-        edges = sorted(bounds)
         out: list[tuple[int, int, gz.Record, float]] = []
-        for start, end in zip(edges, edges[1:], strict=False):
-            fixed = list(toks[start:end])
-            changed = set()
-            for i, tok in enumerate(fixed):
-                seen = known.get(tok, 0)
-                if len(tok) < 5 or seen > 2 or not tok.isalpha():
-                    continue
-                near = sorted(((known[w], w) for w in _one_edit(tok, shorter)), reverse=True)
-                # One word, or one far more common than the next (ROR's names hold slips too:
-                # a word two names hold is read as one a hundred times as common).
-                if seen and (not near or near[0][0] < 100 * seen):
-                    continue
-                if near and (len(near) == 1 or near[0][0] >= 5 * near[1][0]):
-                    fixed[i] = near[0][1]
-                    changed.add(i)
-            if not changed:
-                continue
-            found = sorted(gaz.find(fixed), key=lambda m: (m[0] - m[1], m[0]))
-            for s, e, index in found:
-                if e - s < 2 or not any(s <= i < e for i in changed):
-                    continue
-                record = self._resolve(gaz.entries[index], country, toks, tuple(fixed[s:e]))
+        memo = self._slips
+        end = 0
+        for piece in cut:
+            start, end = end, end + len(piece.toks)
+            found = memo.get(piece.key)
+            if found is None:
+                found = self._slipped_names(piece.toks)
+                if len(memo) >= _PIECES_SIZE:
+                    memo.clear()
+                memo[piece.key] = found
+            for s, e, index, span in found:
+                record = self._resolve(gaz.entries[index], country, toks, span)
                 if record is not None:
                     out.append((start + s, start + e, record, 0.6))
                     break
         return out
+
+    def _slipped_names(self, toks: tuple[str, ...]) -> tuple[_Slip, ...]:
+        """The names one piece holds once its slips are corrected (see _misspelt_matches), in
+        the order they are tried: (first token, end token, name index, the name's tokens).
+        A function of the piece's tokens alone, so remembered by piece."""
+        gaz = self.gazetteer
+        assert gaz is not None
+        known, shorter = gaz.words()
+        fixed = list(toks)
+        changed = set()
+        for i, tok in enumerate(fixed):
+            seen = known.get(tok, 0)
+            if len(tok) < 5 or seen > 2 or not tok.isalpha():
+                continue
+            near = sorted(((known[w], w) for w in _one_edit(tok, shorter)), reverse=True)
+            # One word, or one far more common than the next (ROR's names hold slips too:
+            # a word two names hold is read as one a hundred times as common).
+            if seen and (not near or near[0][0] < 100 * seen):
+                continue
+            if near and (len(near) == 1 or near[0][0] >= 5 * near[1][0]):
+                fixed[i] = near[0][1]
+                changed.add(i)
+        if not changed:
+            return ()
+        found = sorted(gaz.find(fixed), key=lambda m: (m[0] - m[1], m[0]))
+        return tuple(
+            (s, e, index, tuple(fixed[s:e]))
+            for s, e, index in found
+            if e - s >= 2 and any(s <= i < e for i in changed)
+        )
 
     def _tail_matches(
         self, toks: list[str], bounds: frozenset[int], country: str | None, norm: str
@@ -1397,6 +1477,25 @@ _SEAM = re.compile(
     r"(?<=[a-zß-ÿ]{4})(?=[A-ZÀ-ÖØ-Þ][a-zß-ÿ])|(?<=[a-zß-ÿ]{3})(?=\d{4})|(?<=\d{4})(?=[A-ZÀ-ÖØ-Þ][a-zß-ÿ])"
 )
 _GLUED = re.compile(r"[^\W_]{8,}")
+# Each Latin-1 character by the class of _SEAM's it is in: "a" lower-case letter, "A" capital,
+# "0" digit, " " none (taken from _SEAM's own classes, so the two cannot disagree).
+_SHAPES = bytes(
+    ord("a") if re.match("[a-zß-ÿ]", chr(i)) else ord("A") if re.match("[A-ZÀ-ÖØ-Þ]", chr(i))
+    else ord("0") if re.match(r"\d", chr(i)) else ord(" ")
+    for i in range(256)
+)
+
+
+def _has_seam(text: str) -> bool:
+    """`_SEAM.search(text) is not None`, by three substring tests on the string's shapes
+    where it is Latin-1 (a fifth of the regex's cost: its look-behinds are tried at every
+    character of every string)."""
+    try:
+        shapes = text.encode("latin-1").translate(_SHAPES)
+    except UnicodeEncodeError:
+        return _SEAM.search(text) is not None  # other digits than 0-9 are \d too
+    return b"aaaaAa" in shapes or b"aaa0000" in shapes or b"0000Aa" in shapes
+
 # Words after a one-word company name that keep it the company ("Megvii Inc.").
 _COMPANY_WORDS = frozenset(
     {"inc", "ltd", "limited", "co", "corp", "corporation", "company", "gmbh", "ag", "sa", "spa",

@@ -162,8 +162,18 @@ _BAG_DROP = frozenset({"of", "and", "at", "de", "di", "du", "des", "der", "la", 
 def bag(toks: tuple[str, ...] | list[str]) -> str:
     """An order-free key of a name: its words without connectors, each cut to six letters
     ("technological" and "technology" agree), sorted. Empty for fewer than two words."""
-    words = sorted({tok[:6] for tok in toks if tok not in _BAG_DROP})
-    return " ".join(words) if len(words) >= 2 else ""
+    return bag_of(stems(toks))
+
+
+def stems(toks: tuple[str, ...] | list[str]) -> frozenset[str]:
+    """The words `bag` keys a name by: the bag of two token lists together is the bag of
+    their stems together."""
+    return frozenset(tok[:6] for tok in toks if tok not in _BAG_DROP)
+
+
+def bag_of(words: frozenset[str]) -> str:
+    """`bag` from the stems."""
+    return " ".join(sorted(words)) if len(words) >= 2 else ""
 
 
 @lru_cache(maxsize=1 << 16)
