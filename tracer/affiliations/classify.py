@@ -65,7 +65,8 @@ _CONTINUES = frozenset({"of", "for", "de", "di", "du", "des", "der", "fur"})
 _PRECEDED = frozenset({"for", "fur"})
 _MEMO_SIZE = 200_000  # strings remembered by classify_text before the memo starts over
 _PIECES_SIZE = 1 << 17  # pieces remembered before that cache starts over
-_CACHES = ("_memo", "_pieces", "_records", "_resolved", "_slips", "_loose", "_translated")  # not pickled: rebuilt as used
+_CACHES = ("_memo", "_pieces", "_records", "_resolved", "_slips", "_loose", "_translated",
+           "_corrections")  # not pickled: rebuilt as used
 # Words that make a one-word name too common to trust anywhere but at the head of a part.
 _MIN_SINGLE = 4
 POLICE_LIST = "police-security"
@@ -133,6 +134,7 @@ class Classifier:
         self._slips: dict[str, tuple[_Slip, ...]] = {}
         self._loose: dict[str, tuple[frozenset[str], tuple[int, ...]]] = {}
         self._translated: dict[str, tuple[tuple[int, tuple[int, ...]], ...]] = {}
+        self._corrections: dict[str, str] = {}  # per word: what _misspelt_matches reads it as
 
     def __getstate__(self) -> dict[str, object]:
         return {k: v for k, v in self.__dict__.items() if k not in _CACHES}
@@ -1116,8 +1118,11 @@ class Classifier:
         "Kharagpur")."""
         gaz = self.gazetteer
         assert gaz is not None
+        tails = _completions(gaz, key, country)
+        if not tails:
+            return None  # most keys: no name goes on with a city
         norm = " " + " ".join(toks) + " "
-        found = {i for place, i in _completions(gaz, key, country) if f" {place} " in norm}
+        found = {i for place, i in tails if f" {place} " in norm}
         return gaz.record(next(iter(found))) if len(found) == 1 else None
 
     def _loose_matches(
@@ -1279,17 +1284,20 @@ class Classifier:
         known, shorter = gaz.words()
         fixed = list(toks)
         changed = set()
+        corrections = self._corrections
         for i, tok in enumerate(fixed):
             seen = known.get(tok, 0)
             if len(tok) < 5 or seen > 2 or not tok.isalpha():
                 continue
-            near = sorted(((known[w], w) for w in _one_edit(tok, shorter)), reverse=True)
-            # One word, or one far more common than the next (ROR's names hold slips too:
-            # a word two names hold is read as one a hundred times as common).
-            if seen and (not near or near[0][0] < 100 * seen):
-                continue
-            if near and (len(near) == 1 or near[0][0] >= 5 * near[1][0]):
-                fixed[i] = near[0][1]
+            # Words recur far more than pieces: each one's correction is worked out once.
+            word = corrections.get(tok)
+            if word is None:
+                word = _corrected(tok, seen, known, shorter)
+                if len(corrections) >= _PIECES_SIZE:
+                    corrections.clear()
+                corrections[tok] = word
+            if word:
+                fixed[i] = word
                 changed.add(i)
         if not changed:
             return ()
@@ -1521,6 +1529,21 @@ _ENDINGS = frozenset(
 )
 
 
+def _corrected(
+    tok: str, seen: int, known: dict[str, int], shorter: dict[str, list[str]]
+) -> str:
+    """The word a token that `seen` names hold is read as (see _misspelt_matches), "" when
+    none."""
+    near = sorted(((known[w], w) for w in _one_edit(tok, shorter)), reverse=True)
+    # One word, or one far more common than the next (ROR's names hold slips too: a word two
+    # names hold is read as one a hundred times as common).
+    if seen and (not near or near[0][0] < 100 * seen):
+        return ""
+    if near and (len(near) == 1 or near[0][0] >= 5 * near[1][0]):
+        return near[0][1]
+    return ""
+
+
 def _one_edit(word: str, shorter: dict[str, list[str]]) -> set[str]:
     """The words of `shorter` (Gazetteer.words) one deletion, insertion, replacement or swap
     of neighbours away from `word`: those that share a form with one letter left out, or
@@ -1597,6 +1620,8 @@ def _completions(
     """(city, record) for each name that is `key` and its record's own city, with "in", "at"
     or "of" between ("washington university in saint louis"), in `country` when given."""
     found = gaz.derived("city tails", _tables_stamp(), lambda: _city_tails(gaz)).get(key, ())
+    if not found:
+        return []
     countries = gaz.columns["country"]
     return [(place, i) for place, i in found if country is None or countries[i] == country]
 
