@@ -83,6 +83,7 @@ class _Piece(NamedTuple):
     # or more and no whole name (for _prefix_matches); "" and 0 otherwise.
     head: str
     head_size: int
+    unit_size: int  # how many of its last tokens name a unit of a university (rules.unit_tail)
 
 
 # A name found in a piece once its slips are corrected: (first token, end token, name index,
@@ -382,7 +383,7 @@ class Classifier:
             votes = tuple(self.detector.piece_votes(toks))
         else:
             names, runs_on, votes, head, head_size = (), False, (), "", 0
-        piece = _Piece(toks, key, names, runs_on, votes, head, head_size)
+        piece = _Piece(toks, key, names, runs_on, votes, head, head_size, unit_tail(toks))
         cache = self._pieces
         if len(cache) >= _PIECES_SIZE:
             cache.clear()
@@ -670,7 +671,7 @@ class Classifier:
                 whole.update(self._units_of(found, picks, toks))
                 break
         picks.extend(self._prefix_matches(toks, cut, country, picks))
-        picks.extend(self._unit_matches(toks, bounds, country, picks))
+        picks.extend(self._unit_matches(toks, cut, country, picks))
         if not picks:
             picks.extend(self._loose_matches(toks, cut, country))
         if not picks:
@@ -1061,7 +1062,7 @@ class Classifier:
     def _unit_matches(
         self,
         toks: list[str],
-        bounds: frozenset[int],
+        cut: list[_Piece],
         country: str | None,
         picks: list[tuple[int, int, gz.Record, float]],
     ) -> list[tuple[int, int, gz.Record, float]]:
@@ -1070,12 +1071,11 @@ class Classifier:
         their head names, written as is, with "university" or "college" added, with "of"
         after a leading "university" ("University Cologne Medical School"), or as the start of
         exactly one name whose city the string names."""
-        gaz = self.gazetteer
-        assert gaz is not None
-        edges = sorted(bounds)
         out: list[tuple[int, int, gz.Record, float]] = []
-        for start, end in zip(edges, edges[1:], strict=False):
-            size = unit_tail(toks[start:end])
+        end = 0
+        for piece in cut:
+            start, end = end, end + len(piece.toks)
+            size = piece.unit_size
             if not size:
                 continue
             # The head starts after a name found earlier in the piece, or after "and"
