@@ -16,6 +16,11 @@ hard_affiliations_fresh2.yaml to _fresh5.yaml, each written before the matcher
 was run on it), once with the packaged watchlist alone and once with the official
 lists of ../shared/data/watchlists merged in, as `tracer data update` would.
 
+Speed (str/s, memo/s and --profile) is measured as a scan runs the classifier: the matcher's
+derived tables built first (the product saves them with the index; their build time is printed
+apart) and what is alive after loading kept out of the collector's full passes (gc.freeze, as
+Scanner.scan does).
+
 Nothing here tunes anything: the sets are read, scored and printed.
 """
 

@@ -65,7 +65,7 @@ _CONTINUES = frozenset({"of", "for", "de", "di", "du", "des", "der", "fur"})
 _PRECEDED = frozenset({"for", "fur"})
 _MEMO_SIZE = 200_000  # strings remembered by classify_text before the memo starts over
 _PIECES_SIZE = 1 << 17  # pieces remembered before that cache starts over
-_CACHES = ("_memo", "_pieces", "_records", "_resolved", "_slips", "_loose", "_translated",
+_CACHES = ("_memo", "_pieces", "_records", "_resolved", "_slips", "_loose",
            "_corrections")  # not pickled: rebuilt as used
 # Words that make a one-word name too common to trust anywhere but at the head of a part.
 _MIN_SINGLE = 4
@@ -134,7 +134,6 @@ class Classifier:
         # Per piece (by its key), what the fallback passes find in it alone.
         self._slips: dict[str, tuple[_Slip, ...]] = {}
         self._loose: dict[str, tuple[frozenset[str], tuple[int, ...]]] = {}
-        self._translated: dict[str, tuple[tuple[int, tuple[int, ...]], ...]] = {}
         self._corrections: dict[str, str] = {}  # per word: what _misspelt_matches reads it as
 
     def __getstate__(self) -> dict[str, object]:
@@ -1187,52 +1186,34 @@ class Classifier:
         Göttingen")."""
         gaz = self.gazetteer
         assert gaz is not None
+        table = gaz.derived("translated names", _tables_stamp(), lambda: gaz.keyed(translated_key))
         countries, status = gaz.columns["country"], gaz.columns["status"]
         out: list[tuple[int, int, gz.Record, float]] = []
         end = 0
         for piece in cut:
             start, end = end, end + len(piece.toks)
-            for first, found in self._translated_of(piece):
-                ids = [i for i in found if countries[i] == country]
+            tries = [start] + [
+                i
+                for i in range(start + 1, end - 1)
+                if translated_word(toks[i]) == "university" and not qualified(toks[i - 1], toks[i])
+            ]
+            for first in tries:
+                ids = [
+                    i
+                    for i in table.get(translated_key(toks[first:end]), ())
+                    if countries[i] == country
+                ]
                 if len(ids) > 1:
                     ids = [i for i in ids if status[i] == "active"]
-                span = list(piece.toks[first:])
-                if len(ids) != 1 or not self._translations_agree(span, ids[0]):
+                if len(ids) != 1 or not self._translations_agree(toks[first:end], ids[0]):
                     continue
-                if first == 0 and self._alias_left(span, ids[0]):
+                if first == start and self._alias_left(toks[start:end], ids[0]):
                     continue
                 record = gaz.record(ids[0])
                 if record is not None:
-                    out.append((start + first, end, record, 0.7))
+                    out.append((first, end, record, 0.7))
                     break
         return out
-
-    def _translated_of(self, piece: _Piece) -> tuple[tuple[int, tuple[int, ...]], ...]:
-        """Where a piece may begin a translated name (its start, and each word for
-        "university" not after a qualifier) with the records of that name, in order; the
-        tries no name answers are left out."""
-        known = self._translated.get(piece.key)
-        if known is None:
-            gaz = self.gazetteer
-            assert gaz is not None
-            table = gaz.derived(
-                "translated names", _tables_stamp(), lambda: gaz.keyed(translated_key)
-            )
-            toks = piece.toks
-            tries = [0] + [
-                i
-                for i in range(1, len(toks) - 1)
-                if translated_word(toks[i]) == "university" and not qualified(toks[i - 1], toks[i])
-            ]
-            known = tuple(
-                (first, found)
-                for first in tries
-                if (found := table.get(translated_key(toks[first:]), ()))
-            )
-            if len(self._translated) >= _PIECES_SIZE:
-                self._translated.clear()
-            self._translated[piece.key] = known
-        return known
 
     def _translations_agree(self, toks: list[str], index: int) -> bool:
         """_stems_agree for translated words: "Northwest" is still not "Northwestern"."""
