@@ -520,3 +520,10 @@ def test_russian_and_iranian_bodies_of_the_fcc_and_military_end_user_lists() -> 
     assert _flags("kaspersky.com researcher: a.petrov@kaspersky.com") == {"fcc-covered"}
     # Another Russian university is on no list here.
     assert _flags("Lomonosov Moscow State University, Moscow, Russia") == set()
+
+
+def test_zhipu_ai_and_its_subsidiaries_since_january_2025() -> None:
+    # Written in fresh4 as a company on no list; the Entity List named it in January 2025.
+    assert _flags("Zhipu AI, Beijing, China") == {"us-entity-list"}
+    assert _flags("Beijing Zhipu Huazhang Technology Co., Ltd., Beijing") == {"us-entity-list"}
+    assert _flags("Moonshot AI, Beijing, China") == set()
