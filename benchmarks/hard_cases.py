@@ -27,6 +27,7 @@ FRESH2 = CASES.with_name("hard_affiliations_fresh2.yaml")
 FRESH3 = CASES.with_name("hard_affiliations_fresh3.yaml")
 FRESH4 = CASES.with_name("hard_affiliations_fresh4.yaml")
 FRESH5 = CASES.with_name("hard_affiliations_fresh5.yaml")
+FRESH6 = CASES.with_name("hard_affiliations_fresh6.yaml")
 ROR = "https://ror.org/"
 
 

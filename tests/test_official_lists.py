@@ -228,8 +228,10 @@ def test_a_subsidiary_listed_with_its_parent_carries_the_parents_flags() -> None
     assert [f.start for f in own] == ["2025-01-07"]  # its own listing, not the parent's of 2021
     assert [f.start for f in norinco.flags if f.list == "dod-1260h"] == ["2021-06-03"]
     # Without a parent on the list, a company stands alone.
-    alone = merge(default_watchlist(), parse_1260h(text.replace(
-        '"China North Industries Group Corporation Limited"', "")))
+    alone = merge(
+        default_watchlist(),
+        parse_1260h(text.replace('"China North Industries Group Corporation Limited"', "")),
+    )
     (entry,) = [e for e in alone.entries if e.name == "Example Heavy Machinery Co., Ltd."]
     assert {f.list for f in entry.flags} == {"dod-1260h"}
 
@@ -349,3 +351,35 @@ def test_a_subsidiary_the_packaged_watchlist_names_as_a_unit_joins_its_parent() 
     clf = Classifier(watchlist=merged)
     (aff,) = clf.classify_text("Inner Mongolia First Machinery Group Co., Ltd., Baotou, China")
     assert merged.named(aff.institution_name) is norinco
+
+
+def test_1260h_subsidiaries_abroad_keep_their_country_and_join_the_packaged_entry() -> None:
+    """A subsidiary abroad (a US LLC, an Australian Pty Ltd) is not a Chinese company: merged,
+    it joins the packaged entry of its own country and flags strings written there."""
+    text = (
+        "Name,Clean Name,Alias,Previous Name,Parent Name,Note,Start date,End date,Source Url\n"
+        '"Align Aerospace LLC","Align Aerospace LLC",,,"Aviation Industry Corporation of China,'
+        ' Ltd.",,2026-06-08,,\n'
+        '"Avicopter PLC","Avicopter PLC",,,"Aviation Industry Corporation of China, Ltd.",,'
+        "2026-06-08,,\n"
+    )
+    align, avicopter = parse_1260h(text)
+    assert (align.country, avicopter.country) == ("US", "CN")
+    merged = merge(default_watchlist(), [align])
+    assert not [e for e in merged.entries if e.key.startswith("dod-1260h:")]
+    clf = Classifier(watchlist=merged)
+    (aff,) = clf.classify_text("Align Aerospace LLC, Chatsworth, CA, USA")
+    assert {f.list for f in aff.flags} == {"dod-1260h"}
+
+
+def test_1260h_subsidiaries_by_their_legal_names_join_the_conglomerate() -> None:
+    text = (
+        "Name,Clean Name,Alias,Previous Name,Parent Name,Note,Start date,End date,Source Url\n"
+        '"Heilongjiang Northern Tools Co., Ltd.","Heilongjiang Northern Tools Co., Ltd.",,,'
+        '"China South Industries Group Corporation",,2025-01-07,,\n'
+    )
+    merged = merge(default_watchlist(), parse_1260h(text))
+    assert not [e for e in merged.entries if e.key.startswith("dod-1260h:")]
+    clf = Classifier(watchlist=merged)
+    (aff,) = clf.classify_text("Heilongjiang Northern Tools Co., Ltd., Mudanjiang, China")
+    assert merged.named(aff.institution_name) is merged.by_key["csgc"]

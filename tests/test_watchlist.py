@@ -29,6 +29,13 @@ def names_of(entry: Entry) -> set[str]:
     return {normalize(n) for n in (entry.name, *entry.aliases)}
 
 
+def listed_names(entry: Entry) -> set[str]:
+    """The names a list may give an entry's listings: its own, and its parent's for a unit
+    that carries its parent's listings beside its own."""
+    parent = default_watchlist().by_key[entry.parent] if entry.parent else None
+    return names_of(entry) | (names_of(parent) if parent else set())
+
+
 def test_every_flag_has_a_source_and_well_formed_dates() -> None:
     assert len(entries()) >= 160
     keys = [e.key for e in entries()]
@@ -58,7 +65,7 @@ def test_aspi_entries_match_the_tracker(shared_data: Path) -> None:
         for flag in entry.flags:
             if flag.list not in {"aspi-cdut", "pla-university"}:
                 continue
-            hits = {id(by_name[n]): by_name[n] for n in names_of(entry) if n in by_name}
+            hits = {id(by_name[n]): by_name[n] for n in listed_names(entry) if n in by_name}
             assert len(hits) == 1, f"{entry.key}: not exactly one ASPI tracker entry"
             value = next(iter(hits.values()))
             meta = value["meta"]
@@ -91,7 +98,7 @@ def test_1260h_entries_match_the_dod_list(shared_data: Path) -> None:
         for flag in entry.flags:
             if flag.list != "dod-1260h":
                 continue
-            mine = names_of(entry)
+            mine = listed_names(entry)
             matching = [
                 r
                 for r in rows
@@ -283,7 +290,8 @@ def test_words_that_stand_for_one_another_and_the_regions_own_bureau() -> None:
 
 def test_more_1260h_companies_by_brand_acronym_and_domain() -> None:
     wl = default_watchlist()
-    assert _flags("SMIC, Beijing, China") == {"dod-1260h"}
+    # SMIC is on the Entity List too, with its affiliates, since December 2020.
+    assert _flags("SMIC, Beijing, China") == {"dod-1260h", "us-entity-list"}
     assert _flags("BGI-Wuhan, Wuhan, China") == {"dod-1260h"}
     assert wl.for_domains("li@bgi.com") is wl.by_key["bgi"]
     assert _keys("CATL, Ningde, Fujian, China") == {"catl"}
@@ -452,3 +460,70 @@ def test_processor_makers_and_1260h_subsidiaries_abroad() -> None:
     assert _flags("Cirrus Design Corporation, Duluth, MN, USA") == {"dod-1260h"}
     assert _flags("John Holland Services Pty Ltd, Sydney, NSW, Australia") == {"dod-1260h"}
     assert _keys("Kunming Institute of Physics, Kunming, China") == {"norinco"}
+
+
+# --- what fresh6 (benchmarks/data/hard_affiliations_fresh6.yaml) missed, one test per kind ---
+
+
+def test_entity_list_additions_of_2020_to_2023_by_legal_name_brand_and_chinese() -> None:
+    wl = default_watchlist()
+    starts = {f.start for f in wl.by_key["deepglint"].flags if f.list == "us-entity-list"}
+    assert starts == {"2021-07-12"}
+    assert _flags("Beijing Geling Shentong Information Technology Co Ltd, Beijing") == {
+        "us-entity-list"
+    }
+    assert _flags("Cambricon Technologies, Beijing 100190, China") == {"us-entity-list"}
+    assert _flags("龙芯中科技术股份有限公司, 北京") == {"us-entity-list"}
+    assert _flags("Xinjiang Daqo New Energy Co., Ltd., Shihezi, China") == {"us-entity-list"}
+    # The networking company of the same group is not listed.
+    assert _flags("New H3C Technologies Co., Ltd., Hangzhou, China") == set()
+
+
+def test_a_listed_unit_of_a_listed_parent_carries_both_listings() -> None:
+    # CETC's 48th institute is on the Entity List itself (2023) and is CETC's; the Hefei
+    # national laboratory is listed itself (2021) and is the USTC's.
+    assert _flags("CETC 48th Research Institute, Changsha, Hunan, China") >= {
+        "us-entity-list",
+        "aspi-cdut",
+        "dod-1260h",
+    }
+    assert _flags("Hefei National Laboratory for Physical Sciences at Microscale, Hefei") == {
+        "us-entity-list",
+        "aspi-cdut",
+    }
+    # CETC's other institutes keep CETC's listings only.
+    assert "us-entity-list" not in _flags("The 27th Research Institute of CETC, Zhengzhou")
+
+
+def test_pla_schools_written_of_the_pla_and_pap_schools_by_their_long_chinese_prefix() -> None:
+    assert _flags("Army Aviation College of the PLA, Beijing, China") >= {"aspi-cdut"}
+    assert _flags("PLA Navy Logistics Academy, Tianjin, China") >= {"aspi-cdut"}
+    assert _flags("中国人民武装警察部队后勤学院, 天津") >= {"aspi-cdut"}
+    # A school of another country's army is not a PLA school.
+    assert _flags("Army Aviation College, Middle Wallop, UK") == set()
+
+
+def test_a_renamed_company_keeps_its_listings_under_its_new_name() -> None:
+    # Xiamen Meiya Pico (Entity List, 2019) is now SDIC Intelligence (Xiamen), as the 1260H
+    # lists of 2025 and 2026 name it.
+    assert _keys("SDIC Intelligence (Xiamen) Information Co Ltd, Xiamen") == {"meiya-pico"}
+    assert _flags("国投智能（厦门）信息股份有限公司, 厦门") == {"us-entity-list", "dod-1260h"}
+
+
+def test_russian_and_iranian_bodies_of_the_fcc_and_military_end_user_lists() -> None:
+    clf = _offline()
+    (aff,) = clf.classify_text("Kaspersky Lab, Global Research Team, Moscow, Russia")
+    assert {f.list for f in aff.flags} == {"fcc-covered"} and aff.sector == "commercial"
+    (aff,) = clf.classify_text("Main Intelligence Directorate of the General Staff, Moscow")
+    assert {f.list for f in aff.flags} == {"us-meu"} and aff.sector == "military"
+    assert _flags("Department of Physics, MIPT, Dolgoprudny, Russia") == {"us-meu"}
+    assert _flags("kaspersky.com researcher: a.petrov@kaspersky.com") == {"fcc-covered"}
+    # Another Russian university is on no list here.
+    assert _flags("Lomonosov Moscow State University, Moscow, Russia") == set()
+
+
+def test_zhipu_ai_and_its_subsidiaries_since_january_2025() -> None:
+    # Written in fresh4 as a company on no list; the Entity List named it in January 2025.
+    assert _flags("Zhipu AI, Beijing, China") == {"us-entity-list"}
+    assert _flags("Beijing Zhipu Huazhang Technology Co., Ltd., Beijing") == {"us-entity-list"}
+    assert _flags("Moonshot AI, Beijing, China") == set()

@@ -176,6 +176,24 @@ def parse_csl(data: Any) -> list[Listing]:
 
 
 # -- DoD Section 1260H ---------------------------------------------------------------------------
+# The 1260H list names subsidiaries abroad beside the Chinese companies ("Align Aerospace LLC",
+# "John Holland Group Pty Ltd.", "COMAC America Corporation"): a legal form or a place word of
+# another country in the name says where the subsidiary is. Any other row is Chinese.
+_ABROAD = (
+    (re.compile(r"\b(LLC|L\.L\.C\.|USA|U\.S\.A\.|America|Americas|North America)\b"), "US"),
+    (re.compile(r"\bPty\.? Ltd\b"), "AU"),
+    (re.compile(r"\bS\.L\.U?\.?(?!\w)"), "ES"),
+    (re.compile(r"\bGmbH\b"), "DE"),
+)
+
+
+def _country_1260h(name: str) -> str:
+    for pattern, country in _ABROAD:
+        if pattern.search(name):
+            return country
+    return "CN"
+
+
 def parse_1260h(text: str, default_source: str | None = None) -> list[Listing]:
     """One Listing per company: first start date, and an end date only when every listing
     period of it has ended (a company listed again is current)."""
@@ -208,7 +226,7 @@ def parse_1260h(text: str, default_source: str | None = None) -> list[Listing]:
                 list="dod-1260h",
                 name=name,
                 aliases=_unique(aliases, but=name),
-                country="CN",
+                country=_country_1260h(name),
                 start=starts[0] if starts else None,
                 end=None if any(e is None for e in ends) else max(e for e in ends if e),
                 source=sources[-1] if sources else default_source,

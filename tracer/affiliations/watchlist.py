@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -143,6 +143,8 @@ class Entry:
     # A company's brand name stands for it in any country ("Huawei Technologies Canada",
     # "Tencent America"): its subsidiaries abroad are the company.
     worldwide: bool = False
+    # The listed parent whose listings it carries beside its own (`parent:` in the file).
+    parent: str | None = None
 
 
 class Watchlist:
@@ -367,7 +369,9 @@ def parse(data: dict[str, Any]) -> list[Entry]:
         for group in data.get("equivalents") or ()
     ]
     combining = _Combining([str(f) for f in data.get("combining_forms") or ()], data)
+    prefixes = [[str(m) for m in group] for group in data.get("chinese_prefixes") or ()]
     entries = []
+    parents: dict[str, str] = {}
     for item in data["entries"]:
         flags = []
         for flag in item.get("flags") or []:
@@ -391,7 +395,12 @@ def parse(data: dict[str, Any]) -> list[Entry]:
         aliases += _equivalent_forms(aliases, equivalents)
         aliases += combining.forms(aliases)
         aliases += _short_forms(aliases, item.get("sector") == "military")
+        aliases += _prefixed_forms(aliases, prefixes)
+        if any(f.list == "pla-university" for f in flags):
+            aliases += _pla_forms(aliases)
         aliases = list(dict.fromkeys(aliases))
+        if item.get("parent"):
+            parents[key] = str(item["parent"])
         entries.append(
             Entry(
                 key=key,
@@ -405,6 +414,10 @@ def parse(data: dict[str, Any]) -> list[Entry]:
                 worldwide=bool(item.get("worldwide")),
             )
         )
+    by_key = {e.key: e for e in entries}
+    for index, entry in enumerate(entries):
+        if entry.key in parents:
+            entries[index] = _under(entry, by_key[parents[entry.key]])
     by_key = {e.key: e for e in entries}
     for parent_key, rows in (data.get("subordinates") or {}).items():
         parent = by_key[parent_key]
@@ -420,6 +433,58 @@ def parse(data: dict[str, Any]) -> list[Entry]:
     if unknown:
         raise ValueError(f"units or domains name no entry: {', '.join(sorted(unknown))}")
     return entries
+
+
+def _under(entry: Entry, parent: Entry) -> Entry:
+    """A listed unit of a listed parent (`parent:` in the file): its own flags and the
+    parent's (the 48th institute of CETC is on the Entity List itself and is CETC's), and the
+    parent's country and sector where it states none."""
+    own = {(f.list, f.category) for f in entry.flags}
+    flags = entry.flags + tuple(f for f in parent.flags if (f.list, f.category) not in own)
+    return replace(
+        entry,
+        parent=parent.key,
+        flags=flags,
+        country=entry.country or parent.country,
+        sector=entry.sector or parent.sector,
+    )
+
+
+# Names that already say whose body it is: no "of PLA" form is made of them.
+_NOT_PLA = re.compile(
+    r"\b(PLA|People's Liberation Army|PAP|CAPF|Armed Police|Coast Guard)\b", re.IGNORECASE
+)
+
+
+def _pla_forms(aliases: list[str]) -> list[str]:
+    """A PLA school's English names as papers also write them: "Army Aviation College of PLA",
+    "... of the PLA", "PLA Army Aviation College"."""
+    out = []
+    for alias in aliases:
+        words = alias.split()
+        if len(words) < 2 or _cjk(alias[:1]) or _NOT_PLA.search(alias):
+            continue
+        if not set(w.lower() for w in words) & _HEADS:
+            continue
+        out += [f"{alias} of PLA", f"{alias} of the PLA", f"PLA {alias}"]
+    return out
+
+
+def _prefixed_forms(aliases: list[str], groups: list[list[str]]) -> list[str]:
+    """Chinese names with a prefix that stands for another (`chinese_prefixes`): 武警后勤学院
+    is also written 中国人民武装警察部队后勤学院."""
+    out = []
+    for alias in aliases:
+        for group in groups:
+            member = next(
+                (m for m in sorted(group, key=len, reverse=True) if alias.startswith(m)), None
+            )
+            if member is None or len(alias) <= len(member) + 1:
+                continue
+            rest = alias[len(member) :]
+            out += [other + rest for other in group if other != member]
+            break
+    return out
 
 
 def _with_laboratories(units: dict[str, Any], spec: dict[str, Any]) -> dict[str, list[str]]:
