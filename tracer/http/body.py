@@ -16,11 +16,15 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+import orjson
 import requests
 
 CHUNK = 64 * 1024
 ACCEPT_ENCODING = "gzip, deflate"  # what read_body can inflate; asked for explicitly
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # bodies without one skip the clean-up
+# orjson reads an integer of 19 digits or more that does not fit 64 bits as a float, where the
+# standard parser keeps it whole: a body with such a run of digits goes to the standard parser.
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
 
 
 class TooLarge(Exception):
@@ -107,6 +111,17 @@ def parse_json(body: bytes) -> Any:
     """The JSON value of `body`, or None when it is not JSON (cut, malformed, nested past what
     the parser can hold). Lone UTF-16 halves ("\\ud800") become U+FFFD: SQLite and files want
     UTF-8."""
+    try:
+        # orjson first (a listing page is megabytes): where it reads a body at all, it reads it
+        # as the standard parser does, and it refuses every lone surrogate, so what it returns
+        # needs no clean-up. What it refuses (NaN, a byte order mark, a lone surrogate, a
+        # float past the double range) is the standard parser's to answer, as before.
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass
+    else:
+        if not _LONG_DIGITS.search(body):
+            return value
     try:
         value = json.loads(body)
         if _SURROGATE_ESCAPE.search(body):
