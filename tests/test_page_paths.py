@@ -67,3 +67,14 @@ def test_bodies_orjson_refuses_or_reads_otherwise_are_the_standard_parsers() -> 
 def test_what_is_not_json_reads_as_none() -> None:
     for body in (b"", b"{", b"[1,]", b"null x", b"<html>", b"[" * 5000 + b"]" * 5000):
         assert parse_json(body) is None, body[:10]
+
+
+def test_long_integers_anywhere_in_a_body_stay_whole() -> None:
+    for body in (
+        b'{"a": [1, 2, -12345678901234567890123]}',
+        b'{"a":\n\t 12345678901234567890}',
+        b"[[0,9999999999999999999,-9999999999999999999]]",
+        b'{"n": 18446744073709551616, "s": "x"}',
+        b"12345678901234567890",
+    ):
+        assert typed(parse_json(body)) == typed(json.loads(body)), body

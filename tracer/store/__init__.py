@@ -832,16 +832,34 @@ class Store:
         self, items: Sequence[tuple[int, Sequence[Author]]], source: str, rank: int = 0
     ) -> None:
         """`save_authors` for many (paper id, authors) pairs of one source, in order: what is
-        stored read in two queries, the replacements written in four statements."""
+        stored read in two queries, the replacements written in four statements. Only the
+        papers that have authorships have them read and deleted, and only those that have
+        affiliations have those deleted: in a scan most papers are new, with neither."""
         wanted = sorted({paper_id for paper_id, _ in items})
         # paper id -> [authors source, authors rank, stored authorship rows]
         known: dict[int, list[Any]] = {}
+        authored: list[int] = []  # papers with stored authorships
+        affiliated: set[int] = set()  # papers with stored affiliations
         with self.transaction():
             for part in _chunks(wanted):
                 marks = ",".join("?" * len(part))
-                sql = f"SELECT id, authors_source, authors_rank FROM papers WHERE id IN ({marks})"  # noqa: S608 - placeholders only
-                for paper_id, authors_source, authors_rank in self.conn.execute(sql, part):
+                sql = (
+                    "SELECT id, authors_source, authors_rank,"  # noqa: S608 - placeholders only
+                    " EXISTS (SELECT 1 FROM authorships a WHERE a.paper_id = papers.id),"
+                    " EXISTS (SELECT 1 FROM affiliations f WHERE f.paper_id = papers.id)"
+                    f" FROM papers WHERE id IN ({marks})"
+                )
+                for paper_id, authors_source, authors_rank, has, aff in self.conn.execute(
+                    sql, part
+                ):
                     known[paper_id] = [authors_source, authors_rank, []]
+                    if has:
+                        authored.append(paper_id)
+                    if aff:
+                        affiliated.add(paper_id)
+            has_rows = set(authored)
+            for part in _chunks(authored):
+                marks = ",".join("?" * len(part))
                 sql = (
                     "SELECT paper_id, position, name, s2_author_id, openalex_author_id,"  # noqa: S608 - placeholders only
                     " raw_affiliations, institutions, countries FROM authorships"
@@ -880,9 +898,14 @@ class Store:
                 replaced[paper_id] = rows
             if not replaced:
                 return
-            gone = [(paper_id,) for paper_id in replaced]
-            self.conn.executemany("DELETE FROM affiliations WHERE paper_id = ?", gone)
-            self.conn.executemany("DELETE FROM authorships WHERE paper_id = ?", gone)
+            self.conn.executemany(
+                "DELETE FROM affiliations WHERE paper_id = ?",
+                [(paper_id,) for paper_id in replaced if paper_id in affiliated],
+            )
+            self.conn.executemany(
+                "DELETE FROM authorships WHERE paper_id = ?",
+                [(paper_id,) for paper_id in replaced if paper_id in has_rows],
+            )
             self.conn.executemany(
                 "INSERT INTO authorships (paper_id, position, name, s2_author_id,"
                 " openalex_author_id, raw_affiliations, institutions, countries, classified)"
@@ -908,9 +931,10 @@ class Store:
                 "INSERT OR REPLACE INTO paper_lookups VALUES (?, ?, ?)",
                 [(paper_id, source, stamp) for paper_id, _ in papers],
             )
+            # Most papers keep the value they have: a row left as it is is not written again.
             self.conn.executemany(
-                "UPDATE papers SET authors_truncated = ? WHERE id = ?",
-                [(int(t), paper_id) for paper_id, t in papers if t is not None],
+                "UPDATE papers SET authors_truncated = ? WHERE id = ? AND authors_truncated != ?",
+                [(int(t), paper_id, int(t)) for paper_id, t in papers if t is not None],
             )
 
     @staticmethod
