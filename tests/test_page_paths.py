@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+import random
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tracer.http.body import parse_json
+from tracer.records import Author, SourceInstitution, Work
+from tracer.store import Store, dumps
 
 # JSON values as the APIs could send them: long integers, floats, text in any script.
 values = st.recursive(
@@ -78,3 +85,119 @@ def test_long_integers_anywhere_in_a_body_stay_whole() -> None:
         b"12345678901234567890",
     ):
         assert typed(parse_json(body)) == typed(json.loads(body)), body
+
+
+# -- a page's authorships --------------------------------------------------------------------
+
+def reference_save_authors(
+    store: Store, paper_id: int, authors: Sequence[Author], source: str, rank: int
+) -> None:
+    """The rule of `save_authors`, one paper at a time with its own queries: a source of
+    higher rank keeps its authorships; the same source's same list stays (classified); a list
+    without affiliations does not replace one with some from a source of the same rank."""
+    conn = store.conn
+    authors_source, authors_rank = conn.execute(
+        "SELECT authors_source, authors_rank FROM papers WHERE id = ?", (paper_id,)
+    ).fetchone()
+    if authors_source is not None and authors_rank > rank:
+        return
+    stored = [tuple(r) for r in conn.execute(
+        "SELECT paper_id, position, name, s2_author_id, openalex_author_id, raw_affiliations,"
+        " institutions, countries FROM authorships WHERE paper_id = ? ORDER BY position",
+        (paper_id,),
+    )]
+    rows = [
+        (paper_id, position, a.name, a.s2_author_id, a.openalex_author_id,
+         dumps(a.raw_affiliations), dumps([vars(i) for i in a.institutions]), dumps(a.countries))
+        for position, a in enumerate(authors)
+    ]
+    if authors_source == source and stored == rows:
+        return
+    brings = any(a.raw_affiliations or a.institutions for a in authors)
+    had = any(r[5] != "[]" or r[6] != "[]" for r in stored)
+    if had and not brings and authors_rank == rank:
+        return
+    conn.execute("DELETE FROM affiliations WHERE paper_id = ?", (paper_id,))
+    conn.execute("DELETE FROM authorships WHERE paper_id = ?", (paper_id,))
+    for row in rows:
+        conn.execute(
+            "INSERT INTO authorships (paper_id, position, name, s2_author_id, openalex_author_id,"
+            " raw_affiliations, institutions, countries, classified)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)", row,
+        )
+    conn.execute("UPDATE papers SET authors_source = ?, authors_rank = ? WHERE id = ?",
+                 (source, rank, paper_id))
+
+
+def _authors(rng: random.Random) -> list[Author]:
+    return [
+        Author(
+            name=rng.choice(["A", "B", "Zoë", "=cmd|' /C calc'!A0", "<b>x</b>"]),
+            position=i,
+            s2_author_id=rng.choice([None, "1", "2"]),
+            raw_affiliations=rng.choice([[], ["Stanford University"], ["NUDT", "Megvii"]]),
+            institutions=rng.choice([[], [SourceInstitution(openalex_id="I1", ror="r1",
+                                                            display_name="Stanford University",
+                                                            country_code="US",
+                                                            type="education",
+                                                            lineage=["I1"])]]),
+            countries=rng.choice([[], ["US"], ["CN", "US"]]),
+        )
+        for i in range(rng.randrange(4))
+    ]
+
+
+def _author_tables(db: Path) -> dict[str, list[tuple[object, ...]]]:
+    conn = sqlite3.connect(db)
+    try:
+        return {
+            "authorships": conn.execute(
+                "SELECT * FROM authorships ORDER BY paper_id, position").fetchall(),
+            "affiliations": conn.execute(
+                "SELECT * FROM affiliations ORDER BY paper_id, position, idx").fetchall(),
+            "papers": conn.execute(
+                "SELECT id, authors_source, authors_rank FROM papers ORDER BY id").fetchall(),
+        }
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_a_page_of_authorships_is_written_as_one_paper_after_another(
+    tmp_path: Path, seed: int
+) -> None:
+    """Pages that mix new papers, papers with another source's authorships (classified or
+    not), the same source's list again (the same or changed), lists without affiliations,
+    a source of lower rank, and one paper twice in a page."""
+    rng = random.Random(seed)
+    steps: list[tuple[str, object]] = []
+    for _ in range(8):
+        if rng.random() < 0.25:
+            steps.append(("classify", rng.random()))
+            continue
+        source, rank = rng.choice([("s2", 1), ("openalex", 2), ("snapshot", 2)])
+        page = [(rng.randrange(1, 9), _authors(rng)) for _ in range(rng.randrange(1, 8))]
+        steps.append(("page", (source, rank, page)))
+    for way in ("reference", "page"):
+        with Store(tmp_path / f"{way}.db") as store:
+            for i in range(1, 9):
+                store.upsert_work(Work(source="s2", title=f"Paper {i}", doi=f"10.1/{i}"))
+            for kind, step in steps:
+                if kind == "classify":  # some authorships get affiliations
+                    assert isinstance(step, float)
+                    keys = store.conn.execute(
+                        "SELECT paper_id, position FROM authorships ORDER BY paper_id, position"
+                    ).fetchall()
+                    chosen = random.Random(step).sample(keys, len(keys) // 2)
+                    store.save_affiliations_many(
+                        [(p, pos, [{"raw": "X", "sector": "academic"}]) for p, pos in chosen], "v"
+                    )
+                    continue
+                source, rank, page = step  # type: ignore[misc]
+                if way == "page":
+                    store.save_authors_many(page, source, rank)
+                else:
+                    with store.transaction():
+                        for paper_id, authors in page:
+                            reference_save_authors(store, paper_id, authors, source, rank)
+    assert _author_tables(tmp_path / "page.db") == _author_tables(tmp_path / "reference.db")
