@@ -545,12 +545,12 @@ class Store:
             source,
             target,
             via_derivative or "",
-            dumps(list(dict.fromkeys(contexts))),
-            dumps(sorted(set(intents))),
+            dumps(list(dict.fromkeys(contexts))) if contexts else "[]",  # "[]" as dumps writes it
+            dumps(sorted(set(intents))) if intents else "[]",
             None if is_influential is None else int(is_influential),
             None if cites_origin is None else int(cites_origin),
             run_id,
-            dumps(list(passages)),
+            dumps(list(passages)) if passages else "[]",
         )
 
     def add_evidence_many(self, rows: Sequence[tuple[Any, ...]]) -> None:
