@@ -59,6 +59,28 @@ def _collector_frozen(run: Callable[P, T]) -> Callable[P, T]:
     return frozen
 
 
+def _collector_paused(step: Callable[P, T]) -> Callable[P, T]:
+    """Run a step that reads pages (the lists, the mentions, the look-ups) with the cyclic
+    collector off: each page decodes into hundreds of thousands of dicts, lists and strings,
+    and the records and rows built from them, none in a reference cycle (reference counting
+    frees them as each page is stored), yet every few hundred allocations the collector walked
+    them, and its full passes everything promoted since the run began: most of these steps'
+    CPU (benchmarks/README.md, "Merge (night of 2026-12-01)"). What cyclic garbage the HTTP
+    stack leaves meanwhile waits for the collector's first pass after the step."""
+
+    @functools.wraps(step)
+    def paused(*args: P.args, **kwargs: P.kwargs) -> T:
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return step(*args, **kwargs)
+        finally:
+            if enabled:
+                gc.enable()
+
+    return paused
+
+
 WRITE_BATCH = 500  # papers written per transaction: fast, and an interruption loses little
 LOOKUP_BATCH = 500
 CLASSIFY_PAPERS = 5000  # papers whose due inputs are read, classified and written at a time
@@ -427,6 +449,7 @@ class Scanner:
 
     # -- stage 2: citation lists --------------------------------------------------------------
 
+    @_collector_paused
     def _read_lists(self, state: _RunState, origins: list[Origin]) -> None:
         for source in self.sources:
             targets = [
@@ -585,6 +608,7 @@ class Scanner:
 
     # -- stage 3: mentions in full text -------------------------------------------------------
 
+    @_collector_paused
     def _read_mentions(self, state: _RunState, origins: list[Origin]) -> None:
         dataset = state.dataset
         excluded = 0
@@ -665,6 +689,7 @@ class Scanner:
         ]
         return [r for r in refs if source.wants(r)]
 
+    @_collector_paused
     def _look_up(self, state: _RunState) -> None:
         """Each source looks up the stored papers it can add to, the one whose authorships win
         first; a record one source brings (a DOI, say) may let another look the paper up, so

@@ -545,12 +545,12 @@ class Store:
             source,
             target,
             via_derivative or "",
-            dumps(list(dict.fromkeys(contexts))),
-            dumps(sorted(set(intents))),
+            dumps(list(dict.fromkeys(contexts))) if contexts else "[]",  # "[]" as dumps writes it
+            dumps(sorted(set(intents))) if intents else "[]",
             None if is_influential is None else int(is_influential),
             None if cites_origin is None else int(cites_origin),
             run_id,
-            dumps(list(passages)),
+            dumps(list(passages)) if passages else "[]",
         )
 
     def add_evidence_many(self, rows: Sequence[tuple[Any, ...]]) -> None:
@@ -831,30 +831,62 @@ class Store:
     def save_authors_many(
         self, items: Sequence[tuple[int, Sequence[Author]]], source: str, rank: int = 0
     ) -> None:
-        """`save_authors` for many (paper id, authors) pairs of one source, in order: what is
-        stored read in two queries, the replacements written in four statements."""
+        """`save_authors` for many (paper id, authors) pairs of one source, in order, with what
+        is stored read in two queries and the replacements written in four statements.
+
+        What a paper's stored authorships decide is whether they came from this source and
+        are the same (then they stay, classified), else whether any has an affiliation; the
+        first query says the latter, and only the papers whose authorships came from this
+        source have their rows read. Only papers with authorships (or affiliations) have them
+        deleted: in a scan most papers are new, or hold another source's authorships."""
         wanted = sorted({paper_id for paper_id, _ in items})
-        # paper id -> [authors source, authors rank, stored authorship rows]
+        # paper id -> [authors source, authors rank, stored authorship rows or None (not read:
+        # another source's), whether any of them has affiliation strings or institutions]
         known: dict[int, list[Any]] = {}
+        authored: set[int] = set()  # papers with stored authorships
+        affiliated: set[int] = set()  # papers with stored affiliations
+        own: list[int] = []  # papers whose stored authorships came from this source
         with self.transaction():
             for part in _chunks(wanted):
                 marks = ",".join("?" * len(part))
-                sql = f"SELECT id, authors_source, authors_rank FROM papers WHERE id IN ({marks})"  # noqa: S608 - placeholders only
-                for paper_id, authors_source, authors_rank in self.conn.execute(sql, part):
-                    known[paper_id] = [authors_source, authors_rank, []]
+                sql = (
+                    "SELECT id, authors_source, authors_rank,"  # noqa: S608 - placeholders only
+                    " EXISTS (SELECT 1 FROM authorships a WHERE a.paper_id = papers.id),"
+                    " EXISTS (SELECT 1 FROM authorships a WHERE a.paper_id = papers.id"
+                    "   AND (a.raw_affiliations != '[]' OR a.institutions != '[]')),"
+                    " EXISTS (SELECT 1 FROM affiliations f WHERE f.paper_id = papers.id)"
+                    f" FROM papers WHERE id IN ({marks})"
+                )
+                for paper_id, authors_source, authors_rank, has, had, aff in self.conn.execute(
+                    sql, part
+                ):
+                    mine = authors_source == source
+                    known[paper_id] = [authors_source, authors_rank, [] if mine else None,
+                                       bool(had)]
+                    if has:
+                        authored.add(paper_id)
+                        if mine:
+                            own.append(paper_id)
+                    if aff:
+                        affiliated.add(paper_id)
+            cursor = self.conn.cursor()
+            cursor.row_factory = None  # plain tuples, as the rows below are built
+            for part in _chunks(own):
+                marks = ",".join("?" * len(part))
                 sql = (
                     "SELECT paper_id, position, name, s2_author_id, openalex_author_id,"  # noqa: S608 - placeholders only
                     " raw_affiliations, institutions, countries FROM authorships"
                     f" WHERE paper_id IN ({marks}) ORDER BY paper_id, position"
                 )
-                for row in self.conn.execute(sql, part):
-                    known[row[0]][2].append(tuple(row))
+                for row in cursor.execute(sql, part):
+                    known[row[0]][2].append(row)
             replaced: dict[int, list[tuple[Any, ...]]] = {}
             for paper_id, authors in items:
-                state = known[paper_id]
-                authors_source, authors_rank, stored = state
+                authors_source, authors_rank, stored, had = known[paper_id]
                 if authors_source is not None and authors_rank > rank:
                     continue
+                # An empty list is "[]" without the encoder (most authors of S2 have no
+                # affiliation, institution or country).
                 rows = [
                     (
                         paper_id,
@@ -862,9 +894,11 @@ class Store:
                         author.name,
                         author.s2_author_id,
                         author.openalex_author_id,
-                        dumps(author.raw_affiliations),
-                        dumps([vars(i) for i in author.institutions]),
-                        dumps(author.countries),
+                        dumps(author.raw_affiliations) if author.raw_affiliations else "[]",
+                        dumps([vars(i) for i in author.institutions])
+                        if author.institutions
+                        else "[]",
+                        dumps(author.countries) if author.countries else "[]",
                     )
                     for position, author in enumerate(authors)
                 ]
@@ -873,16 +907,20 @@ class Store:
                     # the classify step runs again (a run stopped in between would show none).
                     continue
                 brings = any(a.raw_affiliations or a.institutions for a in authors)
-                had = any(r[5] != "[]" or r[6] != "[]" for r in stored)
                 if had and not brings and authors_rank == rank:
                     continue
-                known[paper_id] = [source, rank, rows]
+                known[paper_id] = [source, rank, rows, brings]
                 replaced[paper_id] = rows
             if not replaced:
                 return
-            gone = [(paper_id,) for paper_id in replaced]
-            self.conn.executemany("DELETE FROM affiliations WHERE paper_id = ?", gone)
-            self.conn.executemany("DELETE FROM authorships WHERE paper_id = ?", gone)
+            self.conn.executemany(
+                "DELETE FROM affiliations WHERE paper_id = ?",
+                [(paper_id,) for paper_id in replaced if paper_id in affiliated],
+            )
+            self.conn.executemany(
+                "DELETE FROM authorships WHERE paper_id = ?",
+                [(paper_id,) for paper_id in replaced if paper_id in authored],
+            )
             self.conn.executemany(
                 "INSERT INTO authorships (paper_id, position, name, s2_author_id,"
                 " openalex_author_id, raw_affiliations, institutions, countries, classified)"
@@ -908,9 +946,10 @@ class Store:
                 "INSERT OR REPLACE INTO paper_lookups VALUES (?, ?, ?)",
                 [(paper_id, source, stamp) for paper_id, _ in papers],
             )
+            # Most papers keep the value they have: a row left as it is is not written again.
             self.conn.executemany(
-                "UPDATE papers SET authors_truncated = ? WHERE id = ?",
-                [(int(t), paper_id) for paper_id, t in papers if t is not None],
+                "UPDATE papers SET authors_truncated = ? WHERE id = ? AND authors_truncated != ?",
+                [(int(t), paper_id, int(t)) for paper_id, t in papers if t is not None],
             )
 
     @staticmethod
