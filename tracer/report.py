@@ -20,7 +20,7 @@ import gc
 import importlib
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import cache, cached_property
@@ -492,90 +492,100 @@ def _flag(raw: dict[str, Any], known: dict[tuple[Any, ...], Flag] | None = None)
     return Flag(**values)
 
 
-def _load_papers(data: ReportRows, dataset: Dataset) -> Iterator[PaperRow]:
+class _Affiliations:
+    """Each distinct stored affiliation row as one AffiliationRow, shared by every author that
+    has it, with its flag labels and lists worked out once (ReportRows.papers' `convert`)."""
+
+    def __init__(self, data: ReportRows) -> None:
+        self.data = data
+        self.flags: dict[tuple[Any, ...], Flag] = {}
+        self.by_text: dict[str | None, tuple[list[Flag], list[str], list[str]]] = {}
+        # id(AffiliationRow) -> its labels and lists, for the flagged ones only (the rows
+        # live as long as the ReportRows that holds them)
+        self.flagged: dict[int, tuple[list[str], list[str]]] = {}
+
+    def _flags_of(self, text: str | None) -> tuple[list[Flag], list[str], list[str]]:
+        found = self.by_text.get(text)
+        if found is None:
+            items = [_flag(f, self.flags) for f in self.data.flag_lists.get(text, [])
+                     if isinstance(f, dict)]
+            found = self.by_text[text] = (items, [_flag_label(f) for f in items],
+                                          [f.list for f in items])
+        return found
+
+    def __call__(self, row: tuple[Any, ...]) -> AffiliationRow:
+        raw, inst_id, inst_name, parent, country, sector, text, confidence, method = row
+        items, labels, lists = self._flags_of(text)
+        aff = AffiliationRow(
+            raw=clean_line(raw),
+            institution_id=clean_line(inst_id),
+            institution_name=clean_line(inst_name),
+            parent_name=clean_line(parent),
+            country=(country or "").upper() or None,
+            sector=sector or UNKNOWN,
+            flags=items,
+            method=method,
+            confidence=confidence,
+        )
+        if items:
+            self.flagged[id(aff)] = (labels, lists)
+        return aff
+
+
+def load_papers(data: ReportRows, dataset: Dataset,
+                only: Collection[int] | None = None) -> Iterator[PaperRow]:
     """The papers as report rows, oldest first, one at a time, as the store's rows are read
-    (a chunk of papers at a time: the report never holds every paper's rows). Affiliations repeat from paper to paper
-    (the same string, institution and flags for every paper of a lab): each distinct stored
-    row becomes one AffiliationRow, shared by every author that has it, with its flag labels
-    worked out once."""
-    flags: dict[tuple[Any, ...], Flag] = {}
-    by_text: dict[str | None, tuple[list[Flag], list[str], list[str]]] = {}
-    known: dict[tuple[Any, ...], tuple[AffiliationRow, list[str], list[str]]] = {}
+    (a chunk of papers at a time: the report never holds every paper's rows); only those of
+    `only` where it is given. Affiliations repeat from paper to paper (the same string,
+    institution and flags for every paper of a lab): each distinct stored row becomes one
+    AffiliationRow, shared by every author that has it."""
+    convert = _Affiliations(data)
+    flagged = convert.flagged
     withdrawn = dataset.withdrawn_on
-
-    def flags_of(text: str | None) -> tuple[list[Flag], list[str], list[str]]:
-        found = by_text.get(text)
-        if found is None:
-            items = [_flag(f, flags) for f in data.flag_lists.get(text, []) if isinstance(f, dict)]
-            found = by_text[text] = (items, [_flag_label(f) for f in items],
-                                     [f.list for f in items])
-        return found
-
-    def affiliation(row: tuple[Any, ...]) -> tuple[AffiliationRow, list[str], list[str]]:
-        found = known.get(row)
-        if found is None:
-            raw, inst_id, inst_name, parent, country, sector, text, confidence, method = row
-            items, labels, lists = flags_of(text)
-            aff = AffiliationRow(
-                raw=clean_line(raw),
-                institution_id=clean_line(inst_id),
-                institution_name=clean_line(inst_name),
-                parent_name=clean_line(parent),
-                country=(country or "").upper() or None,
-                sector=sector or UNKNOWN,
-                flags=items,
-                method=method,
-                confidence=confidence,
-            )
-            found = known[row] = (aff, labels, lists)
-        return found
-
     for (
         (pid, title, year, publication_date, venue, truncated, level, score, evidence,
          via_derivative, missing_since),
-        paper_ids, authors, affiliations_of,
-    ) in data.papers():
+        paper_ids, authors,
+    ) in data.papers(only=only, convert=convert):
         paper_authors = []
         all_affs: list[AffiliationRow] = []
         labels: list[str] = []
         lists: list[str] = []
-        for position, name, s2_author, openalex_author in authors:
-            affs = []
-            for row in affiliations_of.get(position, ()):
-                aff, aff_labels, aff_lists = affiliation(row)
-                affs.append(aff)
-                labels += aff_labels
-                lists += aff_lists
-            all_affs += affs
+        for position, name, s2_author, openalex_author, affs in authors:
+            if affs:
+                all_affs += affs
+                for aff in affs:
+                    if aff.flags:
+                        aff_labels, aff_lists = flagged[id(aff)]
+                        labels += aff_labels
+                        lists += aff_lists
             author_id = (
                 f"openalex:{openalex_author}" if openalex_author
                 else f"s2:{s2_author}" if s2_author else None
             )
-            paper_authors.append(AuthorRow(position, clean_line(name), affs, author_id=author_id))
+            paper_authors.append(AuthorRow(position, clean_line(name), affs, author_id))
         yield PaperRow(
-            paper_id=pid,
-            key=paper_key(paper_ids),
-            title=clean_line(title),
-            year=year,
-            publication_date=publication_date,
-            venue=clean_line(venue),
-            ids=paper_ids,
-            level=level or NOT_JUDGED,
-            score=score,
-            evidence=[_evidence(e) for e in evidence if isinstance(e, dict)],
-            via_derivative=via_derivative,
-            missing=missing_since is not None,
-            after_withdrawal=bool(
-                withdrawn and after_date(publication_date, year, withdrawn)
-            ),
-            authors_truncated=bool(truncated),
-            authors=paper_authors,
-            countries=sorted({a.country for a in all_affs if a.country}),
-            institutions=_unique([a.institution_name or "" for a in all_affs]),
-            sectors=sorted({a.sector for a in all_affs if a.sector != UNKNOWN}),
-            flags=_unique(labels),
-            flag_lists=_unique(lists),
-            links=links_for(paper_ids),
+            pid,
+            paper_key(paper_ids),
+            clean_line(title),
+            year,
+            publication_date,
+            clean_line(venue),
+            paper_ids,
+            level or NOT_JUDGED,
+            score,
+            [_evidence(e) for e in evidence if isinstance(e, dict)] if evidence else [],
+            via_derivative,
+            missing_since is not None,
+            bool(withdrawn and after_date(publication_date, year, withdrawn)),
+            bool(truncated),
+            paper_authors,
+            sorted({a.country for a in all_affs if a.country}),
+            _unique([a.institution_name or "" for a in all_affs]),
+            sorted({a.sector for a in all_affs if a.sector != UNKNOWN}),
+            _unique(labels) if labels else [],
+            _unique(lists) if lists else [],
+            links_for(paper_ids),
         )
 
 
@@ -583,7 +593,7 @@ def _evidence(item: dict[str, Any]) -> dict[str, Any]:
     return {k: clean_line(v) if isinstance(v, str) else v for k, v in item.items()}
 
 
-def _keep(paper: PaperRow, levels: list[str], filters: Filters) -> bool:
+def keep(paper: PaperRow, levels: list[str], filters: Filters) -> bool:
     if paper.level not in levels:
         return False
     if filters.since is not None and (paper.year is None or paper.year < filters.since):
@@ -615,7 +625,7 @@ def _count_rows(
     return sorted(rows, key=lambda r: (r.key == UNKNOWN, -r.papers, -r.fractional, r.key))
 
 
-def _aggregate(
+def aggregate(
     papers: Iterable[PaperRow],
 ) -> tuple[list[CountRow], list[CountRow], list[InstitutionRow]]:
     """Countries, sectors and institutions, whole and fractional, in one pass over each
@@ -689,7 +699,7 @@ def _years(counts: Counter[int | None]) -> list[YearRow]:
     return rows
 
 
-def _missing(data: ReportRows, tally: _Tally, runs: list[RunInfo],
+def _missing(data: ReportRows, tally: Tally, runs: list[RunInfo],
              coverage: list[CoverageRow]) -> Missing:
     return Missing(
         papers_without_affiliation=tally.without_affiliation,
@@ -806,7 +816,7 @@ def build_report(
     "mentioned" keeps mentioned and used, "used" only used. years: (since, until), inclusive,
     either may be None. country: ISO 3166-1 alpha-2; keeps papers with an author there.
     """
-    filters = _filters(min_usage, years, country)
+    filters = make_filters(min_usage, years, country)
     with gc_paused():
         return _build(store, dataset, filters.levels, filters)
 
@@ -826,12 +836,12 @@ def build_summary(
     withdrawal and of each flagged institution (`paper()`). Every figure is counted over every
     paper, in the same order, as each paper is read; the other papers are let go of at once,
     so a large report never holds them all. Not for --json: it has no whole paper list."""
-    filters = _filters(min_usage, years, country)
+    filters = make_filters(min_usage, years, country)
     with gc_paused():
         return _build_summary(store, dataset, filters.levels, filters, top, list_limit)
 
 
-def _filters(
+def make_filters(
     min_usage: str | None, years: tuple[int | None, int | None] | None, country: str | None
 ) -> Filters:
     levels = levels_from(min_usage)
@@ -845,22 +855,22 @@ def _filters(
 
 def _build(store: Store, dataset: Dataset, levels: list[str], filters: Filters) -> Report:
     data = report_rows(store, dataset.key)
-    papers = [p for p in _load_papers(data, dataset) if _keep(p, levels, filters)]
-    tally = _Tally()
-    countries, sectors, institutions = _aggregate(tally.count(papers))
-    return _assemble(data, dataset, filters, tally, countries, sectors, institutions, papers)
+    papers = [p for p in load_papers(data, dataset) if keep(p, levels, filters)]
+    tally = Tally()
+    countries, sectors, institutions = aggregate(tally.count(papers))
+    return assemble(data, dataset, filters, tally, countries, sectors, institutions, papers)
 
 
 def _build_summary(store: Store, dataset: Dataset, levels: list[str], filters: Filters,
                    top: int, list_limit: int) -> SummaryReport:
     data = report_rows(store, dataset.key)
-    tally = _Tally(top=top, list_limit=list_limit, flagged_keys=_flagged_keys(data))
-    kept = (p for p in _load_papers(data, dataset) if _keep(p, levels, filters))
-    countries, sectors, institutions = _aggregate(tally.count(kept))
-    return _summary(data, dataset, filters, tally, countries, sectors, institutions)
+    tally = Tally(top=top, list_limit=list_limit, flagged_keys=flagged_institutions(data))
+    kept = (p for p in load_papers(data, dataset) if keep(p, levels, filters))
+    countries, sectors, institutions = aggregate(tally.count(kept))
+    return summary_of(data, dataset, filters, tally, countries, sectors, institutions)
 
 
-def _summary(data: ReportRows, dataset: Dataset, filters: Filters, tally: _Tally,
+def summary_of(data: ReportRows, dataset: Dataset, filters: Filters, tally: Tally,
              countries: list[CountRow], sectors: list[CountRow],
              institutions: list[InstitutionRow]) -> SummaryReport:
     """The summary report of a tally that kept the papers a terminal shows (`top` set)."""
@@ -874,13 +884,13 @@ def _summary(data: ReportRows, dataset: Dataset, filters: Filters, tally: _Tally
     rows.update((p.paper_id, p) for p in ranked)
     tally.kept.clear()
     assert needed <= rows.keys(), "a paper the terminal shows was let go of"
-    report = _assemble(data, dataset, filters, tally, countries, sectors, institutions,
+    report = assemble(data, dataset, filters, tally, countries, sectors, institutions,
                        list(rows.values()))
     return SummaryReport(**{name: getattr(report, name) for name in Report.__dataclass_fields__},
                          ranked=ranked)
 
 
-def _flagged_keys(data: ReportRows) -> set[str]:
+def flagged_institutions(data: ReportRows) -> set[str]:
     """The keys of every institution some affiliation puts on a watchlist, before any paper is
     read: an institution can be written with and without its flag (a lab's own listing), so
     its first papers may come before the first that shows the flag."""
@@ -893,7 +903,7 @@ def _flagged_keys(data: ReportRows) -> set[str]:
     return keys
 
 
-class _Tally:
+class Tally:
     """Everything the report counts over its papers besides countries, sectors and
     institutions, taken one paper at a time. With `top`, it also keeps the papers a terminal
     report shows (the `top` most relevant, the first `list_limit` after the withdrawal and of
@@ -975,11 +985,11 @@ class _Tally:
         return self.ranked
 
 
-def _assemble(
+def assemble(
     data: ReportRows,
     dataset: Dataset,
     filters: Filters,
-    tally: _Tally,
+    tally: Tally,
     countries: list[CountRow],
     sectors: list[CountRow],
     institutions: list[InstitutionRow],

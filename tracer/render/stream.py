@@ -46,16 +46,16 @@ from tracer.report import (
     PaperRow,
     Report,
     SummaryReport,
-    _aggregate,
-    _assemble,
-    _filters,
-    _flagged_keys,
-    _keep,
-    _load_papers,
-    _summary,
-    _Tally,
+    Tally,
+    aggregate,
+    assemble,
+    flagged_institutions,
+    keep,
     listed_on,
+    load_papers,
+    make_filters,
     relevance,
+    summary_of,
 )
 from tracer.store import Store
 from tracer.store.report_queries import report_rows
@@ -335,21 +335,21 @@ def read_papers(store: Store, dataset: Dataset, folder: Path, formats: Sequence[
     from tracer.render.terminal import LIST_LIMIT, PAPERS_LIMIT
 
     folder.mkdir(parents=True, exist_ok=True)
-    filters = _filters(None, None, None)
+    filters = make_filters(None, None, None)
     data = report_rows(store, dataset.key)
-    flagged_keys = _flagged_keys(data)
+    flagged_keys = flagged_institutions(data)
     # The CSV's flag columns: every list the project knows, then the other lists of this
     # report's institutions, by papers (known at the end: _Writer.csv_text puts them in).
     lists = list(flag_codes())
     terminal = "terminal" in formats
-    tally = (_Tally(top=PAPERS_LIMIT, list_limit=LIST_LIMIT, flagged_keys=flagged_keys)
-             if terminal else _Tally())
+    tally = (Tally(top=PAPERS_LIMIT, list_limit=LIST_LIMIT, flagged_keys=flagged_keys)
+             if terminal else Tally())
     writer = _Writer(folder, formats, flagged_keys, lists)
     try:
-        kept = (p for p in _load_papers(data, dataset) if _keep(p, filters.levels, filters))
-        countries, sectors, institutions = _aggregate(tally.count(writer.each(kept)))
-        report = _assemble(data, dataset, filters, tally, countries, sectors, institutions, [])
-        summary = (_summary(data, dataset, filters, tally, countries, sectors, institutions)
+        kept = (p for p in load_papers(data, dataset) if keep(p, filters.levels, filters))
+        countries, sectors, institutions = aggregate(tally.count(writer.each(kept)))
+        report = assemble(data, dataset, filters, tally, countries, sectors, institutions, [])
+        summary = (summary_of(data, dataset, filters, tally, countries, sectors, institutions)
                    if terminal else None)
     except BaseException:
         writer.close()
