@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from tracer.catalog import Dataset
@@ -120,6 +120,31 @@ class PaperRow:
     @property
     def has_affiliation(self) -> bool:
         return any(author.affiliations for author in self.authors)
+
+    @property
+    def author_affiliations(self) -> list[list[AffiliationRow]]:
+        """Each author's affiliations, in order (what the figures count: PaperFigures)."""
+        return [author.affiliations for author in self.authors]
+
+
+@dataclass(slots=True)
+class PaperFigures:
+    """What the report's figures need of a paper, and no more: a terminal report counts every
+    paper from these and builds the PaperRow of only the papers it shows (build_summary)."""
+
+    paper_id: int
+    level: str
+    year: int | None
+    score: float | None
+    after_withdrawal: bool
+    missing: bool
+    authors_truncated: bool
+    author_affiliations: list[list[AffiliationRow]]
+    flagged: bool  # an affiliation is on a watchlist (PaperRow.flag_lists is not empty)
+
+    @property
+    def countries(self) -> list[str]:
+        return sorted({a.country for affs in self.author_affiliations for a in affs if a.country})
 
 
 @dataclass
@@ -316,6 +341,13 @@ def relevance(paper: PaperRow) -> tuple[int, int, float, int, int]:
     """Sort key: strongest level, flagged first, highest score, newest (RELEVANCE_RULE)."""
     level = _RANK.get(paper.level, len(_RANK))
     return (level, 0 if paper.flag_lists else 1, -(paper.score or 0.0), -(paper.year or 0),
+            paper.paper_id)
+
+
+def figures_relevance(paper: PaperFigures) -> tuple[int, int, float, int, int]:
+    """relevance() of the paper's PaperRow, from its PaperFigures."""
+    level = _RANK.get(paper.level, len(_RANK))
+    return (level, 0 if paper.flagged else 1, -(paper.score or 0.0), -(paper.year or 0),
             paper.paper_id)
 
 
@@ -539,7 +571,7 @@ def load_papers(data: ReportRows, dataset: Dataset,
     `only` where it is given. Affiliations repeat from paper to paper (the same string,
     institution and flags for every paper of a lab): each distinct stored row becomes one
     AffiliationRow, shared by every author that has it."""
-    convert = _Affiliations(data)
+    convert = _affiliations(data)
     flagged = convert.flagged
     withdrawn = dataset.withdrawn_on
     for (
@@ -589,11 +621,43 @@ def load_papers(data: ReportRows, dataset: Dataset,
         )
 
 
+def _affiliations(data: ReportRows) -> _Affiliations:
+    """The one converter of a ReportRows' affiliation rows (its `distinct` holds what it made)."""
+    if data.reader is None:
+        data.reader = _Affiliations(data)
+    reader: _Affiliations = data.reader
+    return reader
+
+
+def paper_figures(data: ReportRows, dataset: Dataset) -> Iterator[PaperFigures]:
+    """What the figures need of each paper (PaperFigures), oldest first, as load_papers reads
+    them but without building their rows: no ids, no titles, links or lists."""
+    convert = _affiliations(data)
+    withdrawn = dataset.withdrawn_on
+    for (
+        (pid, _title, year, publication_date, _venue, truncated, level, score, _evidence,
+         _via, missing_since),
+        _ids, authors,
+    ) in data.papers(ids=False, convert=convert):
+        author_affs = [author[4] for author in authors]
+        yield PaperFigures(
+            pid,
+            level or NOT_JUDGED,
+            year,
+            score,
+            bool(withdrawn and after_date(publication_date, year, withdrawn)),
+            missing_since is not None,
+            bool(truncated),
+            author_affs,
+            any(aff.flags for affs in author_affs for aff in affs),
+        )
+
+
 def _evidence(item: dict[str, Any]) -> dict[str, Any]:
     return {k: clean_line(v) if isinstance(v, str) else v for k, v in item.items()}
 
 
-def keep(paper: PaperRow, levels: list[str], filters: Filters) -> bool:
+def keep(paper: PaperRow | PaperFigures, levels: list[str], filters: Filters) -> bool:
     if paper.level not in levels:
         return False
     if filters.since is not None and (paper.year is None or paper.year < filters.since):
@@ -626,7 +690,7 @@ def _count_rows(
 
 
 def aggregate(
-    papers: Iterable[PaperRow],
+    papers: Iterable[PaperRow] | Iterable[PaperFigures],
 ) -> tuple[list[CountRow], list[CountRow], list[InstitutionRow]]:
     """Countries, sectors and institutions, whole and fractional, in one pass over each
     paper's shares (COUNTING_RULES). Each key's fractional share is summed in paper order."""
@@ -639,44 +703,51 @@ def aggregate(
         pid = paper.paper_id
         countries: set[str] = set()
         sectors: set[str] = set()
-        for aff, share in shares(paper):
-            if aff is None:
-                c_frac[UNKNOWN] += share
-                s_frac[UNKNOWN] += share
+        author_affs = paper.author_affiliations
+        if not author_affs:
+            c_frac[UNKNOWN] += 1.0
+            s_frac[UNKNOWN] += 1.0
+        per_author = 1.0 / len(author_affs) if author_affs else 0.0
+        for affs in author_affs:  # the shares of shares(paper), in its order
+            if not affs:
+                c_frac[UNKNOWN] += per_author
+                s_frac[UNKNOWN] += per_author
                 continue
-            country = aff.country or UNKNOWN
-            c_frac[country] += share
-            if country != UNKNOWN:
-                countries.add(country)
-            sector = aff.sector or UNKNOWN
-            s_frac[sector] += share
-            if sector != UNKNOWN:
-                sectors.add(sector)
-            key = aff.institution_id or aff.institution_name
-            if key is None:
-                continue
-            row = rows.get(key)
-            if row is None:
-                row = rows[key] = InstitutionRow(
-                    key,
-                    aff.institution_name or key,
-                    aff.parent_name,
-                    aff.country,
-                    aff.sector,
-                    [],
-                    0,
-                    0.0,
-                    [],
-                    institution_url(key),
-                )
-            row.fractional += share
-            for flag in aff.flags:
-                if flag not in row.flags:
-                    row.flags.append(flag)
-            # A paper's shares come one after another: if it is listed, it is the last one.
-            if not row.paper_ids or row.paper_ids[-1] != pid:
-                row.paper_ids.append(pid)
-                row.papers += 1
+            share = per_author / len(affs)
+            for aff in affs:
+                country = aff.country or UNKNOWN
+                c_frac[country] += share
+                if country != UNKNOWN:
+                    countries.add(country)
+                sector = aff.sector or UNKNOWN
+                s_frac[sector] += share
+                if sector != UNKNOWN:
+                    sectors.add(sector)
+                key = aff.institution_id or aff.institution_name
+                if key is None:
+                    continue
+                row = rows.get(key)
+                if row is None:
+                    row = rows[key] = InstitutionRow(
+                        key,
+                        aff.institution_name or key,
+                        aff.parent_name,
+                        aff.country,
+                        aff.sector,
+                        [],
+                        0,
+                        0.0,
+                        [],
+                        institution_url(key),
+                    )
+                row.fractional += share
+                for flag in aff.flags:
+                    if flag not in row.flags:
+                        row.flags.append(flag)
+                # A paper's shares come one after another: if it is listed, it is the last one.
+                if not row.paper_ids or row.paper_ids[-1] != pid:
+                    row.paper_ids.append(pid)
+                    row.papers += 1
         for value in countries or (UNKNOWN,):
             c_whole[value] += 1
         for value in sectors or (UNKNOWN,):
@@ -864,8 +935,9 @@ def _build(store: Store, dataset: Dataset, levels: list[str], filters: Filters) 
 def _build_summary(store: Store, dataset: Dataset, levels: list[str], filters: Filters,
                    top: int, list_limit: int) -> SummaryReport:
     data = report_rows(store, dataset.key)
-    tally = Tally(top=top, list_limit=list_limit, flagged_keys=flagged_institutions(data))
-    kept = (p for p in load_papers(data, dataset) if keep(p, levels, filters))
+    tally = Tally(top=top, list_limit=list_limit, flagged_keys=flagged_institutions(data),
+                  rank=figures_relevance)
+    kept = (p for p in paper_figures(data, dataset) if keep(p, levels, filters))
     countries, sectors, institutions = aggregate(tally.count(kept))
     return summary_of(data, dataset, filters, tally, countries, sectors, institutions)
 
@@ -884,6 +956,11 @@ def summary_of(data: ReportRows, dataset: Dataset, filters: Filters, tally: Tall
     rows.update((p.paper_id, p) for p in ranked)
     tally.kept.clear()
     assert needed <= rows.keys(), "a paper the terminal shows was let go of"
+    if any(isinstance(p, PaperFigures) for p in rows.values()):
+        # Counted from their figures: the PaperRows of the papers shown, read now.
+        full = {p.paper_id: p for p in load_papers(data, dataset, only=rows.keys())}
+        rows = {pid: full[pid] for pid in rows}
+        ranked = [full[p.paper_id] for p in ranked]
     report = assemble(data, dataset, filters, tally, countries, sectors, institutions,
                        list(rows.values()))
     return SummaryReport(**{name: getattr(report, name) for name in Report.__dataclass_fields__},
@@ -903,6 +980,9 @@ def flagged_institutions(data: ReportRows) -> set[str]:
     return keys
 
 
+Counted = TypeVar("Counted", PaperRow, PaperFigures)
+
+
 class Tally:
     """Everything the report counts over its papers besides countries, sectors and
     institutions, taken one paper at a time. With `top`, it also keeps the papers a terminal
@@ -910,7 +990,8 @@ class Tally:
     each flagged institution) and lets the others go."""
 
     def __init__(
-        self, top: int | None = None, list_limit: int = 0, flagged_keys: set[str] | None = None
+        self, top: int | None = None, list_limit: int = 0, flagged_keys: set[str] | None = None,
+        rank: Callable[[Any], tuple[int, int, float, int, int]] = relevance,
     ) -> None:
         self.total = 0
         self.levels: Counter[str] = Counter()
@@ -926,17 +1007,18 @@ class Tally:
         self.country_only = 0
         self.top = top
         self.list_limit = list_limit
-        self.ranked: list[PaperRow] = []
-        self.kept: dict[int, PaperRow] = {}
+        self.rank = rank  # relevance, or figures_relevance for PaperFigures
+        self.ranked: list[Any] = []  # PaperRow or PaperFigures, as counted
+        self.kept: dict[int, Any] = {}
         self.flagged_keys = flagged_keys or set()
-        self.key_papers: Counter[str] = Counter()
+        self.key_papers: Counter[str] = Counter()  # papers counted so far, per flagged key
 
-    def count(self, papers: Iterable[PaperRow]) -> Iterator[PaperRow]:
+    def count(self, papers: Iterable[Counted]) -> Iterator[Counted]:
         for paper in papers:
             self._count(paper)
             yield paper
 
-    def _count(self, paper: PaperRow) -> None:
+    def _count(self, paper: PaperRow | PaperFigures) -> None:
         pid = paper.paper_id
         self.total += 1
         self.levels[paper.level] += 1
@@ -952,8 +1034,8 @@ class Tally:
             self.truncated.append(pid)
         keys: set[str] = set()
         has_affiliation = False
-        for author in paper.authors:
-            for aff in author.affiliations:
+        for affs in paper.author_affiliations:
+            for aff in affs:
                 has_affiliation = True
                 key = _institution_key(aff)
                 if key is None:
@@ -968,19 +1050,22 @@ class Tally:
             self.without_affiliation.append(pid)
         if self.top is None:
             return
-        self.key_papers.update(keys)
-        if (paper.after_withdrawal and len(self.late) <= self.list_limit) or any(
-            key in self.flagged_keys and self.key_papers[key] <= self.list_limit for key in keys
-        ):
+        keep = paper.after_withdrawal and len(self.late) <= self.list_limit
+        if keys:
+            counts = self.key_papers
+            for key in keys & self.flagged_keys:
+                counts[key] += 1
+                keep = keep or counts[key] <= self.list_limit
+        if keep:
             self.kept[pid] = paper
         self.ranked.append(paper)
         if len(self.ranked) > 4 * self.top + 64:
-            self.ranked.sort(key=relevance)
+            self.ranked.sort(key=self.rank)
             del self.ranked[self.top :]
 
-    def top_papers(self) -> list[PaperRow]:
+    def top_papers(self) -> list[Any]:
         assert self.top is not None
-        self.ranked.sort(key=relevance)
+        self.ranked.sort(key=self.rank)
         del self.ranked[self.top :]
         return self.ranked
 

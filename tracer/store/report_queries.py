@@ -98,6 +98,7 @@ class ReportRows:
     evidence_sources: set[str] = field(default_factory=set)
     flag_lists: dict[str | None, Any] = field(default_factory=dict)  # flags text -> decoded
     distinct: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    reader: Any = None  # the caller's state across papers() calls (tracer.report: its convert)
 
     def papers(
         self,
