@@ -509,13 +509,13 @@ def institution_url(key: str | None) -> str | None:
 _FLAG_FIELDS = tuple(Flag.__dataclass_fields__)
 
 
-def _flag(raw: dict[str, Any], known: dict[tuple[Any, ...], Flag] | None = None) -> Flag:
+def stored_flag(raw: dict[str, Any], known: dict[tuple[Any, ...], Flag] | None = None) -> Flag:
     """The report's Flag for a stored flag; `known` shares one Flag per distinct listing."""
     if known is not None:
         key = tuple(raw.get(k) for k in _FLAG_FIELDS)
         flag = known.get(key)
         if flag is None:
-            flag = known[key] = _flag(raw)
+            flag = known[key] = stored_flag(raw)
         return flag
     values: dict[str, Any] = {k: raw.get(k) for k in Flag.__dataclass_fields__}
     values = {k: clean_line(v) if isinstance(v, str) else v for k, v in values.items()}
@@ -539,7 +539,7 @@ class _Affiliations:
     def _flags_of(self, text: str | None) -> tuple[list[Flag], list[str], list[str]]:
         found = self.by_text.get(text)
         if found is None:
-            items = [_flag(f, self.flags) for f in self.data.flag_lists.get(text, [])
+            items = [stored_flag(f, self.flags) for f in self.data.flag_lists.get(text, [])
                      if isinstance(f, dict)]
             found = self.by_text[text] = (items, [_flag_label(f) for f in items],
                                           [f.list for f in items])
@@ -972,12 +972,24 @@ def flagged_institutions(data: ReportRows) -> set[str]:
     read: an institution can be written with and without its flag (a lab's own listing), so
     its first papers may come before the first that shows the flag."""
     keys: set[str] = set()
-    for inst_id, inst_name, items in data.flagged_affiliations():
+    for inst_id, inst_name, items, _level in data.flagged_affiliations():
         if isinstance(items, list) and any(isinstance(f, dict) for f in items):
             key = clean_line(inst_id) or clean_line(inst_name)
             if key:
                 keys.add(key)
     return keys
+
+
+def institution_lists(data: ReportRows, levels: list[str]) -> set[str]:
+    """The watchlists of the report's institutions (its `flag_lists`), before any paper is
+    read: those of every flagged affiliation with an institution, on a paper of `levels`
+    (a report with no other filter keeps every such paper)."""
+    found: set[str] = set()
+    for inst_id, inst_name, items, level in data.flagged_affiliations():
+        if (level or NOT_JUDGED) in levels and (clean_line(inst_id) or clean_line(inst_name)):
+            if isinstance(items, list):  # what _Affiliations makes flags of: the dicts
+                found.update(stored_flag(f).list for f in items if isinstance(f, dict))
+    return found
 
 
 Counted = TypeVar("Counted", PaperRow, PaperFigures)

@@ -99,6 +99,7 @@ class ReportRows:
     flag_lists: dict[str | None, Any] = field(default_factory=dict)  # flags text -> decoded
     distinct: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     reader: Any = None  # the caller's state across papers() calls (tracer.report: its convert)
+    _flagged: list[tuple[Any, Any, Any, Any]] | None = None
 
     def papers(
         self,
@@ -229,19 +230,25 @@ class ReportRows:
             paper = (*row[:8], _json(row[8], "usage evidence", []), *row[9:])
             yield paper, ids.pop(pid, {}), authors.pop(pid, [])
 
-    def flagged_affiliations(self) -> Iterator[tuple[Any, Any, Any]]:
-        """(institution_id, institution_name, decoded flags) of every distinct affiliation of
-        the dataset that carries a flags text, before any paper is read."""
-        for inst_id, inst_name, text in _tuples(
-            self.store.conn,
-            "SELECT DISTINCT a.institution_id, a.institution_name, a.flags FROM affiliations a"
-            " JOIN dataset_papers d ON d.paper_id = a.paper_id WHERE d.dataset = ?"
-            " AND a.flags IS NOT NULL AND a.flags NOT IN ('', '[]')",
-            (self.dataset,),
-        ):
-            if text not in self.flag_lists:
-                self.flag_lists[text] = _json(text, "affiliation flag list", [])
-            yield inst_id, inst_name, self.flag_lists[text]
+    def flagged_affiliations(self) -> list[tuple[Any, Any, Any, Any]]:
+        """(institution_id, institution_name, decoded flags, the paper's level) of every
+        distinct affiliation of the dataset's papers' authorships (those papers() reads) that
+        carries a flags text, before any paper is read; read once."""
+        if self._flagged is None:
+            self._flagged = []
+            for inst_id, inst_name, text, level in _tuples(
+                self.store.conn,
+                "SELECT DISTINCT a.institution_id, a.institution_name, a.flags, d.level"
+                " FROM dataset_papers d JOIN papers p ON p.id = d.paper_id"
+                " JOIN affiliations a ON a.paper_id = d.paper_id"
+                " JOIN authorships au ON au.paper_id = a.paper_id AND au.position = a.position"
+                " WHERE d.dataset = ? AND a.flags IS NOT NULL AND a.flags NOT IN ('', '[]')",
+                (self.dataset,),
+            ):
+                if text not in self.flag_lists:
+                    self.flag_lists[text] = _json(text, "affiliation flag list", [])
+                self._flagged.append((inst_id, inst_name, self.flag_lists[text], level))
+        return self._flagged
 
 
 def report_rows(store: Store, dataset: str) -> ReportRows:
