@@ -332,8 +332,9 @@ def _e(value: Any) -> str:
     characters, the same entities (tests/test_render.py holds the two side by side)."""
     kind = type(value)
     if kind is str:
-        if not _SPECIAL.search(value):
-            return value  # most cells: nothing to escape
+        text: str = value
+        if not _SPECIAL.search(text):
+            return text  # most cells: nothing to escape
     elif kind is int:
         return str(value)
     if hasattr(value, "__html__"):

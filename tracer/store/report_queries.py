@@ -76,6 +76,8 @@ _AUTHOR_ROW = (
     " a.institution_id, a.institution_name, a.parent_name, a.country, a.sector, a.flags,"
     " a.confidence, a.method"
 )
+_AUTHOR_ROW_UNNAMED = _AUTHOR_ROW.replace(
+    "au.name, au.s2_author_id, au.openalex_author_id", "NULL, NULL, NULL")
 _PAPERS = (
     "SELECT p.id, p.title, p.year, p.publication_date, p.venue, p.authors_truncated,"
     " d.level, d.score, d.evidence AS judged_evidence, d.via_derivative,"
@@ -110,7 +112,7 @@ class ReportRows:
         convert: Callable[[tuple[Any, ...]], Any] = _same,
     ) -> Iterator[PaperRows]:
         """The papers in the report's order (year, then id), with their ids (unless `ids` is
-        false), authorships and affiliations; only those of `only` where it is given.
+        false, and then without their authors' names and ids), authorships and affiliations; only those of `only` where it is given.
         `convert` turns each distinct affiliation row (AFFILIATION_COLUMNS) into what the
         caller keeps of it, once per row; one ReportRows is read with one `convert`."""
         conn: sqlite3.Connection = self.store.conn
@@ -145,7 +147,9 @@ class ReportRows:
         ) if with_ids else iter(())
         author_rows = _tuples(
             conn,
-            f"SELECT {_AUTHOR_ROW} FROM dataset_papers d JOIN papers p ON p.id = d.paper_id"  # noqa: S608 - constant columns
+            # Without ids, the names are not asked for either (the figures need neither).
+            f"SELECT {_AUTHOR_ROW if with_ids else _AUTHOR_ROW_UNNAMED}"  # noqa: S608 - constant columns
+            " FROM dataset_papers d JOIN papers p ON p.id = d.paper_id"
             " JOIN authorships au ON au.paper_id = d.paper_id"
             " LEFT JOIN affiliations a ON a.paper_id = au.paper_id AND a.position = au.position"
             " WHERE d.dataset = ? ORDER BY p.year, p.id, au.position, a.idx",
