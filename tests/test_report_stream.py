@@ -197,3 +197,29 @@ def test_the_figures_rank_papers_as_their_rows_do(store: Store) -> None:
         assert figures_relevance(f) == relevance(rows[f.paper_id])
         assert f.countries == rows[f.paper_id].countries
         assert f.author_affiliations == rows[f.paper_id].author_affiliations
+
+
+def test_the_terminal_report_builds_rows_only_for_the_papers_it_shows(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tracer.report
+    from tracer.render.terminal import LIST_LIMIT, PAPERS_LIMIT, terminal_report
+
+    whole = build_report(store, DATASET)
+    shown = {p.paper_id for p in whole.by_relevance()[:PAPERS_LIMIT]}
+    shown |= {pid for inst in whole.flagged for pid in inst.paper_ids[:LIST_LIMIT]}
+    shown |= set(whole.withdrawal.paper_ids[:LIST_LIMIT])
+    built: list[int] = []
+    load_papers = tracer.report.load_papers
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        for paper in load_papers(*args, **kwargs):
+            built.append(paper.paper_id)
+            yield paper
+
+    monkeypatch.setattr(tracer.report, "load_papers", counting)
+    summary = terminal_report(store, DATASET)
+    assert summary.total_papers == whole.total_papers == 47
+    assert sorted(built) == sorted(shown) and len(shown) < 47
+    assert [p.paper_id for p in summary.by_relevance()] == [
+        p.paper_id for p in whole.by_relevance()[:PAPERS_LIMIT]]
