@@ -9,6 +9,7 @@ and never touches SQL itself.
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator
@@ -71,13 +72,10 @@ def _same(row: tuple[Any, ...]) -> Any:
 
 
 # An authorship and one of its affiliations (a.idx NULL: an author without any).
-_AUTHOR_ROW = (
-    "au.paper_id, au.position, au.name, au.s2_author_id, au.openalex_author_id, a.idx, a.raw,"
-    " a.institution_id, a.institution_name, a.parent_name, a.country, a.sector, a.flags,"
-    " a.confidence, a.method"
-)
-_AUTHOR_ROW_UNNAMED = _AUTHOR_ROW.replace(
-    "au.name, au.s2_author_id, au.openalex_author_id", "NULL, NULL, NULL")
+_AUTHOR_COLUMNS = "au.paper_id, au.position, au.name, au.s2_author_id, au.openalex_author_id"
+_AUTHOR_COLUMNS_UNNAMED = "au.paper_id, au.position, NULL, NULL, NULL"
+_AUTHOR_ROW = _AUTHOR_COLUMNS + ", a.idx, " + ", ".join(f"a.{c}" for c in AFFILIATION_COLUMNS)
+_TABLES = itertools.count(1)  # names of the temporary tables of affiliations
 _PAPERS = (
     "SELECT p.id, p.title, p.year, p.publication_date, p.venue, p.authors_truncated,"
     " d.level, d.score, d.evidence AS judged_evidence, d.via_derivative,"
@@ -145,20 +143,50 @@ class ReportRows:
             " WHERE d.dataset = ? ORDER BY p.year, p.id, i.kind, i.value",
             dataset,
         ) if with_ids else iter(())
-        author_rows = _tuples(
-            conn,
-            # Without ids, the names are not asked for either (the figures need neither).
-            f"SELECT {_AUTHOR_ROW if with_ids else _AUTHOR_ROW_UNNAMED}"  # noqa: S608 - constant columns
-            " FROM dataset_papers d JOIN papers p ON p.id = d.paper_id"
-            " JOIN authorships au ON au.paper_id = d.paper_id"
-            " LEFT JOIN affiliations a ON a.paper_id = au.paper_id AND a.position = au.position"
-            " WHERE d.dataset = ? ORDER BY p.year, p.id, au.position, a.idx",
+        # Each distinct affiliation row of the dataset numbered once, in a temporary table:
+        # the authorships' read then gives its number (spared the strings of nine columns per
+        # row), and its columns only where it has none (a row written since).
+        table = f"report_affiliations_{next(_TABLES)}"
+        columns = ", ".join(AFFILIATION_COLUMNS)
+        conn.execute(
+            f"CREATE TEMP TABLE {table} AS SELECT DISTINCT {columns} FROM dataset_papers d"  # noqa: S608 - constant columns
+            " JOIN affiliations a ON a.paper_id = d.paper_id WHERE d.dataset = ?",
             dataset,
         )
+        try:
+            conn.execute(f"CREATE INDEX temp.{table}_row ON {table} ({columns})")
+            numbered = {row[0]: row[1:] for row in _tuples(
+                conn, f"SELECT rowid, {columns} FROM temp.{table}", ())}  # noqa: S608 - constant columns
+            same = " AND ".join(f"x.{c} IS a.{c}" for c in AFFILIATION_COLUMNS)
+            unnumbered = ", ".join(f"CASE WHEN x.rowid IS NULL THEN a.{c} END"
+                                   for c in AFFILIATION_COLUMNS)
+            author_rows = _tuples(
+                conn,
+                # Without ids, the names are not asked for either (the figures need neither).
+                f"SELECT {_AUTHOR_COLUMNS if with_ids else _AUTHOR_COLUMNS_UNNAMED},"  # noqa: S608 - constant columns
+                f" a.idx, x.rowid, {unnumbered}"
+                " FROM dataset_papers d JOIN papers p ON p.id = d.paper_id"
+                " JOIN authorships au ON au.paper_id = d.paper_id"
+                " LEFT JOIN affiliations a ON a.paper_id = au.paper_id AND a.position = au.position"
+                f" LEFT JOIN temp.{table} x ON {same}"
+                " WHERE d.dataset = ? ORDER BY p.year, p.id, au.position, a.idx",
+                dataset,
+            )
+            yield from self._walk(papers, id_rows, author_rows, numbered, chunk, convert)
+        finally:
+            try:
+                conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
+            except sqlite3.Error:  # the store was closed before the papers were all read
+                pass
+
+    def _walk(self, papers: sqlite3.Cursor, id_rows: Iterator[tuple[Any, ...]],
+              author_rows: Iterator[tuple[Any, ...]], numbered: dict[int, tuple[Any, ...]],
+              chunk: int, convert: Callable[[tuple[Any, ...]], Any]) -> Iterator[PaperRows]:
         # The next row of each side cursor, not yet given to its paper.
         next_id = next(id_rows, None)
         next_author = next(author_rows, None)
         distinct = self.distinct
+        by_number: dict[int, Any] = {}
         while batch := papers.fetchmany(chunk):
             for row in batch:
                 pid = row[0]
@@ -176,10 +204,15 @@ class ReportRows:
                         authors.append((author[1], author[2], author[3], author[4], affs))
                         last_position = author[1]
                     if author[5] is not None:  # an affiliation (NULLs: an author without one)
-                        values = author[6:]
-                        found = distinct.get(values)
+                        number = author[6]
+                        found = by_number.get(number) if number is not None else None
                         if found is None:
-                            found = distinct[values] = self._distinct(values, convert)
+                            values = numbered[number] if number is not None else author[7:]
+                            found = distinct.get(values)
+                            if found is None:
+                                found = distinct[values] = self._distinct(values, convert)
+                            if number is not None:
+                                by_number[number] = found
                         affs.append(found)
                     next_author = next(author_rows, None)
                 paper = (*row[:8], _json(row[8], "usage evidence", []), *row[9:])
