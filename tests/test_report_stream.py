@@ -153,3 +153,73 @@ def test_a_dataset_without_papers_gets_the_empty_reports(store: Store, tmp_path:
         assert written[fmt] == render_report(report, fmt), fmt
     assert written["csv"] == "\ufeff\r\n"
     assert json.loads(written["json"])["papers"] == []
+
+
+@pytest.mark.parametrize("chunk", [3, 500])
+def test_rows_written_whole_when_one_list_the_project_does_not_know_is_left(
+    store: Store, tmp_path: Path, chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only the FCC list is left unknown: the CSV's columns are known before the pass.
+    monkeypatch.setattr(report_queries, "CHUNK", chunk)
+    store.conn.execute("UPDATE affiliations SET flags = '[]' WHERE flags LIKE '%police-security%'")
+    store.conn.commit()
+    report = build_report(store, DATASET)
+    assert [f.list for f in report.flag_lists if f.list == "police-security"] == []
+    written = _written(store, tmp_path / "out")
+    for fmt in REPORT_FORMATS:
+        assert written[fmt] == render_report(report, fmt), fmt
+    header = written["csv"].removeprefix("\ufeff").split("\r\n", 1)[0].split(",")
+    assert "flag_fcc_covered" in header and "flag_police_security" not in header
+
+
+def test_each_papers_json_item_is_the_encoders_own(store: Store) -> None:
+    from tracer.render.tables import PaperJson, json_paper
+
+    report = build_report(store, DATASET)
+    # The store keeps four decimals: a score below 1e-4 (which orjson writes 0.00005 and the
+    # standard encoder 5e-05) only comes from elsewhere; so does a title that says 0.0000.
+    report.papers[1].score = 0.00005
+    report.papers[2].title = "Accuracy 0.0000 on the test split"
+    items = PaperJson()
+    for n, paper in enumerate(report.papers):
+        assert items.item(paper, n == 0) == json_paper(paper, n == 0), paper.paper_id
+    assert b'"score": 5e-05' in items.item(report.papers[1], False)
+
+
+def test_the_figures_rank_papers_as_their_rows_do(store: Store) -> None:
+    from tracer.report import figures_relevance, paper_figures, relevance
+
+    report = build_report(store, DATASET)
+    rows = {p.paper_id: p for p in report.papers}
+    figures = list(paper_figures(report_queries.report_rows(store, DATASET.key), DATASET))
+    assert [f.paper_id for f in figures] == [p.paper_id for p in report.papers]
+    for f in figures:
+        assert figures_relevance(f) == relevance(rows[f.paper_id])
+        assert f.countries == rows[f.paper_id].countries
+        assert f.author_affiliations == rows[f.paper_id].author_affiliations
+
+
+def test_the_terminal_report_builds_rows_only_for_the_papers_it_shows(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tracer.report
+    from tracer.render.terminal import LIST_LIMIT, PAPERS_LIMIT, terminal_report
+
+    whole = build_report(store, DATASET)
+    shown = {p.paper_id for p in whole.by_relevance()[:PAPERS_LIMIT]}
+    shown |= {pid for inst in whole.flagged for pid in inst.paper_ids[:LIST_LIMIT]}
+    shown |= set(whole.withdrawal.paper_ids[:LIST_LIMIT])
+    built: list[int] = []
+    load_papers = tracer.report.load_papers
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        for paper in load_papers(*args, **kwargs):
+            built.append(paper.paper_id)
+            yield paper
+
+    monkeypatch.setattr(tracer.report, "load_papers", counting)
+    summary = terminal_report(store, DATASET)
+    assert summary.total_papers == whole.total_papers == 47
+    assert sorted(built) == sorted(shown) and len(shown) < 47
+    assert [p.paper_id for p in summary.by_relevance()] == [
+        p.paper_id for p in whole.by_relevance()[:PAPERS_LIMIT]]

@@ -20,12 +20,12 @@ import gc
 import importlib
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from tracer.catalog import Dataset
@@ -120,6 +120,31 @@ class PaperRow:
     @property
     def has_affiliation(self) -> bool:
         return any(author.affiliations for author in self.authors)
+
+    @property
+    def author_affiliations(self) -> list[list[AffiliationRow]]:
+        """Each author's affiliations, in order (what the figures count: PaperFigures)."""
+        return [author.affiliations for author in self.authors]
+
+
+@dataclass(slots=True)
+class PaperFigures:
+    """What the report's figures need of a paper, and no more: a terminal report counts every
+    paper from these and builds the PaperRow of only the papers it shows (build_summary)."""
+
+    paper_id: int
+    level: str
+    year: int | None
+    score: float | None
+    after_withdrawal: bool
+    missing: bool
+    authors_truncated: bool
+    author_affiliations: list[list[AffiliationRow]]
+    flagged: bool  # an affiliation is on a watchlist (PaperRow.flag_lists is not empty)
+
+    @property
+    def countries(self) -> list[str]:
+        return sorted({a.country for affs in self.author_affiliations for a in affs if a.country})
 
 
 @dataclass
@@ -319,6 +344,13 @@ def relevance(paper: PaperRow) -> tuple[int, int, float, int, int]:
             paper.paper_id)
 
 
+def figures_relevance(paper: PaperFigures) -> tuple[int, int, float, int, int]:
+    """relevance() of the paper's PaperRow, from its PaperFigures."""
+    level = _RANK.get(paper.level, len(_RANK))
+    return (level, 0 if paper.flagged else 1, -(paper.score or 0.0), -(paper.year or 0),
+            paper.paper_id)
+
+
 @cache
 def iso_codes() -> frozenset[str]:
     """Every ISO 3166-1 alpha-2 code the country table knows."""
@@ -477,13 +509,13 @@ def institution_url(key: str | None) -> str | None:
 _FLAG_FIELDS = tuple(Flag.__dataclass_fields__)
 
 
-def _flag(raw: dict[str, Any], known: dict[tuple[Any, ...], Flag] | None = None) -> Flag:
+def stored_flag(raw: dict[str, Any], known: dict[tuple[Any, ...], Flag] | None = None) -> Flag:
     """The report's Flag for a stored flag; `known` shares one Flag per distinct listing."""
     if known is not None:
         key = tuple(raw.get(k) for k in _FLAG_FIELDS)
         flag = known.get(key)
         if flag is None:
-            flag = known[key] = _flag(raw)
+            flag = known[key] = stored_flag(raw)
         return flag
     values: dict[str, Any] = {k: raw.get(k) for k in Flag.__dataclass_fields__}
     values = {k: clean_line(v) if isinstance(v, str) else v for k, v in values.items()}
@@ -492,90 +524,132 @@ def _flag(raw: dict[str, Any], known: dict[tuple[Any, ...], Flag] | None = None)
     return Flag(**values)
 
 
-def _load_papers(data: ReportRows, dataset: Dataset) -> Iterator[PaperRow]:
+class _Affiliations:
+    """Each distinct stored affiliation row as one AffiliationRow, shared by every author that
+    has it, with its flag labels and lists worked out once (ReportRows.papers' `convert`)."""
+
+    def __init__(self, data: ReportRows) -> None:
+        self.data = data
+        self.flags: dict[tuple[Any, ...], Flag] = {}
+        self.by_text: dict[str | None, tuple[list[Flag], list[str], list[str]]] = {}
+        # id(AffiliationRow) -> its labels and lists, for the flagged ones only (the rows
+        # live as long as the ReportRows that holds them)
+        self.flagged: dict[int, tuple[list[str], list[str]]] = {}
+
+    def _flags_of(self, text: str | None) -> tuple[list[Flag], list[str], list[str]]:
+        found = self.by_text.get(text)
+        if found is None:
+            items = [stored_flag(f, self.flags) for f in self.data.flag_lists.get(text, [])
+                     if isinstance(f, dict)]
+            found = self.by_text[text] = (items, [_flag_label(f) for f in items],
+                                          [f.list for f in items])
+        return found
+
+    def __call__(self, row: tuple[Any, ...]) -> AffiliationRow:
+        raw, inst_id, inst_name, parent, country, sector, text, confidence, method = row
+        items, labels, lists = self._flags_of(text)
+        aff = AffiliationRow(
+            raw=clean_line(raw),
+            institution_id=clean_line(inst_id),
+            institution_name=clean_line(inst_name),
+            parent_name=clean_line(parent),
+            country=(country or "").upper() or None,
+            sector=sector or UNKNOWN,
+            flags=items,
+            method=method,
+            confidence=confidence,
+        )
+        if items:
+            self.flagged[id(aff)] = (labels, lists)
+        return aff
+
+
+def load_papers(data: ReportRows, dataset: Dataset,
+                only: Collection[int] | None = None) -> Iterator[PaperRow]:
     """The papers as report rows, oldest first, one at a time, as the store's rows are read
-    (a chunk of papers at a time: the report never holds every paper's rows). Affiliations repeat from paper to paper
-    (the same string, institution and flags for every paper of a lab): each distinct stored
-    row becomes one AffiliationRow, shared by every author that has it, with its flag labels
-    worked out once."""
-    flags: dict[tuple[Any, ...], Flag] = {}
-    by_text: dict[str | None, tuple[list[Flag], list[str], list[str]]] = {}
-    known: dict[tuple[Any, ...], tuple[AffiliationRow, list[str], list[str]]] = {}
+    (a chunk of papers at a time: the report never holds every paper's rows); only those of
+    `only` where it is given. Affiliations repeat from paper to paper (the same string,
+    institution and flags for every paper of a lab): each distinct stored row becomes one
+    AffiliationRow, shared by every author that has it."""
+    convert = _affiliations(data)
+    flagged = convert.flagged
     withdrawn = dataset.withdrawn_on
-
-    def flags_of(text: str | None) -> tuple[list[Flag], list[str], list[str]]:
-        found = by_text.get(text)
-        if found is None:
-            items = [_flag(f, flags) for f in data.flag_lists.get(text, []) if isinstance(f, dict)]
-            found = by_text[text] = (items, [_flag_label(f) for f in items],
-                                     [f.list for f in items])
-        return found
-
-    def affiliation(row: tuple[Any, ...]) -> tuple[AffiliationRow, list[str], list[str]]:
-        found = known.get(row)
-        if found is None:
-            raw, inst_id, inst_name, parent, country, sector, text, confidence, method = row
-            items, labels, lists = flags_of(text)
-            aff = AffiliationRow(
-                raw=clean_line(raw),
-                institution_id=clean_line(inst_id),
-                institution_name=clean_line(inst_name),
-                parent_name=clean_line(parent),
-                country=(country or "").upper() or None,
-                sector=sector or UNKNOWN,
-                flags=items,
-                method=method,
-                confidence=confidence,
-            )
-            found = known[row] = (aff, labels, lists)
-        return found
-
     for (
         (pid, title, year, publication_date, venue, truncated, level, score, evidence,
          via_derivative, missing_since),
-        paper_ids, authors, affiliations_of,
-    ) in data.papers():
+        paper_ids, authors,
+    ) in data.papers(only=only, convert=convert):
         paper_authors = []
         all_affs: list[AffiliationRow] = []
         labels: list[str] = []
         lists: list[str] = []
-        for position, name, s2_author, openalex_author in authors:
-            affs = []
-            for row in affiliations_of.get(position, ()):
-                aff, aff_labels, aff_lists = affiliation(row)
-                affs.append(aff)
-                labels += aff_labels
-                lists += aff_lists
-            all_affs += affs
+        for position, name, s2_author, openalex_author, affs in authors:
+            if affs:
+                all_affs += affs
+                for aff in affs:
+                    if aff.flags:
+                        aff_labels, aff_lists = flagged[id(aff)]
+                        labels += aff_labels
+                        lists += aff_lists
             author_id = (
                 f"openalex:{openalex_author}" if openalex_author
                 else f"s2:{s2_author}" if s2_author else None
             )
-            paper_authors.append(AuthorRow(position, clean_line(name), affs, author_id=author_id))
+            paper_authors.append(AuthorRow(position, clean_line(name), affs, author_id))
         yield PaperRow(
-            paper_id=pid,
-            key=paper_key(paper_ids),
-            title=clean_line(title),
-            year=year,
-            publication_date=publication_date,
-            venue=clean_line(venue),
-            ids=paper_ids,
-            level=level or NOT_JUDGED,
-            score=score,
-            evidence=[_evidence(e) for e in evidence if isinstance(e, dict)],
-            via_derivative=via_derivative,
-            missing=missing_since is not None,
-            after_withdrawal=bool(
-                withdrawn and after_date(publication_date, year, withdrawn)
-            ),
-            authors_truncated=bool(truncated),
-            authors=paper_authors,
-            countries=sorted({a.country for a in all_affs if a.country}),
-            institutions=_unique([a.institution_name or "" for a in all_affs]),
-            sectors=sorted({a.sector for a in all_affs if a.sector != UNKNOWN}),
-            flags=_unique(labels),
-            flag_lists=_unique(lists),
-            links=links_for(paper_ids),
+            pid,
+            paper_key(paper_ids),
+            clean_line(title),
+            year,
+            publication_date,
+            clean_line(venue),
+            paper_ids,
+            level or NOT_JUDGED,
+            score,
+            [_evidence(e) for e in evidence if isinstance(e, dict)] if evidence else [],
+            via_derivative,
+            missing_since is not None,
+            bool(withdrawn and after_date(publication_date, year, withdrawn)),
+            bool(truncated),
+            paper_authors,
+            sorted({a.country for a in all_affs if a.country}),
+            _unique([a.institution_name or "" for a in all_affs]),
+            sorted({a.sector for a in all_affs if a.sector != UNKNOWN}),
+            _unique(labels) if labels else [],
+            _unique(lists) if lists else [],
+            links_for(paper_ids),
+        )
+
+
+def _affiliations(data: ReportRows) -> _Affiliations:
+    """The one converter of a ReportRows' affiliation rows (its `distinct` holds what it made)."""
+    if data.reader is None:
+        data.reader = _Affiliations(data)
+    reader: _Affiliations = data.reader
+    return reader
+
+
+def paper_figures(data: ReportRows, dataset: Dataset) -> Iterator[PaperFigures]:
+    """What the figures need of each paper (PaperFigures), oldest first, as load_papers reads
+    them but without building their rows: no ids, no titles, links or lists."""
+    convert = _affiliations(data)
+    withdrawn = dataset.withdrawn_on
+    for (
+        (pid, _title, year, publication_date, _venue, truncated, level, score, _evidence,
+         _via, missing_since),
+        _ids, authors,
+    ) in data.papers(ids=False, convert=convert):
+        author_affs = [author[4] for author in authors]
+        yield PaperFigures(
+            pid,
+            level or NOT_JUDGED,
+            year,
+            score,
+            bool(withdrawn and after_date(publication_date, year, withdrawn)),
+            missing_since is not None,
+            bool(truncated),
+            author_affs,
+            any(aff.flags for affs in author_affs for aff in affs),
         )
 
 
@@ -583,7 +657,7 @@ def _evidence(item: dict[str, Any]) -> dict[str, Any]:
     return {k: clean_line(v) if isinstance(v, str) else v for k, v in item.items()}
 
 
-def _keep(paper: PaperRow, levels: list[str], filters: Filters) -> bool:
+def keep(paper: PaperRow | PaperFigures, levels: list[str], filters: Filters) -> bool:
     if paper.level not in levels:
         return False
     if filters.since is not None and (paper.year is None or paper.year < filters.since):
@@ -615,8 +689,8 @@ def _count_rows(
     return sorted(rows, key=lambda r: (r.key == UNKNOWN, -r.papers, -r.fractional, r.key))
 
 
-def _aggregate(
-    papers: Iterable[PaperRow],
+def aggregate(
+    papers: Iterable[PaperRow] | Iterable[PaperFigures],
 ) -> tuple[list[CountRow], list[CountRow], list[InstitutionRow]]:
     """Countries, sectors and institutions, whole and fractional, in one pass over each
     paper's shares (COUNTING_RULES). Each key's fractional share is summed in paper order."""
@@ -629,44 +703,51 @@ def _aggregate(
         pid = paper.paper_id
         countries: set[str] = set()
         sectors: set[str] = set()
-        for aff, share in shares(paper):
-            if aff is None:
-                c_frac[UNKNOWN] += share
-                s_frac[UNKNOWN] += share
+        author_affs = paper.author_affiliations
+        if not author_affs:
+            c_frac[UNKNOWN] += 1.0
+            s_frac[UNKNOWN] += 1.0
+        per_author = 1.0 / len(author_affs) if author_affs else 0.0
+        for affs in author_affs:  # the shares of shares(paper), in its order
+            if not affs:
+                c_frac[UNKNOWN] += per_author
+                s_frac[UNKNOWN] += per_author
                 continue
-            country = aff.country or UNKNOWN
-            c_frac[country] += share
-            if country != UNKNOWN:
-                countries.add(country)
-            sector = aff.sector or UNKNOWN
-            s_frac[sector] += share
-            if sector != UNKNOWN:
-                sectors.add(sector)
-            key = aff.institution_id or aff.institution_name
-            if key is None:
-                continue
-            row = rows.get(key)
-            if row is None:
-                row = rows[key] = InstitutionRow(
-                    key,
-                    aff.institution_name or key,
-                    aff.parent_name,
-                    aff.country,
-                    aff.sector,
-                    [],
-                    0,
-                    0.0,
-                    [],
-                    institution_url(key),
-                )
-            row.fractional += share
-            for flag in aff.flags:
-                if flag not in row.flags:
-                    row.flags.append(flag)
-            # A paper's shares come one after another: if it is listed, it is the last one.
-            if not row.paper_ids or row.paper_ids[-1] != pid:
-                row.paper_ids.append(pid)
-                row.papers += 1
+            share = per_author / len(affs)
+            for aff in affs:
+                country = aff.country or UNKNOWN
+                c_frac[country] += share
+                if country != UNKNOWN:
+                    countries.add(country)
+                sector = aff.sector or UNKNOWN
+                s_frac[sector] += share
+                if sector != UNKNOWN:
+                    sectors.add(sector)
+                key = aff.institution_id or aff.institution_name
+                if key is None:
+                    continue
+                row = rows.get(key)
+                if row is None:
+                    row = rows[key] = InstitutionRow(
+                        key,
+                        aff.institution_name or key,
+                        aff.parent_name,
+                        aff.country,
+                        aff.sector,
+                        [],
+                        0,
+                        0.0,
+                        [],
+                        institution_url(key),
+                    )
+                row.fractional += share
+                for flag in aff.flags:
+                    if flag not in row.flags:
+                        row.flags.append(flag)
+                # A paper's shares come one after another: if it is listed, it is the last one.
+                if not row.paper_ids or row.paper_ids[-1] != pid:
+                    row.paper_ids.append(pid)
+                    row.papers += 1
         for value in countries or (UNKNOWN,):
             c_whole[value] += 1
         for value in sectors or (UNKNOWN,):
@@ -689,7 +770,7 @@ def _years(counts: Counter[int | None]) -> list[YearRow]:
     return rows
 
 
-def _missing(data: ReportRows, tally: _Tally, runs: list[RunInfo],
+def _missing(data: ReportRows, tally: Tally, runs: list[RunInfo],
              coverage: list[CoverageRow]) -> Missing:
     return Missing(
         papers_without_affiliation=tally.without_affiliation,
@@ -806,7 +887,7 @@ def build_report(
     "mentioned" keeps mentioned and used, "used" only used. years: (since, until), inclusive,
     either may be None. country: ISO 3166-1 alpha-2; keeps papers with an author there.
     """
-    filters = _filters(min_usage, years, country)
+    filters = make_filters(min_usage, years, country)
     with gc_paused():
         return _build(store, dataset, filters.levels, filters)
 
@@ -826,12 +907,12 @@ def build_summary(
     withdrawal and of each flagged institution (`paper()`). Every figure is counted over every
     paper, in the same order, as each paper is read; the other papers are let go of at once,
     so a large report never holds them all. Not for --json: it has no whole paper list."""
-    filters = _filters(min_usage, years, country)
+    filters = make_filters(min_usage, years, country)
     with gc_paused():
         return _build_summary(store, dataset, filters.levels, filters, top, list_limit)
 
 
-def _filters(
+def make_filters(
     min_usage: str | None, years: tuple[int | None, int | None] | None, country: str | None
 ) -> Filters:
     levels = levels_from(min_usage)
@@ -845,22 +926,23 @@ def _filters(
 
 def _build(store: Store, dataset: Dataset, levels: list[str], filters: Filters) -> Report:
     data = report_rows(store, dataset.key)
-    papers = [p for p in _load_papers(data, dataset) if _keep(p, levels, filters)]
-    tally = _Tally()
-    countries, sectors, institutions = _aggregate(tally.count(papers))
-    return _assemble(data, dataset, filters, tally, countries, sectors, institutions, papers)
+    papers = [p for p in load_papers(data, dataset) if keep(p, levels, filters)]
+    tally = Tally()
+    countries, sectors, institutions = aggregate(tally.count(papers))
+    return assemble(data, dataset, filters, tally, countries, sectors, institutions, papers)
 
 
 def _build_summary(store: Store, dataset: Dataset, levels: list[str], filters: Filters,
                    top: int, list_limit: int) -> SummaryReport:
     data = report_rows(store, dataset.key)
-    tally = _Tally(top=top, list_limit=list_limit, flagged_keys=_flagged_keys(data))
-    kept = (p for p in _load_papers(data, dataset) if _keep(p, levels, filters))
-    countries, sectors, institutions = _aggregate(tally.count(kept))
-    return _summary(data, dataset, filters, tally, countries, sectors, institutions)
+    tally = Tally(top=top, list_limit=list_limit, flagged_keys=flagged_institutions(data),
+                  rank=figures_relevance)
+    kept = (p for p in paper_figures(data, dataset) if keep(p, levels, filters))
+    countries, sectors, institutions = aggregate(tally.count(kept))
+    return summary_of(data, dataset, filters, tally, countries, sectors, institutions)
 
 
-def _summary(data: ReportRows, dataset: Dataset, filters: Filters, tally: _Tally,
+def summary_of(data: ReportRows, dataset: Dataset, filters: Filters, tally: Tally,
              countries: list[CountRow], sectors: list[CountRow],
              institutions: list[InstitutionRow]) -> SummaryReport:
     """The summary report of a tally that kept the papers a terminal shows (`top` set)."""
@@ -874,18 +956,23 @@ def _summary(data: ReportRows, dataset: Dataset, filters: Filters, tally: _Tally
     rows.update((p.paper_id, p) for p in ranked)
     tally.kept.clear()
     assert needed <= rows.keys(), "a paper the terminal shows was let go of"
-    report = _assemble(data, dataset, filters, tally, countries, sectors, institutions,
+    if any(isinstance(p, PaperFigures) for p in rows.values()):
+        # Counted from their figures: the PaperRows of the papers shown, read now.
+        full = {p.paper_id: p for p in load_papers(data, dataset, only=rows.keys())}
+        rows = {pid: full[pid] for pid in rows}
+        ranked = [full[p.paper_id] for p in ranked]
+    report = assemble(data, dataset, filters, tally, countries, sectors, institutions,
                        list(rows.values()))
     return SummaryReport(**{name: getattr(report, name) for name in Report.__dataclass_fields__},
                          ranked=ranked)
 
 
-def _flagged_keys(data: ReportRows) -> set[str]:
+def flagged_institutions(data: ReportRows) -> set[str]:
     """The keys of every institution some affiliation puts on a watchlist, before any paper is
     read: an institution can be written with and without its flag (a lab's own listing), so
     its first papers may come before the first that shows the flag."""
     keys: set[str] = set()
-    for inst_id, inst_name, items in data.flagged_affiliations():
+    for inst_id, inst_name, items, _level in data.flagged_affiliations():
         if isinstance(items, list) and any(isinstance(f, dict) for f in items):
             key = clean_line(inst_id) or clean_line(inst_name)
             if key:
@@ -893,14 +980,30 @@ def _flagged_keys(data: ReportRows) -> set[str]:
     return keys
 
 
-class _Tally:
+def institution_lists(data: ReportRows, levels: list[str]) -> set[str]:
+    """The watchlists of the report's institutions (its `flag_lists`), before any paper is
+    read: those of every flagged affiliation with an institution, on a paper of `levels`
+    (a report with no other filter keeps every such paper)."""
+    found: set[str] = set()
+    for inst_id, inst_name, items, level in data.flagged_affiliations():
+        if (level or NOT_JUDGED) in levels and (clean_line(inst_id) or clean_line(inst_name)):
+            if isinstance(items, list):  # what _Affiliations makes flags of: the dicts
+                found.update(stored_flag(f).list for f in items if isinstance(f, dict))
+    return found
+
+
+Counted = TypeVar("Counted", PaperRow, PaperFigures)
+
+
+class Tally:
     """Everything the report counts over its papers besides countries, sectors and
     institutions, taken one paper at a time. With `top`, it also keeps the papers a terminal
     report shows (the `top` most relevant, the first `list_limit` after the withdrawal and of
     each flagged institution) and lets the others go."""
 
     def __init__(
-        self, top: int | None = None, list_limit: int = 0, flagged_keys: set[str] | None = None
+        self, top: int | None = None, list_limit: int = 0, flagged_keys: set[str] | None = None,
+        rank: Callable[[Any], tuple[int, int, float, int, int]] = relevance,
     ) -> None:
         self.total = 0
         self.levels: Counter[str] = Counter()
@@ -916,17 +1019,18 @@ class _Tally:
         self.country_only = 0
         self.top = top
         self.list_limit = list_limit
-        self.ranked: list[PaperRow] = []
-        self.kept: dict[int, PaperRow] = {}
+        self.rank = rank  # relevance, or figures_relevance for PaperFigures
+        self.ranked: list[Any] = []  # PaperRow or PaperFigures, as counted
+        self.kept: dict[int, Any] = {}
         self.flagged_keys = flagged_keys or set()
-        self.key_papers: Counter[str] = Counter()
+        self.key_papers: Counter[str] = Counter()  # papers counted so far, per flagged key
 
-    def count(self, papers: Iterable[PaperRow]) -> Iterator[PaperRow]:
+    def count(self, papers: Iterable[Counted]) -> Iterator[Counted]:
         for paper in papers:
             self._count(paper)
             yield paper
 
-    def _count(self, paper: PaperRow) -> None:
+    def _count(self, paper: PaperRow | PaperFigures) -> None:
         pid = paper.paper_id
         self.total += 1
         self.levels[paper.level] += 1
@@ -942,8 +1046,8 @@ class _Tally:
             self.truncated.append(pid)
         keys: set[str] = set()
         has_affiliation = False
-        for author in paper.authors:
-            for aff in author.affiliations:
+        for affs in paper.author_affiliations:
+            for aff in affs:
                 has_affiliation = True
                 key = _institution_key(aff)
                 if key is None:
@@ -958,28 +1062,31 @@ class _Tally:
             self.without_affiliation.append(pid)
         if self.top is None:
             return
-        self.key_papers.update(keys)
-        if (paper.after_withdrawal and len(self.late) <= self.list_limit) or any(
-            key in self.flagged_keys and self.key_papers[key] <= self.list_limit for key in keys
-        ):
+        keep = paper.after_withdrawal and len(self.late) <= self.list_limit
+        if keys:
+            counts = self.key_papers
+            for key in keys & self.flagged_keys:
+                counts[key] += 1
+                keep = keep or counts[key] <= self.list_limit
+        if keep:
             self.kept[pid] = paper
         self.ranked.append(paper)
         if len(self.ranked) > 4 * self.top + 64:
-            self.ranked.sort(key=relevance)
+            self.ranked.sort(key=self.rank)
             del self.ranked[self.top :]
 
-    def top_papers(self) -> list[PaperRow]:
+    def top_papers(self) -> list[Any]:
         assert self.top is not None
-        self.ranked.sort(key=relevance)
+        self.ranked.sort(key=self.rank)
         del self.ranked[self.top :]
         return self.ranked
 
 
-def _assemble(
+def assemble(
     data: ReportRows,
     dataset: Dataset,
     filters: Filters,
-    tally: _Tally,
+    tally: Tally,
     countries: list[CountRow],
     sectors: list[CountRow],
     institutions: list[InstitutionRow],

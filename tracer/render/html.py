@@ -324,9 +324,19 @@ def author_list(paper: PaperRow) -> str:
 # autoescape does: None prints as "None", a missing evidence key as nothing).
 
 
+_SPECIAL = re.compile("[&<>'\"]")  # what markupsafe escapes
+
+
 def _e(value: Any) -> str:
     """markupsafe's escape as text, without a Markup object per call: the same five
     characters, the same entities (tests/test_render.py holds the two side by side)."""
+    kind = type(value)
+    if kind is str:
+        text: str = value
+        if not _SPECIAL.search(text):
+            return text  # most cells: nothing to escape
+    elif kind is int:
+        return str(value)
     if hasattr(value, "__html__"):
         return str(_esc(value))
     return (

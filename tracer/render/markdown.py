@@ -3,23 +3,33 @@ counting rules. Every value from the store is escaped, so API text never becomes
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
 from tracer.render.tables import evidence_text
-from tracer.render.text import clean
+from tracer.render.text import ACTS_ON, clean
 from tracer.report import COUNTING_RULES, InstitutionRow, PaperRow, Report, listed_then
 
 _MD_SPECIAL = "\\`*_{}[]<>|#!"  # each gets a backslash before it
 _MD_ESCAPES = str.maketrans({c: "\\" + c for c in _MD_SPECIAL})
 
 
+# A character that md() changes: a control character (clean) or one that gets a backslash.
+_MD_CHANGES = re.compile(
+    "[" + ACTS_ON.pattern[1:-1] + "".join("\\" + c for c in _MD_SPECIAL) + "]"
+)
+
+
 def md(text: Any) -> str:
     """Markdown-escape a value so that API text never becomes markup, links or HTML."""
     if text is None:
         return ""
+    value = text if type(text) is str else str(text)
+    if not _MD_CHANGES.search(value):
+        return value  # most cells: nothing to remove, nothing to escape
     # One line: CR, LF and every other control character would end a table row or forge one.
-    return clean(str(text)).translate(_MD_ESCAPES)
+    return clean(value).translate(_MD_ESCAPES)
 
 
 def _md_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:

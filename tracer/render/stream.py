@@ -32,30 +32,30 @@ from tracer.render import html as page
 from tracer.render import markdown
 from tracer.render.tables import (
     ARTICLE_COLUMNS,
+    PaperJson,
     article_csv_chunks,
-    article_tuple,
+    csv_cells,
     flag_codes,
     json_chunks_with,
-    json_paper,
     json_papers,
     known_lists,
-    safe_cell,
 )
 from tracer.report import (
     InstitutionRow,
     PaperRow,
     Report,
     SummaryReport,
-    _aggregate,
-    _assemble,
-    _filters,
-    _flagged_keys,
-    _keep,
-    _load_papers,
-    _summary,
-    _Tally,
+    Tally,
+    aggregate,
+    assemble,
+    flagged_institutions,
+    institution_lists,
+    keep,
     listed_on,
+    load_papers,
+    make_filters,
     relevance,
+    summary_of,
 )
 from tracer.store import Store
 from tracer.store.report_queries import report_rows
@@ -118,7 +118,7 @@ class _Writer:
     """The per-paper parts of each asked-for format, written as the papers pass."""
 
     def __init__(self, folder: Path, formats: Sequence[str], flagged_keys: set[str],
-                 lists: list[str]) -> None:
+                 lists: list[str], whole_rows: bool = False) -> None:
         self.formats = set(formats)
         self.flagged_keys = flagged_keys
         self.lists = lists
@@ -132,6 +132,7 @@ class _Writer:
         self.csv = io.StringIO()
         self.csv_writer = csv.writer(self.csv, lineterminator="\r\n")
         self.csv_cut = len(ARTICLE_COLUMNS) + len(lists)
+        self.whole_rows = whole_rows  # `lists` are the file's: no column to put in at the end
         # Each row's length before the place of those columns, and its whole length (in
         # characters, from its start); the batches of 500 rows as written to the spool.
         self.csv_rows = array("q")
@@ -139,6 +140,7 @@ class _Writer:
         self.csv_others: dict[int, set[str]] = {}  # row -> lists the project does not know
         self.html_rows: list[tuple[tuple[Any, ...], int, int]] = []
         self.flagged: dict[str, _Flagged] = {}
+        self.json = PaperJson()
 
     def each(self, papers: Iterable[PaperRow]) -> Iterator[PaperRow]:
         for paper in papers:
@@ -153,7 +155,7 @@ class _Writer:
         if "csv" in spools:
             self._add_csv(p)
         if "json" in spools:
-            spools["json"].add(json_paper(p, first))
+            spools["json"].add(self.json.item(p, first))
         if "md" in spools:
             spools["md"].add(markdown.paper_line(p) + "\n")
             if p.after_withdrawal:
@@ -176,8 +178,13 @@ class _Writer:
         know go (their order is known at the end: by papers). A row's cells are written one
         by one, joined by commas: the cells before that place and those after it, joined by
         a comma, are the row's text."""
-        cells = [safe_cell(v) for v in article_tuple(p, self.lists)]
+        cells = csv_cells(p, self.lists)
         out, write = self.csv, self.csv_writer.writerow
+        if self.whole_rows:
+            write(cells)
+            if self.count % 500 == 0:
+                self._flush_csv()
+            return
         start = out.tell()
         tail = cells[self.csv_cut :]
         links = tail[-1]
@@ -212,6 +219,7 @@ class _Writer:
         """The rows' text with a flag column for each of `lists` after the project's own."""
         extra = lists[len(self.lists) :]
         spool = self.spools["csv"]
+        assert not self.whole_rows or lists == self.lists, (lists, self.lists)
         if not extra:
             yield from spool.whole()
             return
@@ -335,21 +343,25 @@ def read_papers(store: Store, dataset: Dataset, folder: Path, formats: Sequence[
     from tracer.render.terminal import LIST_LIMIT, PAPERS_LIMIT
 
     folder.mkdir(parents=True, exist_ok=True)
-    filters = _filters(None, None, None)
+    filters = make_filters(None, None, None)
     data = report_rows(store, dataset.key)
-    flagged_keys = _flagged_keys(data)
+    flagged_keys = flagged_institutions(data)
     # The CSV's flag columns: every list the project knows, then the other lists of this
     # report's institutions, by papers (known at the end: _Writer.csv_text puts them in).
     lists = list(flag_codes())
+    others = institution_lists(data, filters.levels) - set(lists)
+    whole_rows = len(others) <= 1  # their order (by papers) does not matter: rows written whole
+    if whole_rows:
+        lists += sorted(others)
     terminal = "terminal" in formats
-    tally = (_Tally(top=PAPERS_LIMIT, list_limit=LIST_LIMIT, flagged_keys=flagged_keys)
-             if terminal else _Tally())
-    writer = _Writer(folder, formats, flagged_keys, lists)
+    tally = (Tally(top=PAPERS_LIMIT, list_limit=LIST_LIMIT, flagged_keys=flagged_keys)
+             if terminal else Tally())
+    writer = _Writer(folder, formats, flagged_keys, lists, whole_rows)
     try:
-        kept = (p for p in _load_papers(data, dataset) if _keep(p, filters.levels, filters))
-        countries, sectors, institutions = _aggregate(tally.count(writer.each(kept)))
-        report = _assemble(data, dataset, filters, tally, countries, sectors, institutions, [])
-        summary = (_summary(data, dataset, filters, tally, countries, sectors, institutions)
+        kept = (p for p in load_papers(data, dataset) if keep(p, filters.levels, filters))
+        countries, sectors, institutions = aggregate(tally.count(writer.each(kept)))
+        report = assemble(data, dataset, filters, tally, countries, sectors, institutions, [])
+        summary = (summary_of(data, dataset, filters, tally, countries, sectors, institutions)
                    if terminal else None)
     except BaseException:
         writer.close()

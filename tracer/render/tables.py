@@ -24,6 +24,7 @@ import yaml
 from tracer.errors import UsageError
 from tracer.report import (
     AffiliationRow,
+    AuthorRow,
     PaperRow,
     Report,
 )
@@ -123,45 +124,75 @@ def article_tuples(report: Report) -> Iterator[tuple[Any, ...]]:
         yield article_tuple(p, lists)
 
 
+def _strs(values: list[str]) -> str:
+    """joined() of values that are all text (ids, the paper's lists, its links): the same
+    cell, with joined()'s work only where a value is empty or holds a SEP."""
+    text = SEP.join(values)
+    if text.count(SEP) >= len(values) or "" in values:
+        return joined(values)
+    return text
+
+
 def article_tuple(p: PaperRow, lists: Sequence[str]) -> tuple[Any, ...]:
     """The paper's row of the articles CSV, with a flag column for each of `lists`."""
-    pairs: list[tuple[str | None, AffiliationRow | None]] = []
+    names: list[Any] = []
+    where: list[str] = []
+    institution_ids: dict[str, None] = {}
+    has_affiliation = False
     for author in p.authors:
-        pairs += [(author.name, aff) for aff in author.affiliations] or [(author.name, None)]
+        name = author.name
+        names.append(name)
+        who = name or "?"
+        if not author.affiliations:
+            where.append(f"{who} (no affiliation)")
+            continue
+        has_affiliation = True
+        for aff in author.affiliations:
+            place = aff.institution_name or aff.raw or "?"
+            where.append(f"{who} ({place}, {aff.country})" if aff.country else f"{who} ({place})")
+            if aff.institution_id:
+                institution_ids[aff.institution_id] = None
     ids = p.ids
+    none: list[str] = []
+    on = p.flag_lists
     return (
         p.paper_id,
         p.key,
-        joined(ids.get("doi", ())),
-        joined(ids.get("arxiv", ())),
-        joined(ids.get("s2", ())),
-        joined(ids.get("corpus", ())),
-        joined(ids.get("openalex", ())),
+        _strs(ids.get("doi", none)),
+        _strs(ids.get("arxiv", none)),
+        _strs(ids.get("s2", none)),
+        _strs(ids.get("corpus", none)),
+        _strs(ids.get("openalex", none)),
         p.title,
         p.year,
         p.publication_date,
         p.venue,
         p.level,
         p.score,
-        joined(_evidence_items(p)),
+        _strs(_evidence_items(p)) if p.evidence else "",
         p.via_derivative,
-        joined(a.name for a in p.authors),
-        joined(_affiliation(name, aff) for name, aff in pairs),
-        joined(p.countries),
-        joined(p.institutions),
-        joined(
-            dict.fromkeys(
-                a.institution_id for au in p.authors for a in au.affiliations if a.institution_id
-            )
-        ),
-        joined(p.sectors),
-        joined(p.flags),
-        *(name in p.flag_lists for name in lists),
-        p.has_affiliation,
+        joined(names),
+        _strs(where),
+        _strs(p.countries),
+        _strs(p.institutions),
+        _strs(list(institution_ids)),
+        _strs(p.sectors),
+        _strs(p.flags),
+        *((name in on for name in lists) if on else (False for _ in lists)),
+        has_affiliation,
         p.after_withdrawal,
         p.missing,
-        joined(p.links),
+        _strs(p.links),
     )
+
+
+def csv_cells(p: PaperRow, lists: Sequence[str]) -> list[Any]:
+    """article_tuple's cells as the CSV writes them (safe_cell on each)."""
+    return [
+        ("'" + v if v.startswith(FORMULA_START) else v) if type(v) is str
+        else "" if v is None else v
+        for v in article_tuple(p, lists)
+    ]
 
 
 def article_rows(report: Report) -> list[dict[str, Any]]:
@@ -195,7 +226,7 @@ def csv_rows(papers: Iterable[PaperRow], lists: Sequence[str],
     out = out or io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     for n, p in enumerate(papers, 1):
-        writer.writerow([safe_cell(v) for v in article_tuple(p, lists)])
+        writer.writerow(csv_cells(p, lists))
         if n % 500 == 0:
             yield out.getvalue()
             out.seek(0)
@@ -299,6 +330,51 @@ def json_chunks_with(data: Any, papers: Iterable[bytes]) -> Iterator[str | bytes
 def json_paper(paper: PaperRow, first: bool) -> bytes:
     """A paper as an item of the report's "papers" list (as _chunks writes a long list)."""
     return (b"\n    " if first else b",\n    ") + encode_bytes(paper, 2)
+
+
+_PAPER_FIELDS = tuple(PaperRow.__dataclass_fields__)
+_AUTHOR_FIELDS = tuple(AuthorRow.__dataclass_fields__)
+_AFFILIATION_DEPTH = b"\n" + b"  " * 4  # paper > authors > author > affiliations > item
+
+
+class PaperJson:
+    """json_paper's bytes, each distinct affiliation encoded once: orjson writes a dataclass
+    more slowly than a dict, and a report's affiliations are a few hundred rows shared by
+    every author that has them. A paper becomes a dict whose affiliations are their encoded
+    text (orjson.Fragment, indented to their place); where its text holds what the two
+    encoders write apart (see _encode), the paper goes through json_paper whole."""
+
+    def __init__(self) -> None:
+        # id(row) -> (row, its text): the row is held, so that its id names no other row.
+        self._affiliations: dict[int, tuple[AffiliationRow, orjson.Fragment]] = {}
+
+    def _affiliation(self, aff: AffiliationRow) -> orjson.Fragment:
+        found = self._affiliations.get(id(aff))
+        if found is None:
+            try:
+                text = orjson.dumps(aff, option=_ORJSON_OPTIONS)
+            except TypeError:
+                text = b"\x00"  # not JSON: the paper's text fails the check below
+            found = self._affiliations[id(aff)] = (
+                aff, orjson.Fragment(text.replace(b"\n", _AFFILIATION_DEPTH)))
+        return found[1]
+
+    def item(self, paper: PaperRow, first: bool) -> bytes:
+        value = {name: getattr(paper, name) for name in _PAPER_FIELDS}
+        affiliation = self._affiliation
+        value["authors"] = [
+            {name: getattr(author, name) for name in _AUTHOR_FIELDS}
+            | {"affiliations": [affiliation(aff) for aff in author.affiliations]}
+            for author in paper.authors
+        ]
+        try:
+            data = orjson.dumps(value, option=_ORJSON_OPTIONS)
+        except TypeError:
+            data = b""
+        if (not data or b"\x00" in data or b"0.0000" in data
+                or (b"e-" in data and _ORJSON_EXPONENT_BYTES.search(data))):
+            return json_paper(paper, first)
+        return (b"\n    " if first else b",\n    ") + data.replace(b"\n", b"\n    ")
 
 
 def json_papers(items: Iterable[bytes], count: int) -> Iterator[bytes]:

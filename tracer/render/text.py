@@ -15,7 +15,7 @@ import re
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _BREAKS = re.compile(r"[\t\n\u2028\u2029\x85]+")
 # Any character that one of the patterns here acts on (ESC, CSI and OSC are controls too).
-_ANY = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+ACTS_ON = _ANY = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 # An escape sequence whole (CSI ... final, OSC ... BEL/ST), so that its parameters do not stay
 # behind as text once ESC is gone: "\x1b]0;owned\x07" leaves nothing, not "]0;owned".
 _SEQUENCE = re.compile(
