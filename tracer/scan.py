@@ -34,7 +34,14 @@ from tracer.records import Author, SourceInstitution, Work
 from tracer.sources.base import Found, ListRead, Origin, PaperRef, Source, Target
 from tracer.sources.registry import default_sources
 from tracer.store import Store
-from tracer.usage import DatasetTerms, inputs_digest, judge_paper, on_topic, rules_version
+from tracer.usage import (
+    DatasetTerms,
+    PassageMemo,
+    inputs_digest,
+    judge_paper,
+    on_topic,
+    rules_version,
+)
 from tracer.versions import classifier_version
 
 P = ParamSpec("P")
@@ -768,13 +775,14 @@ class Scanner:
         digests: dict[int, str] = {}
         judged = seen = 0
         total = self.store.dataset_papers_count(key)
+        memo = PassageMemo(state.terms)  # papers share passages: each distinct one judged once
         with self.progress.stage("Judging usage", total=total), self.store.transaction():
             for paper_id, paper, evidence, stored in self.store.judge_inputs(key):
                 seen += 1
                 digest = inputs_digest(state.terms, paper, evidence, self.judged_with)
                 level, judged_with, stored_digest = stored
                 if level is None or judged_with != self.judged_with or stored_digest != digest:
-                    verdict = judge_paper(state.terms, paper, evidence)
+                    verdict = judge_paper(state.terms, paper, evidence, memo)
                     judged += 1
                     verdicts.append((paper_id, verdict))
                     digests[paper_id] = digest

@@ -13,7 +13,16 @@ fitted by `benchmarks/fit_usage.py`. `on_topic` keeps mention-only hits on topic
 named with an ordinary word (Brainwash) must not pull in papers about brainwashing.
 """
 
-from tracer.usage.judge import Evidence, Judgement, Passage, Sign, inputs_digest, judge, judge_paper
+from tracer.usage.judge import (
+    Evidence,
+    Judgement,
+    Passage,
+    PassageMemo,
+    Sign,
+    inputs_digest,
+    judge,
+    judge_paper,
+)
 from tracer.usage.names import DatasetTerms, on_topic
 from tracer.usage.rules import RULES_FILE, rules_version
 
@@ -32,6 +41,7 @@ __all__ = [
     "Evidence",
     "Judgement",
     "Passage",
+    "PassageMemo",
     "Sign",
     "judge",
     "inputs_digest",

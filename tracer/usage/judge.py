@@ -104,6 +104,58 @@ class _Paper:
     def place(self, p: float, evidence: Evidence | None, signs: list[Sign]) -> None:
         self.places.append((p, len(self.places), evidence, signs))
 
+    def effect(self) -> _Effect:
+        """What has been found, to add to another paper as if found there (`replay`)."""
+        return tuple(self.reasons), tuple((p, e, s) for p, _, e, s in self.places)
+
+    def replay(self, effect: _Effect) -> None:
+        # The same calls in the same order, but for repeats of a reason, which change nothing.
+        reasons, places = effect
+        for reason in reasons:
+            self.reason(reason)
+        for p, evidence, signs in places:
+            self.place(p, evidence, signs)
+
+
+# What judging one passage adds to a paper: its reasons in order, then its places (probability,
+# evidence, signs). A passage's effect depends on the passage, the terms and the rules alone.
+_Effect = tuple[tuple[str, ...], tuple[tuple[float, Evidence | None, list[Sign]], ...]]
+
+# A memo holds at most this many passages' effects (then starts again): a run over papers with
+# few distinct passages (empty contexts with the same intents, listing-only rows) judges each
+# once, and one over unique contexts holds no more than this.
+MEMO_SIZE = 20_000
+
+
+class PassageMemo:
+    """The effects of passages already judged for one dataset's terms under one set of rules,
+    by passage: `judge(..., memo=)` judges a passage seen before by adding its effect again."""
+
+    def __init__(self, terms: DatasetTerms, limit: int = MEMO_SIZE) -> None:
+        self.terms = terms
+        self.rules = rules()
+        self.limit = limit
+        self.effects: dict[Passage, _Effect] = {}
+        self.hits = self.misses = 0
+
+    def judge(self, paper: _Paper, passage: Passage) -> None:
+        try:
+            effect = self.effects.get(passage)
+        except TypeError:  # a field that cannot be hashed (a list of intents): not kept
+            _judge_passage(paper, self.terms, passage, self.rules)
+            return
+        if effect is None:
+            self.misses += 1
+            alone = _Paper()
+            _judge_passage(alone, self.terms, passage, self.rules)
+            effect = alone.effect()
+            if len(self.effects) >= self.limit:
+                self.effects.clear()
+            self.effects[passage] = effect
+        else:
+            self.hits += 1
+        paper.replay(effect)
+
 
 def passage_features(
     terms: DatasetTerms, passage: Passage, rules_: Rules | None = None
@@ -210,6 +262,17 @@ def _abstract(paper: _Paper, terms: DatasetTerms, abstract: str, source: str, ru
                     [sign])
 
 
+def _judge_passage(paper: _Paper, terms: DatasetTerms, passage: Passage, rules_: Rules) -> None:
+    # S2 snippets come from a paper's title, abstract or body (snippetKind).
+    kind = (passage.kind or "").lower() if passage.route == "mentions" else ""
+    if kind == "title" and passage.text:
+        _title(paper, terms, passage.text, passage.source, rules_)
+    elif kind == "abstract" and passage.text:
+        _abstract(paper, terms, passage.text, passage.source, rules_)
+    else:
+        _passage(paper, terms, passage, rules_)
+
+
 def judge(
     terms: DatasetTerms,
     *,
@@ -222,6 +285,7 @@ def judge(
     contexts: Sequence[str] = (),
     intents: Sequence[str] = (),
     snippets: Sequence[str] = (),
+    memo: PassageMemo | None = None,
 ) -> Judgement:
     """Judge one paper's use of a dataset from what the sources say about it.
 
@@ -229,7 +293,8 @@ def judge(
     `via_derivative`. `passages`: its citation contexts (each with its own intents) and full-text
     snippets. `text_source` says where title and abstract came from ("s2" or "openalex").
     `contexts`, `intents` and `snippets` are the older form: every context then carries all
-    the intents, as stored rows without passages do.
+    the intents, as stored rows without passages do. `memo`: passages judged before for the
+    same terms (the verdict is the same with or without it).
     """
     rules_ = rules()
     paper = _Paper()
@@ -242,15 +307,13 @@ def judge(
     if intents and not contexts:
         every.append(Passage("", tuple(intents)))
     every += [Passage(s, route="mentions") for s in snippets]
+    if memo is not None and (memo.terms is not terms or memo.rules is not rules_):
+        raise ValueError("The passage memo belongs to other terms or other rules.")
     for passage in every:
-        # S2 snippets come from a paper's title, abstract or body (snippetKind).
-        kind = (passage.kind or "").lower() if passage.route == "mentions" else ""
-        if kind == "title" and passage.text:
-            _title(paper, terms, passage.text, passage.source, rules_)
-        elif kind == "abstract" and passage.text:
-            _abstract(paper, terms, passage.text, passage.source, rules_)
+        if memo is not None:
+            memo.judge(paper, passage)
         else:
-            _passage(paper, terms, passage, rules_)
+            _judge_passage(paper, terms, passage, rules_)
     if title:
         _title(paper, terms, title, text_source, rules_)
     if abstract:
@@ -333,13 +396,17 @@ def inputs_digest(
 
 
 def judge_paper(
-    terms: DatasetTerms, paper: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]
+    terms: DatasetTerms,
+    paper: Mapping[str, Any],
+    rows: Sequence[Mapping[str, Any]],
+    memo: PassageMemo | None = None,
 ) -> Judgement:
     """Judge a stored paper from its store record and its evidence rows for the dataset.
 
     `paper`: a store paper dict (title, abstract, authors_source); `rows`: store evidence rows
     (route, source, via_derivative, cites_origin, contexts, intents, and `passages` when the
-    row has them). Scan, rejudge and explain all judge through here."""
+    row has them). Scan, rejudge and explain all judge through here; a scan passes one `memo`
+    for all the papers of its dataset."""
     cites = any(r.get("route") == "cites" or r.get("cites_origin") for r in rows)
     derived = {str(r["via_derivative"]) for r in rows if r.get("via_derivative")}
     direct = any(not r.get("via_derivative") for r in rows if r.get("route") == "cites")
@@ -351,4 +418,5 @@ def judge_paper(
         abstract=paper.get("abstract"),
         via_derivative=None if direct or not derived else sorted(derived)[0],
         text_source=str(paper.get("authors_source") or "s2"),
+        memo=memo,
     )
