@@ -9,14 +9,10 @@ The paper's score is the highest of these (or the base score when nothing shows)
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-import orjson
 
 from tracer.usage.names import MAX_EVIDENCE, DatasetTerms, _trim
 from tracer.usage.rules import BLOCKERS, Rules, rules
@@ -339,84 +335,4 @@ def judge(
         evidence=evidence[:MAX_EVIDENCE],
         reasons=paper.reasons,
         signs=[s for _, _, _, signs in ranked for s in signs],
-    )
-
-
-def _stored_passages(row: Mapping[str, Any]) -> list[Passage]:
-    route = str(row.get("route") or "cites")
-    source = str(row.get("source") or "s2")
-    stored = row.get("passages")
-    if isinstance(stored, str):
-        try:
-            stored = json.loads(stored)
-        except ValueError:
-            stored = None
-    if isinstance(stored, list) and stored:
-        return [
-            Passage(
-                text=str(p.get("text") or ""),
-                intents=tuple(str(i) for i in p.get("intents") or ()),
-                route=route,
-                source=source,
-                section=p.get("section"),
-                kind=p.get("kind"),
-            )
-            for p in stored
-            if isinstance(p, Mapping)
-        ]
-    contexts = [c for c in row.get("contexts") or () if isinstance(c, str)]
-    # Older rows keep one list of intents for the whole citation: each context gets them all.
-    intents = tuple(str(i) for i in row.get("intents") or ()) if route == "cites" else ()
-    out = [Passage(c, intents, route, source) for c in contexts]
-    if intents and not contexts:
-        out.append(Passage("", intents, route, source))
-    return out
-
-
-# Evidence columns that say when a row was seen, not what it says.
-_RUN_COLUMNS = frozenset({"last_seen_run"})
-
-
-def inputs_digest(
-    terms: DatasetTerms,
-    paper: Mapping[str, Any],
-    rows: Sequence[Mapping[str, Any]],
-    version: str | None,
-) -> str:
-    """A digest of everything `judge_paper` draws a verdict from, with the rules' version: the
-    same digest means the same verdict, so a paper whose digest is stored needs no new one."""
-    payload = [
-        version,
-        [terms.key, terms.names, terms.derivative_names, terms.fields_of_study],
-        dict(paper),
-        [{k: v for k, v in row.items() if k not in _RUN_COLUMNS} for row in rows],
-    ]
-    encoded = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
-    return hashlib.blake2b(encoded, digest_size=16).hexdigest()
-
-
-def judge_paper(
-    terms: DatasetTerms,
-    paper: Mapping[str, Any],
-    rows: Sequence[Mapping[str, Any]],
-    memo: PassageMemo | None = None,
-) -> Judgement:
-    """Judge a stored paper from its store record and its evidence rows for the dataset.
-
-    `paper`: a store paper dict (title, abstract, authors_source); `rows`: store evidence rows
-    (route, source, via_derivative, cites_origin, contexts, intents, and `passages` when the
-    row has them). Scan, rejudge and explain all judge through here; a scan passes one `memo`
-    for all the papers of its dataset."""
-    cites = any(r.get("route") == "cites" or r.get("cites_origin") for r in rows)
-    derived = {str(r["via_derivative"]) for r in rows if r.get("via_derivative")}
-    direct = any(not r.get("via_derivative") for r in rows if r.get("route") == "cites")
-    return judge(
-        terms,
-        cites=cites,
-        passages=[p for r in rows for p in _stored_passages(r)],
-        title=paper.get("title"),
-        abstract=paper.get("abstract"),
-        via_derivative=None if direct or not derived else sorted(derived)[0],
-        text_source=str(paper.get("authors_source") or "s2"),
-        memo=memo,
     )
