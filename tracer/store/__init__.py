@@ -708,25 +708,26 @@ class Store:
     ) -> None:
         """`save_judgement` for many papers in one statement: (paper id, verdict) pairs, each
         verdict with level, score, evidence, reasons and signs (tracer.usage.Judgement).
-        `inputs`: the digest of what each verdict was drawn from, by paper id (else NULL)."""
+        `inputs`: the digest of what each verdict was drawn from, by paper id (else NULL).
+        Papers may share one verdict object (a scan's memo): its cells are encoded once."""
         digests = inputs or {}
-        self.conn.executemany(
-            "UPDATE dataset_papers SET level = ?, score = ?, evidence = ?, reasons = ?,"
-            " signs = ?, judged_with = ?, judged_inputs = ? WHERE dataset = ? AND paper_id = ?",
-            [
-                (
+        cells: dict[int, tuple[Any, ...]] = {}  # by verdict object, each alive for the call
+        rows = []
+        for paper_id, verdict in verdicts:
+            cell = cells.get(id(verdict))
+            if cell is None:
+                cell = cells[id(verdict)] = (
                     verdict.level,
                     round(verdict.score, 4),
                     dumps([e.to_dict() for e in verdict.evidence]),
                     dumps(verdict.reasons),
                     dumps([s.to_dict() for s in verdict.signs] or []),
-                    version,
-                    digests.get(paper_id),
-                    dataset,
-                    paper_id,
                 )
-                for paper_id, verdict in verdicts
-            ],
+            rows.append((*cell, version, digests.get(paper_id), dataset, paper_id))
+        self.conn.executemany(
+            "UPDATE dataset_papers SET level = ?, score = ?, evidence = ?, reasons = ?,"
+            " signs = ?, judged_with = ?, judged_inputs = ? WHERE dataset = ? AND paper_id = ?",
+            rows,
         )
 
     def mark_missing(self, dataset: str, run_id: int) -> int:

@@ -10,7 +10,7 @@ The paper's score is the highest of these (or the base score when nothing shows)
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,6 +133,23 @@ class PassageMemo:
         self.limit = limit
         self.effects: dict[Passage, _Effect] = {}
         self.hits = self.misses = 0
+        # Whole verdicts of papers whose title and abstract do not name the dataset, by what
+        # else the verdict is drawn from (see stored.judge_paper).
+        self.verdicts: dict[Any, Judgement] = {}
+
+    def check(self, terms: DatasetTerms) -> None:
+        if self.terms is not terms or self.rules is not rules():
+            raise ValueError("The passage memo belongs to other terms or other rules.")
+
+    def verdict(self, key: Any, make: Callable[[], Judgement]) -> Judgement:
+        """The verdict kept under `key`, else `make()`'s, kept."""
+        verdict = self.verdicts.get(key)
+        if verdict is None:
+            verdict = make()
+            if len(self.verdicts) >= self.limit:
+                self.verdicts.clear()
+            self.verdicts[key] = verdict
+        return verdict
 
     def judge(self, paper: _Paper, passage: Passage) -> None:
         try:
@@ -303,8 +320,8 @@ def judge(
     if intents and not contexts:
         every.append(Passage("", tuple(intents)))
     every += [Passage(s, route="mentions") for s in snippets]
-    if memo is not None and (memo.terms is not terms or memo.rules is not rules_):
-        raise ValueError("The passage memo belongs to other terms or other rules.")
+    if memo is not None:
+        memo.check(terms)
     for passage in every:
         if memo is not None:
             memo.judge(paper, passage)

@@ -59,9 +59,10 @@ def _stored_passages(row: Mapping[str, Any]) -> list[Passage]:
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RowFacts:
-    """What the judge takes from one evidence row."""
+    """What the judge takes from one evidence row. Compared and hashed by identity: a memo
+    keyed by it holds it, and rows read alike share one (StoredInputs)."""
 
     cites: bool  # a citation of an origin paper, or a passage that also cites one
     derivative: str | None  # the derived dataset it was found through
@@ -109,20 +110,37 @@ def judge_paper(
     `paper`: a store paper dict (title, abstract, authors_source); `rows`: store evidence rows
     (route, source, via_derivative, cites_origin, contexts, intents, and `passages` when the
     row has them), or what `StoredInputs` took from them. Scan, rejudge and explain all judge
-    through here; a scan passes one `memo` for all the papers of its dataset."""
+    through here; a scan passes one `memo` for all the papers of its dataset.
+
+    With a memo, papers whose title and abstract do not name the dataset and whose rows share
+    their facts (StoredInputs gives rows read alike the same) share one verdict, which the
+    caller must not change: it is drawn from those facts alone."""
     facts = [r if isinstance(r, RowFacts) else RowFacts.of(r) for r in rows]
-    derived = {f.derivative for f in facts if f.derivative is not None}
-    direct = any(f.direct for f in facts)
-    return judge(
-        terms,
-        cites=any(f.cites for f in facts),
-        passages=[p for f in facts for p in f.passages],
-        title=paper.get("title"),
-        abstract=paper.get("abstract"),
-        via_derivative=None if direct or not derived else sorted(derived)[0],
-        text_source=str(paper.get("authors_source") or "s2"),
-        memo=memo,
-    )
+    title, abstract = paper.get("title"), paper.get("abstract")
+
+    def verdict() -> Judgement:
+        derived = {f.derivative for f in facts if f.derivative is not None}
+        direct = any(f.direct for f in facts)
+        return judge(
+            terms,
+            cites=any(f.cites for f in facts),
+            passages=[p for f in facts for p in f.passages],
+            title=title,
+            abstract=abstract,
+            via_derivative=None if direct or not derived else sorted(derived)[0],
+            text_source=str(paper.get("authors_source") or "s2"),
+            memo=memo,
+        )
+
+    if memo is None:
+        return verdict()
+    memo.check(terms)
+    present = terms._matcher.present
+    if (title and present(title)) or (abstract and present(abstract)):
+        return verdict()
+    # Neither can add a reason, a place or a sign (judge's _title and _abstract find no name
+    # where `present` says there is none), and the source of the text is named only by them.
+    return memo.verdict(tuple(facts), verdict)
 
 
 class _Row:
