@@ -206,16 +206,19 @@ class StoredInputs:
     def read(self, paper: Mapping[str, Any], stored: Sequence[Sequence[Any]]
              ) -> tuple[str, list[RowFacts]]:
         """The inputs digest (`inputs_digest`'s) and the rows' facts (for `judge_paper`)."""
-        rows = [self._row(values) for values in stored]
+        known, key, at = self._rows, self._key, self._id_at
         parts = []
-        for values, row in zip(stored, rows, strict=True):
-            paper_id = values[self._id_at]
+        facts = []
+        for values in stored:
+            row = known.get(key(values)) or self._row(values)
+            facts.append(row.facts)
+            paper_id = values[at]
             if row.head is None or type(paper_id) is not int:
                 # Not the usual row: the digest as inputs_digest makes it, from the dicts.
                 dicts = [self.decode(v) for v in stored]
                 return (inputs_digest(self.terms, paper, dicts, self.version),
-                        [r.facts for r in rows])
-            parts.append(row.head + str(paper_id).encode() + row.tail)
+                        [self._row(v).facts for v in stored])
+            parts.append(row.head + b"%d" % paper_id + row.tail)
         encoded = (self._start + orjson.dumps(dict(paper), option=_DIGEST_OPTIONS) + b",["
                    + b",".join(parts) + b"]]")
-        return hashlib.blake2b(encoded, digest_size=16).hexdigest(), [r.facts for r in rows]
+        return hashlib.blake2b(encoded, digest_size=16).hexdigest(), facts
