@@ -366,11 +366,28 @@ def test_judge_paper_with_a_memo_gives_the_stored_verdicts_and_refuses_another_d
              "contexts": [], "intents": [], "passages": []}]
     memo = PassageMemo(terms)
     first = judge_paper(terms, paper, rows, memo).to_dict()
-    again = judge_paper(terms, dict(paper, id=2), rows, memo).to_dict()
-    assert first == again == judge_paper(terms, paper, rows).to_dict()
-    assert first["level"] == "used" and memo.hits == 2
+    # A passage is kept from its second sighting, and taken from the memo from its third.
+    again = [judge_paper(terms, dict(paper, id=i), rows, memo).to_dict() for i in (2, 3)]
+    assert first == again[0] == again[1] == judge_paper(terms, paper, rows).to_dict()
+    assert first["level"] == "used" and (memo.hits, len(memo.effects)) == (2, 2)
     # A passage with a field that cannot be hashed is judged, not kept.
     odd = Passage("We train on the Brainwash dataset [7].", ["methodology"])  # type: ignore[arg-type]
     assert judge(terms, cites=True, passages=[odd], memo=memo).level == "used"
     with pytest.raises(ValueError):
         judge_paper(other, paper, rows, memo)
+
+
+def test_a_memo_keeps_nothing_of_passages_seen_once() -> None:
+    """Contexts of their own (the usual case for real citers) leave the memo empty: it keeps
+    a passage, a row or a verdict only from its second sighting."""
+    from tracer.usage import PassageMemo, judge_paper
+
+    terms = TERMS[0]
+    memo = PassageMemo(terms)
+    for i in range(300):
+        rows = [{"route": "cites", "source": "s2", "via_derivative": "", "cites_origin": None,
+                 "contexts": [f"We train on the Brainwash dataset, split {i}."],
+                 "intents": ["methodology"], "passages": []}]
+        paper = {"id": i, "title": f"Paper {i}", "abstract": None, "authors_source": "s2"}
+        assert judge_paper(terms, paper, rows, memo).level == "used"
+    assert (memo.hits, len(memo.effects), len(memo.verdicts)) == (0, 0, 0)

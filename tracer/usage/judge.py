@@ -117,10 +117,31 @@ class _Paper:
 # evidence, signs). A passage's effect depends on the passage, the terms and the rules alone.
 _Effect = tuple[tuple[str, ...], tuple[tuple[float, Evidence | None, list[Sign]], ...]]
 
-# A memo holds at most this many passages' effects (then starts again): a run over papers with
-# few distinct passages (empty contexts with the same intents, listing-only rows) judges each
-# once, and one over unique contexts holds no more than this.
-MEMO_SIZE = 20_000
+# A memo keeps at most this many entries of each kind (then starts again), and an entry only
+# from its second sighting (before that, only its hash is kept): a run over papers with few
+# distinct passages (empty contexts with the same intents, rows without context) judges each
+# once, and one over contexts of their own keeps next to nothing and does little more work.
+MEMO_SIZE = 4096
+
+
+class Doorkeeper:
+    """Whether a key is seen for the second time (by its hash: a collision only keeps an entry
+    that was seen once)."""
+
+    __slots__ = ("limit", "seen")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.seen: set[int] = set()
+
+    def again(self, key: Any) -> bool:
+        h = hash(key)
+        if h in self.seen:
+            return True
+        if len(self.seen) >= 4 * self.limit:
+            self.seen.clear()
+        self.seen.add(h)
+        return False
 
 
 class PassageMemo:
@@ -136,19 +157,22 @@ class PassageMemo:
         # Whole verdicts of papers whose title and abstract do not name the dataset, by what
         # else the verdict is drawn from (see stored.judge_paper).
         self.verdicts: dict[Any, Judgement] = {}
+        self._passages = Doorkeeper(limit)
+        self._verdicts = Doorkeeper(limit)
 
     def check(self, terms: DatasetTerms) -> None:
         if self.terms is not terms or self.rules is not rules():
             raise ValueError("The passage memo belongs to other terms or other rules.")
 
     def verdict(self, key: Any, make: Callable[[], Judgement]) -> Judgement:
-        """The verdict kept under `key`, else `make()`'s, kept."""
+        """The verdict kept under `key`, else `make()`'s (kept when `key` was seen before)."""
         verdict = self.verdicts.get(key)
         if verdict is None:
             verdict = make()
-            if len(self.verdicts) >= self.limit:
-                self.verdicts.clear()
-            self.verdicts[key] = verdict
+            if self._verdicts.again(key):
+                if len(self.verdicts) >= self.limit:
+                    self.verdicts.clear()
+                self.verdicts[key] = verdict
         return verdict
 
     def judge(self, paper: _Paper, passage: Passage) -> None:
@@ -157,16 +181,20 @@ class PassageMemo:
         except TypeError:  # a field that cannot be hashed (a list of intents): not kept
             _judge_passage(paper, self.terms, passage, self.rules)
             return
-        if effect is None:
-            self.misses += 1
-            alone = _Paper()
-            _judge_passage(alone, self.terms, passage, self.rules)
-            effect = alone.effect()
-            if len(self.effects) >= self.limit:
-                self.effects.clear()
-            self.effects[passage] = effect
-        else:
+        if effect is not None:
             self.hits += 1
+            paper.replay(effect)
+            return
+        self.misses += 1
+        if not self._passages.again(passage):
+            _judge_passage(paper, self.terms, passage, self.rules)
+            return
+        alone = _Paper()
+        _judge_passage(alone, self.terms, passage, self.rules)
+        effect = alone.effect()
+        if len(self.effects) >= self.limit:
+            self.effects.clear()
+        self.effects[passage] = effect
         paper.replay(effect)
 
 

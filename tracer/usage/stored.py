@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from tracer.usage.judge import MEMO_SIZE, Judgement, Passage, PassageMemo, judge
+from tracer.usage.judge import MEMO_SIZE, Doorkeeper, Judgement, Passage, PassageMemo, judge
 from tracer.usage.names import DatasetTerms
 
 _DIGEST_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
@@ -68,9 +68,10 @@ class RowFacts:
     derivative: str | None  # the derived dataset it was found through
     direct: bool  # a citation of the dataset's own origin paper
     passages: tuple[Passage, ...]
+    shared: bool = False  # kept by StoredInputs: rows read alike get this same object
 
     @classmethod
-    def of(cls, row: Mapping[str, Any]) -> RowFacts:
+    def of(cls, row: Mapping[str, Any], shared: bool = False) -> RowFacts:
         via = row.get("via_derivative")
         cites_route = row.get("route") == "cites"
         return cls(
@@ -78,6 +79,7 @@ class RowFacts:
             derivative=str(via) if via else None,
             direct=cites_route and not via,
             passages=tuple(_stored_passages(row)),
+            shared=shared,
         )
 
 
@@ -113,8 +115,8 @@ def judge_paper(
     through here; a scan passes one `memo` for all the papers of its dataset.
 
     With a memo, papers whose title and abstract do not name the dataset and whose rows share
-    their facts (StoredInputs gives rows read alike the same) share one verdict, which the
-    caller must not change: it is drawn from those facts alone."""
+    their facts (StoredInputs gives rows read alike the same, `shared`) share one verdict,
+    which the caller must not change: it is drawn from those facts alone."""
     facts = [r if isinstance(r, RowFacts) else RowFacts.of(r) for r in rows]
     title, abstract = paper.get("title"), paper.get("abstract")
 
@@ -138,6 +140,8 @@ def judge_paper(
     present = terms._matcher.present
     if (title and present(title)) or (abstract and present(abstract)):
         return verdict()
+    if not all(f.shared for f in facts):
+        return verdict()  # a row of its own: no other paper has these facts
     # Neither can add a reason, a place or a sign (judge's _title and _abstract find no name
     # where `present` says there is none), and the source of the text is named only by them.
     return memo.verdict(tuple(facts), verdict)
@@ -180,6 +184,7 @@ class StoredInputs:
         kept = [i for i, c in enumerate(columns) if c != "paper_id" and c not in _RUN_COLUMNS]
         self._key = operator.itemgetter(*kept)
         self._rows: dict[Any, _Row] = {}
+        self._seen = Doorkeeper(limit)
         start = [version, [terms.key, terms.names, terms.derivative_names, terms.fields_of_study]]
         self._start = orjson.dumps(start, option=_DIGEST_OPTIONS)[:-1] + b","
 
@@ -197,10 +202,12 @@ class StoredInputs:
             if encoded.count(mark) == 1:
                 before, tail = encoded.split(mark)
                 head = before + b'"paper_id":'
-            row = _Row(RowFacts.of(decoded), head, tail)
-            if len(self._rows) >= self.limit:
-                self._rows.clear()
-            self._rows[key] = row
+            admitted = self._seen.again(key)
+            row = _Row(RowFacts.of(decoded, shared=admitted), head, tail)
+            if admitted:
+                if len(self._rows) >= self.limit:
+                    self._rows.clear()
+                self._rows[key] = row
         return row
 
     def read(self, paper: Mapping[str, Any], stored: Sequence[Sequence[Any]]
