@@ -354,7 +354,7 @@ def test_verdicts_with_a_passage_memo_are_those_without(terms: DatasetTerms, lim
 
 
 def test_judge_paper_with_a_memo_gives_the_stored_verdicts_and_refuses_another_datasets() -> None:
-    from tracer.usage import PassageMemo, judge_paper
+    from tracer.usage import PassageMemo, RowFacts, judge_paper
 
     terms, other = TERMS[0], TERMS[3]
     paper = {"id": 1, "title": "Counting heads", "abstract": None, "authors_source": "s2"}
@@ -365,11 +365,21 @@ def test_judge_paper_with_a_memo_gives_the_stored_verdicts_and_refuses_another_d
             {"route": "cites", "source": "openalex", "via_derivative": "", "cites_origin": None,
              "contexts": [], "intents": [], "passages": []}]
     memo = PassageMemo(terms)
-    first = judge_paper(terms, paper, rows, memo).to_dict()
-    # A passage is kept from its second sighting, and taken from the memo from its third.
-    again = [judge_paper(terms, dict(paper, id=i), rows, memo).to_dict() for i in (2, 3)]
-    assert first == again[0] == again[1] == judge_paper(terms, paper, rows).to_dict()
-    assert first["level"] == "used" and (memo.hits, len(memo.effects)) == (2, 2)
+    # Rows as StoredInputs shares them between papers (a stored row seen before).
+    shared = [RowFacts.of(r, shared=True) for r in rows]
+    first = judge_paper(terms, paper, shared, memo).to_dict()
+    # A verdict is kept from its second sighting, and taken from the memo from its third.
+    again = [judge_paper(terms, dict(paper, id=i), shared, memo) for i in (2, 3)]
+    assert first == again[0].to_dict() == judge_paper(terms, paper, rows).to_dict()
+    assert again[1] is again[0] and len(memo.verdicts) == 1 and memo.hits == 0
+    # A title naming the dataset: the paper is judged, its passages taken from the memo.
+    named = dict(paper, title="Counting heads in Brainwash")
+    assert (judge_paper(terms, named, shared, memo).to_dict()
+            == judge_paper(terms, named, rows).to_dict())
+    assert (memo.hits, len(memo.effects)) == (2, 2)
+    # Rows of their own (not shared) are judged without the memo.
+    assert judge_paper(terms, named, rows, memo).to_dict()["level"] == "used"
+    assert memo.hits == 2
     # A passage with a field that cannot be hashed is judged, not kept.
     odd = Passage("We train on the Brainwash dataset [7].", ["methodology"])  # type: ignore[arg-type]
     assert judge(terms, cites=True, passages=[odd], memo=memo).level == "used"

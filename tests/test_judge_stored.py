@@ -98,7 +98,6 @@ def test_stored_inputs_give_the_digests_and_verdicts_of_the_decoded_rows(
             rows_seen += len(rows)
         assert levels == {"used", "cited", "mentioned"}
         assert rows_seen > 200
-        assert inputs.memo.hits > 0
         # Papers whose title and abstract do not name the dataset, with rows read alike (no
         # evidence at all, the same OpenAlex rows), were given one verdict.
         shared = len({id(v) for v in kept})

@@ -14,7 +14,6 @@ import hashlib
 import json
 import operator
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -59,28 +58,26 @@ def _stored_passages(row: Mapping[str, Any]) -> list[Passage]:
     return out
 
 
-@dataclass(frozen=True, eq=False)
 class RowFacts:
     """What the judge takes from one evidence row. Compared and hashed by identity: a memo
-    keyed by it holds it, and rows read alike share one (StoredInputs)."""
+    keyed by it holds it, and rows read alike share one (StoredInputs, `shared`)."""
 
-    cites: bool  # a citation of an origin paper, or a passage that also cites one
-    derivative: str | None  # the derived dataset it was found through
-    direct: bool  # a citation of the dataset's own origin paper
-    passages: tuple[Passage, ...]
-    shared: bool = False  # kept by StoredInputs: rows read alike get this same object
+    __slots__ = ("cites", "derivative", "direct", "passages", "shared")
+
+    def __init__(self, cites: bool, derivative: str | None, direct: bool,
+                 passages: tuple[Passage, ...], shared: bool = False) -> None:
+        self.cites = cites  # a citation of an origin paper, or a passage that also cites one
+        self.derivative = derivative  # the derived dataset it was found through
+        self.direct = direct  # a citation of the dataset's own origin paper
+        self.passages = passages
+        self.shared = shared  # kept by StoredInputs: rows read alike get this same object
 
     @classmethod
     def of(cls, row: Mapping[str, Any], shared: bool = False) -> RowFacts:
         via = row.get("via_derivative")
         cites_route = row.get("route") == "cites"
-        return cls(
-            cites=bool(cites_route or row.get("cites_origin")),
-            derivative=str(via) if via else None,
-            direct=cites_route and not via,
-            passages=tuple(_stored_passages(row)),
-            shared=shared,
-        )
+        return cls(bool(cites_route or row.get("cites_origin")), str(via) if via else None,
+                   cites_route and not via, tuple(_stored_passages(row)), shared)
 
 
 def inputs_digest(
@@ -137,11 +134,14 @@ def judge_paper(
     if memo is None:
         return verdict()
     memo.check(terms)
+    if not all(f.shared for f in facts):
+        # A row of its own (seen once, or not read through StoredInputs): its passages are
+        # most likely its own too, and no other paper has these facts.
+        memo = None
+        return verdict()
     present = terms._matcher.present
     if (title and present(title)) or (abstract and present(abstract)):
         return verdict()
-    if not all(f.shared for f in facts):
-        return verdict()  # a row of its own: no other paper has these facts
     # Neither can add a reason, a place or a sign (judge's _title and _abstract find no name
     # where `present` says there is none), and the source of the text is named only by them.
     return memo.verdict(tuple(facts), verdict)
@@ -188,43 +188,49 @@ class StoredInputs:
         start = [version, [terms.key, terms.names, terms.derivative_names, terms.fields_of_study]]
         self._start = orjson.dumps(start, option=_DIGEST_OPTIONS)[:-1] + b","
 
-    def _row(self, values: Sequence[Any]) -> _Row:
-        key = self._key(values)
-        row = self._rows.get(key)
-        if row is None:
-            decoded = self.decode(values)
-            kept = {k: v for k, v in decoded.items() if k not in _RUN_COLUMNS}
-            kept["paper_id"] = _NO_ID
-            encoded = orjson.dumps(kept, option=_DIGEST_OPTIONS)
-            mark = b'"paper_id":' + str(_NO_ID).encode()
-            head: bytes | None = None
-            tail = b""
-            if encoded.count(mark) == 1:
-                before, tail = encoded.split(mark)
-                head = before + b'"paper_id":'
-            admitted = self._seen.again(key)
-            row = _Row(RowFacts.of(decoded, shared=admitted), head, tail)
-            if admitted:
-                if len(self._rows) >= self.limit:
-                    self._rows.clear()
-                self._rows[key] = row
+    def _row(self, key: Any, decoded: dict[str, Any]) -> _Row:
+        """A row seen for the second time: kept, with its encoding split at the paper's id."""
+        kept = {k: v for k, v in decoded.items() if k not in _RUN_COLUMNS}
+        kept["paper_id"] = _NO_ID
+        encoded = orjson.dumps(kept, option=_DIGEST_OPTIONS)
+        mark = b'"paper_id":' + str(_NO_ID).encode()
+        head: bytes | None = None
+        tail = b""
+        if encoded.count(mark) == 1:
+            before, tail = encoded.split(mark)
+            head = before + b'"paper_id":'
+        row = _Row(RowFacts.of(decoded, shared=True), head, tail)
+        if len(self._rows) >= self.limit:
+            self._rows.clear()
+        self._rows[key] = row
         return row
 
     def read(self, paper: Mapping[str, Any], stored: Sequence[Sequence[Any]]
              ) -> tuple[str, list[RowFacts]]:
         """The inputs digest (`inputs_digest`'s) and the rows' facts (for `judge_paper`)."""
-        known, key, at = self._rows, self._key, self._id_at
+        known, key_of, at = self._rows, self._key, self._id_at
         parts = []
         facts = []
         for values in stored:
-            row = known.get(key(values)) or self._row(values)
-            facts.append(row.facts)
+            key = key_of(values)
+            row = known.get(key)
             paper_id = values[at]
+            if row is None:
+                decoded = self.decode(values)
+                if not self._seen.again(key):
+                    # A row seen once: what inputs_digest and judge_paper do with it.
+                    facts.append(RowFacts.of(decoded))
+                    parts.append(orjson.dumps(
+                        {k: v for k, v in decoded.items() if k not in _RUN_COLUMNS},
+                        option=_DIGEST_OPTIONS))
+                    continue
+                row = self._row(key, decoded)
+            facts.append(row.facts)
             if row.head is None or type(paper_id) is not int:
                 # Not the usual row: the digest as inputs_digest makes it, from the dicts.
                 dicts = [self.decode(v) for v in stored]
                 return (inputs_digest(self.terms, paper, dicts, self.version),
-                        [self._row(v).facts for v in stored])
+                        [RowFacts.of(d) for d in dicts])
             parts.append(row.head + b"%d" % paper_id + row.tail)
         encoded = (self._start + orjson.dumps(dict(paper), option=_DIGEST_OPTIONS) + b",["
                    + b",".join(parts) + b"]]")
