@@ -309,3 +309,95 @@ def test_the_guards_skip_the_slow_patterns_on_a_sentence_without_their_words() -
     assert needs is not None and needs.folded
     assert needs.may_match("It is \u017fo.", "it is \u017fo.", False)
     assert not needs.may_match("It is so.", "it is so.", True)
+
+
+# -- the passage memo: a passage seen before adds what it added the first time ---------------
+
+
+def _shared_calls(terms: DatasetTerms) -> list[dict[str, object]]:
+    """Papers whose passages repeat from paper to paper (in another order, beside others),
+    with snippets of each kind, empty contexts with intents only, and titles and abstracts
+    of their own."""
+    texts_ = list(passages(terms))[:40] + [""]
+    pool = []
+    for i, text in enumerate(texts_):
+        intents = (("methodology",), ("result",), ("background",), (), ("methodology", "result"))
+        pool.append(Passage(text, intents[i % 5]))
+        pool.append(Passage(text, route="mentions", section=("4 Experiments", None)[i % 2]))
+        pool.append(Passage(text, route="mentions", kind=("title", "abstract", "body")[i % 3]))
+        pool.append(Passage(text, intents[(i + 1) % 5], source="openalex"))
+    calls: list[dict[str, object]] = []
+    for n in range(400):
+        picked = [pool[(n * 7 + k * 13) % len(pool)] for k in range(n % 4)]
+        if n % 5 == 0:
+            picked = picked + picked[:1]  # the same passage twice in one paper
+        calls.append({"cites": n % 3 > 0, "passages": picked,
+                      "title": texts_[n % len(texts_)][:60] if n % 2 else None,
+                      "abstract": texts_[(n * 3) % len(texts_)] if n % 3 else None})
+    return calls
+
+
+@pytest.mark.parametrize("terms", TERMS, ids=lambda t: t.key)
+@pytest.mark.parametrize("limit", [20_000, 7])
+def test_verdicts_with_a_passage_memo_are_those_without(terms: DatasetTerms, limit: int) -> None:
+    from tracer.usage import PassageMemo
+
+    calls = _shared_calls(terms)
+    plain = [judge(terms, **call).to_dict() for call in calls]  # type: ignore[arg-type]
+    memo = PassageMemo(terms, limit=limit)
+    memoised = [judge(terms, memo=memo, **call).to_dict() for call in calls]  # type: ignore[arg-type]
+    assert memoised == plain
+    # The passages did repeat, and were taken from the memo (less often from a small one).
+    assert memo.hits > (memo.misses if limit > len(calls) else 0)
+    assert len(memo.effects) <= limit
+    assert {v["level"] for v in plain} == {"used", "cited", "mentioned"}
+
+
+def test_judge_paper_with_a_memo_gives_the_stored_verdicts_and_refuses_another_datasets() -> None:
+    from tracer.usage import PassageMemo, RowFacts, judge_paper
+
+    terms, other = TERMS[0], TERMS[3]
+    paper = {"id": 1, "title": "Counting heads", "abstract": None, "authors_source": "s2"}
+    rows = [{"route": "cites", "source": "s2", "via_derivative": "", "cites_origin": None,
+             "contexts": [], "intents": [], "passages": [
+                 {"text": "We train on the Brainwash dataset [7].", "intents": ["methodology"]},
+                 {"text": "", "intents": ["background"]}]},
+            {"route": "cites", "source": "openalex", "via_derivative": "", "cites_origin": None,
+             "contexts": [], "intents": [], "passages": []}]
+    memo = PassageMemo(terms)
+    # Rows as StoredInputs shares them between papers (a stored row seen before).
+    shared = [RowFacts.of(r, shared=True) for r in rows]
+    first = judge_paper(terms, paper, shared, memo).to_dict()
+    # A verdict is kept from its second sighting, and taken from the memo from its third.
+    again = [judge_paper(terms, dict(paper, id=i), shared, memo) for i in (2, 3)]
+    assert first == again[0].to_dict() == judge_paper(terms, paper, rows).to_dict()
+    assert again[1] is again[0] and len(memo.verdicts) == 1 and memo.hits == 0
+    # A title naming the dataset: the paper is judged, its passages taken from the memo.
+    named = dict(paper, title="Counting heads in Brainwash")
+    assert (judge_paper(terms, named, shared, memo).to_dict()
+            == judge_paper(terms, named, rows).to_dict())
+    assert (memo.hits, len(memo.effects)) == (2, 2)
+    # Rows of their own (not shared) are judged without the memo.
+    assert judge_paper(terms, named, rows, memo).to_dict()["level"] == "used"
+    assert memo.hits == 2
+    # A passage with a field that cannot be hashed is judged, not kept.
+    odd = Passage("We train on the Brainwash dataset [7].", ["methodology"])  # type: ignore[arg-type]
+    assert judge(terms, cites=True, passages=[odd], memo=memo).level == "used"
+    with pytest.raises(ValueError):
+        judge_paper(other, paper, rows, memo)
+
+
+def test_a_memo_keeps_nothing_of_passages_seen_once() -> None:
+    """Contexts of their own (the usual case for real citers) leave the memo empty: it keeps
+    a passage, a row or a verdict only from its second sighting."""
+    from tracer.usage import PassageMemo, judge_paper
+
+    terms = TERMS[0]
+    memo = PassageMemo(terms)
+    for i in range(300):
+        rows = [{"route": "cites", "source": "s2", "via_derivative": "", "cites_origin": None,
+                 "contexts": [f"We train on the Brainwash dataset, split {i}."],
+                 "intents": ["methodology"], "passages": []}]
+        paper = {"id": i, "title": f"Paper {i}", "abstract": None, "authors_source": "s2"}
+        assert judge_paper(terms, paper, rows, memo).level == "used"
+    assert (memo.hits, len(memo.effects), len(memo.verdicts)) == (0, 0, 0)

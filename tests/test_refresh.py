@@ -180,9 +180,10 @@ def test_a_refresh_judges_again_only_the_papers_whose_inputs_changed(
 
     judged: list[int] = []
 
-    def counting(terms: DatasetTerms, paper: dict[str, object], rows: list[object]) -> object:
+    def counting(terms: DatasetTerms, paper: dict[str, object], rows: list[object],
+                 *rest: object) -> object:
         judged.append(int(str(paper["id"])))
-        return judge_paper(terms, paper, rows)  # type: ignore[arg-type]
+        return judge_paper(terms, paper, rows, *rest)  # type: ignore[arg-type]
 
     monkeypatch.setattr(tracer.scan, "judge_paper", counting)
     assert run_cli("refresh", "brainwash", "--out", str(world), "--quiet").code == 0

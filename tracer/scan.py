@@ -34,7 +34,7 @@ from tracer.records import Author, SourceInstitution, Work
 from tracer.sources.base import Found, ListRead, Origin, PaperRef, Source, Target
 from tracer.sources.registry import default_sources
 from tracer.store import Store
-from tracer.usage import DatasetTerms, inputs_digest, judge_paper, on_topic, rules_version
+from tracer.usage import DatasetTerms, StoredInputs, judge_paper, on_topic, rules_version
 from tracer.versions import classifier_version
 
 P = ParamSpec("P")
@@ -785,7 +785,8 @@ class Scanner:
     def _judge(self, state: _RunState) -> None:
         """Judge the papers of the dataset whose inputs changed since their last verdict (a
         digest of terms, record, evidence and rules says so: the same inputs give the same
-        verdict), their evidence read a chunk of papers at a time and the verdicts written
+        verdict), their evidence read a chunk of papers at a time as stored (each distinct row
+        and passage decoded and judged once: StoredInputs) and the verdicts written
         WRITE_BATCH a statement."""
         key = state.dataset.key
         counts: dict[str, int] = {}
@@ -793,13 +794,18 @@ class Scanner:
         digests: dict[int, str] = {}
         judged = seen = 0
         total = self.store.dataset_papers_count(key)
+        columns = self.store.evidence_columns()
+        inputs = StoredInputs(state.terms, self.judged_with, columns,
+                              lambda values: self.store.evidence_dict(values, columns))
         with self.progress.stage("Judging usage", total=total), self.store.transaction():
-            for paper_id, paper, evidence, stored in self.store.judge_inputs(key):
+            for paper_id, paper, stored_rows, stored in self.store.judge_inputs(
+                key, as_stored=True
+            ):
                 seen += 1
-                digest = inputs_digest(state.terms, paper, evidence, self.judged_with)
+                digest, evidence = inputs.read(paper, stored_rows)
                 level, judged_with, stored_digest = stored
                 if level is None or judged_with != self.judged_with or stored_digest != digest:
-                    verdict = judge_paper(state.terms, paper, evidence)
+                    verdict = judge_paper(state.terms, paper, evidence, inputs.memo)
                     judged += 1
                     verdicts.append((paper_id, verdict))
                     digests[paper_id] = digest

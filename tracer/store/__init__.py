@@ -596,18 +596,22 @@ class Store:
         return {row["id"]: dict(row) for row in rows}
 
     def judge_inputs(
-        self, dataset: str, chunk: int = 2000
-    ) -> Iterator[tuple[int, dict[str, Any], list[dict[str, Any]], tuple[Any, Any, Any]]]:
+        self, dataset: str, chunk: int = 2000, *, as_stored: bool = False
+    ) -> Iterator[tuple[int, dict[str, Any], list[Any], tuple[Any, Any, Any]]]:
         """A dataset's papers in id order, each with what the judge reads of it (`papers_of`),
         its evidence rows (`evidence`) and its stored judgement's level, rules version and
         inputs digest (`save_judgements`), read `chunk` papers at a time: never the whole
-        dataset's evidence at once, and no query left open while the caller writes."""
+        dataset's evidence at once, and no query left open while the caller writes.
+        `as_stored`: each evidence row as the tuple of its stored values, in the order of
+        `evidence_columns`, for `evidence_dict` to decode."""
         ids = self.dataset_paper_ids(dataset)
         for part in _chunks(ids, chunk):
             first, last = part[0], part[-1]
             judged: dict[int, tuple[Any, Any, Any]] = {}
             papers = {}
-            for row in self.conn.execute(
+            cursor = self.conn.cursor()
+            cursor.row_factory = None  # plain tuples, not sqlite3.Row
+            for row in cursor.execute(
                 "SELECT p.id, p.title, p.abstract, p.authors_source, d.level, d.judged_with,"
                 " d.judged_inputs FROM papers p"
                 " JOIN dataset_papers d ON d.paper_id = p.id WHERE d.dataset = ?"
@@ -616,27 +620,36 @@ class Store:
             ):
                 papers[row[0]] = {"id": row[0], "title": row[1], "abstract": row[2],
                                   "authors_source": row[3]}
-                judged[row[0]] = (row[4], row[5], row[6])
-            evidence: dict[int, list[dict[str, Any]]] = {}
-            # Plain tuples, not sqlite3.Row, and no parse of the many empty lists: the same
-            # dicts as `evidence` gives, at a fraction of the cost.
-            cursor = self.conn.cursor()
-            cursor.row_factory = None
+                judged[row[0]] = row[4:]
+            evidence: dict[int, list[Any]] = {}
             cursor.execute(
                 "SELECT * FROM evidence WHERE dataset = ? AND paper_id BETWEEN ? AND ?"
                 " ORDER BY paper_id, route, source, target",
                 (dataset, first, last),
             )
-            names = [d[0] for d in cursor.description]
+            names = tuple(d[0] for d in cursor.description)
             at_paper = names.index("paper_id")
             for values in cursor.fetchall():
-                row = dict(zip(names, values, strict=True))
-                for column in _JSON_LIST_COLUMNS:
-                    text = row[column]
-                    row[column] = [] if text == "[]" else loads(text)
+                row = values if as_stored else self.evidence_dict(values, names)
                 evidence.setdefault(values[at_paper], []).append(row)
             for paper_id, paper in papers.items():
                 yield paper_id, paper, evidence.get(paper_id, []), judged[paper_id]
+
+    def evidence_columns(self) -> tuple[str, ...]:
+        """The evidence table's columns, in the order `SELECT *` gives them."""
+        cursor = self.conn.execute("SELECT * FROM evidence LIMIT 0")
+        return tuple(d[0] for d in cursor.description)
+
+    @staticmethod
+    def evidence_dict(values: Sequence[Any], names: Sequence[str]) -> dict[str, Any]:
+        """One evidence row's stored values (named by `names`, `evidence_columns`' order) as
+        the dict `evidence` gives: its JSON lists decoded (the many empty ones without a
+        parse)."""
+        row = dict(zip(names, values, strict=True))
+        for column in _JSON_LIST_COLUMNS:
+            text = row[column]
+            row[column] = [] if text == "[]" else loads(text)
+        return row
 
     def list_members(self, dataset: str, source: str, route: str, target: str) -> set[int]:
         """The papers one list has found for a dataset, in any run."""
@@ -695,25 +708,26 @@ class Store:
     ) -> None:
         """`save_judgement` for many papers in one statement: (paper id, verdict) pairs, each
         verdict with level, score, evidence, reasons and signs (tracer.usage.Judgement).
-        `inputs`: the digest of what each verdict was drawn from, by paper id (else NULL)."""
+        `inputs`: the digest of what each verdict was drawn from, by paper id (else NULL).
+        Papers may share one verdict object (a scan's memo): its cells are encoded once."""
         digests = inputs or {}
-        self.conn.executemany(
-            "UPDATE dataset_papers SET level = ?, score = ?, evidence = ?, reasons = ?,"
-            " signs = ?, judged_with = ?, judged_inputs = ? WHERE dataset = ? AND paper_id = ?",
-            [
-                (
+        cells: dict[int, tuple[Any, ...]] = {}  # by verdict object, each alive for the call
+        rows = []
+        for paper_id, verdict in verdicts:
+            cell = cells.get(id(verdict))
+            if cell is None:
+                cell = cells[id(verdict)] = (
                     verdict.level,
                     round(verdict.score, 4),
                     dumps([e.to_dict() for e in verdict.evidence]),
                     dumps(verdict.reasons),
                     dumps([s.to_dict() for s in verdict.signs] or []),
-                    version,
-                    digests.get(paper_id),
-                    dataset,
-                    paper_id,
                 )
-                for paper_id, verdict in verdicts
-            ],
+            rows.append((*cell, version, digests.get(paper_id), dataset, paper_id))
+        self.conn.executemany(
+            "UPDATE dataset_papers SET level = ?, score = ?, evidence = ?, reasons = ?,"
+            " signs = ?, judged_with = ?, judged_inputs = ? WHERE dataset = ? AND paper_id = ?",
+            rows,
         )
 
     def mark_missing(self, dataset: str, run_id: int) -> int:

@@ -13,9 +13,10 @@ fitted by `benchmarks/fit_usage.py`. `on_topic` keeps mention-only hits on topic
 named with an ordinary word (Brainwash) must not pull in papers about brainwashing.
 """
 
-from tracer.usage.judge import Evidence, Judgement, Passage, Sign, inputs_digest, judge, judge_paper
+from tracer.usage.judge import Evidence, Judgement, Passage, PassageMemo, Sign, judge
 from tracer.usage.names import DatasetTerms, on_topic
 from tracer.usage.rules import RULES_FILE, rules_version
+from tracer.usage.stored import RowFacts, StoredInputs, inputs_digest, judge_paper
 
 
 def __getattr__(name: str) -> str:
@@ -32,7 +33,10 @@ __all__ = [
     "Evidence",
     "Judgement",
     "Passage",
+    "PassageMemo",
+    "RowFacts",
     "Sign",
+    "StoredInputs",
     "judge",
     "inputs_digest",
     "judge_paper",

@@ -9,14 +9,10 @@ The paper's score is the highest of these (or the base score when nothing shows)
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-import orjson
 
 from tracer.usage.names import MAX_EVIDENCE, DatasetTerms, _trim
 from tracer.usage.rules import BLOCKERS, Rules, rules
@@ -103,6 +99,103 @@ class _Paper:
 
     def place(self, p: float, evidence: Evidence | None, signs: list[Sign]) -> None:
         self.places.append((p, len(self.places), evidence, signs))
+
+    def effect(self) -> _Effect:
+        """What has been found, to add to another paper as if found there (`replay`)."""
+        return tuple(self.reasons), tuple((p, e, s) for p, _, e, s in self.places)
+
+    def replay(self, effect: _Effect) -> None:
+        # The same calls in the same order, but for repeats of a reason, which change nothing.
+        reasons, places = effect
+        for reason in reasons:
+            self.reason(reason)
+        for p, evidence, signs in places:
+            self.place(p, evidence, signs)
+
+
+# What judging one passage adds to a paper: its reasons in order, then its places (probability,
+# evidence, signs). A passage's effect depends on the passage, the terms and the rules alone.
+_Effect = tuple[tuple[str, ...], tuple[tuple[float, Evidence | None, list[Sign]], ...]]
+
+# A memo keeps at most this many entries of each kind (then starts again), and an entry only
+# from its second sighting (before that, only its hash is kept): a run over papers with few
+# distinct passages (empty contexts with the same intents, rows without context) judges each
+# once, and one over contexts of their own keeps next to nothing and does little more work.
+MEMO_SIZE = 4096
+
+
+class Doorkeeper:
+    """Whether a key is seen for the second time (by its hash: a collision only keeps an entry
+    that was seen once)."""
+
+    __slots__ = ("limit", "seen")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.seen: set[int] = set()
+
+    def again(self, key: Any) -> bool:
+        h = hash(key)
+        if h in self.seen:
+            return True
+        if len(self.seen) >= 4 * self.limit:
+            self.seen.clear()
+        self.seen.add(h)
+        return False
+
+
+class PassageMemo:
+    """The effects of passages already judged for one dataset's terms under one set of rules,
+    by passage: `judge(..., memo=)` judges a passage seen before by adding its effect again."""
+
+    def __init__(self, terms: DatasetTerms, limit: int = MEMO_SIZE) -> None:
+        self.terms = terms
+        self.rules = rules()
+        self.limit = limit
+        self.effects: dict[Passage, _Effect] = {}
+        self.hits = self.misses = 0
+        # Whole verdicts of papers whose title and abstract do not name the dataset, by what
+        # else the verdict is drawn from (see stored.judge_paper).
+        self.verdicts: dict[Any, Judgement] = {}
+        self._passages = Doorkeeper(limit)
+        self._verdicts = Doorkeeper(limit)
+
+    def check(self, terms: DatasetTerms) -> None:
+        if self.terms is not terms or self.rules is not rules():
+            raise ValueError("The passage memo belongs to other terms or other rules.")
+
+    def verdict(self, key: Any, make: Callable[[], Judgement]) -> Judgement:
+        """The verdict kept under `key`, else `make()`'s (kept when `key` was seen before)."""
+        verdict = self.verdicts.get(key)
+        if verdict is None:
+            verdict = make()
+            if self._verdicts.again(key):
+                if len(self.verdicts) >= self.limit:
+                    self.verdicts.clear()
+                self.verdicts[key] = verdict
+        return verdict
+
+    def judge(self, paper: _Paper, passage: Passage) -> None:
+        try:
+            effect = self.effects.get(passage)
+        except TypeError:  # a field that cannot be hashed (a list of intents): not kept
+            _judge_passage(paper, self.terms, passage, self.rules)
+            return
+        if effect is not None:
+            self.hits += 1
+            paper.replay(effect)
+            return
+        self.misses += 1
+        if not self._passages.again(passage):
+            _judge_passage(paper, self.terms, passage, self.rules)
+            return
+        alone = _Paper()
+        _judge_passage(alone, self.terms, passage, self.rules)
+        effect = alone.effect()
+        if len(self.effects) >= self.limit:
+            self.effects.clear()
+        self.effects[passage] = effect
+        paper.replay(effect)
 
 
 def passage_features(
@@ -210,6 +303,17 @@ def _abstract(paper: _Paper, terms: DatasetTerms, abstract: str, source: str, ru
                     [sign])
 
 
+def _judge_passage(paper: _Paper, terms: DatasetTerms, passage: Passage, rules_: Rules) -> None:
+    # S2 snippets come from a paper's title, abstract or body (snippetKind).
+    kind = (passage.kind or "").lower() if passage.route == "mentions" else ""
+    if kind == "title" and passage.text:
+        _title(paper, terms, passage.text, passage.source, rules_)
+    elif kind == "abstract" and passage.text:
+        _abstract(paper, terms, passage.text, passage.source, rules_)
+    else:
+        _passage(paper, terms, passage, rules_)
+
+
 def judge(
     terms: DatasetTerms,
     *,
@@ -222,6 +326,7 @@ def judge(
     contexts: Sequence[str] = (),
     intents: Sequence[str] = (),
     snippets: Sequence[str] = (),
+    memo: PassageMemo | None = None,
 ) -> Judgement:
     """Judge one paper's use of a dataset from what the sources say about it.
 
@@ -229,7 +334,8 @@ def judge(
     `via_derivative`. `passages`: its citation contexts (each with its own intents) and full-text
     snippets. `text_source` says where title and abstract came from ("s2" or "openalex").
     `contexts`, `intents` and `snippets` are the older form: every context then carries all
-    the intents, as stored rows without passages do.
+    the intents, as stored rows without passages do. `memo`: passages judged before for the
+    same terms (the verdict is the same with or without it).
     """
     rules_ = rules()
     paper = _Paper()
@@ -242,15 +348,13 @@ def judge(
     if intents and not contexts:
         every.append(Passage("", tuple(intents)))
     every += [Passage(s, route="mentions") for s in snippets]
+    if memo is not None:
+        memo.check(terms)
     for passage in every:
-        # S2 snippets come from a paper's title, abstract or body (snippetKind).
-        kind = (passage.kind or "").lower() if passage.route == "mentions" else ""
-        if kind == "title" and passage.text:
-            _title(paper, terms, passage.text, passage.source, rules_)
-        elif kind == "abstract" and passage.text:
-            _abstract(paper, terms, passage.text, passage.source, rules_)
+        if memo is not None:
+            memo.judge(paper, passage)
         else:
-            _passage(paper, terms, passage, rules_)
+            _judge_passage(paper, terms, passage, rules_)
     if title:
         _title(paper, terms, title, text_source, rules_)
     if abstract:
@@ -276,79 +380,4 @@ def judge(
         evidence=evidence[:MAX_EVIDENCE],
         reasons=paper.reasons,
         signs=[s for _, _, _, signs in ranked for s in signs],
-    )
-
-
-def _stored_passages(row: Mapping[str, Any]) -> list[Passage]:
-    route = str(row.get("route") or "cites")
-    source = str(row.get("source") or "s2")
-    stored = row.get("passages")
-    if isinstance(stored, str):
-        try:
-            stored = json.loads(stored)
-        except ValueError:
-            stored = None
-    if isinstance(stored, list) and stored:
-        return [
-            Passage(
-                text=str(p.get("text") or ""),
-                intents=tuple(str(i) for i in p.get("intents") or ()),
-                route=route,
-                source=source,
-                section=p.get("section"),
-                kind=p.get("kind"),
-            )
-            for p in stored
-            if isinstance(p, Mapping)
-        ]
-    contexts = [c for c in row.get("contexts") or () if isinstance(c, str)]
-    # Older rows keep one list of intents for the whole citation: each context gets them all.
-    intents = tuple(str(i) for i in row.get("intents") or ()) if route == "cites" else ()
-    out = [Passage(c, intents, route, source) for c in contexts]
-    if intents and not contexts:
-        out.append(Passage("", intents, route, source))
-    return out
-
-
-# Evidence columns that say when a row was seen, not what it says.
-_RUN_COLUMNS = frozenset({"last_seen_run"})
-
-
-def inputs_digest(
-    terms: DatasetTerms,
-    paper: Mapping[str, Any],
-    rows: Sequence[Mapping[str, Any]],
-    version: str | None,
-) -> str:
-    """A digest of everything `judge_paper` draws a verdict from, with the rules' version: the
-    same digest means the same verdict, so a paper whose digest is stored needs no new one."""
-    payload = [
-        version,
-        [terms.key, terms.names, terms.derivative_names, terms.fields_of_study],
-        dict(paper),
-        [{k: v for k, v in row.items() if k not in _RUN_COLUMNS} for row in rows],
-    ]
-    encoded = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
-    return hashlib.blake2b(encoded, digest_size=16).hexdigest()
-
-
-def judge_paper(
-    terms: DatasetTerms, paper: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]
-) -> Judgement:
-    """Judge a stored paper from its store record and its evidence rows for the dataset.
-
-    `paper`: a store paper dict (title, abstract, authors_source); `rows`: store evidence rows
-    (route, source, via_derivative, cites_origin, contexts, intents, and `passages` when the
-    row has them). Scan, rejudge and explain all judge through here."""
-    cites = any(r.get("route") == "cites" or r.get("cites_origin") for r in rows)
-    derived = {str(r["via_derivative"]) for r in rows if r.get("via_derivative")}
-    direct = any(not r.get("via_derivative") for r in rows if r.get("route") == "cites")
-    return judge(
-        terms,
-        cites=cites,
-        passages=[p for r in rows for p in _stored_passages(r)],
-        title=paper.get("title"),
-        abstract=paper.get("abstract"),
-        via_derivative=None if direct or not derived else sorted(derived)[0],
-        text_source=str(paper.get("authors_source") or "s2"),
     )
