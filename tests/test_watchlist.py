@@ -527,3 +527,12 @@ def test_zhipu_ai_and_its_subsidiaries_since_january_2025() -> None:
     assert _flags("Zhipu AI, Beijing, China") == {"us-entity-list"}
     assert _flags("Beijing Zhipu Huazhang Technology Co., Ltd., Beijing") == {"us-entity-list"}
     assert _flags("Moonshot AI, Beijing, China") == set()
+
+
+def test_a_name_that_begins_with_digits_is_no_footnote_mark() -> None:
+    # "4Paradigm" looks like footnote 4 before "Paradigm"; it is the listed company's name.
+    assert _keys("4Paradigm Inc., Beijing, China") == {"4paradigm"}
+    assert "us-entity-list" in _flags("4Paradigm Inc., Beijing, China")
+    # A footnote mark before another name is still dropped, and "Paradigm" alone is no one.
+    assert _keys("1Department of Automation, Tsinghua University, Beijing") == {"tsinghua"}
+    assert _keys("Paradigm Research Ltd., Beijing, China") == set()

@@ -139,7 +139,11 @@ def _matching() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, list[tuple[
     by_last: dict[str, list[tuple[str, ...]]] = {}
     for tail in sorted(tails, key=lambda t: (-len(t), t)):
         by_last.setdefault(tail[-1], []).append(tail)
-    return re.compile(str(data["footnote"])), re.compile(str(data["lead_in"])), by_last
+    footnote = str(data["footnote"])
+    numbered = [re.escape(str(n)) for n in data.get("numbered_names") or ()]
+    if numbered:  # "4Paradigm ..." keeps its digit: no footnote mark before such a name
+        footnote = r"^(?!\s*(?:" + "|".join(numbered) + r")\b)" + footnote.removeprefix("^")
+    return re.compile(footnote), re.compile(str(data["lead_in"])), by_last
 
 
 @lru_cache(maxsize=1)
