@@ -22,6 +22,11 @@ from tracer.affiliations.watchlist import default_watchlist
 from tracer.config import load_settings
 from tracer.errors import ExitCode
 
+# The header row of the 1260H list as OpenSanctions writes it.
+HEADER_1260H = (
+    "Name,Clean Name,Alias,Previous Name,Parent Name,Note,Start date,End date,Source Url\n"
+)
+
 FILES = {
     "/csl.json": "csl_sample_consolidated_HANDWRITTEN.json",
     "/1260h.csv": "opensanctions_us_dod_1260h_chinese_military_companies.csv",
@@ -130,8 +135,8 @@ def test_1260h_names_with_a_legal_form_are_not_cut_at_its_comma() -> None:
     # A previous name "X Co., Ltd." is one name: cut at every comma it gave the alias "Ltd.",
     # which then matched any company's "Co., Ltd." (issue 16, held-out hard cases).
     text = (
-        "Name,Clean Name,Alias,Previous Name,Parent Name,Note,Start date,End date,Source Url\n"
-        '"Example Digital Co., Ltd.","Example Digital Co., Ltd.","EDC, Example Digital",'
+        HEADER_1260H
+        + '"Example Digital Co., Ltd.","Example Digital Co., Ltd.","EDC, Example Digital",'
         '"Old Example Computer Co., Ltd., Older Example, Inc.",,,2026-06-08,,\n'
     )
     (listing,) = parse_1260h(text)
@@ -214,8 +219,8 @@ def test_a_subsidiary_listed_with_its_parent_carries_the_parents_flags() -> None
     """The 1260H list names a subsidiary with its "Parent Name": the subsidiary is rolled up to
     the packaged parent as the packaged subordinates are, its own flags and the parent's."""
     text = (
-        "Name,Clean Name,Alias,Previous Name,Parent Name,Note,Start date,End date,Source Url\n"
-        '"Example Heavy Machinery Co., Ltd.","Example Heavy Machinery Co., Ltd.",,,'
+        HEADER_1260H
+        + '"Example Heavy Machinery Co., Ltd.","Example Heavy Machinery Co., Ltd.",,,'
         '"China North Industries Group Corporation Limited",,2025-01-07,,\n'
     )
     merged = merge(default_watchlist(), parse_1260h(text))
@@ -340,8 +345,8 @@ def test_a_subsidiary_the_packaged_watchlist_names_as_a_unit_joins_its_parent() 
     Mongolia First Machinery Group, NORINCO's) joins the parent's entry instead of standing
     alone, and adds no second listing to the parent's history."""
     text = (
-        "Name,Clean Name,Alias,Previous Name,Parent Name,Note,Start date,End date,Source Url\n"
-        '"Inner Mongolia First Machinery Group Co., Ltd.","Inner Mongolia First Machinery Group'
+        HEADER_1260H
+        + '"Inner Mongolia First Machinery Group Co., Ltd.","Inner Mongolia First Machinery Group'
         ' Co., Ltd.",,,"China North Industries Group Corporation Limited",,2021-06-03,,\n'
     )
     merged = merge(default_watchlist(), parse_1260h(text))
@@ -357,8 +362,8 @@ def test_1260h_subsidiaries_abroad_keep_their_country_and_join_the_packaged_entr
     """A subsidiary abroad (a US LLC, an Australian Pty Ltd) is not a Chinese company: merged,
     it joins the packaged entry of its own country and flags strings written there."""
     text = (
-        "Name,Clean Name,Alias,Previous Name,Parent Name,Note,Start date,End date,Source Url\n"
-        '"Align Aerospace LLC","Align Aerospace LLC",,,"Aviation Industry Corporation of China,'
+        HEADER_1260H
+        + '"Align Aerospace LLC","Align Aerospace LLC",,,"Aviation Industry Corporation of China,'
         ' Ltd.",,2026-06-08,,\n'
         '"Avicopter PLC","Avicopter PLC",,,"Aviation Industry Corporation of China, Ltd.",,'
         "2026-06-08,,\n"
@@ -374,8 +379,8 @@ def test_1260h_subsidiaries_abroad_keep_their_country_and_join_the_packaged_entr
 
 def test_1260h_subsidiaries_by_their_legal_names_join_the_conglomerate() -> None:
     text = (
-        "Name,Clean Name,Alias,Previous Name,Parent Name,Note,Start date,End date,Source Url\n"
-        '"Heilongjiang Northern Tools Co., Ltd.","Heilongjiang Northern Tools Co., Ltd.",,,'
+        HEADER_1260H
+        + '"Heilongjiang Northern Tools Co., Ltd.","Heilongjiang Northern Tools Co., Ltd.",,,'
         '"China South Industries Group Corporation",,2025-01-07,,\n'
     )
     merged = merge(default_watchlist(), parse_1260h(text))
