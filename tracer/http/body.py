@@ -120,18 +120,18 @@ def parse_json(body: bytes) -> Any:
     """The JSON value of `body`, or None when it is not JSON (cut, malformed, nested past what
     the parser can hold). Lone UTF-16 halves ("\\ud800") become U+FFFD: SQLite and files want
     UTF-8."""
-    if isinstance(body, bytes):
+    if isinstance(body, bytes) and not _may_hold_long_integer(body):
         # orjson first (a listing page is megabytes): where it reads a body at all, it reads it
         # as the standard parser does, and it refuses every lone surrogate, so what it returns
         # needs no clean-up. What it refuses (NaN, a byte order mark, a lone surrogate, a
-        # float past the double range), a bare value and a long integer are the standard
-        # parser's to answer, as before.
+        # float past the double range), a bare value and a body that may hold a long integer
+        # (not given to orjson at all) are the standard parser's to answer, as before.
         try:
             value = orjson.loads(body)
         except orjson.JSONDecodeError:
             pass
         else:
-            if isinstance(value, dict | list) and not _may_hold_long_integer(body):
+            if isinstance(value, dict | list):
                 return value
     try:
         value = json.loads(body)
