@@ -223,3 +223,31 @@ def test_the_terminal_report_builds_rows_only_for_the_papers_it_shows(
     assert sorted(built) == sorted(shown) and len(shown) < 47
     assert [p.paper_id for p in summary.by_relevance()] == [
         p.paper_id for p in whole.by_relevance()[:PAPERS_LIMIT]]
+
+
+def test_an_affiliation_written_after_the_rows_were_numbered_is_read_whole(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The authorships' read gives each affiliation the number of its row among those
+    numbered when the read began; a row written between the numbering and that read has no
+    number and comes with its own columns, and the report shows what it says."""
+    plain = report_queries._tuples
+
+    def write_between(conn, sql, params):  # type: ignore[no-untyped-def]
+        if "LEFT JOIN temp." in sql:
+            conn.execute(
+                "UPDATE affiliations SET institution_name = 'Written Since Institute'"
+                " WHERE institution_name = 'Stanford University'"
+            )
+        return plain(conn, sql, params)
+
+    before = build_report(store, DATASET)
+    assert "Written Since Institute" not in json.dumps(before.to_dict())
+    monkeypatch.setattr(report_queries, "_tuples", write_between)
+    report = build_report(store, DATASET)
+    stanford_papers = [p for p in before.papers if "Stanford University" in p.institutions]
+    assert stanford_papers
+    for paper in stanford_papers:
+        institutions = report.paper(paper.paper_id).institutions
+        assert "Written Since Institute" in institutions
+        assert "Stanford University" not in institutions
