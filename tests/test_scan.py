@@ -189,11 +189,11 @@ def test_a_keyless_scan_past_the_budget_says_so_and_looks_papers_up_for_free(
 def test_a_scan_freezes_what_is_alive_only_while_it_runs() -> None:
     import gc
 
-    from tracer.scan import _collector_frozen
+    from tracer import collector
 
     seen: list[int] = []
 
-    @_collector_frozen
+    @collector.frozen()
     def run(fail: bool) -> None:
         seen.append(gc.get_freeze_count())
         if fail:
@@ -205,3 +205,27 @@ def test_a_scan_freezes_what_is_alive_only_while_it_runs() -> None:
         run(True)
     assert seen[0] > 0 and seen[1] > 0
     assert gc.get_freeze_count() == before == 0
+
+
+def test_a_paused_step_gives_the_collector_back_as_it_was() -> None:
+    import gc
+
+    from tracer import collector
+
+    @collector.paused()
+    def step(fail: bool) -> bool:
+        if fail:
+            raise RuntimeError("the step failed")
+        return gc.isenabled()
+
+    assert gc.isenabled()
+    assert step(False) is False
+    with pytest.raises(RuntimeError):
+        step(True)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        step(False)
+        assert not gc.isenabled()  # off before, off after
+    finally:
+        gc.enable()

@@ -16,12 +16,10 @@ A paper without any affiliation is counted as such, never guessed.
 
 from __future__ import annotations
 
-import gc
 import importlib
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
@@ -29,6 +27,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 from tracer.catalog import Dataset
+from tracer.collector import paused
 from tracer.errors import UsageError
 from tracer.render.text import clean_line
 from tracer.store import Store
@@ -858,21 +857,6 @@ def _headline(dataset: Dataset, total: int, filters: Filters) -> str:
     return ", ".join(parts) + "."
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while a report is built or written. A large report
-    is millions of small objects, none in a reference cycle (refcounting frees them all); with
-    them alive, every full collection walked them all again, which cost seconds at 50,000
-    papers (sorting the papers for the terminal took longer than building them)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def build_report(
     store: Store,
     dataset: Dataset,
@@ -888,7 +872,7 @@ def build_report(
     either may be None. country: ISO 3166-1 alpha-2; keeps papers with an author there.
     """
     filters = make_filters(min_usage, years, country)
-    with gc_paused():
+    with paused():
         return _build(store, dataset, filters.levels, filters)
 
 
@@ -908,7 +892,7 @@ def build_summary(
     paper, in the same order, as each paper is read; the other papers are let go of at once,
     so a large report never holds them all. Not for --json: it has no whole paper list."""
     filters = make_filters(min_usage, years, country)
-    with gc_paused():
+    with paused():
         return _build_summary(store, dataset, filters.levels, filters, top, list_limit)
 
 

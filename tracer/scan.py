@@ -16,14 +16,13 @@ full, unfiltered, in a run where nothing failed, and none of them holds it any m
 
 from __future__ import annotations
 
-import functools
-import gc
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, ParamSpec, Protocol, TypeVar
 
+from tracer import collector
 from tracer.affiliations.classify import Classifier
 from tracer.catalog import Catalog, Dataset
 from tracer.config import Settings
@@ -39,46 +38,6 @@ from tracer.versions import classifier_version
 
 P = ParamSpec("P")
 T = TypeVar("T")
-
-
-def _collector_frozen(run: Callable[P, T]) -> Callable[P, T]:
-    """Run with what is alive at the start (above all the classifier's reference data,
-    hundreds of MB of objects that outlive the run) kept out of the cyclic collector's full
-    passes, which otherwise walk it again and again while the run allocates its pages and rows
-    (benchmarks/README.md, "Merge and classify"); unfrozen after, so that all of it can be
-    collected again."""
-
-    @functools.wraps(run)
-    def frozen(*args: P.args, **kwargs: P.kwargs) -> T:
-        gc.freeze()
-        try:
-            return run(*args, **kwargs)
-        finally:
-            gc.unfreeze()
-
-    return frozen
-
-
-def _collector_paused(step: Callable[P, T]) -> Callable[P, T]:
-    """Run a step that reads pages (the lists, the mentions, the look-ups) with the cyclic
-    collector off: each page decodes into hundreds of thousands of dicts, lists and strings,
-    and the records and rows built from them, none in a reference cycle (reference counting
-    frees them as each page is stored), yet every few hundred allocations the collector walked
-    them, and its full passes everything promoted since the run began: most of these steps'
-    CPU (benchmarks/README.md, "Merge (night of 2026-12-01)"). What cyclic garbage the HTTP
-    stack leaves meanwhile waits for the collector's first pass after the step."""
-
-    @functools.wraps(step)
-    def paused(*args: P.args, **kwargs: P.kwargs) -> T:
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return step(*args, **kwargs)
-        finally:
-            if enabled:
-                gc.enable()
-
-    return paused
 
 
 WRITE_BATCH = 500  # papers written per transaction: fast, and an interruption loses little
@@ -280,7 +239,7 @@ class Scanner:
 
     # -- the run ------------------------------------------------------------------------------
 
-    @_collector_frozen
+    @collector.frozen()
     def scan(
         self,
         dataset: Dataset,
@@ -449,7 +408,7 @@ class Scanner:
 
     # -- stage 2: citation lists --------------------------------------------------------------
 
-    @_collector_paused
+    @collector.paused()
     def _read_lists(self, state: _RunState, origins: list[Origin]) -> None:
         for source in self.sources:
             targets = [
@@ -608,7 +567,7 @@ class Scanner:
 
     # -- stage 3: mentions in full text -------------------------------------------------------
 
-    @_collector_paused
+    @collector.paused()
     def _read_mentions(self, state: _RunState, origins: list[Origin]) -> None:
         dataset = state.dataset
         excluded = 0
@@ -689,7 +648,7 @@ class Scanner:
         ]
         return [r for r in refs if source.wants(r)]
 
-    @_collector_paused
+    @collector.paused()
     def _look_up(self, state: _RunState) -> None:
         """Each source looks up the stored papers it can add to, the one whose authorships win
         first; a record one source brings (a DOI, say) may let another look the paper up, so

@@ -18,7 +18,6 @@ a new dump is indexed once and every later run only loads it.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import os
@@ -33,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+from tracer import collector
 from tracer.affiliations.normalize import bag, normalize
 from tracer.errors import DataError
 
@@ -298,16 +298,11 @@ class Gazetteer:
         """The cached index, or None when it is missing, unreadable or of another version."""
         # The collector would walk the growing heap again and again while the index's
         # hundreds of thousands of objects are made; it has nothing to collect there.
-        collecting = gc.isenabled()
-        gc.disable()
         try:
-            with path.open("rb") as handle:
+            with collector.paused(), path.open("rb") as handle:
                 version, gaz = pickle.load(handle)
         except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
             return None
-        finally:
-            if collecting:
-                gc.enable()
         if version != INDEX_VERSION or not isinstance(gaz, cls):
             return None
         gaz._path = path

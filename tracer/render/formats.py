@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.console import Console
 
 from tracer.catalog import Dataset
+from tracer.collector import paused
 from tracer.errors import UsageError
 from tracer.render import write_atomic
 from tracer.render.html import render_html
@@ -16,7 +17,7 @@ from tracer.render.markdown import to_markdown
 from tracer.render.stream import read_papers
 from tracer.render.tables import article_csv_chunks, to_json
 from tracer.render.terminal import print_report
-from tracer.report import Report, gc_paused
+from tracer.report import Report
 from tracer.store import Store
 
 REPORT_FORMATS = ("terminal", "json", "md", "csv", "html")
@@ -69,7 +70,7 @@ def write_reports(
     for fmt in formats:
         _check(fmt)
     folder = Path(folder)
-    with gc_paused():
+    with paused():
         papers = read_papers(store, dataset, folder, formats)
         try:
             return [

@@ -21,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tracer.catalog import Dataset
+from tracer.collector import paused
 from tracer.render.tables import flag_codes
 from tracer.report import (
     CountRow,
@@ -30,7 +31,6 @@ from tracer.report import (
     Report,
     SummaryReport,
     build_summary,
-    gc_paused,
     listed_then,
 )
 from tracer.store import Store
@@ -395,7 +395,7 @@ def _coverage_and_missing(report: Report, console: Console) -> None:
 def print_report(
     report: Report, console: Console, *, top: int = TOP, all_papers: bool = False
 ) -> None:
-    with gc_paused():
+    with paused():
         _print_report(report, console, top, all_papers)
 
 
