@@ -17,6 +17,7 @@ own HTTP client, and must agree. A table goes to stdout, everything to --json.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -410,6 +411,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--naive-budget", type=float, help="seconds of naive lookups per size")
     parser.add_argument("--no-ror", action="store_true", help="classify without the ROR index")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per measurement")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="work in DIR and keep each size's database, cache and reports there")
     args = parser.parse_args(argv)
     sizes = args.sizes or (QUICK_SIZES if args.quick else SIZES)
     if args.naive_budget is None:
@@ -418,10 +421,11 @@ def main(argv: list[str] | None = None) -> int:
     args.ror = None if args.no_ror or not SHARED_ROR.exists() else SHARED_ROR
     measured_on = machine()  # before the run: the commit the figures belong to
     results = []
-    with tempfile.TemporaryDirectory(prefix="tracer-bench-") as tmp:
+    with contextlib.ExitStack() as stack:
+        tmp = args.keep or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tracer-bench-")))
         for size in sizes:
             work = Path(tmp) / str(size)
-            work.mkdir()
+            work.mkdir(parents=True)
             print(f"[{size} citing papers] building and measuring...", file=sys.stderr)
             results.append(Bench(size, args, work).run())
     payload = {
