@@ -936,6 +936,16 @@ UNKNOWN_NAMES = [
     ("Fenwick Valley University Press Co., Ltd.", "unknown"),
     ("Lindqvist College Consulting Group, Ontario", "unknown"),
     ("Department of Applied Mathematics", "unknown"),
+    # A company's legal form names a company, where no piece names a university.
+    ("Shenzhen Quillfeather Technology Co., Ltd., Shenzhen 518057, China", "commercial"),
+    ("Quillfeather Robotics Inc., Boston, MA, USA", "commercial"),
+    ("Vantorel Sensorik GmbH, 80331 München, Germany", "commercial"),
+    ("深圳市羽笔科技有限公司", "commercial"),
+    ("株式会社羽笔研究所, 東京", "commercial"),
+    # Letters that only look like one: a state, a Dutch postcode, an Indian town.
+    ("Quillfeather Field Station, Boulder, CO 80305, USA", "unknown"),
+    ("Vantorel Laboratory, Nijenborgh 4, 9747 AG Groningen, The Netherlands", "unknown"),
+    ("Quillfeather Research Centre, S.A.S. Nagar, Punjab 160062, India", "unknown"),
 ]
 
 

@@ -40,20 +40,21 @@ def _security() -> tuple[re.Pattern[str], list[str]]:
 
 
 @lru_cache(maxsize=1)
-def _unresolved() -> tuple[re.Pattern[str], re.Pattern[str]]:
+def _unresolved() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     data = _data("sectors.yaml")["unresolved"]
-    return re.compile(data["academic"]), re.compile(data["not"])
+    return re.compile(data["academic"]), re.compile(data["not"]), re.compile(data["commercial"])
 
 
 def unresolved_sector(pieces: Iterable[str]) -> str:
     """The sector a string that names no known institution shows by its form: "academic" when
     one of its normalised pieces names a university or college and none names a company,
-    else "unknown"."""
-    academic, company = _unresolved()
+    "commercial" when one carries a company's legal form and none names a university or
+    college, else "unknown"."""
+    academic, company, legal = _unresolved()
     texts = [p for p in pieces if p]
-    if any(company.search(t) for t in texts):
-        return "unknown"
-    return "academic" if any(academic.search(t) for t in texts) else "unknown"
+    if any(academic.search(t) for t in texts):
+        return "unknown" if any(company.search(t) for t in texts) else "academic"
+    return "commercial" if any(legal.search(t) for t in texts) else "unknown"
 
 
 def prepare() -> None:
