@@ -388,3 +388,62 @@ def test_1260h_subsidiaries_by_their_legal_names_join_the_conglomerate() -> None
     clf = Classifier(watchlist=merged)
     (aff,) = clf.classify_text("Heilongjiang Northern Tools Co., Ltd., Mudanjiang, China")
     assert merged.named(aff.institution_name) is merged.by_key["csgc"]
+
+
+def _csl(*items: dict[str, object]) -> dict[str, object]:
+    return {"results": [
+        {"source": "Entity List (EL) - Bureau of Industry and Security", "type": "Entity",
+         "addresses": [{"city": "Beijing", "country": "CN"}],
+         "federal_register_notice": "90 FR 14034", "start_date": "2025-03-25", **item}
+        for item in items
+    ]}
+
+
+def test_csl_names_written_inside_the_name_are_names_too() -> None:
+    """A CSL name may carry its other names: "X, a.k.a. Y; Z", or a short name in a trailing
+    parenthesis. A parenthesis that is a place is no name of its own."""
+    aka, short, placed = parse_csl(_csl(
+        {"name": "Vantorel Quantum Computing Institute, a.k.a. VQCI; Vantorel Quantum Lab"},
+        {"name": "Lindqvist Photonics Co., Ltd. (LQPC)"},
+        {"name": "Quillfeather Optics Co., Ltd. (Shenzhen)"},
+    ))
+    assert aka.name == "Vantorel Quantum Computing Institute"
+    assert aka.aliases == ("VQCI", "Vantorel Quantum Lab")
+    assert short.aliases == ("Lindqvist Photonics Co., Ltd.", "LQPC")
+    assert placed.aliases == ("Quillfeather Optics Co., Ltd.",)
+    clf = Classifier(watchlist=merge(default_watchlist(), [aka, short, placed]))
+    for text in ("Vantorel Quantum Lab, Beijing, China", "LQPC, Beijing, China",
+                 "Lindqvist Photonics Co., Ltd., Beijing 100084, China"):
+        (aff,) = clf.classify_text(text)
+        assert [f.list for f in aff.flags] == ["us-entity-list"], text
+    (aff,) = clf.classify_text("Shenzhen 518057, China")
+    assert aff.flags == []
+
+
+def test_a_listed_company_is_found_without_its_legal_form() -> None:
+    """Papers print a listed company with or without "Co., Ltd.": a fetched listing's name
+    without its legal form flags too, where what is left still names someone in particular,
+    and never takes a name another entry holds."""
+    listings = parse_csl(_csl(
+        {"name": "QUILLFEATHER INTELLIGENT TECHNOLOGY CO., LTD."},
+        {"name": "Beijing Information Technology Co., Ltd."},
+    ))
+    merged = merge(default_watchlist(), listings)
+    clf = Classifier(watchlist=merged)
+    for text in ("Quillfeather Intelligent Technology, Beijing, China",
+                 "Quillfeather Intelligent Technology Co., Ltd., Beijing 100085, China"):
+        (aff,) = clf.classify_text(text)
+        assert [f.list for f in aff.flags] == ["us-entity-list"], text
+        assert aff.institution_name == "QUILLFEATHER INTELLIGENT TECHNOLOGY CO., LTD."
+    # A place and a trade's words alone name no one: only the whole legal name flags.
+    (aff,) = clf.classify_text("Beijing Information Technology, Beijing, China")
+    assert aff.flags == []
+    (aff,) = clf.classify_text("Beijing Information Technology Co., Ltd., Beijing, China")
+    assert [f.list for f in aff.flags] == ["us-entity-list"]
+    # A US subsidiary's name without "Inc." stays with the packaged US entry that holds it.
+    text = (HEADER_1260H + '"Continental Aerospace Technologies, Inc.","Continental Aerospace'
+            ' Technologies, Inc.",,,"Aviation Industry Corporation of China, Ltd.",,2026-06-08,,\n')
+    merged = merge(default_watchlist(), parse_1260h(text))
+    (aff,) = Classifier(watchlist=merged).classify_text(
+        "Continental Aerospace Technologies, Mobile, AL, USA")
+    assert merged.named(aff.institution_name) is merged.by_key["continental-aerospace"]

@@ -34,6 +34,8 @@ CSL_LISTS = {
 _FR = re.compile(r"(\d+)\s*FR\s*(\d+)")
 _PAREN_TAIL = re.compile(r"\s*\(([^()]*)\)\s*\**\.?\s*$")
 _PREFIX = re.compile(r"^(?:d\.?b\.?a\.?|a\.?k\.?a\.?|f\.?k\.?a\.?|formerly)[\s,:]+", re.IGNORECASE)
+_SHORT_NAME = re.compile(r"[A-Z][A-Z0-9&\-]{1,9}")  # "BAAI", "CETC-14"
+_AKA = re.compile(r",?\s+(?:a\.k\.a\.|also known as|d\.b\.a\.|f\.k\.a\.)[\s,:]*", re.IGNORECASE)
 _BIS_TAIL = re.compile(r",?\s*and any successor, sub-unit, or subsidiary thereof\.?", re.I)
 _DATE = re.compile(
     r"(January|February|March|April|May|June|July|August|September|October|November|December)"
@@ -142,12 +144,13 @@ def parse_csl(data: Any) -> list[Listing]:
         list_id = next((v for k, v in CSL_LISTS.items() if k in source), None)
         if list_id is None or str(item.get("type") or "Entity") == "Individual":
             continue
-        name = _clean(_BIS_TAIL.sub("", str(item.get("name") or "")))
+        name, written = _csl_name(_clean(_BIS_TAIL.sub("", str(item.get("name") or ""))))
         if not name:
             continue
         alt = item.get("alt_names") or []
         if isinstance(alt, str):
             alt = alt.split("; ")
+        alt = [*written, *alt]
         countries = [
             str(a.get("country")).upper()
             for a in item.get("addresses") or []
@@ -173,6 +176,24 @@ def parse_csl(data: Any) -> list[Listing]:
             )
         )
     return out
+
+
+def _csl_name(text: str) -> tuple[str, list[str]]:
+    """A CSL name and the other names written inside it: "X, a.k.a. Y; Z" is X, also Y and
+    Z. A trailing parenthesis gives the name without it too, and is a name itself when it
+    is a short name in capitals or Chinese ("X Co., Ltd. (XCL)"), not when it is a place or
+    a remark ("X Co., Ltd. (Shenzhen)")."""
+    parts = _AKA.split(text, maxsplit=1)
+    name, also = parts[0].strip(" ,;"), []
+    if len(parts) > 1:
+        also = [a.strip(" ,;.") for a in re.split(r";|\s+and\s+(?=[A-Z])", parts[1])]
+    tail = _PAREN_TAIL.search(name)
+    if tail:
+        also.insert(0, name[: tail.start()].strip())
+        inner = tail.group(1).strip()
+        if _SHORT_NAME.fullmatch(inner) or _CJK_TAIL.search(tail.group(0)):
+            also.insert(1, inner)
+    return name, [a for a in also if a]
 
 
 # -- DoD Section 1260H ---------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from tracer.affiliations.official import (
     parse_csl,
     parse_fcc,
 )
+from tracer.affiliations.rules import without_legal_form
 from tracer.affiliations.update import download
 from tracer.affiliations.watchlist import (
     Entry,
@@ -297,6 +298,13 @@ def merge(
                 entries[key].parent = parent
         draft = entries[key]
         draft.add_flags(_flags(listing))
+        # Papers print a company with or without its legal form: the names without it are
+        # its names too, unless another entry has one already (they are not used above to
+        # find the entry: only what the list writes is).
+        bare = [b for b in map(without_legal_form, names)
+                if b and _keep_alias(b) and by_name.get(name_key(b), key) == key]
+        names += bare
+        keys += [name_key(b) for b in bare]
         for name, norm in zip(names, keys, strict=True):
             if norm and norm not in draft.norms:
                 draft.norms.add(norm)

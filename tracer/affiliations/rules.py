@@ -57,6 +57,35 @@ def unresolved_sector(pieces: Iterable[str]) -> str:
     return "commercial" if any(legal.search(t) for t in texts) else "unknown"
 
 
+@lru_cache(maxsize=1)
+def _legal_form() -> tuple[re.Pattern[str], frozenset[str]]:
+    from tracer.affiliations.countries import country_names
+
+    data = _data("matching.yaml")
+    places = _data("places.yaml")
+    plain = {normalize(str(w)) for w in data["company_words"]}
+    named = [n for names in country_names().values() for n in names]
+    for table in (places["regions"], places["cities"]):
+        named += [n for names in table.values() for n in names]
+    plain.update(word for name in named for word in normalize(str(name)).split())
+    return re.compile(str(data["legal_form_tail"]), re.IGNORECASE), frozenset(plain)
+
+
+def without_legal_form(name: str) -> str | None:
+    """A listed company's name without its trailing legal forms ("Beijing Kuangshi Technology
+    Co., Ltd." -> "Beijing Kuangshi Technology"), or None when it has none or what is left
+    would name no one in particular (data/matching.yaml, legal_form_tail)."""
+    pattern, plain = _legal_form()
+    match = pattern.search(name)
+    if match is None:
+        return None
+    bare = name[: match.start()].strip(" ,")
+    words = normalize(bare).split()
+    if len(words) < 2 or all(word in plain for word in words):
+        return None
+    return bare
+
+
 def prepare() -> None:
     """Read and compile the rule tables now rather than on the first name classified."""
     _sector_tables()
