@@ -402,16 +402,20 @@ def _csl(*items: dict[str, object]) -> dict[str, object]:
 def test_csl_names_written_inside_the_name_are_names_too() -> None:
     """A CSL name may carry its other names: "X, a.k.a. Y; Z", or a short name in a trailing
     parenthesis. A parenthesis that is a place is no name of its own."""
-    aka, short, placed = parse_csl(_csl(
+    aka, register, short, placed = parse_csl(_csl(
         {"name": "Vantorel Quantum Computing Institute, a.k.a. VQCI; Vantorel Quantum Lab"},
+        {"name": "Andover Vision Academy, a.k.a., the following two aliases: \u2014AVAC; and"
+                 " \u2014Andover Vision Institute."},
         {"name": "Lindqvist Photonics Co., Ltd. (LQPC)"},
         {"name": "Quillfeather Optics Co., Ltd. (Shenzhen)"},
     ))
     assert aka.name == "Vantorel Quantum Computing Institute"
     assert aka.aliases == ("VQCI", "Vantorel Quantum Lab")
+    assert register.name == "Andover Vision Academy"
+    assert register.aliases == ("AVAC", "Andover Vision Institute")
     assert short.aliases == ("Lindqvist Photonics Co., Ltd.", "LQPC")
     assert placed.aliases == ("Quillfeather Optics Co., Ltd.",)
-    clf = Classifier(watchlist=merge(default_watchlist(), [aka, short, placed]))
+    clf = Classifier(watchlist=merge(default_watchlist(), [aka, register, short, placed]))
     for text in ("Vantorel Quantum Lab, Beijing, China", "LQPC, Beijing, China",
                  "Lindqvist Photonics Co., Ltd., Beijing 100084, China"):
         (aff,) = clf.classify_text(text)

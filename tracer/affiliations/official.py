@@ -35,6 +35,8 @@ _FR = re.compile(r"(\d+)\s*FR\s*(\d+)")
 _PAREN_TAIL = re.compile(r"\s*\(([^()]*)\)\s*\**\.?\s*$")
 _PREFIX = re.compile(r"^(?:d\.?b\.?a\.?|a\.?k\.?a\.?|f\.?k\.?a\.?|formerly)[\s,:]+", re.IGNORECASE)
 _SHORT_NAME = re.compile(r"[A-Z][A-Z0-9&\-]{1,9}")  # "BAAI", "CETC-14"
+_ALIASES_LEAD = re.compile(r"^\s*the following (?:\w+ )?aliases?:\s*", re.IGNORECASE)
+_ALIAS_MARK = re.compile(r"^\s*(?:and\s+)?[-\u2013\u2014]*\s*")
 _AKA = re.compile(r",?\s+(?:a\.k\.a\.|also known as|d\.b\.a\.|f\.k\.a\.)[\s,:]*", re.IGNORECASE)
 _BIS_TAIL = re.compile(r",?\s*and any successor, sub-unit, or subsidiary thereof\.?", re.I)
 _DATE = re.compile(
@@ -186,7 +188,9 @@ def _csl_name(text: str) -> tuple[str, list[str]]:
     parts = _AKA.split(text, maxsplit=1)
     name, also = parts[0].strip(" ,;"), []
     if len(parts) > 1:
-        also = [a.strip(" ,;.") for a in re.split(r";|\s+and\s+(?=[A-Z])", parts[1])]
+        # The Federal Register's way: "a.k.a., the following two aliases: -BAAI; and -Zhiyuan".
+        rest = _ALIASES_LEAD.sub("", parts[1])
+        also = [_ALIAS_MARK.sub("", a).strip(" ,;.") for a in re.split(r";", rest)]
     tail = _PAREN_TAIL.search(name)
     if tail:
         also.insert(0, name[: tail.start()].strip())
