@@ -259,7 +259,21 @@ def test_the_packaged_history_is_kept_when_lists_are_merged(lists_dir: Path) -> 
 
 def test_without_fetched_lists_the_classifier_says_so() -> None:
     classifier = Classifier.load(load_settings())
-    assert any("packaged watchlist only" in note for note in classifier.notes)
+    (note,) = [n for n in classifier.notes if "packaged watchlist only" in n]
+    assert "a selection written by hand" in note and "not flagged" in note
+
+
+def test_status_says_what_the_packaged_watchlist_is() -> None:
+    """A selection written by hand, with the date of the newest listing it holds: how far
+    its flags can be trusted without the fetched lists."""
+    state = json.loads(run_cli("data", "status", "--json").out)["packaged_watchlist"]
+    packaged = default_watchlist()
+    assert state["entries"] == len(packaged.entries)
+    starts = [f.start for e in packaged.entries for f in e.flags if f.start]
+    assert state["newest_listing"] == max(starts)
+    text = run_cli("data", "status").out
+    assert (f"Packaged watchlist: {len(packaged.entries)} entries (embedded: a selection written"
+            f" by hand, newest listing {max(starts)})") in text
 
 
 # -- first use -----------------------------------------------------------------------------------

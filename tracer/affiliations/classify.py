@@ -172,8 +172,9 @@ class Classifier:
         )
         if not fetched:
             classifier.notes.append(
-                "Flags come from the packaged watchlist only: the official lists (Entity List, "
-                "1260H, ASPI tracker, FCC Covered List) have not been fetched "
+                "Flags come from the packaged watchlist only, a selection written by hand: "
+                "the official lists (Entity List, 1260H, ASPI tracker, FCC Covered List) have "
+                "not been fetched, and what they list beyond that selection is not flagged "
                 "(run `tracer data update`)."
             )
         return classifier

@@ -254,7 +254,11 @@ def status(settings: Settings, now: datetime | None = None) -> dict[str, Any]:
         lists.append(row)
     out["lists"] = lists
     packaged = default_watchlist()
-    out["packaged_watchlist"] = {"entries": len(packaged.entries)}
+    starts = [f.start for e in packaged.entries for f in e.flags if f.start]
+    out["packaged_watchlist"] = {
+        "entries": len(packaged.entries),
+        "newest_listing": max(starts) if starts else None,  # YYYY-MM or YYYY-MM-DD
+    }
     return out
 
 

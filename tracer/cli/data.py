@@ -111,8 +111,11 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"ROR gazetteer: {ror['file']}{age}")
     else:
         click.echo("ROR gazetteer: none (run `tracer data update`)")
+    packaged = state["packaged_watchlist"]
+    newest = f", newest listing {packaged['newest_listing']}" if packaged["newest_listing"] else ""
     click.echo(
-        f"Packaged watchlist: {state['packaged_watchlist']['entries']} entries (embedded)"
+        f"Packaged watchlist: {packaged['entries']} entries (embedded: a selection written by"
+        f" hand{newest})"
     )
     for row in state["lists"]:
         if row["loaded"]:
