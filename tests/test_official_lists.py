@@ -16,6 +16,7 @@ import pytest
 from tests.helpers import run_cli
 from tracer.affiliations.bootstrap import ensure_reference_data
 from tracer.affiliations.classify import Classifier
+from tracer.affiliations.countries import country_names
 from tracer.affiliations.official import parse_1260h, parse_aspi, parse_csl, parse_fcc
 from tracer.affiliations.reference import load_listings, merge
 from tracer.affiliations.watchlist import default_watchlist
@@ -239,6 +240,32 @@ def test_a_subsidiary_listed_with_its_parent_carries_the_parents_flags() -> None
     )
     (entry,) = [e for e in alone.entries if e.name == "Example Heavy Machinery Co., Ltd."]
     assert {f.list for f in entry.flags} == {"dod-1260h"}
+
+
+def test_merged_lists_flag_every_name_the_packaged_watchlist_flags(lists_dir: Path) -> None:
+    """Fetched lists are merged into the packaged watchlist, never replace it: each packaged
+    entry's names, alone and followed by its country, keep every flag they had. (The 1260H
+    list says no country: its US subsidiaries were taken for Chinese companies, and their
+    names then flagged nothing written in the United States.)"""
+    listings = (
+        parse_csl(json.loads((lists_dir / FILES["/csl.json"]).read_text("utf-8")))
+        + parse_1260h((lists_dir / FILES["/1260h.csv"]).read_text("utf-8"))
+        + parse_aspi(json.loads((lists_dir / FILES["/aspi.json"]).read_text("utf-8")))
+        + parse_fcc((lists_dir / FILES["/fcc.csv"]).read_text("utf-8"))
+    )
+    packaged = default_watchlist()
+    alone, merged = Classifier(watchlist=packaged), Classifier(watchlist=merge(packaged, listings))
+    names = country_names()
+    lost = []
+    for entry in packaged.entries:
+        where = names.get(entry.country or "", [""])[0]
+        for name in (entry.name, *entry.aliases):
+            for text in (name, f"{name}, {where}") if where else (name,):
+                before = {f.list for a in alone.classify_text(text) for f in a.flags}
+                after = {f.list for a in merged.classify_text(text) for f in a.flags}
+                if before - after:
+                    lost.append(f"{text}: {sorted(before - after)}")
+    assert lost == []
 
 
 def test_the_packaged_history_is_kept_when_lists_are_merged(lists_dir: Path) -> None:

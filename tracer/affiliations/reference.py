@@ -291,6 +291,13 @@ def merge(
             ),
             None,
         )
+        if key is None and keys[0] in by_name:
+            # A packaged entry written from this very listing (its full name, a flag of the
+            # same list) is it, whatever country the list's parser guessed: the 1260H list
+            # says no country, and "Cirrus Design Corporation" is no Chinese company.
+            named = entries[by_name[keys[0]]]
+            if named.packaged and any(f.list == listing.list for f in named.flags):
+                key = named.key
         ror = _ror_for(gazetteer, keys[0], listing.country) if gazetteer else None
         if key is None and ror is not None:
             key = next((d.key for d in entries.values() if d.ror == ror), None)
