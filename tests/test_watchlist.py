@@ -596,3 +596,15 @@ def test_zhipus_affiliates_of_the_same_rule_and_its_domain() -> None:
     assert _keys("Beijing Lingxin Intelligent Technology Co., Ltd., Beijing") == {"zhipu"}
     assert _keys("Beijing Yuanyin Intelligent Technology Co., Ltd., Beijing") == {"zhipu"}
     assert _flags("peng.z@zhipuai.cn") == {"us-entity-list"}
+
+
+def test_the_august_2022_space_electronics_institutes_by_number_and_own_name() -> None:
+    # CASC's 772 institute is the Beijing Microelectronics Technology Institute: its own
+    # listing and CASC's.
+    assert _flags("Beijing Microelectronics Technology Institute, Beijing 100076, China") >= {
+        "us-entity-list",
+        "aspi-cdut",
+    }
+    assert "us-entity-list" in _flags("中国电子科技集团公司第五十八研究所, 无锡")
+    # CETC's institutes the rule does not name keep CETC's listings only.
+    assert "us-entity-list" not in _flags("中国电子科技集团公司第五十四研究所, 石家庄")
