@@ -608,3 +608,21 @@ def test_the_august_2022_space_electronics_institutes_by_number_and_own_name() -
     assert "us-entity-list" in _flags("中国电子科技集团公司第五十八研究所, 无锡")
     # CETC's institutes the rule does not name keep CETC's listings only.
     assert "us-entity-list" not in _flags("中国电子科技集团公司第五十四研究所, 石家庄")
+
+
+def test_a_listed_ror_unit_is_an_answer_beside_its_unlisted_parent(
+    ror_index: tuple[Gazetteer, Path],  # noqa: F811
+) -> None:
+    # The CAS's Institute of Physics is on the Entity List (May 2024), the CAS is not: the
+    # institute is reported with its listing, the CAS beside it without one.
+    clf = Classifier(ror_index[0])
+    cas, iop = "https://ror.org/034t30j35", "https://ror.org/05cvf7v30"
+    text = (
+        "Beijing National Laboratory for Condensed Matter Physics, Institute of Physics, "
+        "Chinese Academy of Sciences, Beijing 100190, China"
+    )
+    answers = {a.institution_id: {f.list for f in a.flags} for a in clf.classify_text(text)}
+    assert answers == {iop: {"us-entity-list"}, cas: set()}
+    # An unlisted institute of the CAS still rolls up into it.
+    (aff,) = clf.classify_text("Kunming Institute of Botany, Chinese Academy of Sciences, Kunming")
+    assert aff.institution_id == cas and not aff.flags
