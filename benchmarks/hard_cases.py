@@ -28,6 +28,7 @@ FRESH3 = CASES.with_name("hard_affiliations_fresh3.yaml")
 FRESH4 = CASES.with_name("hard_affiliations_fresh4.yaml")
 FRESH5 = CASES.with_name("hard_affiliations_fresh5.yaml")
 FRESH6 = CASES.with_name("hard_affiliations_fresh6.yaml")
+FRESH7 = CASES.with_name("hard_affiliations_fresh7.yaml")
 ROR = "https://ror.org/"
 
 

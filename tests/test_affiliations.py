@@ -932,9 +932,16 @@ UNKNOWN_NAMES = [
     ("Department of Physics, Fenwick Valley University, Ontario", "academic"),
     ("School of Informatics, Lindqvist Polytechnic", "academic"),
     ("长河大学计算机学院", "academic"),
-    # A company that carries a university's word is no university.
-    ("Fenwick Valley University Press Co., Ltd.", "unknown"),
+    # A company that carries a university's word is no university: its legal form makes it a
+    # company; a "group" alone says neither.
+    ("Fenwick Valley University Press Co., Ltd.", "commercial"),
     ("Lindqvist College Consulting Group, Ontario", "unknown"),
+    ("Harrowgate Instruments Ltd., Leeds, UK", "commercial"),
+    ("长河智能科技有限公司, 北京", "commercial"),
+    # A hospital that is a company in law is no company's lab.
+    ("Klinik für Neurologie, Kreiskrankenhaus Wexmoor GmbH, Deutschland", "unknown"),
+    # "CO" is Colorado as well as "Co.": no legal form.
+    ("Wexmoor Field Station, Boulder, CO 80301, USA", "unknown"),
     ("Department of Applied Mathematics", "unknown"),
     # A company's legal form names a company, where no piece names a university.
     ("Shenzhen Quillfeather Technology Co., Ltd., Shenzhen 518057, China", "commercial"),

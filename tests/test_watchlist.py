@@ -536,3 +536,93 @@ def test_a_name_that_begins_with_digits_is_no_footnote_mark() -> None:
     # A footnote mark before another name is still dropped, and "Paradigm" alone is no one.
     assert _keys("1Department of Automation, Tsinghua University, Beijing") == {"tsinghua"}
     assert _keys("Paradigm Research Ltd., Beijing, China") == set()
+
+
+# --- what fresh7 (benchmarks/data/hard_affiliations_fresh7.yaml) missed, one test per kind ---
+
+
+def test_the_beijing_academy_of_artificial_intelligence_since_march_2025() -> None:
+    wl = default_watchlist()
+    (flag,) = wl.by_key["baai"].flags
+    assert (flag.list, flag.start) == ("us-entity-list", "2025-03-25")
+    assert "2025-05427" in flag.source
+    assert _keys("Beijing Academy of Artificial Intelligence (BAAI), Beijing, China") == {"baai"}
+    assert _flags("北京智源人工智能研究院, 北京市海淀区成府路150号") == {"us-entity-list"}
+    assert _flags("Vision Lab, Beijing Academy of Artificial Intelligence, Beijing 100084") == {
+        "us-entity-list"
+    }
+    assert _flags("Data Research Team, BAAI, Beijing, China") == {"us-entity-list"}
+    assert _flags("Correspondence: zhang.y@baai.ac.cn") == {"us-entity-list"}
+    # Other Beijing academies, and the "Zhiyuan" of a robot maker, are not the listed one.
+    assert _flags("Beijing Academy of Agriculture and Forestry Sciences, Beijing 100097") == set()
+    assert _flags("Beijing Academy of Science and Technology, Beijing 100089, China") == set()
+    assert _flags("AgiBot (Zhiyuan Robotics), Shanghai, China") == set()
+
+
+def test_inspur_subsidiaries_carry_the_groups_entity_listing() -> None:
+    # The group has been on the Entity List since March 2023 (beside the 1260H list); six of
+    # its subsidiaries were named in March 2025.
+    assert _flags("Inspur Software Co., Ltd., Jinan, China") == {"us-entity-list", "dod-1260h"}
+    assert _flags("Inspur Taiwan Co., Ltd., Taipei, Taiwan") == {"us-entity-list", "dod-1260h"}
+    # Insper, a Brazilian school, is not Inspur.
+    assert _flags("Insper, São Paulo 04546-042, Brazil") == set()
+
+
+def test_supercomputing_chip_equipment_and_quantum_designees_of_2024_and_2025() -> None:
+    assert _flags("Nettrix Information Industry (Beijing) Co., Ltd., Beijing") == {
+        "us-entity-list"
+    }
+    assert _flags("北方华创科技集团股份有限公司, 北京") == {"us-entity-list"}
+    assert _keys("Shengmei Semiconductor Equipment (Shanghai) Co., Ltd., Shanghai") == {
+        "acm-research-shanghai"
+    }
+    assert _flags("本源量子计算科技(合肥)股份有限公司, 合肥") == {"us-entity-list"}
+    assert _flags("Beijing Acad Quantum Informat Sci, Beijing 100193, Peoples R China") == {
+        "us-entity-list"
+    }
+    assert _flags("Shanghai Fudan Microelectronics Group Co., Ltd., Shanghai") == {
+        "us-entity-list"
+    }
+    # The rule's CETC institute is CETC's too; quantum centres abroad are on no list.
+    assert _flags("CETC 45th Research Institute, Beijing, China") >= {"us-entity-list", "dod-1260h"}
+    assert _flags("Centre for Quantum Technologies, National University of Singapore") == set()
+    # The Association for Computing Machinery is not ACM Research's Shanghai company, and the
+    # Q&A site Zhihu is not Zhipu.
+    assert _flags("ACM, New York, NY 10121, USA") == set()
+    assert _flags("Zhihu Inc., Beijing, China") == set()
+
+
+def test_zhipus_affiliates_of_the_same_rule_and_its_domain() -> None:
+    assert _keys("Beijing Lingxin Intelligent Technology Co., Ltd., Beijing") == {"zhipu"}
+    assert _keys("Beijing Yuanyin Intelligent Technology Co., Ltd., Beijing") == {"zhipu"}
+    assert _flags("peng.z@zhipuai.cn") == {"us-entity-list"}
+
+
+def test_the_august_2022_space_electronics_institutes_by_number_and_own_name() -> None:
+    # CASC's 772 institute is the Beijing Microelectronics Technology Institute: its own
+    # listing and CASC's.
+    assert _flags("Beijing Microelectronics Technology Institute, Beijing 100076, China") >= {
+        "us-entity-list",
+        "aspi-cdut",
+    }
+    assert "us-entity-list" in _flags("中国电子科技集团公司第五十八研究所, 无锡")
+    # CETC's institutes the rule does not name keep CETC's listings only.
+    assert "us-entity-list" not in _flags("中国电子科技集团公司第五十四研究所, 石家庄")
+
+
+def test_a_listed_ror_unit_is_an_answer_beside_its_unlisted_parent(
+    ror_index: tuple[Gazetteer, Path],  # noqa: F811
+) -> None:
+    # The CAS's Institute of Physics is on the Entity List (May 2024), the CAS is not: the
+    # institute is reported with its listing, the CAS beside it without one.
+    clf = Classifier(ror_index[0])
+    cas, iop = "https://ror.org/034t30j35", "https://ror.org/05cvf7v30"
+    text = (
+        "Beijing National Laboratory for Condensed Matter Physics, Institute of Physics, "
+        "Chinese Academy of Sciences, Beijing 100190, China"
+    )
+    answers = {a.institution_id: {f.list for f in a.flags} for a in clf.classify_text(text)}
+    assert answers == {iop: {"us-entity-list"}, cas: set()}
+    # An unlisted institute of the CAS still rolls up into it.
+    (aff,) = clf.classify_text("Kunming Institute of Botany, Chinese Academy of Sciences, Kunming")
+    assert aff.institution_id == cas and not aff.flags

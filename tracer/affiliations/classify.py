@@ -684,11 +684,16 @@ class Classifier:
             if self.levels == "unit":
                 drop = {a for p in picks for a in self._ancestors(p[2])}
             else:
+                # A unit rolls up into its parent named beside it, unless the unit is on a
+                # list itself and the parent is not the entry it answers to (the CAS's
+                # Institute of Physics is listed, the CAS is not): then both are answers.
                 named = {p[2].index for p in picks}
                 drop = {
                     p[2].index
                     for p in picks
-                    if p[2].index not in whole and named.intersection(self._ancestors(p[2]))
+                    if p[2].index not in whole
+                    and named.intersection(self._ancestors(p[2]))
+                    and not self._listed_unit(p[2])
                 }
             picks = [p for p in picks if p[2].index not in drop] or picks
         return picks
@@ -1399,6 +1404,24 @@ class Classifier:
             parent = gaz.record(record.parent)
             if parent is not None:
                 aff.parent_id, aff.parent_name = parent.id, parent.name
+
+    def _listed_unit(self, record: gz.Record) -> bool:
+        """Whether a record that has a parent is on a list by its own ROR id, apart from
+        whatever its parent's entry carries."""
+        if record.parent < 0:
+            return False
+        own = self.watchlist.for_ror(record.id)
+        return own is not None and bool(own.flags) and own is not self._entry_for_parent(record)
+
+    def _entry_for_parent(self, record: gz.Record) -> Entry | None:
+        gaz = self.gazetteer
+        if gaz is None:
+            return None
+        for index in self._ancestors(record):
+            entry = self.watchlist.for_ror(gaz.columns["id"][index])
+            if entry is not None:
+                return entry
+        return None
 
     def _entry_for(self, record: gz.Record) -> Entry | None:
         """The watchlist entry of a record or of the organisation it belongs to."""

@@ -40,21 +40,34 @@ def _security() -> tuple[re.Pattern[str], list[str]]:
 
 
 @lru_cache(maxsize=1)
-def _unresolved() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+def _unresolved() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     data = _data("sectors.yaml")["unresolved"]
-    return re.compile(data["academic"]), re.compile(data["not"]), re.compile(data["commercial"])
+    return (
+        re.compile(data["academic"]),
+        re.compile(data["not"]),
+        re.compile(data["commercial"]),
+        re.compile(data["commercial_not"]),
+    )
 
 
 def unresolved_sector(pieces: Iterable[str]) -> str:
     """The sector a string that names no known institution shows by its form: "academic" when
-    one of its normalised pieces names a university or college and none names a company,
-    "commercial" when one carries a company's legal form and none names a university or
-    college, else "unknown"."""
-    academic, company, legal = _unresolved()
+    one of its normalised pieces names a university or college and none names a company;
+    "commercial" when a piece names a company by its legal form and no piece names a
+    university without being a company's name, or a hospital or health service; else
+    "unknown"."""
+    academic, company, legal_form, health = _unresolved()
     texts = [p for p in pieces if p]
-    if any(academic.search(t) for t in texts):
-        return "unknown" if any(company.search(t) for t in texts) else "academic"
-    return "commercial" if any(legal.search(t) for t in texts) else "unknown"
+    schools = [t for t in texts if academic.search(t) and not company.search(t)]
+    if (
+        not schools
+        and any(legal_form.search(t) for t in texts)
+        and not any(health.search(t) for t in texts)
+    ):
+        return "commercial"
+    if any(company.search(t) for t in texts):
+        return "unknown"
+    return "academic" if schools else "unknown"
 
 
 @lru_cache(maxsize=1)
