@@ -559,11 +559,20 @@ def test_the_beijing_academy_of_artificial_intelligence_since_march_2025() -> No
     assert _flags("AgiBot (Zhiyuan Robotics), Shanghai, China") == set()
 
 
-def test_inspur_subsidiaries_carry_the_groups_entity_listing() -> None:
-    # The group has been on the Entity List since March 2023 (beside the 1260H list); six of
-    # its subsidiaries were named in March 2025.
-    assert _flags("Inspur Software Co., Ltd., Jinan, China") == {"us-entity-list", "dod-1260h"}
-    assert _flags("Inspur Taiwan Co., Ltd., Taipei, Taiwan") == {"us-entity-list", "dod-1260h"}
+def _listed(text: str) -> dict[str, str | None]:
+    return {f.list: f.start for a in _offline().classify_text(text) for f in a.flags}
+
+
+def test_inspur_subsidiaries_carry_their_own_entity_listing() -> None:
+    # The group has been on the Entity List since March 2023 (beside the 1260H list), not its
+    # subsidiaries: six of them were named on 2025-03-25. A paper of 2024 by one of them was
+    # written before its listing.
+    assert _listed("Inspur Group Co., Ltd., Jinan, China")["us-entity-list"] == "2023-03"
+    assert _listed("Inspur Software Co., Ltd., Jinan, China") == {"us-entity-list": "2025-03-25"}
+    assert _listed("Inspur Taiwan Co., Ltd., Taipei, Taiwan")["us-entity-list"] == "2025-03-25"
+    # A subsidiary the lists do not name is reported as the group, with the group's listings.
+    (aff,) = _offline().classify_text("Inspur Electronic Information Industry Co., Ltd., Jinan")
+    assert aff.institution_name == "Inspur Group Co., Ltd."
     # Insper, a Brazilian school, is not Inspur.
     assert _flags("Insper, São Paulo 04546-042, Brazil") == set()
 
@@ -592,9 +601,13 @@ def test_supercomputing_chip_equipment_and_quantum_designees_of_2024_and_2025() 
     assert _flags("Zhihu Inc., Beijing, China") == set()
 
 
-def test_zhipus_affiliates_of_the_same_rule_and_its_domain() -> None:
-    assert _keys("Beijing Lingxin Intelligent Technology Co., Ltd., Beijing") == {"zhipu"}
-    assert _keys("Beijing Yuanyin Intelligent Technology Co., Ltd., Beijing") == {"zhipu"}
+def test_zhipus_companions_of_the_same_rule_and_its_domain() -> None:
+    # Listed by Zhipu's rule, each under its own name (not reported as Zhipu).
+    assert _keys("Beijing Lingxin Intelligent Technology Co., Ltd., Beijing") == {"beijing-lingxin"}
+    assert _keys("Beijing Yuanyin Intelligent Technology Co., Ltd., Beijing") == {"beijing-yuanyin"}
+    assert _listed("Beijing Yuanyin Intelligent Technology, Beijing") == {
+        "us-entity-list": "2025-01-16"
+    }
     assert _flags("peng.z@zhipuai.cn") == {"us-entity-list"}
 
 
