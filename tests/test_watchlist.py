@@ -708,6 +708,9 @@ def test_the_december_2020_military_end_users_are_on_the_entity_list() -> None:
         "us-entity-list"
     }
     assert _flags("PJSC Tupolev, Moscow, Russia") == {"us-entity-list"}
+    assert _flags("Ministry of Defence of the Russian Federation, Moscow, Russia") == {
+        "us-entity-list"
+    }
     assert _flags("United Aircraft Corporation, Moscow, Russia") == {"us-entity-list"}
     # The designers' names that universities bear, and United Technologies' old name abroad.
     assert (
