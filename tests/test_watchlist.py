@@ -16,7 +16,7 @@ from tracer.affiliations.classify import Classifier
 from tracer.affiliations.gazetteer import Gazetteer
 from tracer.affiliations.model import Flag
 from tracer.affiliations.normalize import normalize
-from tracer.affiliations.watchlist import Entry, Watchlist, default_watchlist, tokens
+from tracer.affiliations.watchlist import Entry, Watchlist, default_watchlist, parse, tokens
 
 DATE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 
@@ -739,3 +739,24 @@ def test_cyber_firms_and_iranian_and_pakistani_entries() -> None:
     assert _flags("Check Point Software Technologies, Tel Aviv, Israel") == set()
     assert _flags("French Alternative Energies and Atomic Energy Commission (CEA), Saclay") == set()
     assert _flags("COMSATS University Islamabad, Islamabad 45550, Pakistan") == set()
+
+
+def test_a_strict_name_must_be_one_of_the_entrys_aliases() -> None:
+    data = {
+        "lists": {"us-entity-list": {"label": "Entity List", "source": "https://example.org"}},
+        "entries": [
+            {
+                "key": "x",
+                "name": "Institute X",
+                "country": "RU",
+                "aliases": ["Institute X", "IX"],
+                "strict": ["IX", "Institute Y"],
+                "flags": [{"list": "us-entity-list"}],
+            }
+        ],
+    }
+    with pytest.raises(ValueError, match="institute y"):
+        parse(data)
+    data["entries"][0]["strict"] = ["IX"]
+    (entry,) = parse(data)
+    assert entry.strict == frozenset({"IX"})
