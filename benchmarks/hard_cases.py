@@ -29,6 +29,7 @@ FRESH4 = CASES.with_name("hard_affiliations_fresh4.yaml")
 FRESH5 = CASES.with_name("hard_affiliations_fresh5.yaml")
 FRESH6 = CASES.with_name("hard_affiliations_fresh6.yaml")
 FRESH7 = CASES.with_name("hard_affiliations_fresh7.yaml")
+FRESH8 = CASES.with_name("hard_affiliations_fresh8.yaml")
 ROR = "https://ror.org/"
 
 

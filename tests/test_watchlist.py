@@ -16,7 +16,7 @@ from tracer.affiliations.classify import Classifier
 from tracer.affiliations.gazetteer import Gazetteer
 from tracer.affiliations.model import Flag
 from tracer.affiliations.normalize import normalize
-from tracer.affiliations.watchlist import Entry, Watchlist, default_watchlist, tokens
+from tracer.affiliations.watchlist import Entry, Watchlist, default_watchlist, parse, tokens
 
 DATE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 
@@ -512,12 +512,17 @@ def test_a_renamed_company_keeps_its_listings_under_its_new_name() -> None:
 
 def test_russian_and_iranian_bodies_of_the_fcc_and_military_end_user_lists() -> None:
     clf = _offline()
+    # Kaspersky is on the Entity List too since June 2024 (FR doc. 2024-13695).
     (aff,) = clf.classify_text("Kaspersky Lab, Global Research Team, Moscow, Russia")
-    assert {f.list for f in aff.flags} == {"fcc-covered"} and aff.sector == "commercial"
+    assert {f.list for f in aff.flags} == {"fcc-covered", "us-entity-list"}
+    assert aff.sector == "commercial"
     (aff,) = clf.classify_text("Main Intelligence Directorate of the General Staff, Moscow")
     assert {f.list for f in aff.flags} == {"us-meu"} and aff.sector == "military"
     assert _flags("Department of Physics, MIPT, Dolgoprudny, Russia") == {"us-meu"}
-    assert _flags("kaspersky.com researcher: a.petrov@kaspersky.com") == {"fcc-covered"}
+    assert _flags("kaspersky.com researcher: a.petrov@kaspersky.com") == {
+        "fcc-covered",
+        "us-entity-list",
+    }
     # Another Russian university is on no list here.
     assert _flags("Lomonosov Moscow State University, Moscow, Russia") == set()
 
@@ -639,3 +644,132 @@ def test_a_listed_ror_unit_is_an_answer_beside_its_unlisted_parent(
     # An unlisted institute of the CAS still rolls up into it.
     (aff,) = clf.classify_text("Kunming Institute of Botany, Chinese Academy of Sciences, Kunming")
     assert aff.institution_id == cas and not aff.flags
+
+
+# --- what fresh8 (benchmarks/data/hard_affiliations_fresh8.yaml) missed, one test per kind ---
+
+
+def test_russian_academy_institutes_of_the_june_2022_rule() -> None:
+    # The Kharkevich Institute for Information Transmission Problems and the Trapeznikov
+    # Institute of Control Sciences (Entity List, 2022-06-02): by name, lab, abbreviation, domain.
+    assert _keys("Institute for Information Transmission Problems RAS, Moscow, Russia") == {
+        "iitp-ras"
+    }
+    assert _flags(
+        "Vision Systems Laboratory, Institute for Information Transmission Problems "
+        "(Kharkevich Institute), Moscow, Russia"
+    ) == {"us-entity-list"}
+    assert _flags("Russian Acad Sci, Inst Informat Transmiss Problems, Moscow 127051, Russia") == {
+        "us-entity-list"
+    }
+    assert _flags("Correspondence: ivanov@iitp.ru") == {"us-entity-list"}
+    assert _keys(
+        "V. A. Trapeznikov Institute of Control Sciences of Russian Academy of Sciences, Moscow"
+    ) == {"ics-ras"}
+    assert _flags("petrov@ipu.ru") == {"us-entity-list"}
+    # Other Russian institutes and universities are on no list here.
+    assert (
+        _flags(
+            "Faculty of Computational Mathematics and Cybernetics, Lomonosov Moscow State "
+            "University, Moscow, Russia"
+        )
+        == set()
+    )
+    assert _flags("HSE University, Moscow 101000, Russia") == set()
+
+
+def test_names_written_in_cyrillic_and_persian_have_words() -> None:
+    # The tokenizer kept Latin and CJK letters only: a Cyrillic or Persian string had no words,
+    # and the packaged Cyrillic aliases matched nothing.
+    assert _flags("Институт проблем передачи информации им. А.А. Харкевича РАН, Москва") == {
+        "us-entity-list"
+    }
+    assert _flags("МФТИ, Долгопрудный, Россия") == {"us-meu"}
+    assert _flags("АО «Лаборатория Касперского», Москва") == {"fcc-covered", "us-entity-list"}
+    assert _flags(
+        "Центральный аэрогидродинамический институт имени профессора Н. Е. Жуковского"
+    ) == {"us-entity-list"}
+    # Arabic and Persian forms of yeh and kaf are one letter.
+    assert _flags("سازمان انرژی اتمی ایران، تهران") == {"us-entity-list"}
+    assert _flags("سازمان انرژي اتمي ايران") == {"us-entity-list"}
+    assert _flags("Московский государственный университет имени М. В. Ломоносова, Москва") == set()
+
+
+def test_ihep_is_protvinos_only_where_the_string_says_russia() -> None:
+    # IHEP Protvino and ITEP (Entity List, April 2022); "IHEP" and "Institute for High Energy
+    # Physics" are also Beijing's, Barcelona's and Amsterdam's names (`strict`).
+    assert _keys("IHEP, Protvino, Russia") == {"ihep-protvino"}
+    assert _flags("Inst High Energy Phys, Protvino 142281, Moscow Region, Russia") == {
+        "us-entity-list"
+    }
+    assert _flags(
+        "Alikhanov Institute for Theoretical and Experimental Physics of NRC "
+        "Kurchatov Institute, Moscow 117218, Russia"
+    ) == {"us-entity-list"}
+    assert _flags("IHEP, Beijing 100049, China") == set()
+    assert _flags("IHEP") == set()
+    assert _flags("Institute for High Energy Physics, University of Amsterdam") == set()
+    assert _flags("Institute of High Energy Physics, Chinese Academy of Sciences, Beijing") == set()
+
+
+def test_the_december_2020_military_end_users_are_on_the_entity_list() -> None:
+    # Moved whole by the rule of 2022-03-03 (FR doc. 2022-04300, effective 2022-02-24).
+    assert _flags("Central Aerohydrodynamic Institute (TsAGI), Zhukovsky 140180, Russia") == {
+        "us-entity-list"
+    }
+    assert _flags("JSC Ruselectronics, Rostec State Corporation, Moscow, Russia") == {
+        "us-entity-list"
+    }
+    assert _flags("PJSC Tupolev, Moscow, Russia") == {"us-entity-list"}
+    assert _flags("Ministry of Defence of the Russian Federation, Moscow, Russia") == {
+        "us-entity-list"
+    }
+    assert _flags("United Aircraft Corporation, Moscow, Russia") == {"us-entity-list"}
+    # The designers' names that universities bear, and United Technologies' old name abroad.
+    assert (
+        _flags(
+            "Kazan National Research Technical University named after A. N. Tupolev - "
+            "KAI, Kazan, Russia"
+        )
+        == set()
+    )
+    assert _flags("Pavel Sukhoi State Technical University of Gomel, Gomel, Belarus") == set()
+    assert _flags("United Aircraft Corporation, East Hartford, CT, USA") == set()
+
+
+def test_cyber_firms_and_iranian_and_pakistani_entries() -> None:
+    assert _flags("Positive Technologies, Moscow, Russia") == {"us-entity-list"}
+    assert _flags("a.smirnov@ptsecurity.com") == {"us-entity-list"}
+    assert _flags("NSO Group Technologies, Herzliya, Israel") == {"us-entity-list"}
+    assert _flags("Kaspersky Labs Limited, London, United Kingdom") >= {"us-entity-list"}
+    assert _keys(
+        "Nuclear Science and Technology Research Institute, Atomic Energy "
+        "Organization of Iran, Tehran, Iran"
+    ) == {"aeoi"}
+    assert _flags("National Engineering and Scientific Commission (NESCOM), Islamabad") == {
+        "us-entity-list"
+    }
+    assert _flags("Check Point Software Technologies, Tel Aviv, Israel") == set()
+    assert _flags("French Alternative Energies and Atomic Energy Commission (CEA), Saclay") == set()
+    assert _flags("COMSATS University Islamabad, Islamabad 45550, Pakistan") == set()
+
+
+def test_a_strict_name_must_be_one_of_the_entrys_aliases() -> None:
+    data = {
+        "lists": {"us-entity-list": {"label": "Entity List", "source": "https://example.org"}},
+        "entries": [
+            {
+                "key": "x",
+                "name": "Institute X",
+                "country": "RU",
+                "aliases": ["Institute X", "IX"],
+                "strict": ["IX", "Institute Y"],
+                "flags": [{"list": "us-entity-list"}],
+            }
+        ],
+    }
+    with pytest.raises(ValueError, match="institute y"):
+        parse(data)
+    data["entries"][0]["strict"] = ["IX"]
+    (entry,) = parse(data)
+    assert entry.strict == frozenset({"IX"})

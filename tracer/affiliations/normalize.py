@@ -39,15 +39,25 @@ _SPECIAL = str.maketrans(
         "`": "",
         "&": " and ",
         "＆": " and ",
+        # Arabic yeh and kaf as Persian writes them (ی, ک): one name, two keyboards.
+        "\u064a": "\u06cc",
+        "\u0643": "\u06a9",
+        "\u0649": "\u06cc",
     }
 )
-_WORD = re.compile(r"[0-9a-z\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+")
+# Word characters: Latin (folded), Cyrillic (Russian, Belarusian, Ukrainian names keep their
+# letters: "Московский физико-технический институт"), the letters of the Arabic script with
+# Persian's (سازمان انرژی اتمی ایران; no digits, marks or the Arabic comma), kana, CJK, Hangul.
+_WORD = re.compile(
+    r"[0-9a-z\u0430-\u045f\u0491\u0621-\u063a\u0641-\u064a\u067e\u0686\u0698\u06a9\u06af"
+    r"\u06c0\u06cc\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+"
+)
 _CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff])")
 # Separators between the affiliations of one string; commas separate parts of one affiliation.
 _MULTI = re.compile(r"\s*(?:;|\||\n|#N#|#TAB#|\t|<br\s*/?>)\s*", re.IGNORECASE)
 _MULTI_HINT = re.compile(r"[;|\n#\t<]")  # a character every _MULTI separator holds
-_CHUNK = re.compile(r"[,()\[\]{}]|\s[-–—]\s")
-_CHUNK_PLAIN = re.compile(r"[,()\[\]{}]")
+_CHUNK = re.compile(r"[,،()\[\]{}]|\s[-–—]\s")
+_CHUNK_PLAIN = re.compile(r"[,،()\[\]{}]")
 _TAGS = re.compile(r"<[^>]{1,40}>")
 _STOP = frozenset({"the"})
 _ALPHA = re.compile(r"[^\W\d_]")

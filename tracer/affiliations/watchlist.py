@@ -156,6 +156,7 @@ class Watchlist:
         self._lookup: dict[str, int] = {}
         self._acronyms: dict[str, int] = {}
         self._strict: set[str] = set()
+        self._strict_acronyms: set[str] = set()
         # Whole normalised name -> entry, for names that stand alone (OpenAlex display names).
         self.by_name: dict[str, Entry] = {}
         self.by_domain: dict[str, Entry] = {}
@@ -175,6 +176,8 @@ class Watchlist:
             for alias in entry.aliases:
                 if _ACRONYM.match(alias):
                     self._acronyms[alias] = index
+                    if alias in entry.strict:
+                        self._strict_acronyms.add(alias)
                     continue
                 key = name_key(alias)
                 if alias in entry.strict or key in entry.strict:
@@ -333,6 +336,10 @@ class Watchlist:
                 if index < 0:
                     continue
                 entry = self.entries[index]
+                if match.group() in self._strict_acronyms and (
+                    country is None or not same_country(entry.country, country)
+                ):
+                    continue  # IHEP is Protvino's only where the string says Russia
                 if country and not entry.worldwide and not same_country(entry.country, country):
                     continue  # CSIC in Spain is not China's shipbuilder
                 if self._spells_another(raw, start, entry):
@@ -411,6 +418,7 @@ def parse(data: dict[str, Any]) -> list[Entry]:
                 aliases=tuple(aliases),
                 flags=tuple(flags),
                 domains=tuple(str(d).lower() for d in domains.get(key) or ()),
+                strict=_strict_forms(item.get("strict") or (), aliases),
                 worldwide=bool(item.get("worldwide")),
             )
         )
@@ -433,6 +441,27 @@ def parse(data: dict[str, Any]) -> list[Entry]:
     if unknown:
         raise ValueError(f"units or domains name no entry: {', '.join(sorted(unknown))}")
     return entries
+
+
+def _strict_forms(names: Iterable[Any], aliases: list[str]) -> frozenset[str]:
+    """The entry's `strict:` names (those another organisation elsewhere bears too: they count
+    only in a string of the entry's own country), with every alias written from one of them
+    (its equivalents, split or joined forms): by their normalised keys, and acronyms as
+    written."""
+    wanted = {name_key(str(n)) for n in names}
+    if not wanted:
+        return frozenset()
+    out: set[str] = set()
+    for alias in aliases:
+        if _ACRONYM.match(alias):
+            if name_key(alias) in wanted:
+                out.add(alias)
+        elif name_key(alias) in wanted:
+            out.add(name_key(alias))
+    unknown = wanted - {name_key(a) for a in aliases}
+    if unknown:
+        raise ValueError(f"strict names that are no alias: {', '.join(sorted(unknown))}")
+    return frozenset(out)
 
 
 def _under(entry: Entry, parent: Entry) -> Entry:
