@@ -773,3 +773,16 @@ def test_a_strict_name_must_be_one_of_the_entrys_aliases() -> None:
     data["entries"][0]["strict"] = ["IX"]
     (entry,) = parse(data)
     assert entry.strict == frozenset({"IX"})
+
+
+def test_names_others_bear_count_only_in_the_entrys_country() -> None:
+    """`strict:` names: a Russian institute's generic name, the short form Web of Science
+    gives Chinese control-science schools too, a US firm of the same name."""
+    assert _flags("Institute of Control Sciences, Moscow, Russia") == {"us-entity-list"}
+    assert _flags("Trapeznikov Inst Control Sci, Moscow 117997, Russia") == {"us-entity-list"}
+    assert _flags("Inst Control Sci & Engn, Beijing 100191, Peoples R China") == set()
+    assert _flags("Institute of Control Sciences, Zhejiang University, Hangzhou, China") == {
+        "aspi-cdut"  # Zhejiang University's own listing, not the Russian institute's
+    }
+    assert _flags("Positive Technologies Inc., Sunnyvale, CA, USA") == set()
+    assert _flags("Positive Technologies, Moscow, Russia") == {"us-entity-list"}
