@@ -786,3 +786,8 @@ def test_names_others_bear_count_only_in_the_entrys_country() -> None:
     }
     assert _flags("Positive Technologies Inc., Sunnyvale, CA, USA") == set()
     assert _flags("Positive Technologies, Moscow, Russia") == {"us-entity-list"}
+    # Where the string says no country, such a name says nothing either.
+    assert _flags("Sch Elect Engn, Inst Control Sci") == set()
+    assert _flags("Positive Technologies") == set()
+    assert _flags("Air Weapons Complex") == set()
+    assert _flags("Trapeznikov Institute of Control Sciences") == {"us-entity-list"}
