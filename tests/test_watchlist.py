@@ -791,3 +791,20 @@ def test_names_others_bear_count_only_in_the_entrys_country() -> None:
     assert _flags("Positive Technologies") == set()
     assert _flags("Air Weapons Complex") == set()
     assert _flags("Trapeznikov Institute of Control Sciences") == {"us-entity-list"}
+
+
+def test_fresh9s_misses_mended() -> None:
+    # The FCC's first Covered List named Hikvision's and Dahua's video surveillance equipment.
+    hik = _listed("Hikvision Research Institute, Hangzhou 310051, China")
+    assert hik["fcc-covered"] == "2021-03-12" and hik["us-entity-list"] == "2019-10"
+    assert _flags("Hikvis Res Inst, Hangzhou, Peoples R China") >= {"us-entity-list", "fcc-covered"}
+    # On the Entity List, the date of its listing unknown here.
+    assert _listed("College of Computer Science, Sichuan University, Chengdu 610065, China") == {
+        "aspi-cdut": None, "us-entity-list": None
+    }
+    assert _listed("Chinese Acad Sci, Shenyang Inst Automat, Shenyang 110016, Peoples R China") == {
+        "us-entity-list": "2022-06-30"
+    }
+    # A Brazilian payments company bears CloudWalk's name.
+    assert _flags("CloudWalk, Inc., São Paulo, Brazil") == set()
+    assert _flags("CloudWalk Technology Co., Ltd., Guangzhou, China") == {"us-entity-list", "dod-1260h"}
