@@ -624,8 +624,10 @@ def test_the_august_2022_space_electronics_institutes_by_number_and_own_name() -
         "aspi-cdut",
     }
     assert "us-entity-list" in _flags("中国电子科技集团公司第五十八研究所, 无锡")
-    # CETC's institutes the rule does not name keep CETC's listings only.
-    assert "us-entity-list" not in _flags("中国电子科技集团公司第五十四研究所, 石家庄")
+    # CETC's 54th institute is on the Entity List too (since before December 2017, its date not
+    # found), beside CETC's own listings.
+    listed = _listed("中国电子科技集团公司第五十四研究所, 石家庄")
+    assert listed["us-entity-list"] is None and "dod-1260h" in listed
 
 
 def test_a_listed_ror_unit_is_an_answer_beside_its_unlisted_parent(
@@ -808,3 +810,16 @@ def test_fresh9s_misses_mended() -> None:
     # A Brazilian payments company bears CloudWalk's name.
     assert _flags("CloudWalk, Inc., São Paulo, Brazil") == set()
     assert _flags("CloudWalk Technology Co., Ltd., Guangzhou, China") == {"us-entity-list", "dod-1260h"}
+
+
+def test_fresh10s_misses_mended() -> None:
+    # CAST's 502 institute was named by the rule of August 2022 with the 513th.
+    assert _listed("China Academy of Space Technology 502 Research Institute, Beijing 100094")[
+        "us-entity-list"
+    ] == "2022-08-24"
+    # Web of Science's form of CETC, and NUDT's target-recognition laboratory written alone.
+    assert "dod-1260h" in _flags("China Elect Technol Grp Corp, Res Inst 14, Nanjing 210039, Peoples R China")
+    assert _keys("National Key Laboratory of Automatic Target Recognition (ATR), Changsha 410073") == {
+        "nudt"
+    }
+    assert "dod-1260h" in _flags("China Leihua Electronic Technology Research Institute, Wuxi, China")
