@@ -4,6 +4,8 @@ watchlist; `tracer data status`; the first-use download of a scan."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import threading
 import zipfile
@@ -27,6 +29,16 @@ from tracer.errors import ExitCode
 HEADER_1260H = (
     "Name,Clean Name,Alias,Previous Name,Parent Name,Note,Start date,End date,Source Url\n"
 )
+
+
+def rows_1260h(*rows: tuple[str, str, str], alias: str = "", previous: str = "") -> str:
+    """A 1260H transcription of (name, parent name, start date) rows, its name as its clean
+    name, quoted as the csv module quotes (names hold commas)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for name, parent, start in rows:
+        writer.writerow([name, name, alias, previous, parent, "", start, "", ""])
+    return HEADER_1260H + out.getvalue()
 
 FILES = {
     "/csl.json": "csl_sample_consolidated_HANDWRITTEN.json",
@@ -135,11 +147,8 @@ def test_1260h_one_listing_per_company_with_start_and_end(lists_dir: Path) -> No
 def test_1260h_names_with_a_legal_form_are_not_cut_at_its_comma() -> None:
     # A previous name "X Co., Ltd." is one name: cut at every comma it gave the alias "Ltd.",
     # which then matched any company's "Co., Ltd." (issue 16, held-out hard cases).
-    text = (
-        HEADER_1260H
-        + '"Example Digital Co., Ltd.","Example Digital Co., Ltd.","EDC, Example Digital",'
-        '"Old Example Computer Co., Ltd., Older Example, Inc.",,,2026-06-08,,\n'
-    )
+    text = rows_1260h(("Example Digital Co., Ltd.", "", "2026-06-08"), alias="EDC, Example Digital",
+                      previous="Old Example Computer Co., Ltd., Older Example, Inc.")
     (listing,) = parse_1260h(text)
     assert listing.aliases == (
         "EDC",
@@ -219,11 +228,8 @@ def test_fetched_lists_flag_what_the_packaged_watchlist_lacks(server: Server) ->
 def test_a_subsidiary_listed_with_its_parent_carries_the_parents_flags() -> None:
     """The 1260H list names a subsidiary with its "Parent Name": the subsidiary is rolled up to
     the packaged parent as the packaged subordinates are, its own flags and the parent's."""
-    text = (
-        HEADER_1260H
-        + '"Example Heavy Machinery Co., Ltd.","Example Heavy Machinery Co., Ltd.",,,'
-        '"China North Industries Group Corporation Limited",,2025-01-07,,\n'
-    )
+    text = rows_1260h(("Example Heavy Machinery Co., Ltd.",
+                       "China North Industries Group Corporation Limited", "2025-01-07"))
     merged = merge(default_watchlist(), parse_1260h(text))
     (entry,) = [e for e in merged.entries if e.name == "Example Heavy Machinery Co., Ltd."]
     norinco = merged.by_key["norinco"]
@@ -385,11 +391,8 @@ def test_a_subsidiary_the_packaged_watchlist_names_as_a_unit_joins_its_parent() 
     """A 1260H row of a subsidiary that the packaged watchlist reports as its parent (Inner
     Mongolia First Machinery Group, NORINCO's) joins the parent's entry instead of standing
     alone, and adds no second listing to the parent's history."""
-    text = (
-        HEADER_1260H
-        + '"Inner Mongolia First Machinery Group Co., Ltd.","Inner Mongolia First Machinery Group'
-        ' Co., Ltd.",,,"China North Industries Group Corporation Limited",,2021-06-03,,\n'
-    )
+    text = rows_1260h(("Inner Mongolia First Machinery Group Co., Ltd.",
+                       "China North Industries Group Corporation Limited", "2021-06-03"))
     merged = merge(default_watchlist(), parse_1260h(text))
     assert not [e for e in merged.entries if e.name.startswith("Inner Mongolia")]
     norinco = merged.by_key["norinco"]
@@ -402,13 +405,9 @@ def test_a_subsidiary_the_packaged_watchlist_names_as_a_unit_joins_its_parent() 
 def test_1260h_subsidiaries_abroad_keep_their_country_and_join_the_packaged_entry() -> None:
     """A subsidiary abroad (a US LLC, an Australian Pty Ltd) is not a Chinese company: merged,
     it joins the packaged entry of its own country and flags strings written there."""
-    text = (
-        HEADER_1260H
-        + '"Align Aerospace LLC","Align Aerospace LLC",,,"Aviation Industry Corporation of China,'
-        ' Ltd.",,2026-06-08,,\n'
-        '"Avicopter PLC","Avicopter PLC",,,"Aviation Industry Corporation of China, Ltd.",,'
-        "2026-06-08,,\n"
-    )
+    avic = "Aviation Industry Corporation of China, Ltd."
+    text = rows_1260h(("Align Aerospace LLC", avic, "2026-06-08"),
+                      ("Avicopter PLC", avic, "2026-06-08"))
     align, avicopter = parse_1260h(text)
     assert (align.country, avicopter.country) == ("US", "CN")
     merged = merge(default_watchlist(), [align])
@@ -419,11 +418,8 @@ def test_1260h_subsidiaries_abroad_keep_their_country_and_join_the_packaged_entr
 
 
 def test_1260h_subsidiaries_by_their_legal_names_join_the_conglomerate() -> None:
-    text = (
-        HEADER_1260H
-        + '"Heilongjiang Northern Tools Co., Ltd.","Heilongjiang Northern Tools Co., Ltd.",,,'
-        '"China South Industries Group Corporation",,2025-01-07,,\n'
-    )
+    text = rows_1260h(("Heilongjiang Northern Tools Co., Ltd.",
+                       "China South Industries Group Corporation", "2025-01-07"))
     merged = merge(default_watchlist(), parse_1260h(text))
     assert not [e for e in merged.entries if e.key.startswith("dod-1260h:")]
     clf = Classifier(watchlist=merged)
@@ -486,8 +482,8 @@ def test_a_listed_company_is_found_without_its_legal_form() -> None:
     (aff,) = clf.classify_text("Beijing Information Technology Co., Ltd., Beijing, China")
     assert [f.list for f in aff.flags] == ["us-entity-list"]
     # A US subsidiary's name without "Inc." stays with the packaged US entry that holds it.
-    text = (HEADER_1260H + '"Continental Aerospace Technologies, Inc.","Continental Aerospace'
-            ' Technologies, Inc.",,,"Aviation Industry Corporation of China, Ltd.",,2026-06-08,,\n')
+    text = rows_1260h(("Continental Aerospace Technologies, Inc.",
+                       "Aviation Industry Corporation of China, Ltd.", "2026-06-08"))
     merged = merge(default_watchlist(), parse_1260h(text))
     (aff,) = Classifier(watchlist=merged).classify_text(
         "Continental Aerospace Technologies, Mobile, AL, USA")
