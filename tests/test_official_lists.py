@@ -242,7 +242,7 @@ def test_a_subsidiary_listed_with_its_parent_carries_the_parents_flags() -> None
     # Without a parent on the list, a company stands alone.
     alone = merge(
         default_watchlist(),
-        parse_1260h(text.replace('"China North Industries Group Corporation Limited"', "")),
+        parse_1260h(rows_1260h(("Example Heavy Machinery Co., Ltd.", "", "2025-01-07"))),
     )
     (entry,) = [e for e in alone.entries if e.name == "Example Heavy Machinery Co., Ltd."]
     assert {f.list for f in entry.flags} == {"dod-1260h"}
