@@ -190,7 +190,7 @@ def _csl_name(text: str) -> tuple[str, list[str]]:
     if len(parts) > 1:
         # The Federal Register's way: "a.k.a., the following two aliases: -BAAI; and -Zhiyuan".
         rest = _ALIASES_LEAD.sub("", parts[1])
-        also = [_ALIAS_MARK.sub("", a).strip(" ,;.") for a in re.split(r";", rest)]
+        also = [_ALIAS_MARK.sub("", a).strip(" ,;.") for a in rest.split(";")]
     tail = _PAREN_TAIL.search(name)
     if tail:
         also.insert(0, name[: tail.start()].strip())

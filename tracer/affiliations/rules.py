@@ -8,6 +8,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from tracer.affiliations.countries import country_names
 from tracer.affiliations.normalize import load_yaml, normalize
 
 
@@ -72,8 +73,6 @@ def unresolved_sector(pieces: Iterable[str]) -> str:
 
 @lru_cache(maxsize=1)
 def _legal_form() -> tuple[re.Pattern[str], frozenset[str]]:
-    from tracer.affiliations.countries import country_names
-
     data = _data("matching.yaml")
     places = _data("places.yaml")
     plain = {normalize(str(w)) for w in data["company_words"]}
