@@ -205,6 +205,14 @@ def test_listed_then_compares_listing_dates_with_publication() -> None:
     assert listed_then([ended, entity], paper("2024-06-01", 2024)) == "yes"
     assert listed_then([pla], paper("2018-05-01", 2018)) == ""  # no dates to compare
     assert listed_then([entity], paper(None, None)) == "?"
+    # A listing on a dated list whose date is not known (Sichuan University's on the Entity
+    # List) may have been in force: "?", never "no", beside another listing that was not.
+    undated = Flag("us-entity-list", "US Commerce Entity List", None, None, None, None)
+    later = Flag("dod-1260h", "1260H", None, None, "2021-06-03", None)
+    assert listed_then([undated, later], paper("2018-05-01", 2018)) == "?"
+    assert listed_then([undated, later], paper("2022-05-01", 2022)) == "yes"
+    assert listed_then([undated], paper("2018-05-01", 2018)) == "?"
+    assert listed_then([pla, later], paper("2018-05-01", 2018)) == "no"  # ASPI-like: no dates
 
 
 def test_report_reads_runs_and_coverage_once_and_sql_stays_in_the_store(store: Store) -> None:

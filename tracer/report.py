@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+from tracer.affiliations.model import UNDATED_LISTS
 from tracer.catalog import Dataset
 from tracer.collector import paused
 from tracer.errors import UsageError
@@ -416,8 +417,8 @@ def after_date(publication_date: str | None, year: int | None, cutoff: str) -> b
 
 def listed_then(flags: list[Flag], paper: PaperRow) -> str:
     """Whether a dated listing was in force when the paper came out: "yes", "no", "?" (the
-    dates are too coarse to tell) or "" (no listing here has dates, e.g. a military university).
-    """
+    dates are too coarse to tell, or a listing's date is not known) or "" (no listing here has
+    dates, e.g. a military university)."""
     return listed_on(flags, paper.publication_date, paper.year)
 
 
@@ -425,8 +426,10 @@ def listed_on(flags: list[Flag], publication_date: str | None, year: int | None)
     """listed_then for a paper of that date and year."""
     date = publication_date or (str(year) if year else None)
     dated = [f for f in flags if f.start]
+    # A listing on a dated list without its date may have been in force: never "no" then.
+    unknown = any(not f.start and f.list not in UNDATED_LISTS for f in flags)
     if not dated:
-        return ""
+        return "?" if unknown else ""
     if not date:
         return "?"
     verdicts = set()
@@ -437,7 +440,7 @@ def listed_on(flags: list[Flag], publication_date: str | None, year: int | None)
         if started > 0 and ended < 0:
             return "yes"
         verdicts.add("no" if started < 0 or ended > 0 else "?")
-    return "?" if "?" in verdicts else "no"
+    return "?" if "?" in verdicts or unknown else "no"
 
 
 def _compare(date: str, other: str) -> int:

@@ -17,6 +17,11 @@ SECTORS = (
     "unknown",
 )
 
+# Lists whose listings carry no dates (a tracker, and the project's own categories): a flag
+# on them says nothing of when. On every other list a listing has a start, and one without
+# (its date not found) may have been in force at any time.
+UNDATED_LISTS = frozenset({"aspi-cdut", "pla-university", "police-security"})
+
 METHODS = ("openalex", "ror-exact", "ror-fuzzy", "watchlist", "rule", "country-only", "none")
 
 

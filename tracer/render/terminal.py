@@ -194,7 +194,7 @@ def _flagged(report: Report, console: Console) -> None:
         if dated:
             console.print(Padding(Text(
                 "(third column: was a dated listing in force when the paper came out? "
-                "yes, no, or ? when the dates are too coarse)", style="dim"), (0, 0, 0, 2)))
+                "yes, no, or ? when the dates are too coarse or not known)", style="dim"), (0, 0, 0, 2)))
 
 
 def _findings(report: Report, console: Console) -> None:
