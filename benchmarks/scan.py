@@ -415,6 +415,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="work in DIR and keep each size's database, cache and reports there")
     args = parser.parse_args(argv)
     sizes = args.sizes or (QUICK_SIZES if args.quick else SIZES)
+    if args.keep is not None:
+        kept = [str(args.keep / str(size)) for size in sizes if (args.keep / str(size)).exists()]
+        if kept:  # a scan measured on a database already filled would measure nothing
+            parser.error(f"--keep: {', '.join(kept)} already exist; give an empty folder")
     if args.naive_budget is None:
         args.naive_budget = 10.0 if args.quick else NAIVE_BUDGET_S
     args.pacers = parse_pacers(args.latency, args.rate)
