@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,7 @@ import pytest
 from tracer.errors import DataError
 from tracer.records import Author, SourceInstitution, Work
 from tracer.store import Store
+from tracer.store.schema import MIGRATIONS
 
 
 def s2_work() -> Work:
@@ -200,3 +203,23 @@ def test_a_run_whose_process_died_is_marked_interrupted(tmp_path: Path) -> None:
         live = store.start_run("brainwash", "scan")
         status = dict(store.conn.execute("SELECT id, status FROM runs").fetchall())
         assert status == {dead: "interrupted", live: "running"}
+
+
+def test_a_new_database_another_process_is_writing_is_waited_for(tmp_path: Path) -> None:
+    """Two first runs on a new database (a cron job and a user): while one holds the write lock
+    of the still rollback-mode file, the other waits for it instead of failing at once with
+    'database is locked' (SQLite's switch to write-ahead logging ignores its busy timeout)."""
+    path = tmp_path / "new.db"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("CREATE TABLE other_run (x INTEGER)")
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO other_run VALUES (1)")
+    release = threading.Timer(0.3, lambda: other.execute("COMMIT"))
+    release.start()
+    try:
+        with Store(path) as store:
+            assert store.schema_version() == max(v for v, _, _ in MIGRATIONS)
+            assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        release.join()
+        other.close()

@@ -9,6 +9,7 @@ import json
 import os
 import socket
 import sqlite3
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -60,6 +61,27 @@ def loads(text: str | bytes) -> Any:
 _JSON_LIST_COLUMNS = ("contexts", "intents", "passages")
 
 
+# Seconds a run waits for another process's write lock before it gives up.
+_LOCK_WAIT = 30.0
+
+
+def _use_wal(conn: sqlite3.Connection, wait: float) -> None:
+    """Switch the database to write-ahead logging. SQLite answers "database is locked" at once,
+    without its busy timeout, when another process holds a lock on a database still in rollback
+    mode (two first runs on a new database): wait for it here instead."""
+    deadline = time.monotonic() + wait
+    pause = 0.01
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.5)
+
+
 class Store:
     """The project's database. Use as a context manager or call close()."""
 
@@ -73,10 +95,10 @@ class Store:
                     f"Cannot create the database folder {self.path.parent}: {exc.strerror}."
                 ) from None
         try:
-            self.conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+            self.conn = sqlite3.connect(str(path), timeout=_LOCK_WAIT, isolation_level=None)
             self.conn.row_factory = sqlite3.Row
             self.conn.execute("PRAGMA foreign_keys = ON")
-            self.conn.execute("PRAGMA journal_mode = WAL")
+            _use_wal(self.conn, _LOCK_WAIT)
             self.conn.execute("PRAGMA synchronous = NORMAL")
             self._migrate()
         except sqlite3.DatabaseError as exc:
