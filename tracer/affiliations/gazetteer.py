@@ -36,7 +36,7 @@ from tracer import collector
 from tracer.affiliations.normalize import bag, normalize
 from tracer.errors import DataError
 
-INDEX_VERSION = 12
+INDEX_VERSION = 13  # 13: Arabic presentation forms fold like the letters they stand for
 T = TypeVar("T")
 ROR_PREFIX = "https://ror.org/"
 _PAREN_SUFFIX = re.compile(r"\s*\([^()]*\)\s*$")

@@ -98,10 +98,10 @@ def fold(text: str) -> str:
         if "&" in text:
             text = text.replace("&", " and ")
         return text.lower()
-    text = text.translate(_SPECIAL)
+    # After NFKD, which makes Arabic presentation forms (ﵸ) of the letters _SPECIAL maps.
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).translate(_SPECIAL)
     if not text.isascii():
-        text = unicodedata.normalize("NFKD", text)
-        text = "".join(ch for ch in text if not unicodedata.combining(ch))
         text = _CJK.sub(r" \1 ", text)
     return text.lower()
 
