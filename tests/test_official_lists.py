@@ -15,11 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.affiliation_fixtures import ror_index  # noqa: F401
 from tests.helpers import run_cli
 from tracer.affiliations.bootstrap import ensure_reference_data
 from tracer.affiliations.classify import Classifier
 from tracer.affiliations.countries import country_names
-from tracer.affiliations.official import parse_1260h, parse_aspi, parse_csl, parse_fcc
+from tracer.affiliations.gazetteer import Gazetteer
+from tracer.affiliations.official import Listing, parse_1260h, parse_aspi, parse_csl, parse_fcc
 from tracer.affiliations.reference import load_listings, merge
 from tracer.affiliations.watchlist import default_watchlist
 from tracer.config import load_settings
@@ -488,3 +490,28 @@ def test_a_listed_company_is_found_without_its_legal_form() -> None:
     (aff,) = Classifier(watchlist=merged).classify_text(
         "Continental Aerospace Technologies, Mobile, AL, USA")
     assert merged.named(aff.institution_name) is merged.by_key["continental-aerospace"]
+
+
+def test_a_listed_alias_with_its_city_keeps_the_unit_one_institution(
+    ror_index: tuple[Gazetteer, Path],  # noqa: F811
+) -> None:
+    """ASPI writes a unit of CAEP with its city ("The Institute of Applied Physics and
+    Computational Mathematics, Beijing"). The packaged watchlist has the unit's name already:
+    merged in, the alias must not turn the one affiliation into two institutions, the unit's
+    ROR record unflagged beside CAEP."""
+    gaz = ror_index[0]
+    listing = Listing(
+        list="aspi-cdut",
+        name="Chinese Academy of Engineering Physics",
+        aliases=("The Institute of Applied Physics and Computational Mathematics, Beijing",),
+        country="CN",
+        category="Very high risk",
+    )
+    text = "Institute of Applied Physics and Computational Mathematics, Beijing 100088, China"
+    alone = Classifier(gaz).classify_text(text)
+    merged = Classifier(gaz, merge(default_watchlist(), [listing], gaz)).classify_text(text)
+    assert [(a.institution_id, a.sector) for a in merged] == [
+        (a.institution_id, a.sector) for a in alone
+    ]
+    assert [a.sector for a in merged] == ["military"]
+    assert all(any(f.list == "aspi-cdut" for f in a.flags) for a in merged)

@@ -317,7 +317,7 @@ def merge(
         names += bare
         keys += [name_key(b) for b in bare]
         for name, norm in zip(names, keys, strict=True):
-            if norm and norm not in draft.norms:
+            if norm and norm not in draft.norms and not _head_known(name, draft.norms):
                 draft.norms.add(norm)
                 draft.aliases.append(name)
                 if gazetteer is not None and _elsewhere(gazetteer, norm, draft.country):
@@ -395,6 +395,15 @@ class _Draft:
         if not self.packaged and entry.sector is None:
             entry = replace(entry, sector=implied_sector(entry))
         return entry
+
+
+def _head_known(name: str, norms: set[str]) -> bool:
+    """Whether the name is one the entry has already, followed by a comma and more: ASPI writes
+    a unit with its city ("The Institute of Applied Physics and Computational Mathematics,
+    Beijing"). The longer alias would match the city with the name, and an affiliation string
+    that names the unit would then find the entry beside the unit's own record."""
+    head, comma, _ = name.rpartition(",")
+    return bool(comma) and name_key(head) in norms
 
 
 def _same_listing(old: Flag, new: Flag) -> bool:
