@@ -32,6 +32,7 @@ FRESH7 = CASES.with_name("hard_affiliations_fresh7.yaml")
 FRESH8 = CASES.with_name("hard_affiliations_fresh8.yaml")
 FRESH9 = CASES.with_name("hard_affiliations_fresh9.yaml")
 FRESH10 = CASES.with_name("hard_affiliations_fresh10.yaml")
+FRESH11 = CASES.with_name("hard_affiliations_fresh11.yaml")
 ROR = "https://ror.org/"
 
 

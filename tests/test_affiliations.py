@@ -978,3 +978,9 @@ def test_an_unknown_university_is_academic_by_its_name_beside_ror(
 def test_a_pla_university_stays_military_not_academic() -> None:
     aff = one(Classifier().classify_text("Army Engineering University of PLA, Nanjing, China"))
     assert aff.sector == "military"
+
+
+def test_a_listed_brand_glued_to_the_next_word_is_cut_after_the_brand(classifier: Classifier) -> None:
+    aff = one(classifier.classify_text("SenseTimeResearch,Beijing,China"))
+    assert {f.list for f in aff.flags} >= {"us-entity-list"}
+    assert aff.institution_name == "SenseTime"

@@ -823,3 +823,41 @@ def test_fresh10s_misses_mended() -> None:
         "nudt"
     }
     assert "dod-1260h" in _flags("China Leihua Electronic Technology Research Institute, Wuxi, China")
+
+
+def test_fresh11s_misses_mended() -> None:
+    # Web of Science's abbreviations of public-security and forensic bodies.
+    assert _keys("Xinjiang Uygur Autonomous Reg Publ Secur Dept, Urumqi 830000, Peoples R China") == {
+        "xuar-psb"
+    }
+    assert _flags("Urumqi Publ Secur Bur, Urumqi 830000, Xinjiang, Peoples R China") == {
+        "us-entity-list", "police-security"
+    }
+    assert _keys("Minist Publ Secur, Inst Forens Sci, Beijing 100038, Peoples R China") == {"ifsc"}
+    assert _flags("Peoples Publ Secur Univ China, Sch Informat & Cyber Secur, Beijing 100038, Peoples R China") == {
+        "aspi-cdut", "police-security"
+    }
+    assert "aspi-cdut" in _flags("Criminal Invest Police Univ China, Shenyang 110854, Liaoning, Peoples R China")
+    assert _flags("Minist Publ Secur, Res Inst 3, Shanghai 201204, Peoples R China") == {"police-security"}
+    assert _keys("Boertala Mongolian Autonomous Prefecture Public Security Bureau, Bole, China") == {
+        "xuar-psb-boertala"
+    }
+    # Hikvision as Web of Science shortens it; CloudWalk by an alias of its Entity List entry;
+    # NetPosa on the 1260H list of January 2024; Suzhou Keda (Entity List, July 2021).
+    assert _keys("Hangzhou Hikvis Digital Technol Co Ltd, Hangzhou 310051, Peoples R China") == {"hikvision"}
+    assert _keys("Yun Cong Information Technology Co. Ltd., Guangzhou, China") == {"cloudwalk"}
+    assert _listed("NetPosa Technologies, Ltd., Beijing, China")["dod-1260h"] == "2024-01-31"
+    assert _listed("Suzhou Keda Technology Co., Ltd., Suzhou 215011, China") == {"us-entity-list": "2021-07-12"}
+    # "Zhejiang Univ Technol" is Zhejiang University of Technology, on no list.
+    assert _flags("Zhejiang Univ Technol, Coll Comp Sci & Technol, Hangzhou 310023, Peoples R China") == set()
+    assert _flags("Zhejiang Univ, Coll Comp Sci & Technol, Hangzhou 310027, Peoples R China") == {"aspi-cdut"}
+    # Police bodies outside China's public-security system carry no flag.
+    for text in (
+        "Central Police University, Taoyuan 33304, Taiwan",
+        "Korean National Police University, Asan 31539, Korea",
+        "German Police University, Münster, Germany",
+        "People's Police Academy, Hanoi, Vietnam",
+    ):
+        assert _flags(text) == set(), text
+    assert _flags("Hong Kong Police College, Hong Kong") == {"police-security"}
+    assert _flags("Hangzhou Municipal Public Security Bureau, Hangzhou 310002, China") == {"police-security"}

@@ -38,6 +38,7 @@ from tracer.affiliations.rules import (
     military_rule_normalized,
     qualified,
     sector_for,
+    security_country,
     security_rule,
     security_rule_normalized,
     tidy,
@@ -48,6 +49,7 @@ from tracer.affiliations.rules import (
     unresolved_sector,
 )
 from tracer.affiliations.watchlist import (
+    WOS_UNIVERSITY_OF,
     Entry,
     Watchlist,
     default_watchlist,
@@ -497,7 +499,7 @@ class Classifier:
                     method="rule",
                 )
                 return [aff]
-            category = security_rule(chunk)
+            category = security_rule(chunk) if security_country(country) else None
             if category:
                 aff = Affiliation(
                     raw=written,
@@ -542,6 +544,13 @@ class Classifier:
                 return word
             if self.watchlist.find(tokens(word), word):
                 return word  # a listed brand ("CloudWalk")
+            # A listed brand glued to the next word stays whole ("SenseTimeResearch" is
+            # "SenseTime Research", not "Sense TimeResearch").
+            camel = _CAMEL.split(word)
+            for j in range(len(camel) - 1, 0, -1):
+                head = "".join(camel[:j])
+                if self.watchlist.find(tokens(head), head):
+                    return head + " " + _SEAM.sub(" ", "".join(camel[j:]))
             return _SEAM.sub(" ", word)
 
         return _GLUED.sub(cut, text)
@@ -605,6 +614,11 @@ class Classifier:
                 continue  # "Manchester, United Kingdom" is no "Manchester United"
             if end < count and end not in bounds and toks[end] in _CONTINUES:
                 continue  # the start of a longer name ("Faculty of ...", "X University of Y")
+            if (
+                end < count and end not in bounds and toks[end - 1] == "university"
+                and toks[end] in WOS_UNIVERSITY_OF
+            ):
+                continue  # Web of Science's "Zhejiang Univ Technol" (University of Technology)
             if _PRECEDED and start > 0 and start not in bounds and toks[start - 1] in _PRECEDED:
                 continue  # the end of a longer name ("Institute for Physical Science")
             if start > 0 and start not in bounds and qualified(toks[start - 1], toks[start]):
@@ -1474,9 +1488,11 @@ class Classifier:
             military or military_rule(*names) or (norm and military_rule_normalized(norm))
         ):
             aff.sector = "military"
-        category = security_rule(*names) or (security_rule_normalized(norm) if norm else None)
-        if category is None and aff.institution_name and not names:
-            category = security_rule(aff.institution_name)
+        category = None
+        if security_country(aff.country):
+            category = security_rule(*names) or (security_rule_normalized(norm) if norm else None)
+            if category is None and aff.institution_name and not names:
+                category = security_rule(aff.institution_name)
         if category and aff.sector != "military":
             if not any(flag.list == POLICE_LIST for flag in aff.flags):
                 aff.flags.append(_police_flag(category))
@@ -1490,6 +1506,8 @@ _SEAM = re.compile(
     r"(?<=[a-zß-ÿ]{4})(?=[A-ZÀ-ÖØ-Þ][a-zß-ÿ])|(?<=[a-zß-ÿ]{3})(?=\d{4})|(?<=\d{4})(?=[A-ZÀ-ÖØ-Þ][a-zß-ÿ])"
 )
 _GLUED = re.compile(r"[^\W_]{8,}")
+# Where a lower-case letter meets a capital: the heads of a glued word tried as a listed brand.
+_CAMEL = re.compile(r"(?<=[a-zß-ÿ])(?=[A-ZÀ-ÖØ-Þ])")
 # Each Latin-1 character by the class of _SEAM's it is in: "a" lower-case letter, "A" capital,
 # "0" digit, " " none (taken from _SEAM's own classes, so the two cannot disagree).
 _SHAPES = bytes(

@@ -36,7 +36,7 @@ from tracer import collector
 from tracer.affiliations.normalize import bag, normalize
 from tracer.errors import DataError
 
-INDEX_VERSION = 13  # 13: Arabic presentation forms fold like the letters they stand for
+INDEX_VERSION = 14  # 14: Web of Science's Publ, Secur, Minist, Forens, Bur, Invest expanded
 T = TypeVar("T")
 ROR_PREFIX = "https://ror.org/"
 _PAREN_SUFFIX = re.compile(r"\s*\([^()]*\)\s*$")

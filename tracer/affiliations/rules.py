@@ -119,6 +119,17 @@ def security_rule_normalized(norm: str) -> str | None:
     return labels[int(match.lastgroup[1:])]
 
 
+@lru_cache(maxsize=1)
+def _security_countries() -> frozenset[str]:
+    return frozenset(str(c) for c in _data("security_rules.yaml").get("countries") or ())
+
+
+def security_country(country: str | None) -> bool:
+    """Whether the police and public-security rules count for a string of this country (None:
+    not known)."""
+    return country is None or country in _security_countries()
+
+
 def security_rule(*names: str | None) -> str | None:
     for name in names:
         if name:

@@ -24,6 +24,10 @@ from tracer.errors import DataError
 # A name followed by one of these goes on ("Nanjing University of Aeronautics ..."): it is the
 # start of a longer name, not the listed institution.
 _CONTINUES = frozenset({"of", "for", "and", "in", "at", "de", "di", "du"})
+# Web of Science drops the "of" of "X University of Technology" and "X University of Science
+# and Technology" ("Zhejiang Univ Technol", "Anhui Univ Sci & Technol"): a name ending in
+# "University" followed in its piece by one of these is the start of that longer name.
+WOS_UNIVERSITY_OF = frozenset({"technology", "science"})
 # Words that make a name an organisation's ("... Institute", "... Bureau"). A listed name
 # holding none of them ("China Electronics") is a short form that other names begin with:
 # followed in its piece by more words and one of these, it is the start of another
@@ -294,6 +298,14 @@ class Watchlist:
                 and stop not in bounds
                 and toks[stop] in _CONTINUES
                 and not entry.worldwide  # a brand's longer name is still the brand's
+            ):
+                continue
+            if (
+                stop < count
+                and stop not in bounds
+                and toks[stop - 1] == "university"
+                and toks[stop] in WOS_UNIVERSITY_OF
+                and not entry.worldwide
             ):
                 continue
             if (
