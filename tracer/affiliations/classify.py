@@ -49,7 +49,6 @@ from tracer.affiliations.rules import (
     unresolved_sector,
 )
 from tracer.affiliations.watchlist import (
-    WOS_UNIVERSITY_OF,
     Entry,
     Watchlist,
     default_watchlist,
@@ -57,6 +56,7 @@ from tracer.affiliations.watchlist import (
     implied_sector,
     same_country,
     strip_suffix,
+    university_of_follows,
 )
 from tracer.config import Settings
 from tracer.records import Author, SourceInstitution
@@ -614,10 +614,7 @@ class Classifier:
                 continue  # "Manchester, United Kingdom" is no "Manchester United"
             if end < count and end not in bounds and toks[end] in _CONTINUES:
                 continue  # the start of a longer name ("Faculty of ...", "X University of Y")
-            if (
-                end < count and end not in bounds and toks[end - 1] == "university"
-                and toks[end] in WOS_UNIVERSITY_OF
-            ):
+            if university_of_follows(toks, end, bounds):
                 continue  # Web of Science's "Zhejiang Univ Technol" (University of Technology)
             if _PRECEDED and start > 0 and start not in bounds and toks[start - 1] in _PRECEDED:
                 continue  # the end of a longer name ("Institute for Physical Science")

@@ -8,7 +8,7 @@ place."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
@@ -27,7 +27,18 @@ _CONTINUES = frozenset({"of", "for", "and", "in", "at", "de", "di", "du"})
 # Web of Science drops the "of" of "X University of Technology" and "X University of Science
 # and Technology" ("Zhejiang Univ Technol", "Anhui Univ Sci & Technol"): a name ending in
 # "University" followed in its piece by one of these is the start of that longer name.
-WOS_UNIVERSITY_OF = frozenset({"technology", "science"})
+_WOS_UNIVERSITY_OF = frozenset({"technology", "science"})
+
+
+def university_of_follows(toks: Sequence[str], stop: int, bounds: Container[int]) -> bool:
+    """Whether the name toks[:stop] ends in "university" and its piece goes on with what Web of
+    Science writes for "of Technology" or "of Science and Technology"."""
+    return (
+        stop < len(toks)
+        and stop not in bounds
+        and toks[stop - 1] == "university"
+        and toks[stop] in _WOS_UNIVERSITY_OF
+    )
 # Words that make a name an organisation's ("... Institute", "... Bureau"). A listed name
 # holding none of them ("China Electronics") is a short form that other names begin with:
 # followed in its piece by more words and one of these, it is the start of another
@@ -300,13 +311,7 @@ class Watchlist:
                 and not entry.worldwide  # a brand's longer name is still the brand's
             ):
                 continue
-            if (
-                stop < count
-                and stop not in bounds
-                and toks[stop - 1] == "university"
-                and toks[stop] in WOS_UNIVERSITY_OF
-                and not entry.worldwide
-            ):
+            if university_of_follows(toks, stop, bounds) and not entry.worldwide:
                 continue
             if (
                 start
