@@ -19,6 +19,7 @@ from typing import NamedTuple
 from tracer.affiliations import gazetteer as gz
 from tracer.affiliations import rules
 from tracer.affiliations.countries import CITY, COUNTRY, CountryDetector, Vote
+from tracer.affiliations.deletions import Deletions, forms_of
 from tracer.affiliations.model import Affiliation, Flag
 from tracer.affiliations.normalize import (
     abbreviations,
@@ -1550,7 +1551,7 @@ _ENDINGS = frozenset(
 
 
 def _corrected(
-    tok: str, seen: int, known: dict[str, int], shorter: dict[str, list[str]]
+    tok: str, seen: int, known: dict[str, int], shorter: Deletions
 ) -> str:
     """The word a token that `seen` names hold is read as (see _misspelt_matches), "" when
     none."""
@@ -1564,14 +1565,14 @@ def _corrected(
     return ""
 
 
-def _one_edit(word: str, shorter: dict[str, list[str]]) -> set[str]:
+def _one_edit(word: str, shorter: Deletions) -> set[str]:
     """The words of `shorter` (Gazetteer.words) one deletion, insertion, replacement or swap
     of neighbours away from `word`: those that share a form with one letter left out, or
     that are one."""
-    forms = {word[:i] + word[i + 1 :] for i in range(len(word))}
-    found = set(shorter.get(word, ()))  # one letter more than the word
+    forms = forms_of(word)
+    found = set(shorter.get(word))  # one letter more than the word
     for form in forms:
-        found.update(shorter.get(form, ()))  # a letter replaced, or two swapped
+        found.update(shorter.get(form))  # a letter replaced, or two swapped
     found.discard(word)
     return {w for w in found if _one_apart(word, w) or w in forms}
 
@@ -1693,7 +1694,7 @@ def _name_tails(gaz: gz.Gazetteer) -> dict[str, tuple[int, ...]]:
             if lookup.get(tail, -1) >= 0:
                 continue
             found.setdefault(tail, set()).update(ids)
-    return {k: tuple(sorted(v)) for k, v in found.items()}
+    return gz.sorted_sets(found)
 
 
 @cache

@@ -33,10 +33,11 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from tracer import collector
+from tracer.affiliations.deletions import Deletions
 from tracer.affiliations.normalize import bag, normalize
 from tracer.errors import DataError
 
-INDEX_VERSION = 14  # 14: Web of Science's Publ, Secur, Minist, Forens, Bur, Invest expanded
+INDEX_VERSION = 15  # 15: equal values are one object (the same answers, less memory)
 T = TypeVar("T")
 ROR_PREFIX = "https://ror.org/"
 _PAREN_SUFFIX = re.compile(r"\s*\([^()]*\)\s*$")
@@ -143,6 +144,10 @@ class Gazetteer:
         bags: dict[str, set[int]] = {}
         domains: dict[str, set[int]] = {}
 
+        # Countries, cities, types and statuses repeat from record to record: each distinct
+        # value is one object (and stays one through the pickle), not one per record.
+        same: dict[Any, Any] = {}
+
         def add(key: str, index: int, kind: int) -> None:
             if key:
                 slot = table.setdefault(key, {})
@@ -162,10 +167,13 @@ class Gazetteer:
             )
             columns["id"].append(item["id"])
             columns["name"].append(display)
-            columns["country"].append(geo.get("country_code"))
-            columns["city"].append(geo.get("name"))
-            columns["types"].append(" ".join(item.get("types") or ()))
-            columns["status"].append(item.get("status") or "active")
+            for column, value in (
+                ("country", geo.get("country_code")),
+                ("city", geo.get("name")),
+                ("types", " ".join(item.get("types") or ())),
+                ("status", item.get("status") or "active"),
+            ):
+                columns[column].append(same.setdefault(value, value))
             columns["parent"].append(by_id.get(parent, -1) if parent else -1)
             for domain in _domains_of(item):
                 domains.setdefault(domain, set()).add(index)
@@ -189,10 +197,11 @@ class Gazetteer:
         return cls(
             columns=columns,
             names=keys,
-            entries=[tuple(sorted(table[k].items())) for k in keys],
-            acronyms={k: tuple(sorted(v)) for k, v in acronyms.items()},
+            # Names' (record, kind) tuples repeat too (every name of a one-name record).
+            entries=[same.setdefault(e, e) for e in (tuple(sorted(table[k].items())) for k in keys)],
+            acronyms=sorted_sets(acronyms),
             source=source,
-            bags={k: tuple(sorted(v)) for k, v in bags.items()},
+            bags=sorted_sets(bags),
             domains={k: next(iter(v)) for k, v in domains.items() if len(v) == 1},
         )
 
@@ -316,27 +325,29 @@ class Gazetteer:
             value = key(name.split(" ") if " " in name else [name])
             if value:
                 found.setdefault(value, set()).update(i for i, _kind in entries)
-        return {k: tuple(sorted(v)) for k, v in found.items()}
+        return sorted_sets(found)
 
-    def words(self) -> tuple[dict[str, int], dict[str, list[str]]]:
+    def words(self) -> tuple[dict[str, int], Deletions]:
         """For spelling corrections: every word of every name -> how many names hold it, and
         each word of five letters or more by each form with one letter left out ("univesity"
         -> "university"). Built once and kept with the index."""
-        return self.derived("words", str(INDEX_VERSION), self._words)
+        return self.derived("words", f"{INDEX_VERSION}-deletions", self._words)
 
-    def _words(self) -> tuple[dict[str, int], dict[str, list[str]]]:
+    def _words(self) -> tuple[dict[str, int], Deletions]:
         counts = Counter(w for name in self.names for w in set(name.split(" ")))
-        shorter: dict[str, list[str]] = {}
-        for word in counts:
-            if len(word) >= 5 and word.isalpha():
-                for i in range(len(word)):
-                    form = word[:i] + word[i + 1 :]
-                    slot = shorter.get(form)
-                    if slot is None:
-                        shorter[form] = [word]
-                    elif word not in slot:
-                        slot.append(word)
-        return dict(counts), shorter
+        return dict(counts), Deletions(counts)
+
+
+def sorted_sets(table: dict[str, set[int]]) -> dict[str, tuple[int, ...]]:
+    """Each key's set as a sorted tuple, equal tuples one object: most names' records are one
+    or two, and the same few tuples recur tens of thousands of times (the pickle keeps them
+    one object)."""
+    same: dict[tuple[int, ...], tuple[int, ...]] = {}
+    out = {}
+    for key, found in table.items():
+        value = tuple(sorted(found))
+        out[key] = same.setdefault(value, value)
+    return out
 
 
 _HOST = re.compile(r"^(?:[a-z]+://)?(?:www\.)?([^/:?#]+)", re.IGNORECASE)
