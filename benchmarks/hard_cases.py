@@ -71,16 +71,16 @@ class HardScores:
 
 
 def identities(classifier: Classifier, aff: Affiliation) -> set[str]:
-    """The watchlist key and bare ROR id an answer names."""
+    """The watchlist keys and bare ROR ids an answer names: its institution's and the parent's
+    it says the institution is part of."""
     out: set[str] = set()
     for ident in (aff.institution_id, aff.parent_id):
         if ident and ident.startswith(ROR):
             out.add(ident[len(ROR) :])
-    entry = classifier.watchlist.for_ror(aff.institution_id) or classifier.watchlist.named(
-        aff.institution_name
-    )
-    if entry is not None:
-        out.add(entry.key)
+    for ident, name in ((aff.institution_id, aff.institution_name), (None, aff.parent_name)):
+        entry = classifier.watchlist.for_ror(ident) or classifier.watchlist.named(name)
+        if entry is not None:
+            out.add(entry.key)
     return out
 
 

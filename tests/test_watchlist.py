@@ -861,3 +861,33 @@ def test_fresh11s_misses_mended() -> None:
         assert _flags(text) == set(), text
     assert _flags("Hong Kong Police College, Hong Kong") == {"police-security"}
     assert _flags("Hangzhou Municipal Public Security Bureau, Hangzhou 310002, China") == {"police-security"}
+
+
+def test_a_listed_unit_named_alone_is_reported_as_part_of_its_listed_parent(
+    ror_index: tuple[Gazetteer, Path],  # noqa: F811
+) -> None:
+    # CETC's 41st and CASC's 772 institutes are on the Entity List themselves: a string naming
+    # only the institute says which group it belongs to, as a ROR unit named alone does.
+    cetc = "https://ror.org/0098hst83"
+    (aff,) = _offline().classify_text(
+        "The 41st Research Institute of China Electronics Technology Group Corporation, "
+        "Qingdao 266555, China"
+    )
+    assert aff.institution_name == default_watchlist().by_key["cetc-41st"].name
+    assert (aff.parent_id, aff.parent_name) == (
+        cetc,
+        "China Electronics Technology Group Corporation",
+    )
+    for clf in (_offline(), Classifier(ror_index[0])):
+        (aff,) = clf.classify_text("Beijing Microelectronics Technology Institute, Beijing 100076")
+        assert aff.parent_id is None
+        assert aff.parent_name == "China Aerospace Science and Technology Corporation"
+    # Named beside its parent, the institute keeps its own answer and says whose it is; the
+    # group is an answer of its own, as the CAS is beside its listed Institute of Physics.
+    answers = Classifier(ror_index[0]).classify_text(
+        "China Electronics Technology Group Corporation 43rd Research Institute, Hefei, China"
+    )
+    assert {(a.institution_id, a.parent_name) for a in answers} == {
+        (cetc, None),
+        (None, "China Electronics Technology Group Corporation"),
+    }

@@ -1480,6 +1480,12 @@ class Classifier:
                 aff.country = entry.country
             if aff.institution_id is None and entry.ror:
                 aff.institution_id = entry.ror
+            if entry.parent and aff.parent_name is None:
+                # A listed unit of a listed group (CETC's numbered institutes) is the group's,
+                # as a ROR unit is its parent's.
+                group = self.watchlist.by_key[entry.parent]
+                if group.ror is None or group.ror != aff.institution_id:
+                    aff.parent_id, aff.parent_name = group.ror, group.name
             if aff.method in {"none", "country-only"}:
                 aff.method = "watchlist"
         if aff.sector != "military" and (
