@@ -310,7 +310,7 @@ def test_openalex_institution_and_raw_string_are_one_affiliation(
     megvii = one(classifier.classify_author(author))
     assert megvii.institution_id == "https://ror.org/040b32p69"
     assert (megvii.country, megvii.sector, megvii.method) == ("CN", "commercial", "openalex")
-    assert {f.list for f in megvii.flags} == {"us-entity-list", "dod-1260h"}
+    assert {f.list for f in megvii.flags} == {"us-entity-list", "dod-1260h", "us-cmic"}
     assert megvii.raw == "Megvii Inc. (Face++), Beijing, China"
 
 

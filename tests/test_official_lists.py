@@ -236,8 +236,15 @@ def test_a_subsidiary_listed_with_its_parent_carries_the_parents_flags() -> None
     (entry,) = [e for e in merged.entries if e.name == "Example Heavy Machinery Co., Ltd."]
     norinco = merged.by_key["norinco"]
     assert entry.key != "norinco" and entry.country == "CN"
-    assert entry.sector == norinco.sector
-    assert {f.list for f in norinco.flags} <= {f.list for f in entry.flags}
+    assert entry.sector == norinco.sector and entry.parent == "norinco"
+    # The group's listings but its NS-CMIC one: that list binds only the bodies it names.
+    assert {f.list for f in norinco.flags} - {"us-cmic"} <= {f.list for f in entry.flags}
+    assert "us-cmic" in {f.list for f in norinco.flags}
+    assert "us-cmic" not in {f.list for f in entry.flags}
+    # The packaged units keep their parent through the merge, and say whose they are.
+    assert merged.by_key["cetc-43rd"].parent == "cetc"
+    (aff,) = Classifier(watchlist=merged).classify_text("CETC 43rd Research Institute, Hefei")
+    assert aff.parent_name == "China Electronics Technology Group Corporation"
     own = [f for f in entry.flags if f.list == "dod-1260h"]
     assert [f.start for f in own] == ["2025-01-07"]  # its own listing, not the parent's of 2021
     assert [f.start for f in norinco.flags if f.list == "dod-1260h"] == ["2021-06-03"]

@@ -441,6 +441,8 @@ class Classifier:
             for s, e, entry in self.watchlist.find(toks, part, frozen, country)
         ]
         picks = self._ror_matches(toks, frozen, country, part, cut) if self.gazetteer else []
+        if listed:
+            listed, picks = self._without_groups_inside_units(toks, listed, picks)
         if picks and listed:
             # A listed name written out exactly beats a loose match over the same words
             # ("Changsha Institute of Technology" is the NUDT's old name, not Changshu's).
@@ -585,6 +587,37 @@ class Classifier:
             aff = _of_record(part, record, known, country, 0.8, "ror-exact")
             return self._finish(aff, known.entry, [record.name], "", known.military)
         return None
+
+    def _without_groups_inside_units(
+        self,
+        toks: list[str],
+        listed: list[tuple[int, int, Entry]],
+        picks: list[tuple[int, int, gz.Record, float]],
+    ) -> tuple[list[tuple[int, int, Entry]], list[tuple[int, int, gz.Record, float]]]:
+        """Listed units and the group whose name is part of theirs ("CETC 16th Research
+        Institute", "The 41st Research Institute of China Electronics Technology Group
+        Corporation"): the unit is the answer, the group its parent, not a second answer."""
+        units = [(s, e, self.watchlist.by_key[u.parent]) for s, e, u in listed if u.parent and s >= 0]
+        if not units:
+            return listed, picks
+
+        def inside(start: int, end: int, group: Entry | None, ror: str | None) -> bool:
+            for s, e, g in units:
+                if not (g is group or (ror is not None and g.ror == ror)):
+                    continue
+                if start < 0:
+                    # An acronym, found without its place: inside when the unit's words hold it.
+                    words = toks[s:e]
+                    if any(a.isupper() and a.lower() in words for a in g.aliases):
+                        return True
+                elif s <= start and end <= e and (s, e) != (start, end):
+                    return True
+            return False
+
+        return (
+            [(s, e, x) for s, e, x in listed if not inside(s, e, x, None)],
+            [p for p in picks if not inside(p[0], p[1], None, p[2].id)],
+        )
 
     def _ror_matches(
         self,

@@ -41,6 +41,7 @@ from tracer.affiliations.update import download
 from tracer.affiliations.watchlist import (
     Entry,
     Watchlist,
+    carried,
     default_watchlist,
     implied_sector,
     name_key,
@@ -363,6 +364,7 @@ class _Draft:
             packaged=True,
             norms={name_key(a) for a in entry.aliases},
             worldwide=entry.worldwide,
+            parent=entry.parent,
         )
 
     def add_flags(self, flags: list[Flag]) -> None:
@@ -375,7 +377,7 @@ class _Draft:
             self.flags.append(flag)
 
     def roll_up(self, parent: _Draft) -> None:
-        self.add_flags(parent.flags)
+        self.add_flags([f for f in parent.flags if carried(f)])
         self.country = self.country or parent.country
         self.sector = self.sector or parent.sector
 
@@ -391,6 +393,7 @@ class _Draft:
             domains=self.domains,
             strict=frozenset(self.strict),
             worldwide=self.worldwide,
+            parent=self.parent,
         )
         if not self.packaged and entry.sector is None:
             entry = replace(entry, sector=implied_sector(entry))

@@ -104,6 +104,14 @@ _SECTOR_BY_CATEGORY = {
     "defence industry conglomerate": "commercial",
 }
 _COMPANY_LISTS = frozenset({"dod-1260h", "us-cmic", "fcc-covered"})
+# Lists that bind the bodies they name and no others: OFAC's 50 percent rule does not apply to
+# the NS-CMIC list, so a unit of a listed group does not carry the group's listing there.
+_NAMED_ONLY = frozenset({"us-cmic"})
+
+
+def carried(flag: Flag) -> bool:
+    """Whether a listed unit carries this listing of its parent beside its own."""
+    return flag.list not in _NAMED_ONLY
 
 
 def implied_sector(entry: Entry) -> str | None:
@@ -483,10 +491,13 @@ def _strict_forms(names: Iterable[Any], aliases: list[str]) -> frozenset[str]:
 
 def _under(entry: Entry, parent: Entry) -> Entry:
     """A listed unit of a listed parent (`parent:` in the file): its own flags and the
-    parent's (the 48th institute of CETC is on the Entity List itself and is CETC's), and the
-    parent's country and sector where it states none."""
+    parent's (the 48th institute of CETC is on the Entity List itself and is CETC's), except
+    those of lists that bind only the bodies they name (NS-CMIC), and the parent's country and
+    sector where it states none."""
     own = {(f.list, f.category) for f in entry.flags}
-    flags = entry.flags + tuple(f for f in parent.flags if (f.list, f.category) not in own)
+    flags = entry.flags + tuple(
+        f for f in parent.flags if (f.list, f.category) not in own and carried(f)
+    )
     return replace(
         entry,
         parent=parent.key,
