@@ -927,3 +927,18 @@ def test_ns_cmic_entries_match_the_screening_list(shared_data: Path) -> None:
         assert listed.get("us-cmic") == row["start_date"], row["name"]
         checked += 1
     assert checked >= 2
+
+
+def test_a_ror_unit_of_a_listed_group_is_part_of_it_without_its_ns_cmic_listing(
+    ror_index: tuple[Gazetteer, Path],  # noqa: F811
+) -> None:
+    # ROR holds the China Academy of Space Technology as a record of its own; the watchlist
+    # holds it as CASC's. The answer is CAST, part of CASC, with CASC's listings but the one
+    # of the NS-CMIC list, which names CASC and not CAST.
+    clf = Classifier(ror_index[0])
+    (aff,) = clf.classify_text("China Academy of Space Technology, Beijing 100094, China")
+    assert aff.institution_id == "https://ror.org/025397a59"
+    assert aff.parent_name == "China Aerospace Science and Technology Corporation"
+    assert {f.list for f in aff.flags} == {"aspi-cdut"}
+    # CASC itself is on it.
+    assert "us-cmic" in _flags("China Aerospace Science and Technology Corporation, Beijing")

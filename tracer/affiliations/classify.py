@@ -52,9 +52,11 @@ from tracer.affiliations.rules import (
 from tracer.affiliations.watchlist import (
     Entry,
     Watchlist,
+    carried,
     default_watchlist,
     domains_in,
     implied_sector,
+    name_key,
     same_country,
     strip_suffix,
     university_of_follows,
@@ -449,6 +451,7 @@ class Classifier:
             exact = {(s, e) for s, e, _ in listed}
             picks = [p for p in picks if p[3] > 0.7 or (p[0], p[1]) not in exact]
         results: list[Affiliation] = []
+        answered: set[str] = set()  # the entries the ROR answers took
         for start, end, record, confidence in picks:
             known = self._known(record)
             aff = _of_record(
@@ -460,9 +463,11 @@ class Classifier:
                 entry = next((e for s, t, e in listed if s >= start and t <= end), None)
             span = " ".join(toks[start:end]) if start >= 0 else ""
             results.append(self._finish(aff, entry, [], span, known.military))
+            if entry is not None:
+                answered.add(entry.key)
         covered = {r.institution_id for r in results}
         for start, end, entry in listed:
-            if entry.ror and entry.ror in covered:
+            if (entry.ror and entry.ror in covered) or entry.key in answered:
                 continue
             if any(
                 start >= 0 and s <= start and end <= t and (s, t) != (start, end)
@@ -1505,7 +1510,18 @@ class Classifier:
         rule already met by one of the names)."""
         if entry is not None:
             # Flags are frozen: the answer shares them, in a list of its own.
-            aff.flags = list(entry.flags)
+            ident = aff.institution_id
+            if (
+                ident and ident.startswith(gz.ROR_PREFIX) and ident != entry.ror
+                and aff.institution_name and name_key(aff.institution_name) in entry.units
+            ):
+                # ROR's record of one of the entry's units (CASC's CAST): part of the entry,
+                # with the listings it carries as the entry's.
+                aff.flags = [f for f in entry.flags if carried(f)]
+                if aff.parent_name is None:
+                    aff.parent_id, aff.parent_name = entry.ror, entry.name
+            else:
+                aff.flags = list(entry.flags)
             sector = entry.sector or (implied_sector(entry) if aff.sector == "unknown" else None)
             if sector:
                 aff.sector = sector

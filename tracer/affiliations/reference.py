@@ -348,6 +348,7 @@ class _Draft:
     norms: set[str] = field(default_factory=set)  # the aliases, normalised
     worldwide: bool = False
     parent: str | None = None  # the key of the listed parent it is rolled up to
+    units: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, entry: Entry) -> _Draft:
@@ -365,6 +366,7 @@ class _Draft:
             norms={name_key(a) for a in entry.aliases},
             worldwide=entry.worldwide,
             parent=entry.parent,
+            units=entry.units,
         )
 
     def add_flags(self, flags: list[Flag]) -> None:
@@ -394,6 +396,7 @@ class _Draft:
             strict=frozenset(self.strict),
             worldwide=self.worldwide,
             parent=self.parent,
+            units=self.units,
         )
         if not self.packaged and entry.sector is None:
             entry = replace(entry, sector=implied_sector(entry))

@@ -168,6 +168,9 @@ class Entry:
     worldwide: bool = False
     # The listed parent whose listings it carries beside its own (`parent:` in the file).
     parent: str | None = None
+    # The names (name_key) `units:` gives it in the file (its units' and other spellings): one
+    # that ROR holds as a record of its own is a unit, part of the entry, not the entry.
+    units: frozenset[str] = frozenset()
 
 
 class Watchlist:
@@ -445,6 +448,7 @@ def parse(data: dict[str, Any]) -> list[Entry]:
                 domains=tuple(str(d).lower() for d in domains.get(key) or ()),
                 strict=_strict_forms(item.get("strict") or (), aliases),
                 worldwide=bool(item.get("worldwide")),
+                units=frozenset(name_key(str(a)) for a in units.get(key) or ()),
             )
         )
     by_key = {e.key: e for e in entries}
