@@ -984,3 +984,24 @@ def test_a_listed_brand_glued_to_the_next_word_is_cut_after_the_brand(classifier
     aff = one(classifier.classify_text("SenseTimeResearch,Beijing,China"))
     assert {f.list for f in aff.flags} >= {"us-entity-list"}
     assert aff.institution_name == "SenseTime"
+
+
+@pytest.mark.parametrize("with_ror", [True, False])
+def test_words_glued_with_their_link_words_are_cut(
+    ror_index: tuple[Gazetteer, Path],  # noqa: F811
+    with_ror: bool,
+) -> None:
+    # "Universityof", "Scienceand": a name's word glued to the "of" or "and" after it, as PDF
+    # extraction writes them; with the ROR index or without it.
+    classifier = Classifier(ror_index[0] if with_ror else None)
+    aff = one(classifier.classify_text("NationalUniversityofDefenseTechnology, Changsha, China"))
+    assert aff.institution_name == "National University of Defense Technology"
+    assert aff.sector == "military"
+    aff = one(
+        classifier.classify_text("SchoolofComputerScienceandTechnology,HarbinInstituteofTechnology")
+    )
+    assert "us-entity-list" in {f.list for f in aff.flags}
+    aff = one(classifier.classify_text("XinjiangPoliceCollege, Urumqi, China"))
+    assert "police-security" in {f.list for f in aff.flags}
+    # A country's name ending in "land" is no link word.
+    assert one(classifier.classify_text("University of Helsinki, Helsinki, Finland")).country == "FI"

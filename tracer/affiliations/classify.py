@@ -34,6 +34,7 @@ from tracer.affiliations.normalize import (
     tokens,
 )
 from tracer.affiliations.rules import (
+    cut_glued_links,
     joined_affiliations,
     military_rule,
     military_rule_normalized,
@@ -541,10 +542,12 @@ class Classifier:
     def _unglue(self, text: str) -> str:
         """Words that lost the comma or space between them ("EngineeringNanjing University",
         "Lausanne1015Switzerland") cut apart, unless the glued word is itself the start of a
-        ROR or watchlist name ("GlaxoSmithKline"). Without the ROR index nothing is cut."""
-        if self.gazetteer is None or not _has_seam(text):
+        ROR or watchlist name ("GlaxoSmithKline"); a name's word glued to the link word after
+        it is cut from it too ("Universityof"). Without the ROR index, only the watchlist's
+        names are kept whole."""
+        if not _has_seam(text):
             return text
-        lookup = self.gazetteer.lookup
+        lookup = self.gazetteer.lookup if self.gazetteer is not None else {}
 
         def cut(match: re.Match[str]) -> str:
             word = match.group(0)
@@ -558,8 +561,8 @@ class Classifier:
             for j in range(len(camel) - 1, 0, -1):
                 head = "".join(camel[:j])
                 if self.watchlist.find(tokens(head), head):
-                    return head + " " + _SEAM.sub(" ", "".join(camel[j:]))
-            return _SEAM.sub(" ", word)
+                    return head + " " + cut_glued_links(_SEAM.sub(" ", "".join(camel[j:])))
+            return cut_glued_links(_SEAM.sub(" ", word))
 
         return _GLUED.sub(cut, text)
 

@@ -200,6 +200,20 @@ def _matching() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, list[tuple[
 
 
 @lru_cache(maxsize=1)
+def _glued_link() -> re.Pattern[str]:
+    data = _data("matching.yaml")
+    heads = "|".join(re.escape(str(h).capitalize()) for h in data["glued_heads"])
+    links = "|".join(re.escape(str(w)) for w in data["glued_links"])
+    return re.compile(rf"(?<![^\W\d_])({heads})(?=(?:{links})(?![^\W\d_]))")
+
+
+def cut_glued_links(word: str) -> str:
+    """A name's words cut from the link word glued after them ("Universityof" -> "University
+    of"; data/matching.yaml, glued_heads)."""
+    return _glued_link().sub(r"\1 ", word)
+
+
+@lru_cache(maxsize=1)
 def _joined() -> re.Pattern[str]:
     return re.compile(str(_data("matching.yaml")["joined"]))
 
