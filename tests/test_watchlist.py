@@ -942,3 +942,14 @@ def test_a_ror_unit_of_a_listed_group_is_part_of_it_without_its_ns_cmic_listing(
     assert {f.list for f in aff.flags} == {"aspi-cdut"}
     # CASC itself is on it.
     assert "us-cmic" in _flags("China Aerospace Science and Technology Corporation, Beijing")
+
+
+def test_numbered_institutes_in_web_of_science_forms() -> None:
+    # Web of Science writes CETC's 58th institute "China Elect Technol Grp Corp, Res Inst 58".
+    assert _keys("China Elect Technol Grp Corp, Res Inst 58, Wuxi 214035, Peoples R China") == {
+        "cetc-58th"
+    }
+    assert "us-entity-list" in _flags("CETC, Res Inst 54, Shijiazhuang 050081, Peoples R China")
+    assert _keys("No. 41 Research Institute of CETC, Qingdao, China") == {"cetc-41st"}
+    # An institute on no list of its own is CETC's, as before.
+    assert _keys("CETC, Inst 38, Hefei 230088, Peoples R China") == {"cetc"}

@@ -396,6 +396,7 @@ def parse(data: dict[str, Any]) -> list[Entry]:
     lists = data["lists"]
     units = _with_laboratories(data.get("units") or {}, data.get("laboratories") or {})
     domains = data.get("domains") or {}
+    numbered = data.get("numbered_forms") or {}
     written = _bureau_names(data.get("bureau_names") or {})
     for key, names in _bureau_names(data.get("centre_names") or {}).items():
         written.setdefault(key, []).extend(names)
@@ -425,6 +426,7 @@ def parse(data: dict[str, Any]) -> list[Entry]:
         key = item["key"]
         aliases = [str(a) for a in item.get("aliases") or ()]
         aliases += [str(a) for a in units.get(key) or () if str(a) not in aliases]
+        aliases += _numbered_forms(aliases, numbered.get(str(item.get("parent"))) or ())
         aliases += [v for v in _chinese_forms(aliases) if v not in aliases]
         aliases += [n for n in written.pop(key, ()) if n not in aliases]
         aliases += _equivalent_forms(aliases, equivalents)
@@ -491,6 +493,19 @@ def _strict_forms(names: Iterable[Any], aliases: list[str]) -> frozenset[str]:
     if unknown:
         raise ValueError(f"strict names that are no alias: {', '.join(sorted(unknown))}")
     return frozenset(out)
+
+
+_NUMBERED = re.compile(r"\b(\d+)(?:st|nd|rd|th)? Research Institute\b")
+
+
+def _numbered_forms(aliases: list[str], templates: Iterable[str]) -> list[str]:
+    """The forms (`numbered_forms` in the file) of a group's numbered institute: its number,
+    read from its names ("58th Research Institute of CETC"), put in each of the group's."""
+    numbers = {m.group(1) for a in aliases for m in _NUMBERED.finditer(a)}
+    if len(numbers) != 1:
+        return []  # no number, or names that disagree: nothing to write
+    (n,) = numbers
+    return [f for f in (str(t).format(n=n) for t in templates) if f not in aliases]
 
 
 def _under(entry: Entry, parent: Entry) -> Entry:
