@@ -953,3 +953,17 @@ def test_numbered_institutes_in_web_of_science_forms() -> None:
     assert _keys("No. 41 Research Institute of CETC, Qingdao, China") == {"cetc-41st"}
     # An institute on no list of its own is CETC's, as before.
     assert _keys("CETC, Inst 38, Hefei 230088, Peoples R China") == {"cetc"}
+
+
+def test_a_numbered_institute_of_a_casc_academy_is_one_answer(
+    ror_index: tuple[Gazetteer, Path],  # noqa: F811
+) -> None:
+    # ROR holds CAST; the 502 institute's name begins with it: one answer, the listed
+    # institute, part of CASC, commercial as CASC is.
+    (aff,) = Classifier(ror_index[0]).classify_text(
+        "China Academy of Space Technology 502 Research Institute, Beijing 100094, China"
+    )
+    assert aff.institution_name == "China Academy of Space Technology 502 Research Institute"
+    assert aff.parent_name == "China Aerospace Science and Technology Corporation"
+    assert aff.sector == "commercial"
+    assert "us-entity-list" in {f.list for f in aff.flags}

@@ -604,7 +604,8 @@ class Classifier:
     ) -> tuple[list[tuple[int, int, Entry]], list[tuple[int, int, gz.Record, float]]]:
         """Listed units and the group whose name is part of theirs ("CETC 16th Research
         Institute", "The 41st Research Institute of China Electronics Technology Group
-        Corporation"): the unit is the answer, the group its parent, not a second answer."""
+        Corporation", "China Academy of Space Technology 502 Research Institute"): the unit is
+        the answer, the group its parent, not a second answer."""
         units = [(s, e, self.watchlist.by_key[u.parent]) for s, e, u in listed if u.parent and s >= 0]
         if not units:
             return listed, picks
@@ -622,9 +623,16 @@ class Classifier:
                     return True
             return False
 
+        wl = self.watchlist
         return (
             [(s, e, x) for s, e, x in listed if not inside(s, e, x, None)],
-            [p for p in picks if not inside(p[0], p[1], None, p[2].id)],
+            [
+                p
+                for p in picks
+                # ROR's record of the group, or of a body the watchlist holds as the group's
+                # (CASC's China Academy of Space Technology inside "... 502 Research Institute")
+                if not inside(p[0], p[1], wl.named(p[2].name), p[2].id)
+            ],
         )
 
     def _ror_matches(
