@@ -967,3 +967,14 @@ def test_a_numbered_institute_of_a_casc_academy_is_one_answer(
     assert aff.parent_name == "China Aerospace Science and Technology Corporation"
     assert aff.sector == "commercial"
     assert "us-entity-list" in {f.list for f in aff.flags}
+
+
+def test_russian_places_written_in_cyrillic_say_russia() -> None:
+    # IHEP's name counts only where the string says Russia: "Протвино" does.
+    assert _flags("Институт физики высоких энергий, Протвино, Московская обл.") == {
+        "us-entity-list"
+    }
+    assert _flags("Institute for High Energy Physics, Protvino, Moscow region") == {
+        "us-entity-list"
+    }
+    assert _flags("Институт физики высоких энергий, Алматы, Казахстан") == set()
