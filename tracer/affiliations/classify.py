@@ -498,27 +498,12 @@ class Classifier:
         else:
             chunk_list = chunks(part)
         for chunk in chunk_list:
-            if military_rule(chunk):
-                aff = Affiliation(
-                    raw=written,
-                    institution_name=chunk,
-                    country=country,
-                    sector="military",
-                    confidence=0.6,
-                    method="rule",
-                )
-                return [aff]
-            category = security_rule(chunk) if security_country(country) else None
-            if category:
-                aff = Affiliation(
-                    raw=written,
-                    institution_name=chunk,
-                    country=country,
-                    sector="government",
-                    flags=[_police_flag(category)],
-                    confidence=0.6,
-                    method="rule",
-                )
+            # A chunk a military or (where the country's bodies are listed) security rule names.
+            aff = Affiliation(
+                raw=written, institution_name=chunk, country=country, confidence=0.6, method="rule"
+            )
+            self._finish(aff, None, [chunk])
+            if aff.sector == "military" or aff.flags:
                 return [aff]
         if country is None and self.gazetteer is not None:
             country = self._hint
