@@ -33,6 +33,7 @@ FRESH8 = CASES.with_name("hard_affiliations_fresh8.yaml")
 FRESH9 = CASES.with_name("hard_affiliations_fresh9.yaml")
 FRESH10 = CASES.with_name("hard_affiliations_fresh10.yaml")
 FRESH11 = CASES.with_name("hard_affiliations_fresh11.yaml")
+FRESH12 = CASES.with_name("hard_affiliations_fresh12.yaml")
 ROR = "https://ror.org/"
 
 
