@@ -1005,3 +1005,19 @@ def test_words_glued_with_their_link_words_are_cut(
     assert "police-security" in {f.list for f in aff.flags}
     # A country's name ending in "land" is no link word.
     assert one(classifier.classify_text("University of Helsinki, Helsinki, Finland")).country == "FI"
+
+
+def test_a_country_written_out_is_no_tail_of_an_organisations_name(classifier: Classifier) -> None:
+    # "Republic of Belarus" ends the name of Belarus's standards committee in ROR; as a piece of
+    # its own it is the country, not that committee.
+    (aff,) = classifier.classify_text("Some Lab, Minsk, Republic of Belarus")
+    assert aff.institution_id is None and aff.country == "BY"
+
+
+def test_the_central_military_commission_is_military(classifier: Classifier) -> None:
+    # ROR types the CMC as a government body; it commands the PLA.
+    for aff in classifier.classify_text(
+        "Intelligence Bureau of the Joint Staff Department, Central Military Commission, Beijing"
+    ):
+        assert aff.sector == "military", aff
+    assert one(Classifier().classify_text("中央军委联合参谋部, 北京")).sector == "military"

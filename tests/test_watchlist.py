@@ -978,3 +978,45 @@ def test_russian_places_written_in_cyrillic_say_russia() -> None:
         "us-entity-list"
     }
     assert _flags("Институт физики высоких энергий, Алматы, Казахстан") == set()
+
+
+# --- what fresh12 (benchmarks/data/hard_affiliations_fresh12.yaml) missed, one test per kind ---
+
+
+def test_the_annex_companies_of_executive_order_14032_are_on_the_ns_cmic_list() -> None:
+    for text in (
+        "Shaanxi Zhongtian Rocket Technology Co., Ltd., Xi'an, China",
+        "China Satellite Communications Co., Ltd., Beijing, China",
+        "Guizhou Space Appliance Co., Ltd., Guiyang, China",
+        "China Railway Construction Corporation Limited, Beijing, China",
+        "中国船舶重工股份有限公司, 北京",
+    ):
+        assert _listed(text).get("us-cmic") == "2021-06-03", text
+    # Aerosun is CASIC's and on the Entity List of its own since December 2021.
+    assert _listed("Aerosun Corporation, Nanjing, China").items() >= {
+        ("us-cmic", "2021-06-03"),
+        ("us-entity-list", "2021-12"),
+    }
+    # The annex names CCCC, CCCG's listed company, not CCCG.
+    assert "us-cmic" in _flags("China Communications Construction Company Limited, Beijing")
+    assert "us-cmic" not in _flags("China Communications Construction Group Limited, Beijing")
+
+
+def test_the_groups_in_web_of_science_forms() -> None:
+    assert _keys("Aviat Ind Corp China, Beijing 100028, Peoples R China") == {"avic"}
+    assert _keys("China Aerosp Sci & Ind Corp Ltd, Beijing, Peoples R China") == {"casic"}
+    assert _keys("China North Ind Grp Corp Ltd, Beijing, Peoples R China") == {"norinco"}
+    assert _keys("Semicond Mfg Int Corp, Shanghai 201203, Peoples R China") == {"smic"}
+    assert _keys("AviationIndustryCorporationofChina,Beijing,China") == {"avic"}
+
+
+def test_the_fcc_carriers_and_belarus_military_intelligence() -> None:
+    assert _listed("China Telecom (Americas) Corporation, Herndon, VA 20171, USA") == {
+        "fcc-covered": "2022-03-25"
+    }
+    assert _listed("ComNet (USA) LLC, a subsidiary of Pacific Networks Corp, USA") == {
+        "fcc-covered": "2022-09-20"
+    }
+    assert _flags(
+        "Main Intelligence Directorate of the General Staff of the Armed Forces of Belarus, Minsk"
+    ) == {"us-meu"}

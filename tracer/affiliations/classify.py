@@ -1358,8 +1358,8 @@ class Classifier:
         for start, end in zip(edges, edges[1:], strict=False):
             # The whole piece: a tail inside one ("Great Ormond Street Hospital for Children")
             # is as often the end of another organisation's name of the same city.
-            if end - start < 3:
-                continue
+            if end - start < 3 or self.detector.is_place(tuple(toks[start:end])):
+                continue  # short, or a place's name ("Republic of Belarus") and no tail
             if table is None:
                 table = gaz.derived("name tails", _tables_stamp(), lambda: _name_tails(gaz))
             ids = {

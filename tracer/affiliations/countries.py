@@ -156,6 +156,10 @@ class CountryDetector:
             votes.append((kind, start, codes))
         return votes
 
+    def is_place(self, toks: tuple[str, ...]) -> bool:
+        """Whether the words are, all of them, one place's name ("republic of belarus")."""
+        return any(s == 0 and e == len(toks) for s, e, _values in self._places(toks))
+
     def detect(self, raw: str, norm: str | None = None) -> str | None:
         """The country an affiliation string names, or None when it names none or several."""
         toks = tuple((norm if norm is not None else normalize(raw)).split())
