@@ -1020,3 +1020,10 @@ def test_the_fcc_carriers_and_belarus_military_intelligence() -> None:
     assert _flags(
         "Main Intelligence Directorate of the General Staff of the Armed Forces of Belarus, Minsk"
     ) == {"us-meu"}
+
+
+def test_a_listed_name_with_a_comma_inside() -> None:
+    # CETC's 54th institute's other name, as the Entity List writes it.
+    assert _keys(
+        "Communication, Telemetry and Telecontrol Research Institute, Shijiazhuang 050081, China"
+    ) == {"cetc-54th"}
