@@ -1027,3 +1027,4 @@ def test_a_listed_name_with_a_comma_inside() -> None:
     assert _keys(
         "Communication, Telemetry and Telecontrol Research Institute, Shijiazhuang 050081, China"
     ) == {"cetc-54th"}
+    assert _keys("Zhuhai Orbita Aerospace Technology Co., Ltd., Zhuhai, China") == {"zhuhai-orbita"}
