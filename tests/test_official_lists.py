@@ -522,3 +522,48 @@ def test_a_listed_alias_with_its_city_keeps_the_unit_one_institution(
     ]
     assert [a.sector for a in merged] == ["military"]
     assert all(any(f.list == "aspi-cdut" for f in a.flags) for a in merged)
+
+
+def test_aspi_laboratories_are_names_of_the_university_that_hosts_them() -> None:
+    # The tracker lists each university's "major defence laboratories"; a lab written alone is
+    # its university's. Names two universities share, and centres with generic names, are not.
+    data = {
+        "values": [
+            {
+                "value": "National University of Defense Technology (国防科技大学)",
+                "meta": {
+                    "categories": ["Military"],
+                    "major defence laboratories": [
+                        "State Key Laboratory of High Performance Computing (高性能计算国家重点实验室)",
+                        "Artificial Intelligence Research Center (人工智能研究中心",
+                        "Jointly run with AVIC",
+                    ],
+                },
+            },
+            {
+                "value": "Beijing University of Posts and Telecommunications (北京邮电大学)",
+                "meta": {
+                    "categories": ["Civilian"],
+                    "major defence laboratories": [
+                        "Key Laboratory of Network and Information Attack & Defense Technology of "
+                        "Ministry of Education (网络与信息攻防技术教育部重点实验室)",
+                        "Jointly run with AVIC",
+                    ],
+                },
+            },
+        ]
+    }
+    listings = {x.name: x for x in parse_aspi(data)}
+    nudt = listings["National University of Defense Technology"]
+    assert "State Key Laboratory of High Performance Computing" in nudt.aliases
+    assert "高性能计算国家重点实验室" in nudt.aliases
+    assert not any("Research Center" in a or "AVIC" in a for a in nudt.aliases)
+    classifier = Classifier(watchlist=merge(default_watchlist(), list(listings.values())))
+    (aff,) = classifier.classify_text(
+        "Key Laboratory of Network and Information Attack and Defense Technology, Ministry of "
+        "Education, Beijing 100876, China"
+    )
+    assert aff.institution_name and "Posts and Telecommunications" in aff.institution_name
+    assert "aspi-cdut" in {f.list for f in aff.flags}
+    (aff,) = classifier.classify_text("State Key Laboratory of High Performance Computing, Changsha")
+    assert "aspi-cdut" in {f.list for f in aff.flags}

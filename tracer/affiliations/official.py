@@ -262,19 +262,51 @@ def parse_1260h(text: str, default_source: str | None = None) -> list[Listing]:
 
 
 # -- ASPI China Defence Universities Tracker (MISP galaxy cluster) -------------------------------
+# A laboratory's name that stands for its host: a key laboratory, or a "Science and Technology
+# on X Laboratory" (not a "Research Center", a name many hosts have).
+_LABORATORY = re.compile(r"\bKey Laborator(?:y|ies)\b|^Science and Technology on\b", re.IGNORECASE)
+_OF_MINISTRY = re.compile(r"\s+of\s+(?=(?:the\s+)?Ministry of\b)", re.IGNORECASE)
+
+
+def _laboratories(meta: dict[str, Any]) -> list[str]:
+    """The names of a university's "major defence laboratories" (the tracker's field): the
+    English and the Chinese name of each key laboratory, and "X of Ministry of Education" also
+    as papers write it, "X, Ministry of Education"."""
+    out: list[str] = []
+    for entry in meta.get("major defence laboratories") or ():
+        text = _clean(str(entry))
+        if text.count("(") > text.count(")"):
+            text += ")"  # "Artificial Intelligence Research Center (人工智能研究中心"
+        chinese = _CJK_TAIL.search(text)
+        english = _clean(_CJK_TAIL.sub("", text)) if chinese else text
+        if not _LABORATORY.search(english):
+            continue
+        out.append(english)
+        if _OF_MINISTRY.search(english):
+            out.append(_OF_MINISTRY.sub(", ", english))
+        if chinese:
+            out.append(chinese.group(1).strip())
+    return out
+
+
 def parse_aspi(data: Any) -> list[Listing]:
     if not isinstance(data, dict) or not isinstance(data.get("values"), list):
         raise DataError("The ASPI tracker file is not a MISP galaxy cluster (no `values`).")
+    items = [i for i in data["values"] if isinstance(i, dict) and i.get("value")]
+    # A laboratory two universities list (one they run together) stands for neither.
+    hosts: dict[str, int] = {}
+    for item in items:
+        for lab in set(_laboratories(item.get("meta") or {})):
+            hosts[lab.casefold()] = hosts.get(lab.casefold(), 0) + 1
     out = []
-    for item in data["values"]:
-        if not isinstance(item, dict) or not item.get("value"):
-            continue
+    for item in items:
         meta = item.get("meta") or {}
         value = _clean(item["value"])
         chinese = _CJK_TAIL.search(value)
         name = _CJK_TAIL.sub("", value) if chinese else value
         aliases = [chinese.group(1)] if chinese else []
         aliases += [str(a) for a in meta.get("aliases") or ()]
+        aliases += [lab for lab in _laboratories(meta) if hosts[lab.casefold()] == 1]
         categories = [str(c) for c in meta.get("categories") or ()]
         refs = [str(r) for r in meta.get("refs") or ()]
         out.append(
