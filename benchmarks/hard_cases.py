@@ -34,6 +34,7 @@ FRESH9 = CASES.with_name("hard_affiliations_fresh9.yaml")
 FRESH10 = CASES.with_name("hard_affiliations_fresh10.yaml")
 FRESH11 = CASES.with_name("hard_affiliations_fresh11.yaml")
 FRESH12 = CASES.with_name("hard_affiliations_fresh12.yaml")
+FRESH14 = CASES.with_name("hard_affiliations_fresh14.yaml")
 ROR = "https://ror.org/"
 
 
