@@ -35,6 +35,7 @@ FRESH10 = CASES.with_name("hard_affiliations_fresh10.yaml")
 FRESH11 = CASES.with_name("hard_affiliations_fresh11.yaml")
 FRESH12 = CASES.with_name("hard_affiliations_fresh12.yaml")
 FRESH13 = CASES.with_name("hard_affiliations_fresh13.yaml")
+FRESH14 = CASES.with_name("hard_affiliations_fresh14.yaml")
 ROR = "https://ror.org/"
 
 
