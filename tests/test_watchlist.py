@@ -1028,3 +1028,43 @@ def test_a_listed_name_with_a_comma_inside() -> None:
         "Communication, Telemetry and Telecontrol Research Institute, Shijiazhuang 050081, China"
     ) == {"cetc-54th"}
     assert _keys("Zhuhai Orbita Aerospace Technology Co., Ltd., Zhuhai, China") == {"zhuhai-orbita"}
+
+
+# --- what fresh13 and fresh14 (benchmarks/data/hard_affiliations_fresh1[34].yaml) missed ---
+
+
+def test_a_camel_case_word_that_begins_a_listed_name_is_not_cut() -> None:
+    # "ChangXin" holds a seam (a capital after four small letters) but begins CXMT's name.
+    assert _keys("ChangXin Memory Technologies, Inc., Hefei 230601, Anhui, China") == {"cxmt"}
+
+
+def test_entity_list_aliases_and_1260h_forms_of_fresh13() -> None:
+    assert _flags("Haiguang Xinxi Jishu Youxian Gongsi, Tianjin, China") == {"us-entity-list"}
+    assert _keys("Jiangnan Inst Comp Technol, Wuxi 214083, Peoples R China") == {
+        "jiangnan-computing"
+    }
+    assert _keys("Adv Micro Fabricat Equipment Inc China, Shanghai, Peoples R China") == {"amec"}
+    assert _listed("Taiji Computer Co., Ltd., Beijing 100102, China") == {"dod-1260h": "2025-01-07"}
+
+
+def test_syria_pakistan_iran_air_and_the_military_intelligence_end_users() -> None:
+    for text in (
+        "Institut Supérieur des Sciences Appliquées et de Technologie, Damas, Syrie",
+        "Higher Inst Appl Sci & Technol, Dept Informat, Damascus, Syria",
+        "Scientific Studies and Research Center (SSRC), Damascus, Syria",
+    ):
+        assert _listed(text) == {"us-entity-list": "2005-03"}, text
+    # Tunisia's school of the same words, and the Social Science Research Council, are not.
+    assert _flags("Higher Institute of Applied Sciences and Technology of Sousse, Tunisia") == set()
+    assert _flags("Social Science Research Council (SSRC), Brooklyn, NY, USA") == set()
+    assert _listed("Ahad International, Empress Road, Lahore, Pakistan") == {
+        "us-entity-list": "2016-12"
+    }
+    assert _flags("Technopak Engineering, Taxila, Pakistan") == {"us-entity-list"}
+    assert _flags("Iran Air, Mehrabad International Airport, Tehran, Iran") == {"us-entity-list"}
+    assert _listed("Reconnaissance General Bureau (RGB), Pyongyang, North Korea") == {
+        "us-meu": "2021-03-16"
+    }
+    assert _flags("Directorate of Signal, Naypyidaw, Burma") == {"us-meu"}
+    # A directorate of military intelligence elsewhere is another body.
+    assert _flags("Directorate of Military Intelligence, Ministry of Defence, Accra, Ghana") == set()

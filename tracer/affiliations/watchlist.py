@@ -274,6 +274,11 @@ class Watchlist:
                 entry = self.by_name.get(normalize(stripped))
         return entry
 
+    def begins_name(self, word: str) -> bool:
+        """Whether a name of the watchlist begins with this one word ("ChangXin" begins
+        "ChangXin Memory Technologies")."""
+        return self._lookup.get(normalize(word)) is not None
+
     def for_domains(self, raw: str) -> Entry | None:
         """The entry whose e-mail or web domain the string holds ("wang@nudt.edu.cn")."""
         for domain in domains_in(raw):
