@@ -36,6 +36,7 @@ FRESH11 = CASES.with_name("hard_affiliations_fresh11.yaml")
 FRESH12 = CASES.with_name("hard_affiliations_fresh12.yaml")
 FRESH13 = CASES.with_name("hard_affiliations_fresh13.yaml")
 FRESH14 = CASES.with_name("hard_affiliations_fresh14.yaml")
+FRESH15 = CASES.with_name("hard_affiliations_fresh15.yaml")
 ROR = "https://ror.org/"
 
 
