@@ -1068,3 +1068,16 @@ def test_syria_pakistan_iran_air_and_the_military_intelligence_end_users() -> No
     assert _flags("Directorate of Signal, Naypyidaw, Burma") == {"us-meu"}
     # A directorate of military intelligence elsewhere is another body.
     assert _flags("Directorate of Military Intelligence, Ministry of Defence, Accra, Ghana") == set()
+
+
+def test_fresh15s_misses_mended() -> None:
+    # Web of Science's "X Univ Informat Sci & Technol" is "X University of Information Science
+    # and Technology", not X University.
+    assert _flags("Nanjing Univ Informat Sci & Technol, Sch Comp, Nanjing, Peoples R China") == set()
+    assert _keys("Nanjing Univ, Dept Comp Sci, Nanjing, Peoples R China") == {"nju"}
+    assert _keys("Xian Technol Univ, Sch Optoelect Engn, Xian, Peoples R China") == {"xatu"}
+    assert _keys("China Elect Corp, Beijing, Peoples R China") == {"cec"}
+    assert _keys("太极计算机股份有限公司, 北京") == {"taiji-computer"}
+    assert _keys("Joint Staff Department Intelligence Bureau, Beijing, China") == {
+        "pla-jsd-intelligence-bureau"
+    }

@@ -24,10 +24,15 @@ from tracer.errors import DataError
 # A name followed by one of these goes on ("Nanjing University of Aeronautics ..."): it is the
 # start of a longer name, not the listed institution.
 _CONTINUES = frozenset({"of", "for", "and", "in", "at", "de", "di", "du"})
-# Web of Science drops the "of" of "X University of Technology" and "X University of Science
-# and Technology" ("Zhejiang Univ Technol", "Anhui Univ Sci & Technol"): a name ending in
-# "University" followed in its piece by one of these is the start of that longer name.
-_WOS_UNIVERSITY_OF = frozenset({"technology", "science"})
+# Web of Science drops the "of" of "X University of Technology", "X University of Science and
+# Technology", "X University of Information Science and Technology", "X University of
+# Aeronautics and Astronautics", "X University of Posts and Telecommunications"... ("Zhejiang
+# Univ Technol", "Nanjing Univ Informat Sci & Technol"): a name ending in "University" followed
+# in its piece by one of these is the start of that longer name.
+_WOS_UNIVERSITY_OF = frozenset(
+    "technology science information aeronautics posts petroleum mining electronic finance "
+    "economics chinese foreign political traditional".split()
+)
 
 
 def university_of_follows(toks: Sequence[str], stop: int, bounds: Container[int]) -> bool:
