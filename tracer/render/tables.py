@@ -337,8 +337,12 @@ def json_paper(paper: PaperRow, first: bool) -> bytes:
     return (b"\n    " if first else b",\n    ") + encode_bytes(paper, 2)
 
 
-_AFFILIATION_DEPTH = b"\n" + b"  " * 4  # paper > authors > author > affiliations > item
-_AFFILIATIONS_CLOSE = b"\n" + b"  " * 3 + b"]"  # the end of an author's "affiliations"
+# PaperJson encodes a paper as the one item of {"p": [paper]}: its lines come indented as
+# in the report's "papers" list (report > papers > item), between these two.
+_ITEM_START = b'{\n  "p": [\n    '
+_ITEM_END = b"\n  ]\n}"
+_AFFILIATION_DEPTH = b"\n" + b"  " * 6  # {p: [paper]} > authors > author > affiliations > item
+_AFFILIATIONS_CLOSE = b"\n" + b"  " * 5 + b"]"  # the end of an author's "affiliations"
 # The keys json_paper writes, in PaperRow's and AuthorRow's field order (PaperJson writes
 # literal dicts in that order): checked when the module loads.
 _PAPER_FIELDS = (
@@ -387,7 +391,7 @@ class PaperJson:
 
     def item(self, p: PaperRow, first: bool) -> bytes:
         affiliations = self._list
-        value = {
+        value = {"p": [{
             "paper_id": p.paper_id, "key": p.key, "title": p.title, "year": p.year,
             "publication_date": p.publication_date, "venue": p.venue, "ids": p.ids,
             "level": p.level, "score": p.score, "evidence": p.evidence,
@@ -400,7 +404,7 @@ class PaperJson:
             ],
             "countries": p.countries, "institutions": p.institutions, "sectors": p.sectors,
             "flags": p.flags, "flag_lists": p.flag_lists, "links": p.links,
-        }
+        }]}
         try:
             data = orjson.dumps(value, option=_ORJSON_OPTIONS)
         except TypeError:
@@ -408,7 +412,7 @@ class PaperJson:
         if (not data or b"\x00" in data or b"0.0000" in data
                 or (b"e-" in data and _ORJSON_EXPONENT_BYTES.search(data))):
             return json_paper(p, first)
-        return (b"\n    " if first else b",\n    ") + data.replace(b"\n", b"\n    ")
+        return (b"\n    " if first else b",\n    ") + data[len(_ITEM_START) : -len(_ITEM_END)]
 
 
 def json_papers(items: Iterable[bytes], count: int) -> Iterator[bytes]:
