@@ -19,6 +19,8 @@ from tracer.render.html import _e, html_chunks, render_html
 from tracer.render.tables import (
     article_csv_chunks,
     article_rows,
+    article_tuple,
+    csv_fields,
     safe_cell,
 )
 from tracer.report import Report, build_report
@@ -63,6 +65,20 @@ def test_streamed_csv_is_the_dictwriters_text_with_formulas_neutralised(report: 
     assert text == dictwriter_csv(report)
     titles = [row["title"] for row in csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))]
     assert "'" + FORMULA_TITLE in titles and SCRIPT_TITLE in titles
+
+
+@pytest.mark.parametrize(
+    "title",
+    ['a "quoted", title', "line\rbreak", "line\nbreak", "=1+2", "-minus", "tab\tstart",
+     "comma, only", '"', "", None, "中文 ¦|∑"],
+)
+def test_csv_fields_are_the_csv_writers_row(report: Report, title: str | None) -> None:
+    paper = report.papers[0]
+    paper.title, paper.venue, paper.score = title, title, 1.5e-07
+    out = io.StringIO()
+    cells = [safe_cell(v) for v in article_tuple(paper, ["us-entity-list", "other"])]
+    csv.writer(out, lineterminator="\r\n").writerow(cells)
+    assert ",".join(csv_fields(paper, ["us-entity-list", "other"])) + "\r\n" == out.getvalue()
 
 
 def test_streamed_csv_of_no_papers_is_an_empty_header(store: Store) -> None:

@@ -32,7 +32,7 @@ from tracer.collector import paused
 from tracer.errors import UsageError
 from tracer.render.text import clean_line
 from tracer.store import Store
-from tracer.store.report_queries import ReportRows, report_rows
+from tracer.store.report_queries import ReportRows, StoredPaper, report_rows
 
 REPORT_VERSION = 1
 ISO_CODES_FILE = Path(__file__).parent / "affiliations" / "data" / "countries.yaml"
@@ -391,14 +391,17 @@ _URL_SAFE = re.compile(r"[A-Za-z0-9_.\-~/:;()]*")
 def links_for(ids: dict[str, list[str]]) -> list[str]:
     """Links to the paper in each source, built from its ids (quoted: ids come from APIs)."""
 
-    def q(value: str) -> str:
-        # Most ids hold only characters quote() keeps: skip its per-character work for them.
-        return value if _URL_SAFE.fullmatch(value) else quote(value, safe="/:;()._-")
-
-    links = [f"https://doi.org/{q(v)}" for v in ids.get("doi", [])]
-    links += [f"https://arxiv.org/abs/{q(v)}" for v in ids.get("arxiv", [])]
-    links += [f"https://www.semanticscholar.org/paper/{q(v)}" for v in ids.get("s2", [])]
-    links += [f"https://openalex.org/{q(v)}" for v in ids.get("openalex", [])]
+    none: list[str] = []
+    doi, arxiv, s2, openalex = (ids.get(kind, none) for kind in ("doi", "arxiv", "s2", "openalex"))
+    # Nearly every paper's ids hold only characters quote() keeps (the pattern matches their
+    # text joined as it matches each): then skip its per-character work.
+    if not _URL_SAFE.fullmatch("".join((*doi, *arxiv, *s2, *openalex))):
+        doi, arxiv, s2, openalex = ([quote(v, safe="/:;()._-") for v in values]
+                                    for values in (doi, arxiv, s2, openalex))
+    links = [f"https://doi.org/{v}" for v in doi]
+    links += [f"https://arxiv.org/abs/{v}" for v in arxiv]
+    links += [f"https://www.semanticscholar.org/paper/{v}" for v in s2]
+    links += [f"https://openalex.org/{v}" for v in openalex]
     return links
 
 
@@ -576,11 +579,7 @@ def load_papers(data: ReportRows, dataset: Dataset,
     convert = _affiliations(data)
     flagged = convert.flagged
     withdrawn = dataset.withdrawn_on
-    for (
-        (pid, title, year, publication_date, venue, truncated, level, score, evidence,
-         via_derivative, missing_since),
-        paper_ids, authors,
-    ) in data.papers(only=only, convert=convert):
+    for paper, paper_ids, authors in data.papers(only=only, convert=convert):
         paper_authors = []
         all_affs: list[AffiliationRow] = []
         labels: list[str] = []
@@ -598,21 +597,22 @@ def load_papers(data: ReportRows, dataset: Dataset,
                 else f"s2:{s2_author}" if s2_author else None
             )
             paper_authors.append(AuthorRow(position, clean_line(name), affs, author_id))
+        evidence = paper.evidence
         yield PaperRow(
-            pid,
+            paper.id,
             paper_key(paper_ids),
-            clean_line(title),
-            year,
-            publication_date,
-            clean_line(venue),
+            clean_line(paper.title),
+            paper.year,
+            paper.publication_date,
+            clean_line(paper.venue),
             paper_ids,
-            level or NOT_JUDGED,
-            score,
+            paper.level or NOT_JUDGED,
+            paper.score,
             [_evidence(e) for e in evidence if isinstance(e, dict)] if evidence else [],
-            via_derivative,
-            missing_since is not None,
-            bool(withdrawn and after_date(publication_date, year, withdrawn)),
-            bool(truncated),
+            paper.via_derivative,
+            paper.missing_since_run is not None,
+            _after_withdrawal(paper, withdrawn),
+            bool(paper.authors_truncated),
             paper_authors,
             sorted({a.country for a in all_affs if a.country}),
             _unique([a.institution_name or "" for a in all_affs]),
@@ -621,6 +621,10 @@ def load_papers(data: ReportRows, dataset: Dataset,
             _unique(lists) if lists else [],
             links_for(paper_ids),
         )
+
+
+def _after_withdrawal(paper: StoredPaper, withdrawn: str | None) -> bool:
+    return bool(withdrawn and after_date(paper.publication_date, paper.year, withdrawn))
 
 
 def _affiliations(data: ReportRows) -> _Affiliations:
@@ -636,20 +640,16 @@ def paper_figures(data: ReportRows, dataset: Dataset) -> Iterator[PaperFigures]:
     them but without building their rows: no ids, no titles, links or lists."""
     convert = _affiliations(data)
     withdrawn = dataset.withdrawn_on
-    for (
-        (pid, _title, year, publication_date, _venue, truncated, level, score, _evidence,
-         _via, missing_since),
-        _ids, authors,
-    ) in data.papers(ids=False, convert=convert):
+    for paper, _ids, authors in data.papers(ids=False, convert=convert):
         author_affs = [author[4] for author in authors]
         yield PaperFigures(
-            pid,
-            level or NOT_JUDGED,
-            year,
-            score,
-            bool(withdrawn and after_date(publication_date, year, withdrawn)),
-            missing_since is not None,
-            bool(truncated),
+            paper.id,
+            paper.level or NOT_JUDGED,
+            paper.year,
+            paper.score,
+            _after_withdrawal(paper, withdrawn),
+            paper.missing_since_run is not None,
+            bool(paper.authors_truncated),
             author_affs,
             any(aff.flags for affs in author_affs for aff in affs),
         )

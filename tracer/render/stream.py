@@ -15,10 +15,7 @@ text each renderer writes from the whole report (tests/test_render_fast.py, test
 from __future__ import annotations
 
 import codecs
-import csv
-import io
 import os
-import re
 import tempfile
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
@@ -34,7 +31,7 @@ from tracer.render.tables import (
     ARTICLE_COLUMNS,
     PaperJson,
     article_csv_chunks,
-    csv_cells,
+    csv_fields,
     flag_codes,
     json_chunks_with,
     json_papers,
@@ -61,7 +58,6 @@ from tracer.store import Store
 from tracer.store.report_queries import report_rows
 
 _READ = 1 << 20
-_CSV_QUOTED = re.compile(r'[,"\r\n]')  # what makes the csv module quote a cell (QUOTE_MINIMAL)
 
 
 class Spool:
@@ -129,8 +125,7 @@ class _Writer:
                           ("flagged", "md"), ("flagged", "html")):
             if fmt in self.formats and name not in self.spools:
                 self.spools[name] = Spool(folder)
-        self.csv = io.StringIO()
-        self.csv_writer = csv.writer(self.csv, lineterminator="\r\n")
+        self.csv: list[str] = []  # the rows not yet in the spool
         self.csv_cut = len(ARTICLE_COLUMNS) + len(lists)
         self.whole_rows = whole_rows  # `lists` are the file's: no column to put in at the end
         # Each row's length before the place of those columns, and its whole length (in
@@ -175,45 +170,26 @@ class _Writer:
 
     def _add_csv(self, p: PaperRow) -> None:
         """The paper's CSV row, noting where the flag columns of lists the project does not
-        know go (their order is known at the end: by papers). A row's cells are written one
-        by one, joined by commas: the cells before that place and those after it, joined by
-        a comma, are the row's text."""
-        cells = csv_cells(p, self.lists)
-        out, write = self.csv, self.csv_writer.writerow
+        know go (their order is known at the end: by papers): after the cells of `lists`."""
+        cells = csv_fields(p, self.lists)
+        rows = self.csv
         if self.whole_rows:
-            write(cells)
-            if self.count % 500 == 0:
-                self._flush_csv()
-            return
-        start = out.tell()
-        tail = cells[self.csv_cut :]
-        links = tail[-1]
-        if (all(type(v) is bool for v in tail[:-1]) and type(links) is str
-                and not _CSV_QUOTED.search(links)):
-            # The tail (three booleans, then the links) needs no quoting: its text is known.
-            write(cells)
-            end = out.tell()
-            cut = end - 2 - len(",".join(map(str, tail))) - 1
+            rows.append(",".join(cells) + "\r\n")
         else:
-            write(cells[: self.csv_cut])
-            cut = out.tell() - 2  # before the line break
-            out.seek(cut)
-            out.write(",")
-            write(tail)
-            end = out.tell()
-        self.csv_rows.extend((cut - start, end - start))
-        others = [name for name in p.flag_lists if name not in self.lists]
-        if others:
-            self.csv_others[self.count - 1] = set(others)
+            head = ",".join(cells[: self.csv_cut])
+            row = head + "," + ",".join(cells[self.csv_cut :]) + "\r\n"
+            rows.append(row)
+            self.csv_rows.extend((len(head), len(row)))
+            others = [name for name in p.flag_lists if name not in self.lists]
+            if others:
+                self.csv_others[self.count - 1] = set(others)
         if self.count % 500 == 0:
             self._flush_csv()
 
     def _flush_csv(self) -> None:
-        text = self.csv.getvalue()
-        if text:
-            self.csv_batches.append(self.spools["csv"].add(text))
-        self.csv.seek(0)
-        self.csv.truncate()
+        if self.csv:
+            self.csv_batches.append(self.spools["csv"].add("".join(self.csv)))
+        self.csv.clear()
 
     def csv_text(self, lists: list[str]) -> Iterator[str | bytes]:
         """The rows' text with a flag column for each of `lists` after the project's own."""

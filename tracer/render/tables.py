@@ -186,13 +186,20 @@ def article_tuple(p: PaperRow, lists: Sequence[str]) -> tuple[Any, ...]:
     )
 
 
-def csv_cells(p: PaperRow, lists: Sequence[str]) -> list[Any]:
-    """article_tuple's cells as the CSV writes them (safe_cell on each)."""
-    return [
+_CSV_QUOTED = re.compile(r'[,"\r\n]')  # what makes the csv module quote a cell (QUOTE_MINIMAL)
+
+
+def csv_fields(p: PaperRow, lists: Sequence[str]) -> list[str]:
+    """article_tuple's cells as csv.writer writes them in a row (QUOTE_MINIMAL): safe_cell on
+    each, then quoted where a comma, a quote or a line break is in it. The row's text is
+    the cells joined by commas, then "\r\n" (a row of one empty cell aside: never one here)."""
+    quoted = _CSV_QUOTED.search
+    texts = [
         ("'" + v if v.startswith(FORMULA_START) else v) if type(v) is str
-        else "" if v is None else v
+        else "" if v is None else str(v)
         for v in article_tuple(p, lists)
     ]
+    return [v if not quoted(v) else '"' + v.replace('"', '""') + '"' for v in texts]
 
 
 def article_rows(report: Report) -> list[dict[str, Any]]:
@@ -223,15 +230,13 @@ def article_csv_chunks(report: Report, rows: Iterable[Any] | None = None) -> Ite
 def csv_rows(papers: Iterable[PaperRow], lists: Sequence[str],
              out: io.StringIO | None = None) -> Iterator[str]:
     """The CSV text of the papers' rows, 500 rows at a time (after what `out` holds)."""
-    out = out or io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    lines = [out.getvalue()] if out is not None else []
     for n, p in enumerate(papers, 1):
-        writer.writerow(csv_cells(p, lists))
+        lines.append(",".join(csv_fields(p, lists)) + "\r\n")
         if n % 500 == 0:
-            yield out.getvalue()
-            out.seek(0)
-            out.truncate()
-    yield out.getvalue()
+            yield "".join(lines)
+            lines.clear()
+    yield "".join(lines)
 
 
 def author_rows(report: Report) -> list[dict[str, Any]]:
@@ -332,49 +337,82 @@ def json_paper(paper: PaperRow, first: bool) -> bytes:
     return (b"\n    " if first else b",\n    ") + encode_bytes(paper, 2)
 
 
-_PAPER_FIELDS = tuple(PaperRow.__dataclass_fields__)
-_AUTHOR_FIELDS = tuple(AuthorRow.__dataclass_fields__)
-_AFFILIATION_DEPTH = b"\n" + b"  " * 4  # paper > authors > author > affiliations > item
+# PaperJson encodes a paper as the one item of {"p": [paper]}: its lines come indented as
+# in the report's "papers" list (report > papers > item), between these two.
+_ITEM_START = b'{\n  "p": [\n    '
+_ITEM_END = b"\n  ]\n}"
+_AFFILIATION_DEPTH = b"\n" + b"  " * 6  # {p: [paper]} > authors > author > affiliations > item
+_AFFILIATIONS_CLOSE = b"\n" + b"  " * 5 + b"]"  # the end of an author's "affiliations"
+# The keys json_paper writes, in PaperRow's and AuthorRow's field order (PaperJson writes
+# literal dicts in that order): checked when the module loads.
+_PAPER_FIELDS = (
+    "paper_id", "key", "title", "year", "publication_date", "venue", "ids", "level", "score",
+    "evidence", "via_derivative", "missing", "after_withdrawal", "authors_truncated", "authors",
+    "countries", "institutions", "sectors", "flags", "flag_lists", "links",
+)
+_AUTHOR_FIELDS = ("position", "name", "affiliations", "author_id")
+assert _PAPER_FIELDS == tuple(PaperRow.__dataclass_fields__)
+assert _AUTHOR_FIELDS == tuple(AuthorRow.__dataclass_fields__)
 
 
 class PaperJson:
     """json_paper's bytes, each distinct affiliation encoded once: orjson writes a dataclass
     more slowly than a dict, and a report's affiliations are a few hundred rows shared by
-    every author that has them. A paper becomes a dict whose affiliations are their encoded
-    text (orjson.Fragment, indented to their place); where its text holds what the two
-    encoders write apart (see _encode), the paper goes through json_paper whole."""
+    every author that has them. A paper becomes a dict whose authors' affiliation lists are
+    their encoded text (orjson.Fragment, indented to their place; an author's list is encoded
+    once for each distinct list of rows); where its text holds what the two encoders write
+    apart (see _encode), the paper goes through json_paper whole."""
 
     def __init__(self) -> None:
         # id(row) -> (row, its text): the row is held, so that its id names no other row.
-        self._affiliations: dict[int, tuple[AffiliationRow, orjson.Fragment]] = {}
+        self._affiliations: dict[int, tuple[AffiliationRow, bytes]] = {}
+        # the ids of an author's rows -> the list's text (its rows are held above)
+        self._lists: dict[tuple[int, ...], orjson.Fragment] = {}
 
-    def _affiliation(self, aff: AffiliationRow) -> orjson.Fragment:
+    def _affiliation(self, aff: AffiliationRow) -> bytes:
         found = self._affiliations.get(id(aff))
         if found is None:
             try:
                 text = orjson.dumps(aff, option=_ORJSON_OPTIONS)
             except TypeError:
                 text = b"\x00"  # not JSON: the paper's text fails the check below
-            found = self._affiliations[id(aff)] = (
-                aff, orjson.Fragment(text.replace(b"\n", _AFFILIATION_DEPTH)))
+            found = self._affiliations[id(aff)] = (aff, text.replace(b"\n", _AFFILIATION_DEPTH))
         return found[1]
 
-    def item(self, paper: PaperRow, first: bool) -> bytes:
-        value = {name: getattr(paper, name) for name in _PAPER_FIELDS}
-        affiliation = self._affiliation
-        value["authors"] = [
-            {name: getattr(author, name) for name in _AUTHOR_FIELDS}
-            | {"affiliations": [affiliation(aff) for aff in author.affiliations]}
-            for author in paper.authors
-        ]
+    def _list(self, affs: list[AffiliationRow]) -> orjson.Fragment:
+        key = tuple(map(id, affs))
+        found = self._lists.get(key)
+        if found is None:
+            texts = [self._affiliation(aff) for aff in affs]
+            found = self._lists[key] = orjson.Fragment(
+                b"".join((b"[", _AFFILIATION_DEPTH, (b"," + _AFFILIATION_DEPTH).join(texts),
+                          _AFFILIATIONS_CLOSE)) if texts else b"[]")
+        return found
+
+    def item(self, p: PaperRow, first: bool) -> bytes:
+        affiliations = self._list
+        value = {"p": [{
+            "paper_id": p.paper_id, "key": p.key, "title": p.title, "year": p.year,
+            "publication_date": p.publication_date, "venue": p.venue, "ids": p.ids,
+            "level": p.level, "score": p.score, "evidence": p.evidence,
+            "via_derivative": p.via_derivative, "missing": p.missing,
+            "after_withdrawal": p.after_withdrawal, "authors_truncated": p.authors_truncated,
+            "authors": [
+                {"position": a.position, "name": a.name,
+                 "affiliations": affiliations(a.affiliations), "author_id": a.author_id}
+                for a in p.authors
+            ],
+            "countries": p.countries, "institutions": p.institutions, "sectors": p.sectors,
+            "flags": p.flags, "flag_lists": p.flag_lists, "links": p.links,
+        }]}
         try:
             data = orjson.dumps(value, option=_ORJSON_OPTIONS)
         except TypeError:
             data = b""
         if (not data or b"\x00" in data or b"0.0000" in data
                 or (b"e-" in data and _ORJSON_EXPONENT_BYTES.search(data))):
-            return json_paper(paper, first)
-        return (b"\n    " if first else b",\n    ") + data.replace(b"\n", b"\n    ")
+            return json_paper(p, first)
+        return (b"\n    " if first else b",\n    ") + data[len(_ITEM_START) : -len(_ITEM_END)]
 
 
 def json_papers(items: Iterable[bytes], count: int) -> Iterator[bytes]:

@@ -24,13 +24,37 @@ if TYPE_CHECKING:
     from tracer.store import Store
 
 
-# Column orders of the tuples below (tracer.report unpacks them in this order): only the columns
-# a report shows (no abstracts, no authorships' source JSON). An affiliation's `flags` stays the
-# stored text; `flag_lists` decodes each distinct text once (most affiliations share a few).
+# Column orders of the rows below: only the columns a report shows (no abstracts, no
+# authorships' source JSON). An affiliation's `flags` stays the stored text; `flag_lists`
+# decodes each distinct text once (most affiliations share a few).
 PAPER_COLUMNS = (
     "id", "title", "year", "publication_date", "venue", "authors_truncated", "level", "score",
     "judged_evidence", "via_derivative", "missing_since_run",
 )
+
+
+@dataclass(slots=True)  # one per paper read: no __dict__ each
+class StoredPaper:
+    """A paper's stored row (PAPER_COLUMNS, in that order), its usage evidence decoded."""
+
+    id: int
+    title: str | None
+    year: int | None
+    publication_date: str | None
+    venue: str | None
+    authors_truncated: int
+    level: str | None  # None until judged
+    score: float | None
+    evidence: Any  # the decoded list of evidence items
+    via_derivative: str | None
+    missing_since_run: int | None
+
+    @classmethod
+    def of(cls, row: tuple[Any, ...]) -> StoredPaper:
+        return cls(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
+                   _json(row[8], "usage evidence", []), row[9], row[10])
+
+
 AUTHOR_COLUMNS = ("position", "name", "s2_author_id", "openalex_author_id")
 AFFILIATION_COLUMNS = (
     "raw", "institution_id", "institution_name", "parent_name", "country", "sector", "flags",
@@ -61,7 +85,7 @@ CHUNK = 500  # papers read at a time: their ids, and authorships with affiliatio
 
 Authors = list[tuple[int, Any, Any, Any, list[Any]]]  # (position, name, s2 id, OpenAlex id, affs)
 PaperRows = tuple[
-    tuple[Any, ...],  # the paper (PAPER_COLUMNS, its evidence decoded)
+    StoredPaper,
     dict[str, list[str]],  # kind -> values, sorted ({} when ids were not asked for)
     Authors,  # by position; each affiliation as `convert` made it of its distinct row
 ]
@@ -215,8 +239,7 @@ class ReportRows:
                                 by_number[number] = found
                         affs.append(found)
                     next_author = next(author_rows, None)
-                paper = (*row[:8], _json(row[8], "usage evidence", []), *row[9:])
-                yield paper, ids, authors
+                yield StoredPaper.of(row), ids, authors
 
     def _distinct(self, values: tuple[Any, ...], convert: Callable[[tuple[Any, ...]], Any]) -> Any:
         text = values[6]
@@ -264,8 +287,7 @@ class ReportRows:
             affs.append(found)
         for row in rows:
             pid = row[0]
-            paper = (*row[:8], _json(row[8], "usage evidence", []), *row[9:])
-            yield paper, ids.pop(pid, {}), authors.pop(pid, [])
+            yield StoredPaper.of(row), ids.pop(pid, {}), authors.pop(pid, [])
 
     def flagged_affiliations(self) -> list[tuple[Any, Any, Any, Any]]:
         """(institution_id, institution_name, decoded flags, the paper's level) of every
