@@ -1091,6 +1091,52 @@ def test_a_civilian_university_with_a_defence_word_stays_academic(
         assert affs and affs[0].sector == "academic", (text, affs)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Israel Aerospace Industries, Lod, Israel",
+        "Quillfeather Heavy Industries, Ulsan, Korea",
+        "ASELSAN A.S., Ankara, Turkey",
+        "Quillfeather Savunma Sanayi A.Ş., Ankara, Türkiye",
+        "Quillfeather Systems a.s., Brno, Czech Republic",
+    ],
+)
+def test_defence_companies_are_commercial_by_their_legal_form(text: str) -> None:
+    assert _sector_of_unknown(Classifier(), text) == "commercial"
+
+
+def test_a_company_trail_needs_a_name_before_it() -> None:
+    # "A.S. Rao Nagar" is a place in Hyderabad; "Ministry of Industries" is no company.
+    assert _sector_of_unknown(Classifier(), "Quillfeather Centre, A.S. Rao Nagar, Hyderabad, India") == "unknown"
+    assert _sector_of_unknown(Classifier(), "Ministry of Industries, Quillfeather") == "unknown"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Первый Московский государственный медицинский университет им. И.М. Сеченова, Москва",
+        "Минский государственный лингвистический университет, Минск, Беларусь",
+        "Київський національний університет, Київ, Україна",
+        "دانشگاه علوم پزشکی تهران، تهران، ایران",
+        "دانشکده مهندسی کامپیوتر، دانشگاه اصفهان، اصفهان، ایران",
+        "جامعة دمشق، كلية الهندسة المعلوماتية، دمشق، سوريا",
+    ],
+)
+def test_a_university_in_cyrillic_persian_or_arabic_is_academic(text: str) -> None:
+    (aff,) = Classifier().classify_text(text)
+    assert aff.institution_id is None and aff.sector == "academic", aff
+
+
+def test_academies_of_sciences_and_research_institutes_are_no_universities() -> None:
+    for text in (
+        "Институт проблем управления РАН, Москва",
+        "پژوهشگاه دانش‌های بنیادی، تهران، ایران",
+        "جامعة الدول العربية، القاهرة",
+    ):
+        (aff,) = Classifier().classify_text(text)
+        assert aff.sector != "academic", (text, aff)
+
+
 def test_military_rules_tried_word_by_word_find_what_a_search_finds() -> None:
     from tracer.affiliations.rules import _military, military_rule_normalized
 
