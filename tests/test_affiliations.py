@@ -1021,3 +1021,134 @@ def test_the_central_military_commission_is_military(classifier: Classifier) -> 
     ):
         assert aff.sector == "military", aff
     assert one(Classifier().classify_text("中央军委联合参谋部, 北京")).sector == "military"
+
+
+# Defence bodies on no list, in the languages they write their names in (made-up units and
+# real bodies' forms: Web of Science's "Mil", Turkish, Polish, Romanian, Spanish, French).
+UNLISTED_DEFENCE = [
+    "Defence Research and Development Laboratory, Hyderabad 500058, India",
+    "Defence Research and Development Establishment, Gwalior, India",
+    "Centre for Fire, Explosive and Environment Safety, DRDO, Delhi, India",
+    "Israel Defense Forces, Tel Aviv, Israel",
+    "Japan Ground Self-Defense Force, Tokyo, Japan",
+    "Kara Harp Okulu, Ankara, Türkiye",
+    "Milli Savunma Üniversitesi, Deniz Harp Okulu, İstanbul, Türkiye",
+    "Mil Acad, Dept Chem, Belgrade, Serbia",
+    "Mil Univ Technol, Fac Mechatron, Warsaw, Poland",
+    "Wojskowy Instytut Medyczny, Warszawa, Polska",
+    "Military Technical Academy, Bucharest, Romania",
+    "Academia Tehnică Militară, București, România",
+    "Academia General Militar, Zaragoza, Spain",
+    "Centro Universitario de la Defensa, Marín, Spain",
+    "DGA Techniques navales, Toulon, France",
+    "Direction générale de l'armement, Paris, France",
+    "Hôpital d'instruction des armées Percy, Clamart, France",
+    "Forsvarets forskningsinstitutt, Kjeller, Norway",
+    "Totalförsvarets forskningsinstitut, Stockholm, Sverige",
+]
+
+
+@pytest.mark.parametrize("text", UNLISTED_DEFENCE)
+def test_defence_bodies_no_list_names_are_military(classifier: Classifier, text: str) -> None:
+    for found in (classifier, Classifier()):
+        affs = found.classify_text(text)
+        assert affs and affs[0].sector == "military", (text, affs)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Military College of Signals, National University of Sciences and Technology, Rawalpindi, Pakistan",
+        "Natl Univ Sci & Technol, Mil Coll Signals, Rawalpindi, Pakistan",
+        "Department of Computer Science, NUST, Rawalpindi, Pakistan (e-mail: someone@mcs.edu.pk)",
+    ],
+)
+def test_a_military_college_inside_a_university_is_military(
+    classifier: Classifier, text: str
+) -> None:
+    # The university's ROR record may be the answer; its military unit decides the sector.
+    for found in (classifier, Classifier()):
+        affs = found.classify_text(text)
+        assert affs and affs[0].sector == "military", (text, affs)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Department of Defence Studies, King's College London, London, UK",
+        "Centre for Defence and Security Studies, University of Manitoba, Winnipeg, Canada",
+        "Department of Defense Technology, Some University of Technology, Lahore, Pakistan",
+        "Department of Electrical Engineering, Air University, Islamabad, Pakistan",
+        "Bahria University, Karachi Campus, Karachi, Pakistan",
+        "Institute of Military History, University of Vienna, Vienna, Austria",
+    ],
+)
+def test_a_civilian_university_with_a_defence_word_stays_academic(
+    classifier: Classifier, text: str
+) -> None:
+    for found in (classifier, Classifier()):
+        affs = found.classify_text(text)
+        assert affs and affs[0].sector == "academic", (text, affs)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Israel Aerospace Industries, Lod, Israel",
+        "Quillfeather Heavy Industries, Ulsan, Korea",
+        "ASELSAN A.S., Ankara, Turkey",
+        "Quillfeather Savunma Sanayi A.Ş., Ankara, Türkiye",
+        "Quillfeather Systems a.s., Brno, Czech Republic",
+    ],
+)
+def test_defence_companies_are_commercial_by_their_legal_form(text: str) -> None:
+    assert _sector_of_unknown(Classifier(), text) == "commercial"
+
+
+def test_a_company_trail_needs_a_name_before_it() -> None:
+    # "A.S. Rao Nagar" is a place in Hyderabad; "Ministry of Industries" is no company.
+    assert _sector_of_unknown(Classifier(), "Quillfeather Centre, A.S. Rao Nagar, Hyderabad, India") == "unknown"
+    assert _sector_of_unknown(Classifier(), "Ministry of Industries, Quillfeather") == "unknown"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Первый Московский государственный медицинский университет им. И.М. Сеченова, Москва",
+        "Минский государственный лингвистический университет, Минск, Беларусь",
+        "Київський національний університет, Київ, Україна",
+        "دانشگاه علوم پزشکی تهران، تهران، ایران",
+        "دانشکده مهندسی کامپیوتر، دانشگاه اصفهان، اصفهان، ایران",
+        "جامعة دمشق، كلية الهندسة المعلوماتية، دمشق، سوريا",
+    ],
+)
+def test_a_university_in_cyrillic_persian_or_arabic_is_academic(text: str) -> None:
+    (aff,) = Classifier().classify_text(text)
+    assert aff.institution_id is None and aff.sector == "academic", aff
+
+
+def test_academies_of_sciences_and_research_institutes_are_no_universities() -> None:
+    for text in (
+        "Институт проблем управления РАН, Москва",
+        "پژوهشگاه دانش‌های بنیادی، تهران، ایران",
+        "جامعة الدول العربية، القاهرة",
+    ):
+        (aff,) = Classifier().classify_text(text)
+        assert aff.sector != "academic", (text, aff)
+
+
+def test_military_rules_tried_word_by_word_find_what_a_search_finds() -> None:
+    from tracer.affiliations.rules import _military, military_rule_normalized
+
+    pattern, labels = _military()
+    for text in (
+        "school of computer national university of defense technology changsha",
+        "department of defence studies kings college london",
+        "mil university technology institute optoelect warsaw",
+        "centro universitario de la defensa academia general militar zaragoza",
+        "中 央 军 委 联 合 参 谋 部",
+        "stanford university",
+    ):
+        found = pattern.search(text)
+        wanted = labels[int(found.lastgroup[1:])] if found and found.lastgroup else None
+        assert military_rule_normalized(text) == wanted, text

@@ -36,6 +36,7 @@ from tracer.affiliations.normalize import (
 from tracer.affiliations.rules import (
     cut_glued_links,
     joined_affiliations,
+    military_domain,
     military_rule,
     military_rule_normalized,
     qualified,
@@ -412,6 +413,7 @@ class Classifier:
         written = part
         part = self._unglue(tidy(part))
         cut: list[_Piece] = []
+        ranges: list[tuple[int, int]] = []  # each piece's tokens in toks
         toks: list[str] = []
         bounds = {0}
         votes: list[Vote] = []
@@ -422,11 +424,12 @@ class Classifier:
             if not piece.toks:
                 continue
             cut.append(piece)
+            offset = len(toks)
             if piece.votes:
-                offset = len(toks)
                 votes.extend((k, offset + s, c) for k, s, c in piece.votes)
             toks.extend(piece.toks)
             bounds.add(len(toks))
+            ranges.append((offset, len(toks)))
         frozen = frozenset(bounds)
         country, strength = self.detector.detect_votes(part, votes, len(toks))
         self._weak_country = strength == CITY
@@ -466,6 +469,10 @@ class Classifier:
             results.append(self._finish(aff, entry, [], span, known.military))
             if entry is not None:
                 answered.add(entry.key)
+        if picks and any(r.sector != "military" for r in results):
+            if self._military_unit(part, cut, ranges, picks):
+                for aff in results:
+                    aff.sector = "military"
         covered = {r.institution_id for r in results}
         for start, end, entry in listed:
             if (entry.ror and entry.ror in covered) or entry.key in answered:
@@ -509,12 +516,33 @@ class Classifier:
             country = self._hint
         # No institution: the string's form may still say it is a university's.
         sector = unresolved_sector(" ".join(piece.toks) for piece in cut)
+        if military_domain(domains_in(part)):
+            sector = "military"
         if country:
             return [
                 Affiliation(raw=written, country=country, sector=sector, confidence=0.5,
                             method="country-only")
             ]
         return [Affiliation(raw=written, sector=sector)]
+
+    @staticmethod
+    def _military_unit(
+        part: str,
+        cut: list[_Piece],
+        ranges: list[tuple[int, int]],
+        picks: list[tuple[int, int, gz.Record, float]],
+    ) -> bool:
+        """Whether a string whose answers are ROR records names a military unit of theirs: a
+        piece that no answer's name covers meets a military rule ("Military College of
+        Signals, National University of Sciences and Technology"; a department's name such as
+        "Department of Defence Studies" meets none), or its e-mail domain is a military
+        body's."""
+        for piece, (first, last) in zip(cut, ranges, strict=True):
+            if any(start < last and first < end for start, end, _r, _c in picks if start >= 0):
+                continue
+            if military_rule_normalized(piece.key):
+                return True
+        return military_domain(domains_in(part))
 
     def _ends_placed(self, text: str) -> bool:
         """Whether an affiliation ends with its place: a postcode, a city, a region or a
