@@ -1152,3 +1152,18 @@ def test_military_rules_tried_word_by_word_find_what_a_search_finds() -> None:
         found = pattern.search(text)
         wanted = labels[int(found.lastgroup[1:])] if found and found.lastgroup else None
         assert military_rule_normalized(text) == wanted, text
+
+
+def test_only_a_military_school_makes_a_universitys_answer_military(
+    classifier: Classifier,
+) -> None:
+    # Another military body written beside the university is no unit of it.
+    (aff,) = classifier.classify_text(
+        "Department of Computer Science, Stanford University, Stanford, CA, USA and Army "
+        "Research Laboratory, Adelphi, MD, USA"
+    )
+    assert aff.institution_id == STANFORD_ID and aff.sector == "academic"
+    (aff,) = classifier.classify_text(
+        "Military Hospital Department, Peking University Third Hospital, Beijing, China"
+    )
+    assert aff.sector == "healthcare"

@@ -533,14 +533,16 @@ class Classifier:
         picks: list[tuple[int, int, gz.Record, float]],
     ) -> bool:
         """Whether a string whose answers are ROR records names a military unit of theirs: a
-        piece that no answer's name covers meets a military rule ("Military College of
+        piece that no answer's name covers names a military school ("Military College of
         Signals, National University of Sciences and Technology"; a department's name such as
-        "Department of Defence Studies" meets none), or its e-mail domain is a military
-        body's."""
+        "Department of Defence Studies" names none), or its e-mail domain is a military
+        body's. Other military bodies in such a piece are bodies of their own, not the
+        answer's units ("..., Stanford University, and Army Research Laboratory"; a "military
+        hospital department" of a civilian hospital)."""
         for piece, (first, last) in zip(cut, ranges, strict=True):
             if any(start < last and first < end for start, end, _r, _c in picks if start >= 0):
                 continue
-            if military_rule_normalized(piece.key):
+            if military_rule_normalized(piece.key) in _MILITARY_SCHOOLS:
                 return True
         return military_domain(domains_in(part))
 
@@ -1576,6 +1578,10 @@ class Classifier:
             aff.sector = "government"
         return aff
 
+
+# The military rules' labels (data/military_rules.yaml) that name schools: a unit of a
+# university's answer ("Military College of Signals") makes it military.
+_MILITARY_SCHOOLS = frozenset({"military academy or university"})
 
 # Where two words were glued together: a lower-case run then a capitalised word, or letters
 # and a postcode.
