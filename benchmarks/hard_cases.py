@@ -37,6 +37,7 @@ FRESH12 = CASES.with_name("hard_affiliations_fresh12.yaml")
 FRESH13 = CASES.with_name("hard_affiliations_fresh13.yaml")
 FRESH14 = CASES.with_name("hard_affiliations_fresh14.yaml")
 FRESH15 = CASES.with_name("hard_affiliations_fresh15.yaml")
+FRESH16 = CASES.with_name("hard_affiliations_fresh16.yaml")
 ROR = "https://ror.org/"
 
 
