@@ -1081,3 +1081,24 @@ def test_fresh15s_misses_mended() -> None:
     assert _keys("Joint Staff Department Intelligence Bureau, Beijing, China") == {
         "pla-jsd-intelligence-bureau"
     }
+
+
+def test_fresh16s_misses_mended() -> None:
+    # ASPI's own other names of PLA and police schools, Web of Science's forms of listed
+    # universities, and 1260H companies the list names under their groups.
+    assert _keys("Nanchang Army Academy, Nanchang 330103, Jiangxi, China") == {
+        "pla-army-infantry-academy"
+    }
+    assert _keys("China Maritime Police Academy, Ningbo, Zhejiang, China") == {
+        "china-coast-guard-academy"
+    }
+    assert _keys("CIPUC, Shenyang, China") == {"cipuc"}
+    assert _keys("Xi An Jiao Tong Univ, Sch Elect & Informat Engn, Xian, Peoples R China") == {
+        "xjtu"
+    }
+    assert _keys("Merit Automotive Electronics Systems S.L.U., Barcelona, Spain") == {
+        "merit-automotive"
+    }
+    assert _listed("CIECC (China International Engineering Consulting Corporation), China") == {
+        "dod-1260h": "2022-10-05"
+    }
