@@ -38,6 +38,7 @@ FRESH13 = CASES.with_name("hard_affiliations_fresh13.yaml")
 FRESH14 = CASES.with_name("hard_affiliations_fresh14.yaml")
 FRESH15 = CASES.with_name("hard_affiliations_fresh15.yaml")
 FRESH16 = CASES.with_name("hard_affiliations_fresh16.yaml")
+FRESH17 = CASES.with_name("hard_affiliations_fresh17.yaml")
 ROR = "https://ror.org/"
 
 
