@@ -1102,3 +1102,22 @@ def test_fresh16s_misses_mended() -> None:
     assert _listed("CIECC (China International Engineering Consulting Corporation), China") == {
         "dod-1260h": "2022-10-05"
     }
+
+
+def test_fresh17s_misses_mended() -> None:
+    # A third random sample of the lists: ASPI's other names of PLA schools and institutes,
+    # Web of Science's forms and Chinese names of 1260H companies.
+    assert _keys("PLA Navy Bengbu Petty Officer Academy, Bengbu, Anhui, China") == {
+        "pla-naval-petty-officer-academy"
+    }
+    assert _keys("Rocket Force Equipment Academy, Beijing, China") == {
+        "pla-rocket-force-research-institute"
+    }
+    assert _keys("Zhengzhou Institute of Surveying and Mapping, Zhengzhou, China") == {"plaieu"}
+    assert _keys("Beijing Univ Chem Technol, Coll Informat Sci & Technol, Beijing, Peoples R China") == {
+        "buct"
+    }
+    assert _keys("安徽四创电子股份有限公司, 合肥") == {"sun-create"}
+    assert _listed("China National Chemical Engineering Co., Ltd., Beijing, China") == {
+        "dod-1260h": "2025-01-07"
+    }
