@@ -1121,3 +1121,15 @@ def test_fresh17s_misses_mended() -> None:
     assert _listed("China National Chemical Engineering Co., Ltd., Beijing, China") == {
         "dod-1260h": "2025-01-07"
     }
+
+
+def test_a_ror_company_of_a_listed_group_does_not_carry_its_ns_cmic_listing(
+    ror_index: tuple[Gazetteer, Path],  # noqa: F811
+) -> None:
+    # ROR holds Zhejiang Haikang Zhilian as CETC's company; the NS-CMIC list names CETC, not it.
+    (aff,) = Classifier(ror_index[0]).classify_text(
+        "Zhejiang Haikang Zhilian Science and Technology Co., Hangzhou, China"
+    )
+    assert aff.parent_name and "China Electronics Technology Group" in aff.parent_name
+    assert "us-cmic" not in {f.list for f in aff.flags}
+    assert "dod-1260h" in {f.list for f in aff.flags}

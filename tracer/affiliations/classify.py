@@ -1524,6 +1524,11 @@ class Classifier:
             self._records[record.index] = known
         return known
 
+    def _is_company(self, ident: str) -> bool:
+        """Whether ROR types the record of this id a company."""
+        record = self.gazetteer.record(ident) if self.gazetteer is not None else None
+        return record is not None and "company" in record.types
+
     def _finish(
         self,
         aff: Affiliation,
@@ -1539,10 +1544,14 @@ class Classifier:
             ident = aff.institution_id
             if (
                 ident and ident.startswith(gz.ROR_PREFIX) and ident != entry.ror
-                and aff.institution_name and name_key(aff.institution_name) in entry.units
+                and (
+                    (aff.institution_name and name_key(aff.institution_name) in entry.units)
+                    or (entry.ror is not None and self._is_company(ident))
+                )
             ):
-                # ROR's record of one of the entry's units (CASC's CAST): part of the entry,
-                # with the listings it carries as the entry's.
+                # ROR's record of one of the entry's units (CASC's CAST), or of a company of
+                # the entry's (a ROR child of CETC's): part of the entry, with the listings it
+                # carries as the entry's.
                 aff.flags = [f for f in entry.flags if carried(f)]
                 if aff.parent_name is None:
                     aff.parent_id, aff.parent_name = entry.ror, entry.name
