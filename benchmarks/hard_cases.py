@@ -39,6 +39,7 @@ FRESH14 = CASES.with_name("hard_affiliations_fresh14.yaml")
 FRESH15 = CASES.with_name("hard_affiliations_fresh15.yaml")
 FRESH16 = CASES.with_name("hard_affiliations_fresh16.yaml")
 FRESH17 = CASES.with_name("hard_affiliations_fresh17.yaml")
+FRESH18 = CASES.with_name("hard_affiliations_fresh18.yaml")
 ROR = "https://ror.org/"
 
 
