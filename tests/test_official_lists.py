@@ -567,3 +567,24 @@ def test_aspi_laboratories_are_names_of_the_university_that_hosts_them() -> None
     assert "aspi-cdut" in {f.list for f in aff.flags}
     (aff,) = classifier.classify_text("State Key Laboratory of High Performance Computing, Changsha")
     assert "aspi-cdut" in {f.list for f in aff.flags}
+
+
+def test_a_listed_alias_that_is_a_place_name_is_not_kept() -> None:
+    # The 1260H copy gives Inner Mongolia First Machinery the alias "Inner Mongolia": a region,
+    # which would flag every string that names it.
+    text = rows_1260h(
+        ("Inner Mongolia First Machinery Group Co., Ltd.", "", "2021-06-03"), alias="Inner Mongolia"
+    )
+    merged = merge(default_watchlist(), parse_1260h(text))
+    classifier = Classifier(watchlist=merged)
+    flags = {
+        f.list
+        for a in classifier.classify_text(
+            "School of Information Engineering, Inner Mongolia University of Science and "
+            "Technology, Baotou, Inner Mongolia, China"
+        )
+        for f in a.flags
+    }
+    assert flags == set()
+    (aff,) = classifier.classify_text("Inner Mongolia First Machinery Group Co., Ltd., Baotou")
+    assert "dod-1260h" in {f.list for f in aff.flags}

@@ -1133,3 +1133,23 @@ def test_a_ror_company_of_a_listed_group_does_not_carry_its_ns_cmic_listing(
     assert aff.parent_name and "China Electronics Technology Group" in aff.parent_name
     assert "us-cmic" not in {f.list for f in aff.flags}
     assert "dod-1260h" in {f.list for f in aff.flags}
+
+
+def test_fresh18s_misses_mended() -> None:
+    # A fourth random sample of the 1260H list and Entity List bodies of 2022 to 2025.
+    assert _listed("Tiandy Technologies Co., Ltd., Tianjin, China") == {
+        "us-entity-list": "2022-12-16"
+    }
+    assert _keys("Chinese Acad Sci, Shanghai Inst Microsyst & Informat Technol, Shanghai") == {
+        "simit"
+    }
+    assert _flags("Liancheng Optoelect Chongqing Co Ltd, Chongqing, Peoples R China") == {
+        "us-entity-list"
+    }
+    assert "us-entity-list" in _flags(
+        "CAS Key Laboratory of Quantum Information, University of Science and Technology of "
+        "China, Hefei, Anhui, China"
+    )
+    assert _keys("Semicond Mfg North China Beijing Corp, Beijing, Peoples R China") == {"smic"}
+    assert _flags("Consys, Shenzhen, China") == {"dod-1260h"}
+    assert _flags("Consys GmbH, Munich, Germany") == set()

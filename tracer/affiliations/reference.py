@@ -28,6 +28,7 @@ from typing import Any
 import requests
 
 from tracer.affiliations import gazetteer as gz
+from tracer.affiliations.countries import default_detector
 from tracer.affiliations.model import Flag
 from tracer.affiliations.official import (
     Listing,
@@ -443,6 +444,8 @@ def _keep_alias(alias: str) -> bool:
     if not _NAME_CHARS.match(alias) and not any("\u2e80" <= ch <= "\u9fff" for ch in alias):
         return False
     norm = name_key(alias)
+    if default_detector().is_place(tuple(norm.split())):
+        return False  # a place's name ("Inner Mongolia", a 1260H alias) names no one body
     return len(norm) >= 4 and not (alias.isupper() and len(alias) < 4)
 
 
