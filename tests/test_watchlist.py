@@ -1153,3 +1153,6 @@ def test_fresh18s_misses_mended() -> None:
     assert _keys("Semicond Mfg North China Beijing Corp, Beijing, Peoples R China") == {"smic"}
     assert _flags("Consys, Shenzhen, China") == {"dod-1260h"}
     assert _flags("Consys GmbH, Munich, Germany") == set()
+    # COMAC's American company, which the 1260H list names under COMAC, says whose it is.
+    (aff,) = _offline().classify_text("COMAC America Corporation (CAC), USA")
+    assert aff.parent_name == "Commercial Aircraft Corporation of China"
