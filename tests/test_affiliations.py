@@ -1167,3 +1167,18 @@ def test_only_a_military_school_makes_a_universitys_answer_military(
         "Military Hospital Department, Peking University Third Hospital, Beijing, China"
     )
     assert aff.sector == "healthcare"
+
+
+def test_a_company_by_its_legal_form_at_the_end_of_its_name() -> None:
+    # French, Luxembourgish, German, Italian, Dutch and Finnish legal forms; a state's
+    # abbreviation before a postcode is none.
+    for text in (
+        "Parrot SA, 75010 Paris, France",
+        "Cargolux Airlines International S.A., Luxembourg",
+        "Deutsche Telekom AG, Bonn, Germany",
+        "Leonardo S.p.A., Rome, Italy",
+    ):
+        assert Classifier().classify_text(text)[0].sector == "commercial", text
+    assert Classifier().classify_text("School of Physics, Adelaide, SA 5005, Australia")[0].sector == (
+        "unknown"
+    )
