@@ -1156,3 +1156,14 @@ def test_fresh18s_misses_mended() -> None:
     # COMAC's American company, which the 1260H list names under COMAC, says whose it is.
     (aff,) = _offline().classify_text("COMAC America Corporation (CAC), USA")
     assert aff.parent_name == "Commercial Aircraft Corporation of China"
+
+
+def test_fresh19s_misses_mended() -> None:
+    # The last of the 1260H companies, and the Belarus and Russia rules of 2022.
+    assert _keys("China SpaceSat Co., Beijing, China") == {"china-spacesat"}
+    assert _keys("Semicond Mfg Int Tianjin Corp, Tianjin, Peoples R China") == {"smic"}
+    assert _listed("JSC Integral, Minsk, Republic of Belarus") == {"us-entity-list": "2022-03-02"}
+    assert _flags("Integral Holding, Berlin, Germany") == set()
+    assert _flags("Pella Shipbuilding Plant, Leningrad Oblast, Russia") == {"us-entity-list"}
+    (aff,) = _offline().classify_text("Continental Aerospace Technologies, Mobile, AL, USA")
+    assert aff.parent_name == "Aviation Industry Corporation of China"

@@ -568,8 +568,8 @@ class Classifier:
             word = match.group(0)
             if _SEAM.search(word) is None or normalize(word) in lookup:
                 return word
-            if self.watchlist.begins_name(word) or self.watchlist.find(tokens(word), word):
-                return word  # a listed brand ("CloudWalk"), or the first word of a listed name
+            if self.watchlist.has_word(word) or self.watchlist.find(tokens(word), word):
+                return word  # a listed brand ("CloudWalk"), or a word of a listed name
             # A listed brand glued to the next word stays whole ("SenseTimeResearch" is
             # "SenseTime Research", not "Sense TimeResearch").
             camel = _CAMEL.split(word)

@@ -185,6 +185,7 @@ class Watchlist:
         self.by_key = {e.key: e for e in entries}
         # Phrase lookup like the gazetteer's: every token prefix -> -1, a whole alias -> entry.
         self._lookup: dict[str, int] = {}
+        self._words: set[str] = set()  # every word of every name
         self._acronyms: dict[str, int] = {}
         self._strict: set[str] = set()
         self._strict_acronyms: set[str] = set()
@@ -216,6 +217,7 @@ class Watchlist:
                 else:
                     self.by_name.setdefault(key, entry)
                 parts = key.split(" ")
+                self._words.update(parts)
                 for size in range(1, len(parts)):
                     self._lookup.setdefault(" ".join(parts[:size]), -1)
                 self._lookup[key] = index
@@ -279,10 +281,10 @@ class Watchlist:
                 entry = self.by_name.get(normalize(stripped))
         return entry
 
-    def begins_name(self, word: str) -> bool:
-        """Whether a name of the watchlist begins with this one word ("ChangXin" begins
-        "ChangXin Memory Technologies")."""
-        return self._lookup.get(normalize(word)) is not None
+    def has_word(self, word: str) -> bool:
+        """Whether a name of the watchlist holds this one word ("ChangXin" in "ChangXin Memory
+        Technologies", "SpaceSat" in "China SpaceSat")."""
+        return normalize(word) in self._words
 
     def for_domains(self, raw: str) -> Entry | None:
         """The entry whose e-mail or web domain the string holds ("wang@nudt.edu.cn")."""
