@@ -41,6 +41,7 @@ FRESH16 = CASES.with_name("hard_affiliations_fresh16.yaml")
 FRESH17 = CASES.with_name("hard_affiliations_fresh17.yaml")
 FRESH18 = CASES.with_name("hard_affiliations_fresh18.yaml")
 FRESH19 = CASES.with_name("hard_affiliations_fresh19.yaml")
+FRESH20 = CASES.with_name("hard_affiliations_fresh20.yaml")
 ROR = "https://ror.org/"
 
 
