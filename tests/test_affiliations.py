@@ -1182,3 +1182,12 @@ def test_a_company_by_its_legal_form_at_the_end_of_its_name() -> None:
     assert Classifier().classify_text("School of Physics, Adelaide, SA 5005, Australia")[0].sector == (
         "unknown"
     )
+
+
+def test_a_university_of_police_is_a_public_security_body() -> None:
+    for text in (
+        "Hubei University of Police, Wuhan, China",
+        "Forensic Laboratory, Hubei Univ Police, Wuhan, Peoples R China",
+    ):
+        (aff,) = Classifier().classify_text(text)
+        assert aff.sector == "government" and [f.list for f in aff.flags] == ["police-security"]

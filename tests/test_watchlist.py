@@ -1167,3 +1167,28 @@ def test_fresh19s_misses_mended() -> None:
     assert _flags("Pella Shipbuilding Plant, Leningrad Oblast, Russia") == {"us-entity-list"}
     (aff,) = _offline().classify_text("Continental Aerospace Technologies, Mobile, AL, USA")
     assert aff.parent_name == "Aviation Industry Corporation of China"
+
+
+def test_a_university_is_not_flagged_for_a_namesake_ror_confuses_with_it(
+    ror_index: tuple[Gazetteer, Path],  # noqa: F811
+) -> None:
+    # ROR's record of Heilongjiang University of Science and Technology carries the Chinese
+    # name of the Heilongjiang Institute of Technology, which the ASPI tracker lists.
+    (aff,) = Classifier(ror_index[0]).classify_text(
+        "Heilongjiang University of Science and Technology, Harbin, China"
+    )
+    assert aff.flags == []
+    assert "aspi-cdut" in _flags("Heilongjiang Institute of Technology, Harbin, China")
+
+
+def test_fresh20s_misses_mended() -> None:
+    # The companies listed beside Sophgo in January 2025, and ASPI's other names of PLA schools.
+    assert _listed("Fujian Suanxin Technol, Fujian, Peoples R China") == {
+        "us-entity-list": "2025-01-16"
+    }
+    assert _flags("PowerAir Pte. Ltd., Singapore") == {"us-entity-list"}
+    assert _flags("PowerAir Systems, Denver, CO, USA") == set()
+    assert _keys("PLA Foreign Languages University, Luoyang, China") == {"plaieu"}
+    assert _keys("Naval Aeronautics and Astronautics University, Yantai, China") == {
+        "pla-navy-aviation-university"
+    }
