@@ -1188,6 +1188,8 @@ def test_a_university_of_police_is_a_public_security_body() -> None:
     for text in (
         "Hubei University of Police, Wuhan, China",
         "Forensic Laboratory, Hubei Univ Police, Wuhan, Peoples R China",
+        "Hubei Univ Police, Dept Criminal Invest, Wuhan, Peoples R China",
+        "Tianjin Public Security Professional College, Tianjin, China",
     ):
         (aff,) = Classifier().classify_text(text)
         assert aff.sector == "government" and [f.list for f in aff.flags] == ["police-security"]

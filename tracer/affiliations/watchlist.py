@@ -31,7 +31,7 @@ _CONTINUES = frozenset({"of", "for", "and", "in", "at", "de", "di", "du"})
 # in its piece by one of these is the start of that longer name.
 _WOS_UNIVERSITY_OF = frozenset(
     "technology science information aeronautics posts petroleum mining electronic finance "
-    "economics chinese foreign political traditional".split()
+    "economics chinese foreign political traditional police".split()
 )
 
 
