@@ -438,7 +438,8 @@ def parse(data: dict[str, Any]) -> list[Entry]:
         key = item["key"]
         aliases = [str(a) for a in item.get("aliases") or ()]
         aliases += [str(a) for a in units.get(key) or () if str(a) not in aliases]
-        aliases += _numbered_forms(aliases, numbered.get(str(item.get("parent"))) or ())
+        if item.get("parent") in numbered:
+            aliases += _numbered_forms(aliases, numbered[item["parent"]])
         aliases += [v for v in _chinese_forms(aliases) if v not in aliases]
         aliases += [n for n in written.pop(key, ()) if n not in aliases]
         aliases += _equivalent_forms(aliases, equivalents)
@@ -480,9 +481,9 @@ def parse(data: dict[str, Any]) -> list[Entry]:
             )
     if written:
         raise ValueError(f"bureau_names name no entry: {', '.join(sorted(written))}")
-    unknown = (set(units) | set(domains)) - {e.key for e in entries}
+    unknown = (set(units) | set(domains) | set(numbered)) - {e.key for e in entries}
     if unknown:
-        raise ValueError(f"units or domains name no entry: {', '.join(sorted(unknown))}")
+        raise ValueError(f"units, domains or numbered_forms name no entry: {', '.join(sorted(unknown))}")
     return entries
 
 
