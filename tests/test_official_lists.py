@@ -588,3 +588,63 @@ def test_a_listed_alias_that_is_a_place_name_is_not_kept() -> None:
     assert flags == set()
     (aff,) = classifier.classify_text("Inner Mongolia First Machinery Group Co., Ltd., Baotou")
     assert "dod-1260h" in {f.list for f in aff.flags}
+
+
+def test_aspi_subsidiaries_with_names_of_their_own_are_names_of_the_parent() -> None:
+    # The tracker lists each entry's subsidiaries. A shipyard or a company with its own name
+    # stands for its group; a department, a campus, a training base or a generic institute
+    # ("Advanced Technology Institute") does not, nor a body of another country, nor one two
+    # entries list, nor one marked "[Probable]".
+    data = {
+        "values": [
+            {
+                "value": "China Shipbuilding Industry Corporation (中国船舶重工集团有限公司)",
+                "meta": {
+                    "categories": ["Defence industry conglomerate"],
+                    "subsidiaries": [
+                        "Qingdao Beihai Shipbuilding Heavy Industry",
+                        "Political Department (政治部)",
+                        "Songshan Training Base (嵩山训练基地)",
+                        "Advanced Technology Institute",
+                        "FACC AG (Austria)",
+                        "[Probable] Panda International Information Technology Company",
+                        "National Supercomputing Center in Changsha",
+                    ],
+                },
+            },
+            {
+                "value": "China Aerospace Science and Technology Corporation",
+                "meta": {
+                    "categories": ["Defence industry conglomerate"],
+                    "subsidiaries": [
+                        "CASC 5th Academy, a.k.a. China Academy of Space Technology (CAST)",
+                        "CASC 10th Academy, China Academy of Aerospace Aerodynamics",
+                        "Xiasha Campus (下沙校区)",
+                        "National Supercomputing Center in Changsha ",
+                        "Jiangxi Hongdu Aviation Industry Co., Ltd. (Shanghai)",
+                    ],
+                },
+            },
+        ]
+    }
+    listings = {x.name: x for x in parse_aspi(data)}
+    csic = listings["China Shipbuilding Industry Corporation"].aliases
+    casc = listings["China Aerospace Science and Technology Corporation"].aliases
+    assert "Qingdao Beihai Shipbuilding Heavy Industry" in csic
+    assert not any(
+        word in alias
+        for alias in csic + casc
+        for word in ("Political", "政治部", "Training", "Advanced", "FACC", "Panda", "Campus",
+                     "Supercomputing", "Ltd.,")
+    )
+    assert {"CASC 5th Academy", "China Academy of Space Technology", "CASC 10th Academy",
+            "China Academy of Aerospace Aerodynamics",
+            "Jiangxi Hongdu Aviation Industry Co., Ltd."} <= set(casc)
+    assert "CAST" not in casc  # an acronym in brackets is no name of its own here
+    classifier = Classifier(watchlist=merge(default_watchlist(), list(listings.values())))
+    (aff,) = classifier.classify_text(
+        "Qingdao Beihai Shipbuilding Heavy Industry Co., Ltd., Qingdao, Shandong, China"
+    )
+    assert "aspi-cdut" in {f.list for f in aff.flags}
+    (aff,) = classifier.classify_text("Advanced Technology Institute, Hefei, China")
+    assert not aff.flags

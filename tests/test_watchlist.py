@@ -1192,3 +1192,30 @@ def test_fresh20s_misses_mended() -> None:
     assert _keys("Naval Aeronautics and Astronautics University, Yantai, China") == {
         "pla-navy-aviation-university"
     }
+
+
+def test_fresh20s_second_misses_mended() -> None:
+    # The CSIC shipyards the tracker names, in Web of Science's form too ("Ind" for Industry);
+    # Army Medical University's defence laboratory; the MSS institute's other name; a police
+    # college that moved under the public security department (its namesake under a department
+    # of justice stays unflagged); the US military's medical university is military.
+    for text in (
+        "Bohai Shipbuilding Heavy Ind Co Ltd, Huludao, Liaoning, Peoples R China",
+        "Qingdao Beihai Shipbuilding Heavy Industry Co., Ltd., Qingdao, Shandong, China",
+        "Shanhaiguan Shipbuilding Industry Co., Ltd., Qinhuangdao, Hebei, China",
+    ):
+        assert _keys(text) == {"csic"}, text
+    assert _keys("State Key Laboratory of Trauma, Burns and Combined Injury, Chongqing") == {
+        "army-medical-university"
+    }
+    assert _keys("Ministry of State Security Administrative Institute, Suzhou, China") == {
+        "jiangnan-social-university"
+    }
+    assert _flags("Ningxia Police Vocational College, Yinchuan, Ningxia, China") == {
+        "police-security"
+    }
+    assert _flags("Wuhan Police Vocational College, Wuhan, Hubei, China") == set()
+    (aff,) = Classifier().classify_text(
+        "Uniformed Services University of the Health Sciences, Bethesda, MD, USA"
+    )
+    assert aff.sector == "military" and aff.flags == []

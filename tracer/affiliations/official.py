@@ -22,8 +22,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
+from tracer.affiliations.countries import country_names
+from tracer.affiliations.rules import package_data
 from tracer.errors import DataError
 
 CSL_LISTS = {
@@ -57,6 +60,12 @@ _LEGAL_FORM = re.compile(
     r"s\.?l\.?u|pty\.? ltd|pte\.? ltd)\.?",
     re.IGNORECASE,
 )
+_LEGAL_FORM_WORD = re.compile(
+    r"\b(?:co|ltd|limited|inc|incorporated|llc|plc|corp|corporation|company|group|holdings?|ag|"
+    r"gmbh)\b\.?",
+    re.IGNORECASE,
+)
+_CJK = re.compile(r"[\u2e80-\u9fff]")
 _CJK_TAIL = re.compile(r"\s*[(（]([^()（）]*[\u2e80-\u9fff][^()（）]*)[)）]\s*$")
 
 
@@ -289,24 +298,111 @@ def _laboratories(meta: dict[str, Any]) -> list[str]:
     return out
 
 
+_SUBSIDIARY_AKA = re.compile(
+    r",?\s*(?:\ba\.?k\.?a\.?|\balso known as|\bnow known as)(?:\s+the)?[\s,:]+", re.IGNORECASE
+)
+_PARENS = re.compile(r"\s*[(（]([^()（）]*)[)）]")
+_CJK_PARENS = re.compile(r"\s*[(（][^()（）]*[\u2e80-\u9fff][^()（）]*[)）]")
+# Between two names of one body: "/", ", or", and a comma before a name ("CASC 10th Academy,
+# China Academy of Aerospace Aerodynamics"), not before a legal form ("Foo, Inc.").
+_SUBSIDIARY_SPLIT = re.compile(
+    r"\s*/\s*|,?\s+or\s+|,(?!\s*(?:ltd|limited|inc|llc|plc|co|corp|ag|gmbh)\b)\s*", re.IGNORECASE
+)
+_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{2,}\b")
+_CJK_BODY = re.compile(r"[\u2e80-\u9fff]{2,}(?:公司|研究院|研究所|中心)")
+_SUBSIDIARY_WORD = re.compile(r"[^\W\d_][\w'’&-]*")
+
+
+@lru_cache(maxsize=1)
+def _subsidiary_rules() -> tuple[frozenset[str], re.Pattern[str]]:
+    data = package_data("matching.yaml")
+    generic = frozenset(str(w).casefold() for w in data["subsidiary_generic_words"])
+    return generic, re.compile(data["subsidiary_never"], re.IGNORECASE)
+
+
+def _own_name(name: str, parent: str) -> bool:
+    """Whether a subsidiary's English name is a name of its own (matching.yaml says how)."""
+    generic, never = _subsidiary_rules()
+    own = name.replace("’", "'").casefold().startswith(parent.replace("’", "'").casefold())
+    if never.search(name) and not own:
+        return False
+    if _LEGAL_FORM_WORD.search(name) or _ACRONYM.search(name):
+        return True
+    words = [w for w in _SUBSIDIARY_WORD.findall(name) if w.casefold() not in generic]
+    return len(words) >= 2
+
+
+@lru_cache(maxsize=1)
+def _countries_abroad() -> frozenset[str]:
+    china = {"CN", "HK", "MO"}
+    return frozenset(
+        n.casefold() for code, names in country_names().items() if code not in china for n in names
+    )
+
+
+def _abroad(text: str) -> bool:
+    return _clean(text).casefold() in _countries_abroad()
+
+
+def _subsidiaries(meta: dict[str, Any], parent: str) -> list[str]:
+    """The names of an entry's "subsidiaries" (the tracker's field) that stand for it. An item
+    may give several names of one body: "CASC 5th Academy, a.k.a. China Academy of Space
+    Technology (CAST)", "... now known as the Army Characteristic Medical Center", "X or Y",
+    "First Affiliated Hospital/Southwest Hospital", with Chinese names in brackets; where one
+    of them is a name of its own, all of them are kept (the others are the same body's), save a
+    campus, a base or another university. A place or an acronym in brackets at the end
+    ("(Shanghai)", "(CALT)") is dropped; a Chinese-only item is kept where it names a company
+    or an institute."""
+    _, never = _subsidiary_rules()
+    out: list[str] = []
+    for entry in meta.get("subsidiaries") or ():
+        text = _clean(str(entry))
+        if text.startswith("["):  # "[Probable] Panda International ...": not confirmed
+            continue
+        chinese = [c.strip() for c in _PARENS.findall(text) if _CJK.search(c)]
+        english = _clean(_CJK_PARENS.sub("", text))
+        tail = _PAREN_TAIL.search(english)
+        if tail and _abroad(tail.group(1)):
+            continue  # "FACC AG (Austria)": a company of another country, not the parent
+        while _PAREN_TAIL.search(english):
+            english = _PAREN_TAIL.sub("", english)
+        if not english:
+            out += [c for part in chinese for c in part.split("/") if _CJK_BODY.search(c)]
+            continue
+        names = [n for p in _SUBSIDIARY_AKA.split(english) for n in _SUBSIDIARY_SPLIT.split(p)]
+        names = [_clean(n).strip(" ,;") for n in names]
+        names = [n for n in names if n]
+        if _CJK.search(english):
+            out += [n for n in names if _CJK_BODY.search(n)]
+        elif any(_own_name(n, parent) for n in names):
+            out += [n for n in names if not never.search(n) or _own_name(n, parent)]
+            out += [c for part in chinese for c in part.split("/")]
+    return out
+
+
 def parse_aspi(data: Any) -> list[Listing]:
     if not isinstance(data, dict) or not isinstance(data.get("values"), list):
         raise DataError("The ASPI tracker file is not a MISP galaxy cluster (no `values`).")
     items = [i for i in data["values"] if isinstance(i, dict) and i.get("value")]
     # A laboratory two universities list (one they run together) stands for neither.
+    # So does a subsidiary two entries list ("National Supercomputing Center in Changsha").
     hosts: dict[str, int] = {}
-    for item in items:
-        for lab in set(_laboratories(item.get("meta") or {})):
-            hosts[lab.casefold()] = hosts.get(lab.casefold(), 0) + 1
+    units: dict[int, list[str]] = {}
+    for number, item in enumerate(items):
+        meta = item.get("meta") or {}
+        parent = _CJK_TAIL.sub("", _clean(item["value"]))
+        units[number] = _laboratories(meta) + _subsidiaries(meta, parent)
+        for unit in {u.casefold() for u in units[number]}:
+            hosts[unit] = hosts.get(unit, 0) + 1
     out = []
-    for item in items:
+    for number, item in enumerate(items):
         meta = item.get("meta") or {}
         value = _clean(item["value"])
         chinese = _CJK_TAIL.search(value)
         name = _CJK_TAIL.sub("", value) if chinese else value
         aliases = [chinese.group(1)] if chinese else []
         aliases += [str(a) for a in meta.get("aliases") or ()]
-        aliases += [lab for lab in _laboratories(meta) if hosts[lab.casefold()] == 1]
+        aliases += [unit for unit in units[number] if hosts[unit.casefold()] == 1]
         categories = [str(c) for c in meta.get("categories") or ()]
         refs = [str(r) for r in meta.get("refs") or ()]
         out.append(

@@ -12,14 +12,14 @@ from tracer.affiliations.countries import country_names
 from tracer.affiliations.normalize import load_yaml, normalize
 
 
-def _data(name: str) -> Any:
+def package_data(name: str) -> Any:
     text = resources.files("tracer.affiliations").joinpath(f"data/{name}").read_text("utf-8")
     return load_yaml(text)
 
 
 @lru_cache(maxsize=1)
 def _sector_tables() -> tuple[list[tuple[str, str]], list[tuple[re.Pattern[str], str]]]:
-    data = _data("sectors.yaml")
+    data = package_data("sectors.yaml")
     types = [(str(t), str(s)) for t, s in data["types"]]
     names = [(re.compile(p), str(s)) for p, s in data["names"]]
     return types, names
@@ -28,21 +28,21 @@ def _sector_tables() -> tuple[list[tuple[str, str]], list[tuple[re.Pattern[str],
 @lru_cache(maxsize=1)
 def _military() -> tuple[re.Pattern[str], list[str]]:
     # One alternation with a group per rule: one search answers which rule (if any) matches.
-    rules = _data("military_rules.yaml")["rules"]
+    rules = package_data("military_rules.yaml")["rules"]
     pattern = "|".join(f"(?P<r{i}>{rule['pattern']})" for i, rule in enumerate(rules))
     return re.compile(pattern), [str(rule["label"]) for rule in rules]
 
 
 @lru_cache(maxsize=1)
 def _security() -> tuple[re.Pattern[str], list[str]]:
-    rules = _data("security_rules.yaml")["rules"]
+    rules = package_data("security_rules.yaml")["rules"]
     pattern = "|".join(f"(?P<r{i}>{rule['pattern']})" for i, rule in enumerate(rules))
     return re.compile(pattern), [str(rule["category"]) for rule in rules]
 
 
 @lru_cache(maxsize=1)
 def _unresolved() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
-    data = _data("sectors.yaml")["unresolved"]
+    data = package_data("sectors.yaml")["unresolved"]
     return (
         re.compile(data["academic"]),
         re.compile(data["not"]),
@@ -73,8 +73,8 @@ def unresolved_sector(pieces: Iterable[str]) -> str:
 
 @lru_cache(maxsize=1)
 def _legal_form() -> tuple[re.Pattern[str], frozenset[str]]:
-    data = _data("matching.yaml")
-    places = _data("places.yaml")
+    data = package_data("matching.yaml")
+    places = package_data("places.yaml")
     plain = {normalize(str(w)) for w in data["company_words"]}
     named = [n for names in country_names().values() for n in names]
     for table in (places["regions"], places["cities"]):
@@ -122,7 +122,7 @@ def security_rule_normalized(norm: str) -> str | None:
 
 @lru_cache(maxsize=1)
 def _security_countries() -> frozenset[str]:
-    return frozenset(str(c) for c in _data("security_rules.yaml").get("countries") or ())
+    return frozenset(str(c) for c in package_data("security_rules.yaml").get("countries") or ())
 
 
 def security_country(country: str | None) -> bool:
@@ -193,7 +193,9 @@ def military_rule_normalized(norm: str) -> str | None:
 
 @lru_cache(maxsize=1)
 def _military_domains() -> frozenset[str]:
-    return frozenset(str(d).lower() for d in _data("military_rules.yaml").get("domains") or ())
+    return frozenset(
+        str(d).lower() for d in package_data("military_rules.yaml").get("domains") or ()
+    )
 
 
 def military_domain(domains: Iterable[str]) -> bool:
@@ -210,7 +212,7 @@ def military_domain(domains: Iterable[str]) -> bool:
 
 @lru_cache(maxsize=1)
 def _matching() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, list[tuple[str, ...]]]]:
-    data = _data("matching.yaml")
+    data = package_data("matching.yaml")
     tails = {tuple(normalize(str(t)).split()) for t in data["unit_tails"]}
     # By last word, longest first: "hospital and medical school" before "medical school".
     by_last: dict[str, list[tuple[str, ...]]] = {}
@@ -225,7 +227,7 @@ def _matching() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, list[tuple[
 
 @lru_cache(maxsize=1)
 def _glued_link() -> re.Pattern[str]:
-    data = _data("matching.yaml")
+    data = package_data("matching.yaml")
     heads = "|".join(re.escape(str(h).capitalize()) for h in data["glued_heads"])
     links = "|".join(re.escape(str(w)) for w in data["glued_links"])
     return re.compile(rf"(?<![^\W\d_])({heads})(?=(?:{links})(?![^\W\d_]))")
@@ -239,7 +241,7 @@ def cut_glued_links(word: str) -> str:
 
 @lru_cache(maxsize=1)
 def _joined() -> re.Pattern[str]:
-    return re.compile(str(_data("matching.yaml")["joined"]))
+    return re.compile(str(package_data("matching.yaml")["joined"]))
 
 
 def joined_affiliations(part: str) -> list[str]:
@@ -277,7 +279,7 @@ def unit_tail(toks: tuple[str, ...] | list[str]) -> int:
 
 @lru_cache(maxsize=1)
 def _qualifiers() -> tuple[frozenset[str], frozenset[str]]:
-    data = _data("matching.yaml")["qualifiers"]
+    data = package_data("matching.yaml")["qualifiers"]
     return frozenset(str(w) for w in data["words"]), frozenset(str(w) for w in data["heads"])
 
 
@@ -290,7 +292,7 @@ def qualified(before: str, first: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _translations() -> tuple[dict[str, str], frozenset[str]]:
-    data = _data("matching.yaml")
+    data = package_data("matching.yaml")
     words = {str(w): str(k) for k, values in data["translations"].items() for w in values}
     return words, frozenset(str(w) for w in data["connectors"])
 
