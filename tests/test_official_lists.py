@@ -403,7 +403,7 @@ def test_a_subsidiary_the_packaged_watchlist_names_as_a_unit_joins_its_parent() 
     text = rows_1260h(("Inner Mongolia First Machinery Group Co., Ltd.",
                        "China North Industries Group Corporation Limited", "2021-06-03"))
     merged = merge(default_watchlist(), parse_1260h(text))
-    assert not [e for e in merged.entries if e.name.startswith("Inner Mongolia")]
+    assert not [e for e in merged.entries if e.name.startswith("Inner Mongolia First")]
     norinco = merged.by_key["norinco"]
     assert [f.start for f in norinco.flags if f.list == "dod-1260h"] == ["2021-06-03"]
     clf = Classifier(watchlist=merged)

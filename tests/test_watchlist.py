@@ -1219,3 +1219,32 @@ def test_fresh20s_second_misses_mended() -> None:
         "Uniformed Services University of the Health Sciences, Bethesda, MD, USA"
     )
     assert aff.sector == "military" and aff.flags == []
+
+
+def test_fresh21s_misses_mended() -> None:
+    # The December 2020 rule's surveillance and genetics group, the flight school that trained
+    # PLA pilots and the companies listed for their links to it (a generic name only in China).
+    assert _listed("Metamaterial Research Center, Kuang-Chi Group, Shenzhen, China") == {
+        "us-entity-list": "2020-12-18"
+    }
+    assert _flags("Test Flying Academy of South Africa (TFASA), South Africa") == {"us-entity-list"}
+    assert _flags("Global Training Solutions Limited, China") == {"us-entity-list"}
+    assert _flags("Global Training Solutions, Houston, TX, USA") == set()
+    # Web of Science's "Semicond" and "Int"; the tracker's other names of PLA schools and of the
+    # groups' institutes; a common misspelling of "University".
+    assert _keys("Ningbo Semicond Int Corp, Ningbo, Zhejiang, Peoples R China") == {
+        "ningbo-semiconductor"
+    }
+    assert _keys("Wuhan Radar Institute, Wuhan, Hubei, China") == {"pla-af-early-warning-academy"}
+    assert _keys("Beijing Inst Astronaut Syst Engn, Beijing, Peoples R China") == {"casc"}
+    assert _keys("SHANGHAI ELECTRONIC CONTROL INSTITUTE, SHANGHAI, CHINA") == {"csgc"}
+    assert _keys("Beijing Automation Control Equipment Institute, Beijing, China") == {"casic"}
+    assert _keys("School of Artificial Intelligence, Xidian Univeristy, Xi'an 710071") == {"xidian"}
+    # Public-security colleges by their Chinese names; the institute of international politics
+    # is the University of International Relations only in China.
+    assert _flags("安徽公安职业学院, 合肥") == {"police-security"}
+    assert _flags("内蒙古警察职业学院, 呼和浩特") == {"police-security"}
+    assert _flags("Institute of International Politics, Beijing, China") == {"aspi-cdut"}
+    assert _flags("Institute of International Politics, Berlin, Germany") == set()
+    (aff,) = Classifier().classify_text("US Air Force Test Pilot School, Edwards AFB, CA, USA")
+    assert aff.sector == "military" and aff.flags == []

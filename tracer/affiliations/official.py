@@ -314,22 +314,25 @@ _SUBSIDIARY_WORD = re.compile(r"[^\W\d_][\w'’&-]*")
 
 
 @lru_cache(maxsize=1)
-def _subsidiary_rules() -> tuple[frozenset[str], re.Pattern[str]]:
+def _subsidiary_rules() -> tuple[frozenset[str], frozenset[str], re.Pattern[str]]:
     data = package_data("matching.yaml")
-    generic = frozenset(str(w).casefold() for w in data["subsidiary_generic_words"])
-    return generic, re.compile(data["subsidiary_never"], re.IGNORECASE)
+    bodies = frozenset(str(w).casefold() for w in data["subsidiary_body_words"])
+    generic = bodies | frozenset(str(w).casefold() for w in data["subsidiary_field_words"])
+    return generic, bodies, re.compile(data["subsidiary_never"], re.IGNORECASE)
 
 
 def _own_name(name: str, parent: str) -> bool:
     """Whether a subsidiary's English name is a name of its own (matching.yaml says how)."""
-    generic, never = _subsidiary_rules()
+    generic, bodies, never = _subsidiary_rules()
     own = name.replace("’", "'").casefold().startswith(parent.replace("’", "'").casefold())
     if never.search(name) and not own:
         return False
     if _LEGAL_FORM_WORD.search(name) or _ACRONYM.search(name):
         return True
-    words = [w for w in _SUBSIDIARY_WORD.findall(name) if w.casefold() not in generic]
-    return len(words) >= 2
+    words = [w.casefold() for w in _SUBSIDIARY_WORD.findall(name)]
+    own = [w for w in words if w not in generic]
+    fields = [w for w in words if w in generic and w not in bodies]
+    return len(own) >= 2 or (len(own) == 1 and bool(fields))
 
 
 @lru_cache(maxsize=1)
@@ -348,12 +351,12 @@ def _subsidiaries(meta: dict[str, Any], parent: str) -> list[str]:
     """The names of an entry's "subsidiaries" (the tracker's field) that stand for it. An item
     may give several names of one body: "CASC 5th Academy, a.k.a. China Academy of Space
     Technology (CAST)", "... now known as the Army Characteristic Medical Center", "X or Y",
-    "First Affiliated Hospital/Southwest Hospital", with Chinese names in brackets; where one
-    of them is a name of its own, all of them are kept (the others are the same body's), save a
-    campus, a base or another university. A place or an acronym in brackets at the end
+    "First Affiliated Hospital/Southwest Hospital", with Chinese names in brackets; where the
+    first is a name of its own, all of them are kept (the others are the same body's), save a
+    campus, a base or another university; where it is not, only the others that are. A place or an acronym in brackets at the end
     ("(Shanghai)", "(CALT)") is dropped; a Chinese-only item is kept where it names a company
     or an institute."""
-    _, never = _subsidiary_rules()
+    never = _subsidiary_rules()[2]
     out: list[str] = []
     for entry in meta.get("subsidiaries") or ():
         text = _clean(str(entry))
@@ -374,9 +377,11 @@ def _subsidiaries(meta: dict[str, Any], parent: str) -> list[str]:
         names = [n for n in names if n]
         if _CJK.search(english):
             out += [n for n in names if _CJK_BODY.search(n)]
-        elif any(_own_name(n, parent) for n in names):
+        elif _own_name(names[0], parent):
             out += [n for n in names if not never.search(n) or _own_name(n, parent)]
-            out += [c for part in chinese for c in part.split("/")]
+            out += [c.strip() for part in chinese for c in part.split("/") if c.strip()]
+        else:
+            out += [n for n in names[1:] if _own_name(n, parent)]
     return out
 
 
@@ -401,7 +406,10 @@ def parse_aspi(data: Any) -> list[Listing]:
         chinese = _CJK_TAIL.search(value)
         name = _CJK_TAIL.sub("", value) if chinese else value
         aliases = [chinese.group(1)] if chinese else []
-        aliases += [str(a) for a in meta.get("aliases") or ()]
+        for alias in meta.get("aliases") or ():
+            # "Beijing Automation Control Equipment Institute (BACEI)": both names.
+            first, also = _csl_name(_clean(alias))
+            aliases += [first, *also]
         aliases += [unit for unit in units[number] if hosts[unit.casefold()] == 1]
         categories = [str(c) for c in meta.get("categories") or ()]
         refs = [str(r) for r in meta.get("refs") or ()]
