@@ -324,8 +324,8 @@ def _subsidiary_rules() -> tuple[frozenset[str], frozenset[str], re.Pattern[str]
 def _own_name(name: str, parent: str) -> bool:
     """Whether a subsidiary's English name is a name of its own (matching.yaml says how)."""
     generic, bodies, never = _subsidiary_rules()
-    own = name.replace("’", "'").casefold().startswith(parent.replace("’", "'").casefold())
-    if never.search(name) and not own:
+    parents = name.replace("’", "'").casefold().startswith(parent.replace("’", "'").casefold())
+    if never.search(name) and not parents:
         return False
     if _LEGAL_FORM_WORD.search(name) or _ACRONYM.search(name):
         return True
