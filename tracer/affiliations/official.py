@@ -55,16 +55,13 @@ _ROW = re.compile(r"<tr[^>]*>(.*?)</tr>", re.S | re.I)
 _CELL = re.compile(r"<td[^>]*>(.*?)</td>", re.S | re.I)
 _TAG = re.compile(r"<[^>]+>")
 # What follows a comma inside one company's name ("Co., Ltd.", "Foo, Inc.").
-_LEGAL_FORM = re.compile(
-    r"(?:ltd|limited|inc|incorporated|llc|l\.l\.c|plc|corp|corporation|co|gmbh|ag|s\.?a|"
-    r"s\.?l\.?u|pty\.? ltd|pte\.? ltd)\.?",
-    re.IGNORECASE,
+_LEGAL_FORMS = (
+    r"ltd|limited|inc|incorporated|llc|l\.l\.c|plc|corp|corporation|co|gmbh|ag|s\.?a|"
+    r"s\.?l\.?u|pty\.? ltd|pte\.? ltd"
 )
-_LEGAL_FORM_WORD = re.compile(
-    r"\b(?:co|ltd|limited|inc|incorporated|llc|plc|corp|corporation|company|group|holdings?|ag|"
-    r"gmbh)\b\.?",
-    re.IGNORECASE,
-)
+_LEGAL_FORM = re.compile(rf"(?:{_LEGAL_FORMS})\.?", re.IGNORECASE)
+# A company's word anywhere in a name: a legal form, or "Company", "Group", "Holdings".
+_LEGAL_FORM_WORD = re.compile(rf"\b(?:{_LEGAL_FORMS}|company|group|holdings?)\b", re.IGNORECASE)
 _CJK = re.compile(r"[\u2e80-\u9fff]")
 _CJK_TAIL = re.compile(r"\s*[(（]([^()（）]*[\u2e80-\u9fff][^()（）]*)[)）]\s*$")
 
