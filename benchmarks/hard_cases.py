@@ -43,6 +43,7 @@ FRESH18 = CASES.with_name("hard_affiliations_fresh18.yaml")
 FRESH19 = CASES.with_name("hard_affiliations_fresh19.yaml")
 FRESH20 = CASES.with_name("hard_affiliations_fresh20.yaml")
 FRESH21 = CASES.with_name("hard_affiliations_fresh21.yaml")
+FRESH22 = CASES.with_name("hard_affiliations_fresh22.yaml")
 ROR = "https://ror.org/"
 
 

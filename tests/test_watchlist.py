@@ -1248,3 +1248,30 @@ def test_fresh21s_misses_mended() -> None:
     assert _flags("Institute of International Politics, Berlin, Germany") == set()
     (aff,) = Classifier().classify_text("US Air Force Test Pilot School, Edwards AFB, CA, USA")
     assert aff.sector == "military" and aff.flags == []
+
+
+def test_fresh22s_misses_mended() -> None:
+    # The military end-user list's first Russian entries, moved to the Entity List in February
+    # 2022, by their English, Cyrillic and Web of Science names; the weapons institutes of
+    # August 2020; the rule of May 2023. Namesakes stay unflagged.
+    assert _listed("Progress Rocket Space Centre, Samara, Russia") == {
+        "us-entity-list": "2022-02-24"
+    }
+    assert _flags("АО РКЦ Прогресс, Самара, Россия") == {"us-entity-list"}
+    assert _flags("Progress Software Corporation, Burlington, MA, USA") == set()
+    assert _keys("Kirov Branch, 48th Central Scientific Research Institute, Kirov, Russia") == {
+        "mod-russia-48-cri"
+    }
+    assert _keys("JSC Acad MF Reshetnev Informat Satellite Syst, Zheleznogorsk, Russia") == {
+        "iss-reshetnev"
+    }
+    assert _flags("Aurora Flight Sciences, Manassas, VA, USA") == set()
+    assert _flags("NITI Aayog, New Delhi, India") == set()
+    # Chinese names and mail domains of listed companies; a company's legal form followed by
+    # " and " ends its name, so the second affiliation of the string is read as well.
+    assert _keys("苏州科达科技股份有限公司, 苏州") == {"suzhou-keda"}
+    assert _keys("Shenzhen, China (e-mail: chen.l@intellif.com)") == {"intellifusion"}
+    assert _keys(
+        "Leon Technology Co Ltd and School of Information Science and Engineering, Xinjiang "
+        "University, Urumqi, Xinjiang, China"
+    ) >= {"leon-technology"}

@@ -35,6 +35,7 @@ from tracer.affiliations.normalize import (
 )
 from tracer.affiliations.rules import (
     cut_glued_links,
+    ends_with_legal_form,
     joined_affiliations,
     military_domain,
     military_rule,
@@ -399,7 +400,9 @@ class Classifier:
 
     def _classify_part(self, part: str) -> list[Affiliation]:
         sides = joined_affiliations(part)
-        if len(sides) > 1 and all(self._ends_placed(side) for side in sides[:-1]):
+        if len(sides) > 1 and all(
+            self._ends_placed(side) or ends_with_legal_form(side) for side in sides[:-1]
+        ):
             out: list[Affiliation] = []
             for side in sides:
                 for aff in self._classify_part(side):

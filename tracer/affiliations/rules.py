@@ -83,6 +83,11 @@ def _legal_form() -> tuple[re.Pattern[str], frozenset[str]]:
     return re.compile(str(data["legal_form_tail"]), re.IGNORECASE), frozenset(plain)
 
 
+def ends_with_legal_form(text: str) -> bool:
+    """Whether a text ends with a company's legal form ("Leon Technology Co Ltd")."""
+    return _legal_form()[0].search(text) is not None
+
+
 def without_legal_form(name: str) -> str | None:
     """A listed company's name without its trailing legal forms ("Beijing Kuangshi Technology
     Co., Ltd." -> "Beijing Kuangshi Technology"), or None when it has none or what is left
@@ -240,20 +245,26 @@ def cut_glued_links(word: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _joined() -> re.Pattern[str]:
-    return re.compile(str(package_data("matching.yaml")["joined"]))
+def _joined() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    data = package_data("matching.yaml")
+    return re.compile(str(data["joined"])), re.compile(str(data["joined_after_legal_form"]))
 
 
 def joined_affiliations(part: str) -> list[str]:
     """One string's affiliations written one after the other with ", and" between them
     ("..., Detroit, MI 48202, and Department of Chemistry, University of Windsor, ..."),
-    each with a comma of its own; [part] when there is no such seam."""
-    if ", and " not in part:
+    each with a comma of its own, or with " and " after a company's legal form ("X Co Ltd and
+    School of Y, Z University, ..."); [part] when there is no such seam."""
+    if " and " not in part:
         return [part]
-    sides = _joined().split(part)
-    if len(sides) < 2 or any("," not in side for side in sides):
-        return [part]
-    return sides
+    comma_and, after_form = _joined()
+    out: list[str] = []
+    for piece in after_form.split(part) if after_form.search(part) else [part]:
+        sides = comma_and.split(piece) if ", and " in piece else [piece]
+        if len(sides) < 2 or any("," not in side for side in sides):
+            sides = [piece]
+        out += sides
+    return out
 
 
 def tidy(part: str) -> str:
