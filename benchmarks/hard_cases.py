@@ -44,6 +44,7 @@ FRESH19 = CASES.with_name("hard_affiliations_fresh19.yaml")
 FRESH20 = CASES.with_name("hard_affiliations_fresh20.yaml")
 FRESH21 = CASES.with_name("hard_affiliations_fresh21.yaml")
 FRESH22 = CASES.with_name("hard_affiliations_fresh22.yaml")
+FRESH23 = CASES.with_name("hard_affiliations_fresh23.yaml")
 ROR = "https://ror.org/"
 
 
@@ -122,7 +123,12 @@ def score_hard(classifier: Classifier, cases: list[dict[str, Any]] | None = None
                 problems.append(f"institution {[sorted(ids) for _, ids in named]} not {wanted}")
         if case.get("sector"):
             result.sector_rows += 1
-            answer = hit or (affs[0] if affs else None)
+            # The sector of the answer the case is about: the institution asked for, else the
+            # affiliation that carries the flags asked for (a string may name a lookalike first:
+            # "Southern Medical University, ...; Third Military Medical University, ..."), else
+            # the first.
+            flagged = next((a for a in affs if gold and gold <= {f.list for f in a.flags}), None)
+            answer = hit or flagged or (affs[0] if affs else None)
             sector = answer.sector if answer else "unknown"
             if sector == case["sector"]:
                 result.sector_ok += 1

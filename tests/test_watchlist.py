@@ -16,6 +16,8 @@ from tracer.affiliations.classify import Classifier
 from tracer.affiliations.gazetteer import Gazetteer
 from tracer.affiliations.model import Flag
 from tracer.affiliations.normalize import normalize
+from tracer.affiliations.official import Listing
+from tracer.affiliations.reference import merge
 from tracer.affiliations.watchlist import Entry, Watchlist, default_watchlist, parse, tokens
 
 DATE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
@@ -1275,3 +1277,28 @@ def test_fresh22s_misses_mended() -> None:
         "Leon Technology Co Ltd and School of Information Science and Engineering, Xinjiang "
         "University, Urumqi, Xinjiang, China"
     ) >= {"leon-technology"}
+
+
+def test_fresh23s_misses_mended() -> None:
+    # A listed brand's one-word name before another body's word names that body ("Dahua
+    # Hospital" in Shanghai), with the official lists' bare aliases merged too; police bodies
+    # outside China's system are government, unflagged; Japan's and Vietnam's military schools
+    # are military.
+    listing = Listing(list="dod-1260h", name="Zhejiang Dahua Technology Co., Ltd.",
+                      aliases=("Dahua",), country="CN")
+    merged = Classifier(watchlist=merge(default_watchlist(), [listing]))
+    (aff,) = merged.classify_text("Dahua Hospital, Xuhui District, Shanghai, China")
+    assert aff.flags == []
+    (aff,) = merged.classify_text("Dahua, Hangzhou, Zhejiang, China")
+    assert "dod-1260h" in {f.list for f in aff.flags}
+    for text in (
+        "Federal Criminal Police Office (BKA), Wiesbaden, Germany",
+        "Criminal Investigation Bureau, National Police Agency, Taipei, Taiwan",
+        "Royal Police Cadet Academy, Sam Phran, Nakhon Pathom, Thailand",
+    ):
+        (aff,) = Classifier().classify_text(text)
+        assert (aff.sector, aff.flags) == ("government", []), text
+    (aff,) = Classifier().classify_text("Department of Police Science, Lindqvist University, Norway")
+    assert aff.sector == "academic"
+    (aff,) = Classifier().classify_text("National Defense Medical College, Tokorozawa, Japan")
+    assert (aff.sector, aff.flags) == ("military", [])

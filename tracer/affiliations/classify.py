@@ -40,6 +40,7 @@ from tracer.affiliations.rules import (
     military_domain,
     military_rule,
     military_rule_normalized,
+    police_elsewhere,
     qualified,
     sector_for,
     security_country,
@@ -503,17 +504,22 @@ class Classifier:
         if by_domain is not None:
             return [by_domain]
         joined = " ".join(toks)
-        if not military_rule_normalized(joined) and not security_rule_normalized(joined):
+        if (
+            not military_rule_normalized(joined)
+            and not security_rule_normalized(joined)
+            and not police_elsewhere(joined)
+        ):
             chunk_list = []  # no rule anywhere in the string: no chunk to try
         else:
             chunk_list = chunks(part)
         for chunk in chunk_list:
-            # A chunk a military or (where the country's bodies are listed) security rule names.
+            # A chunk a military or (where the country's bodies are listed) security rule names,
+            # or a police body's elsewhere.
             aff = Affiliation(
                 raw=written, institution_name=chunk, country=country, confidence=0.6, method="rule"
             )
             self._finish(aff, None, [chunk])
-            if aff.sector == "military" or aff.flags:
+            if aff.sector in {"military", "government"} or aff.flags:
                 return [aff]
         if country is None and self.gazetteer is not None:
             country = self._hint
@@ -1587,6 +1593,13 @@ class Classifier:
         if category and aff.sector != "military":
             if not any(flag.list == POLICE_LIST for flag in aff.flags):
                 aff.flags.append(_police_flag(category))
+            aff.sector = "government"
+        elif (
+            category is None
+            and not security_country(aff.country)
+            and aff.sector in {"unknown", "academic"}
+            and police_elsewhere(*names, norm)
+        ):
             aff.sector = "government"
         return aff
 

@@ -130,6 +130,16 @@ def _security_countries() -> frozenset[str]:
     return frozenset(str(c) for c in package_data("security_rules.yaml").get("countries") or ())
 
 
+@lru_cache(maxsize=1)
+def _police_elsewhere() -> re.Pattern[str]:
+    return re.compile(str(package_data("security_rules.yaml")["elsewhere"]))
+
+
+def police_elsewhere(*names: str | None) -> bool:
+    """Whether a name is a police body's in a country whose police no rule here flags."""
+    return any(name and _police_elsewhere().search(normalize(name)) for name in names)
+
+
 def security_country(country: str | None) -> bool:
     """Whether the police and public-security rules count for a string of this country (None:
     not known)."""

@@ -24,6 +24,12 @@ from tracer.errors import DataError
 # A name followed by one of these goes on ("Nanjing University of Aeronautics ..."): it is the
 # start of a longer name, not the listed institution.
 _CONTINUES = frozenset({"of", "for", "and", "in", "at", "de", "di", "du"})
+# A one-word name followed by one of these names another body that bears the word: "Dahua
+# Hospital" (Shanghai) is no part of Dahua Technology, "Dahua County" a county of Guangxi.
+_OTHER_BODY = frozenset(
+    "hospital hospitals clinic university college school county district township town village "
+    "city prefecture road street".split()
+)
 # Web of Science drops the "of" of "X University of Technology", "X University of Science and
 # Technology", "X University of Information Science and Technology", "X University of
 # Aeronautics and Astronautics", "X University of Posts and Telecommunications"... ("Zhejiang
@@ -327,6 +333,8 @@ class Watchlist:
                 continue
             stop, index, name = best
             entry = self.entries[index]
+            if stop == start + 1 and stop < count and toks[stop] in _OTHER_BODY:
+                continue
             if (
                 stop < count
                 and stop not in bounds
