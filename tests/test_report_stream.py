@@ -92,6 +92,26 @@ def test_streamed_files_are_the_whole_reports_text(
         assert written[fmt] == render_report(report, fmt), fmt
 
 
+@pytest.mark.parametrize("kernel", ["refuses", "absent"])
+def test_spools_copied_by_hand_where_the_kernel_cannot(
+    store: Store, tmp_path: Path, kernel: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The JSON papers and the CSV rows are copied from their spools by copy_file_range; where
+    it fails (another file system) or is missing (another platform), by read and write."""
+    import os
+
+    expected = _written(store, tmp_path / "kernel")
+    if kernel == "absent":
+        monkeypatch.delattr(os, "copy_file_range", raising=False)
+    else:
+        def refuse(*_args: object) -> int:
+            raise OSError(18, "Invalid cross-device link")
+
+        monkeypatch.setattr(os, "copy_file_range", refuse)
+    monkeypatch.setattr("tracer.render._BUFFER", 64)  # several reads and writes per spool
+    assert _written(store, tmp_path / "by-hand") == expected
+
+
 def test_cells_the_csv_module_quotes_after_the_flag_columns(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -25,8 +25,8 @@ from typing import IO, Any
 from markupsafe import Markup
 
 from tracer.catalog import Dataset
+from tracer.render import FileSpan, markdown
 from tracer.render import html as page
-from tracer.render import markdown
 from tracer.render.tables import (
     ARTICLE_COLUMNS,
     PaperJson,
@@ -81,6 +81,11 @@ class Spool:
         self.file.seek(0)
         while chunk := self.file.read(_READ):
             yield chunk
+
+    def span(self) -> FileSpan:
+        """The whole text, for write_atomic to copy from this file (valid until close)."""
+        self.file.flush()
+        return FileSpan(self.file.fileno(), 0, self.size)
 
     def text(self) -> Iterator[str]:
         """The text in pieces of about a megabyte."""
@@ -191,13 +196,13 @@ class _Writer:
             self.csv_batches.append(self.spools["csv"].add("".join(self.csv)))
         self.csv.clear()
 
-    def csv_text(self, lists: list[str]) -> Iterator[str | bytes]:
+    def csv_text(self, lists: list[str]) -> Iterator[str | bytes | FileSpan]:
         """The rows' text with a flag column for each of `lists` after the project's own."""
         extra = lists[len(self.lists) :]
         spool = self.spools["csv"]
         assert not self.whole_rows or lists == self.lists, (lists, self.lists)
         if not extra:
-            yield from spool.whole()
+            yield spool.span()
             return
         row = 0
         for start, size in self.csv_batches:
@@ -286,7 +291,7 @@ class Papers:
         self.report = report
         self.summary = summary
 
-    def pieces(self, fmt: str) -> Iterable[str | bytes]:
+    def pieces(self, fmt: str) -> Iterable[str | bytes | FileSpan]:
         """The file of one format (of those read_papers was given), in pieces."""
         from tracer.render.formats import terminal_text
 
@@ -296,7 +301,7 @@ class Papers:
             assert summary is not None
             return (terminal_text(summary) for _ in (1,))  # rendered as the file is written
         if fmt == "json":
-            return json_chunks_with(report, json_papers(writer.spools["json"].whole(),
+            return json_chunks_with(report, json_papers((writer.spools["json"].span(),),
                                                         writer.count))
         if fmt == "csv":
             return article_csv_chunks(report, writer.csv_text(known_lists(report)))

@@ -22,6 +22,7 @@ import orjson
 import yaml
 
 from tracer.errors import UsageError
+from tracer.render import FileSpan
 from tracer.report import (
     AffiliationRow,
     PaperRow,
@@ -324,7 +325,9 @@ def json_chunks(data: Any) -> Iterator[str]:
     yield "\n"
 
 
-def json_chunks_with(data: Any, papers: Iterable[bytes]) -> Iterator[str | bytes]:
+def json_chunks_with(
+    data: Any, papers: Iterable[bytes | FileSpan]
+) -> Iterator[str | bytes | FileSpan]:
     """json_chunks of a report whose "papers" list is `papers`, its text as UTF-8 (written
     while the papers were read: tracer.render.stream)."""
     yield from _chunks(data, 0, papers)
@@ -406,7 +409,7 @@ class PaperJson:
         return (b"\n    " if first else b",\n    ") + data[len(_ITEM_START) : -len(_ITEM_END)]
 
 
-def json_papers(items: Iterable[bytes], count: int) -> Iterator[bytes]:
+def json_papers(items: Iterable[bytes | FileSpan], count: int) -> Iterator[bytes | FileSpan]:
     """The report's "papers" list from its items' text (json_paper)."""
     if not count:
         yield b"[]"
