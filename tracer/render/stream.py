@@ -58,6 +58,7 @@ from tracer.store import Store
 from tracer.store.report_queries import report_rows
 
 _READ = 1 << 20
+_ROWS = 256  # rows of the page's table read back to a piece
 
 
 class Spool:
@@ -253,9 +254,13 @@ class _Writer:
             yield text[:cut] + listed(listed_on(inst.flags, date, year)) + text[cut:]
 
     def html_table(self) -> Iterator[Markup]:
+        """The table's rows, most relevant first, a few hundred to a piece (the template
+        writes each piece as it comes: the same text as a row at a time, for less work)."""
         spool = self.spools["html"]
-        for _, start, size in self.html_rows:
-            yield Markup(spool.piece(start, size))
+        piece = spool.piece
+        rows = self.html_rows
+        for at in range(0, len(rows), _ROWS):
+            yield Markup("".join([piece(start, size) for _, start, size in rows[at : at + _ROWS]]))
 
 
 class _MarkdownParts:
