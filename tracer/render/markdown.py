@@ -103,11 +103,20 @@ def to_markdown(report: Report) -> str:
 
 
 def markdown_chunks(report: Report, papers: MarkdownPapers | None = None) -> Iterator[str]:
-    """The text of to_markdown in pieces (a line each), never held whole."""
+    """The text of to_markdown in pieces (a few hundred lines each), never held whole."""
     lines = markdown_lines(report, papers)
     yield next(lines)
+    batch: list[str] = []
     for line in lines:
-        yield "\n" + line
+        batch.append(line)
+        if len(batch) == _LINES:
+            yield "\n" + "\n".join(batch)
+            batch.clear()
+    if batch:
+        yield "\n" + "\n".join(batch)
+
+
+_LINES = 512  # lines to a piece of markdown_chunks
 
 
 def markdown_lines(report: Report, papers: MarkdownPapers | None = None) -> Iterator[str]:

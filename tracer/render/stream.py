@@ -248,10 +248,15 @@ class _Writer:
         spool = self.spools["flagged"]
         md = fmt == "md"
         listed = markdown.listed_part if md else page.listed_part
+        # The part for each date (the institution's listings are the same for every paper).
+        parts: dict[tuple[str | None, int | None], str] = {}
         for date, year, *places in entry.items:
             start, size, cut = places[:3] if md else places[3:]
             text = spool.piece(start, size)
-            yield text[:cut] + listed(listed_on(inst.flags, date, year)) + text[cut:]
+            part = parts.get((date, year))
+            if part is None:
+                part = parts[date, year] = listed(listed_on(inst.flags, date, year))
+            yield text[:cut] + part + text[cut:]
 
     def html_table(self) -> Iterator[Markup]:
         """The table's rows, most relevant first, a few hundred to a piece (the template
