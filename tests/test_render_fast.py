@@ -141,3 +141,25 @@ def test_building_and_writing_a_report_leave_the_garbage_collector_as_they_found
         assert not gc.isenabled()  # a caller that had it off keeps it off
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("link", [
+    "https://doi.org/10.1109/cvpr.2016.255",
+    "https://doi.org/10.1000/a%3Cb%3E%26c",  # quoted: unquoted in the text, then escaped
+    "https://arxiv.org/abs/1901.00002",
+    "https://www.semanticscholar.org/paper/37ac5be428ef8ce049219ddd1f90ebbfb1c7e416",
+    "https://openalex.org/W8000000002",
+    "https://openalex.org/W1?a=1&b='2'",
+    "https://example.org/elsewhere/x",
+    "http://example.org",
+    "https://",
+    "javascript:alert(1)",
+    "",
+])
+def test_a_table_link_is_the_one_the_page_wrote(link: str) -> None:
+    from tracer.render.html import _anchor, http_url, link_label
+
+    url = http_url(link)
+    expected = (f'<a href="{escape(url)}" rel="noopener noreferrer">{escape(link_label(link))}</a>'
+                if url else "")
+    assert _anchor(link) == expected

@@ -384,14 +384,28 @@ def paper_row(p: PaperRow) -> str:
     parts.append('</td><td data-label="links">')
     last = len(p.links) - 1
     for n, link in enumerate(p.links):
-        url = http_url(link)
-        if url:
-            parts += ['<a href="', _e(url), '" rel="noopener noreferrer">',
-                      _e(link_label(link)), "</a>"]
+        anchor = _anchor(link)
+        if anchor:
+            parts.append(anchor)
             if n != last:
                 parts.append(", ")
     parts.append("</td></tr>\n")
     return "".join(parts)
+
+
+def _anchor(link: str) -> str:
+    """A link of the papers table as the page writes it ("" where it is no web address)."""
+    url = http_url(link)
+    if not url:
+        return ""
+    if "%" not in url and not _SPECIAL.search(url):
+        # Nearly every link (links_for's): nothing to unquote, nothing to escape in the
+        # address or in its text (link_label's site names hold nothing to escape either).
+        for prefix, label in LINK_LABELS:
+            if url.startswith(prefix):
+                return (f'<a href="{url}" rel="noopener noreferrer">{label} '
+                        f"{url[len(prefix):]}</a>")
+    return f'<a href="{_e(url)}" rel="noopener noreferrer">{_e(link_label(link))}</a>'
 
 
 def paper_rows(report: Report) -> Iterator[Markup]:
