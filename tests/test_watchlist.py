@@ -1302,3 +1302,12 @@ def test_fresh23s_misses_mended() -> None:
     assert aff.sector == "academic"
     (aff,) = Classifier().classify_text("National Defense Medical College, Tokorozawa, Japan")
     assert (aff.sector, aff.flags) == ("military", [])
+
+
+def test_fresh24s_misses_mended() -> None:
+    # CETC's Chinese short name before an institute's number; a group's acronym and a number in
+    # brackets after an institute's own name is the group's institute, not that name's acronym;
+    # the company Qihoo 360 runs its business through.
+    assert _keys("中国电科14所，南京") == {"cetc"}
+    assert _keys("Southwest China Institute of Electronic Equipment (CETC 29), Chengdu") == {"cetc"}
+    assert _keys("Beijing Qihu Technology Co., Ltd., Beijing, China") == {"qihoo-360"}

@@ -66,6 +66,8 @@ _PAREN_SUFFIX = re.compile(r"\s*\([^()]*\)\s*$")
 # Capitals (and digits) up to the end of an ASCII word; the start is checked by hand, since a
 # pattern that starts with a look-behind is tried at every position.
 _CAPITALS = re.compile(r"[A-Z][A-Z0-9]+(?![A-Za-z0-9])")
+# A number after a group's acronym: "(CETC 29)", "(CETC-14)", "(CETC No. 38)".
+_NUMBER_AFTER = re.compile(r"[\s-]*(?:No\.?\s*)?\d")
 _ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 # Places whose strings may name an institution listed under another code: Hong Kong and Macau
 # offices of mainland companies ("SenseTime Group Limited, Hong Kong").
@@ -390,17 +392,19 @@ class Watchlist:
                     continue  # IHEP is Protvino's only where the string says Russia
                 if country and not entry.worldwide and not same_country(entry.country, country):
                     continue  # CSIC in Spain is not China's shipbuilder
-                if self._spells_another(raw, start, entry):
+                if self._spells_another(raw, start, match.end(), entry):
                     continue  # "Dalian Maritime University (DLMU)" is not Dalian Minzu's DLMU
                 found.append((-1, -1, entry))
         return found
 
-    def _spells_another(self, raw: str, start: int, entry: Entry) -> bool:
+    def _spells_another(self, raw: str, start: int, end: int, entry: Entry) -> bool:
         """Whether an acronym written in brackets after a name ("... University (DLMU)") is
         that name's own, and the name is not one of the entry's."""
         before = raw[:start].rstrip()
         if not before.endswith("("):
             return False
+        if _NUMBER_AFTER.match(raw, end):
+            return False  # "... Electronic Equipment (CETC 29)": the group's 29th institute
         name = _PIECE_END.split(before[:-1])[-1].strip()
         if not name:
             return False
