@@ -46,6 +46,7 @@ FRESH21 = CASES.with_name("hard_affiliations_fresh21.yaml")
 FRESH22 = CASES.with_name("hard_affiliations_fresh22.yaml")
 FRESH23 = CASES.with_name("hard_affiliations_fresh23.yaml")
 FRESH24 = CASES.with_name("hard_affiliations_fresh24.yaml")
+FRESH25 = CASES.with_name("hard_affiliations_fresh25.yaml")
 ROR = "https://ror.org/"
 
 

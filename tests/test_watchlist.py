@@ -1311,3 +1311,29 @@ def test_fresh24s_misses_mended() -> None:
     assert _keys("中国电科14所，南京") == {"cetc"}
     assert _keys("Southwest China Institute of Electronic Equipment (CETC 29), Chengdu") == {"cetc"}
     assert _keys("Beijing Qihu Technology Co., Ltd., Beijing, China") == {"qihoo-360"}
+
+
+def test_fresh25s_misses_mended() -> None:
+    # CETC's numbered institutes as papers shorten them, CASC's by their number alone, Web of
+    # Science's "Microelect", "Aerosp", "Grp" and "Cryogen", and a rule's own misspelling.
+    assert _keys("CETC 58, Wuxi, Jiangsu, China") == {"cetc-58th"}
+    assert _listed("China Electronics Technology Group Corporation No. 41 Research Institute, Qingdao")[
+        "us-entity-list"
+    ] == "2024-05-09"
+    assert _keys("771 Research Institute, 9th Academy of CASC, Xi'an, China") == {"casc-771"}
+    assert _keys("Hangzhou Zhongke Microelect Co Ltd, Hangzhou, Peoples R China") == {
+        "hangzhou-zhongke-micro"
+    }
+    assert _keys("Naura Technol Grp Co Ltd, Beijing, Peoples R China") == {"naura"}
+    assert _keys("Shanghai QuantumCTeck Co., Ltd., Shanghai, China") == {"shanghai-quantumctek"}
+
+
+def test_a_listed_word_misspelt_by_a_letter_left_out_or_two_swapped() -> None:
+    # "Phytuim", "Yangzte", "Hikvison" are the listed companies; a letter changed is another
+    # word ("Nanning" is a city, not Nanjing), and so is a word ROR's names hold.
+    assert _keys("Tianjin Phytuim Information Technology Co., Ltd., Tianjin, China") == {"phytium"}
+    assert _keys("Yangzte Memory Technologies Co., Ltd., Wuhan, China") == {"ymtc"}
+    assert _keys("Hikvison Research Institute, Hangzhou, China") == {"hikvision"}
+    assert _flags("Nanning University, Nanning, Guangxi, China") == set()
+    wl = default_watchlist()
+    assert wl.slip("hikvison") == "hikvision" and wl.slip("nanning") is None

@@ -450,6 +450,8 @@ class Classifier:
             # dropped by find(); a company's brand name holds everywhere.
             for s, e, entry in self.watchlist.find(toks, part, frozen, country)
         ]
+        if not listed:
+            listed = self._listed_misspelt(toks, part, frozen, country)
         picks = self._ror_matches(toks, frozen, country, part, cut) if self.gazetteer else []
         if listed:
             listed, picks = self._without_groups_inside_units(toks, listed, picks)
@@ -620,6 +622,24 @@ class Classifier:
             return self._finish(aff, known.entry, [record.name], "", known.military)
         return None
 
+    def _listed_misspelt(
+        self, toks: list[str], part: str, bounds: frozenset[int], country: str | None
+    ) -> list[tuple[int, int, Entry]]:
+        """Listed names found once a misspelt word is read as the listed word it stands for
+        ("Tianjin Phytuim Information Technology"): only words that no ROR name holds either,
+        and only a letter left out or two swapped (Watchlist.slip)."""
+        known = self._known_words()
+        fixed = list(toks)
+        for i, tok in enumerate(toks):
+            if len(tok) >= 7 and tok not in known:
+                fixed[i] = self.watchlist.slip(tok) or tok
+        if fixed == toks:
+            return []
+        return self.watchlist.find(fixed, part, bounds, country)
+
+    def _known_words(self) -> dict[str, int]:
+        return self.gazetteer.words()[0] if self.gazetteer is not None else {}
+
     def _without_groups_inside_units(
         self,
         toks: list[str],
@@ -628,8 +648,9 @@ class Classifier:
     ) -> tuple[list[tuple[int, int, Entry]], list[tuple[int, int, gz.Record, float]]]:
         """Listed units and the group whose name is part of theirs ("CETC 16th Research
         Institute", "The 41st Research Institute of China Electronics Technology Group
-        Corporation", "China Academy of Space Technology 502 Research Institute"): the unit is
-        the answer, the group its parent, not a second answer."""
+        Corporation", "China Academy of Space Technology 502 Research Institute") or written
+        beside it in the same affiliation ("771 Research Institute, 9th Academy of CASC"): the
+        unit is the answer, the group its parent, not a second answer."""
         units = [(s, e, self.watchlist.by_key[u.parent]) for s, e, u in listed if u.parent and s >= 0]
         if not units:
             return listed, picks
@@ -647,9 +668,13 @@ class Classifier:
                     return True
             return False
 
+        # The watchlist's group written beside its listed unit is the unit's parent too; ROR's
+        # record of it stays an answer there (ROR's own labels name the university beside its
+        # laboratory).
+        parents = {id(g) for _s, _e, g in units}
         wl = self.watchlist
         return (
-            [(s, e, x) for s, e, x in listed if not inside(s, e, x, None)],
+            [(s, e, x) for s, e, x in listed if id(x) not in parents],
             [
                 p
                 for p in picks

@@ -194,6 +194,7 @@ class Watchlist:
         # Phrase lookup like the gazetteer's: every token prefix -> -1, a whole alias -> entry.
         self._lookup: dict[str, int] = {}
         self._words: set[str] = set()  # every word of every name
+        self._slips: dict[str, str] | None = None  # misspelt forms of those words, when asked
         self._acronyms: dict[str, int] = {}
         self._strict: set[str] = set()
         self._strict_acronyms: set[str] = set()
@@ -288,6 +289,38 @@ class Watchlist:
             if stripped != name:
                 entry = self.by_name.get(normalize(stripped))
         return entry
+
+    def slip(self, tok: str) -> str | None:
+        """The word of a listed name that a misspelt token of seven letters or more stands for,
+        where it is that word with one letter left out or two neighbouring letters swapped
+        ("hikvison", "phytuim", "yangzte") and no other word's slip: None otherwise. Other
+        slips (a letter changed: "Nanning" is not "Nanjing") are never read as a listed name."""
+        if len(tok) < 7 or tok in self._words or not (tok.isascii() and tok.isalpha()):
+            return None
+        return self._slip_forms().get(tok)
+
+    def _slip_forms(self) -> dict[str, str]:
+        if self._slips is None:
+            forms: dict[str, str] = {}
+            clashes: set[str] = set()
+            for word in self._words:
+                if len(word) < 7 or not (word.isascii() and word.isalpha()):
+                    continue
+                variants = {word[:i] + word[i + 1 :] for i in range(len(word))}
+                variants |= {
+                    word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+                    for i in range(len(word) - 1)
+                    if word[i] != word[i + 1]
+                }
+                for form in variants:
+                    if len(form) < 7 or form in self._words:
+                        continue
+                    if forms.setdefault(form, word) != word:
+                        clashes.add(form)
+            for form in clashes:
+                del forms[form]
+            self._slips = forms
+        return self._slips
 
     def has_word(self, word: str) -> bool:
         """Whether a name of the watchlist holds this one word ("ChangXin" in "ChangXin Memory
