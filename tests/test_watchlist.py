@@ -1337,3 +1337,16 @@ def test_a_listed_word_misspelt_by_a_letter_left_out_or_two_swapped() -> None:
     assert _flags("Nanning University, Nanning, Guangxi, China") == set()
     wl = default_watchlist()
     assert wl.slip("hikvison") == "hikvision" and wl.slip("nanning") is None
+
+
+def test_a_group_and_an_institute_number_in_another_piece_is_the_listed_unit() -> None:
+    # Web of Science writes the group, then "Res Inst N": the group's listed unit of that
+    # number where it has one (with its own listing date), else the group.
+    assert _listed("China Acad Space Technol, Res Inst 502, Beijing, Peoples R China")[
+        "us-entity-list"
+    ] == "2022-08-24"
+    assert _keys("China Elect Technol Grp Corp, Res Inst 58, Wuxi, Peoples R China") == {
+        "cetc-58th"
+    }
+    assert _keys("China Elect Technol Grp Corp, Res Inst 14, Nanjing, Peoples R China") == {"cetc"}
+    assert _keys("Department of Physics, Institute 3, Tsinghua University, Beijing") == {"tsinghua"}

@@ -452,6 +452,8 @@ class Classifier:
         ]
         if not listed:
             listed = self._listed_misspelt(toks, part, frozen, country)
+        if listed:
+            listed = self._numbered_units(part, listed)
         picks = self._ror_matches(toks, frozen, country, part, cut) if self.gazetteer else []
         if listed:
             listed, picks = self._without_groups_inside_units(toks, listed, picks)
@@ -621,6 +623,22 @@ class Classifier:
             aff = _of_record(part, record, known, country, 0.8, "ror-exact")
             return self._finish(aff, known.entry, [record.name], "", known.military)
         return None
+
+    def _numbered_units(
+        self, part: str, listed: list[tuple[int, int, Entry]]
+    ) -> list[tuple[int, int, Entry]]:
+        """A listed group and an institute's number in another piece of the same affiliation
+        (Web of Science's "China Acad Space Technol, Res Inst 502", "China Elect Technol Grp
+        Corp, Res Inst 58"): the group's listed unit of that number, where it has one."""
+        numbers = {next(g for g in m.groups() if g) for m in _INSTITUTE_NUMBER.finditer(part)}
+        if len(numbers) != 1:
+            return listed
+        (number,) = numbers
+        out = []
+        for s, e, entry in listed:
+            unit = None if entry.parent else self.watchlist.numbered_unit(entry, number)
+            out.append((s, e, unit or entry))
+        return out
 
     def _listed_misspelt(
         self, toks: list[str], part: str, bounds: frozenset[int], country: str | None
@@ -1628,6 +1646,15 @@ class Classifier:
             aff.sector = "government"
         return aff
 
+
+# An institute's number written apart from its group's name: "Res Inst 502", "Research
+# Institute 58", "Inst. 14", "No. 41 Research Institute", "58th Research Institute".
+_INSTITUTE_NUMBER = re.compile(
+    r"\b(?:Res(?:earch)?\.?\s+Inst(?:itute)?\.?|Inst(?:itute)?\.?)\s+(?:No\.?\s*)?(\d{1,3})\b"
+    r"|\bNo\.?\s*(?=\d)(\d{1,3})\s+Res(?:earch)?\.?\s+Inst"
+    r"|\b(\d{1,3})(?:st|nd|rd|th)?\s+Res(?:earch)?\.?\s+Inst",
+    re.IGNORECASE,
+)
 
 # The military rules' labels (data/military_rules.yaml) that name schools: a unit of a
 # university's answer ("Military College of Signals") makes it military.

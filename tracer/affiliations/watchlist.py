@@ -195,6 +195,7 @@ class Watchlist:
         self._lookup: dict[str, int] = {}
         self._words: set[str] = set()  # every word of every name
         self._slips: dict[str, str] | None = None  # misspelt forms of those words, when asked
+        self._numbered: dict[tuple[str, str], Entry] | None = None  # (group, number) -> unit
         self._acronyms: dict[str, int] = {}
         self._strict: set[str] = set()
         self._strict_acronyms: set[str] = set()
@@ -321,6 +322,19 @@ class Watchlist:
                 del forms[form]
             self._slips = forms
         return self._slips
+
+    def numbered_unit(self, parent: Entry, number: str) -> Entry | None:
+        """The listed unit of a group that bears this number in its names ("the 58th Research
+        Institute of CETC", "China Academy of Space Technology 502 Research Institute")."""
+        if self._numbered is None:
+            found: dict[tuple[str, str], list[Entry]] = {}
+            for entry in self.entries:
+                if entry.parent:
+                    numbers = {m.group(1) for a in entry.aliases for m in _NUMBERED.finditer(a)}
+                    if len(numbers) == 1:
+                        found.setdefault((entry.parent, numbers.pop()), []).append(entry)
+            self._numbered = {k: v[0] for k, v in found.items() if len(v) == 1}
+        return self._numbered.get((parent.key, number))
 
     def has_word(self, word: str) -> bool:
         """Whether a name of the watchlist holds this one word ("ChangXin" in "ChangXin Memory
