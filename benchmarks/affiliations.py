@@ -70,6 +70,7 @@ from benchmarks.hard_cases import (  # noqa: E402
     FRESH23,
     FRESH24,
     FRESH25,
+    FRESH27,
     load_cases,
     official_listings,
     score_hard,
@@ -353,6 +354,7 @@ def main(argv: list[str] | None = None) -> int:
         ("hard cases, fresh23 (precision: lookalikes; written before scoring)", FRESH23),
         ("hard cases, fresh24 (labs, subsidiaries, units; written before scoring)", FRESH24),
         ("hard cases, fresh25 (Entity List rules of 2021 to 2025; written before scoring)", FRESH25),
+        ("hard cases, fresh27 (listed Chinese bodies abroad; written before scoring)", FRESH27),
     ]
     for title, path in hard_sets:
         if not path.exists():

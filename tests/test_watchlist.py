@@ -1350,3 +1350,19 @@ def test_a_group_and_an_institute_number_in_another_piece_is_the_listed_unit() -
     }
     assert _keys("China Elect Technol Grp Corp, Res Inst 14, Nanjing, Peoples R China") == {"cetc"}
     assert _keys("Department of Physics, Institute 3, Tsinghua University, Beijing") == {"tsinghua"}
+
+
+def test_fresh27s_misses_mended() -> None:
+    # A listed group's companies abroad carry its listings, in their own country, but not its
+    # Entity List listing (the rules name each affiliate abroad they cover); Hong Kong's and
+    # Macao's police forces are police bodies of the system the rules flag.
+    listed = _listed("Sepura Limited, Cambridge, United Kingdom")
+    assert listed == {"fcc-covered": "2021-03-12"}
+    futurewei = _listed("Futurewei Technologies, Inc., Santa Clara, CA, USA")
+    assert "dod-1260h" in futurewei and "us-entity-list" not in futurewei
+    (aff,) = _offline().classify_text("FACC AG, Ried im Innkreis, Austria")
+    assert (aff.country, aff.parent_name) == ("AT", "Aviation Industry Corporation of China")
+    assert _flags("Forensic Firearms Examination Bureau, Hong Kong Police Force, Hong Kong") == {
+        "police-security"
+    }
+    assert _flags("Korean National Police Force, Seoul, Korea") == set()

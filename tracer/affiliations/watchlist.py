@@ -120,10 +120,16 @@ _COMPANY_LISTS = frozenset({"dod-1260h", "us-cmic", "fcc-covered"})
 # Lists that bind the bodies they name and no others: OFAC's 50 percent rule does not apply to
 # the NS-CMIC list, so a unit of a listed group does not carry the group's listing there.
 _NAMED_ONLY = frozenset({"us-cmic"})
+_NAMED_ABROAD = frozenset({"us-entity-list"})
 
 
-def carried(flag: Flag) -> bool:
-    """Whether a listed unit carries this listing of its parent beside its own."""
+def carried(flag: Flag, abroad: bool = False) -> bool:
+    """Whether a listed unit carries this listing of its parent beside its own. A company
+    abroad that a listed group owns carries no Entity List listing of the group's: the rules
+    name each affiliate abroad they cover (Huawei's of 2019 and 2020 one by one), and none
+    covers a group's companies in the United States."""
+    if abroad and flag.list in _NAMED_ABROAD:
+        return False
     return flag.list not in _NAMED_ONLY
 
 
@@ -580,6 +586,10 @@ def _numbered_forms(aliases: list[str], templates: Iterable[str]) -> list[str]:
     return [f for f in (str(t).format(n=n) for t in templates) if f not in aliases]
 
 
+def _abroad(country: str | None, home: str | None) -> bool:
+    return bool(country and home) and not same_country(country, home)
+
+
 def _under(entry: Entry, parent: Entry) -> Entry:
     """A listed unit of a listed parent (`parent:` in the file): its own flags and the
     parent's (the 48th institute of CETC is on the Entity List itself and is CETC's), except
@@ -587,7 +597,9 @@ def _under(entry: Entry, parent: Entry) -> Entry:
     sector where it states none."""
     own = {(f.list, f.category) for f in entry.flags}
     flags = entry.flags + tuple(
-        f for f in parent.flags if (f.list, f.category) not in own and carried(f)
+        f
+        for f in parent.flags
+        if (f.list, f.category) not in own and carried(f, _abroad(entry.country, parent.country))
     )
     return replace(
         entry,
