@@ -47,6 +47,7 @@ FRESH22 = CASES.with_name("hard_affiliations_fresh22.yaml")
 FRESH23 = CASES.with_name("hard_affiliations_fresh23.yaml")
 FRESH24 = CASES.with_name("hard_affiliations_fresh24.yaml")
 FRESH25 = CASES.with_name("hard_affiliations_fresh25.yaml")
+FRESH26 = CASES.with_name("hard_affiliations_fresh26.yaml")
 FRESH27 = CASES.with_name("hard_affiliations_fresh27.yaml")
 ROR = "https://ror.org/"
 

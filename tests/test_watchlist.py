@@ -1366,3 +1366,19 @@ def test_fresh27s_misses_mended() -> None:
         "police-security"
     }
     assert _flags("Korean National Police Force, Seoul, Korea") == set()
+
+
+def test_a_domain_names_no_body_of_another_country_than_the_string_says() -> None:
+    # ROR's record of the Chinese CloudWalk holds cloudwalk.io, the Brazilian CloudWalk's
+    # domain: a string written in Brazil is not the Chinese company. An address alone keeps its
+    # body ("wang@comac.cc": .cc is no country the string says).
+    classifier = Classifier(watchlist=Watchlist([
+        Entry(key="cw", name="CloudWalk Technology", ror=None, country="CN", sector="commercial",
+              aliases=("CloudWalk Technology",), flags=(Flag("us-entity-list", "x"),),
+              domains=("cloudwalk.io",)),
+    ], place_prefixes=()))
+    (aff,) = classifier.classify_text("Sao Paulo, Brazil (e-mail: lucas.m@cloudwalk.io)")
+    assert aff.flags == []
+    (aff,) = classifier.classify_text("Shenzhen, China (e-mail: chen.l@cloudwalk.io)")
+    assert [f.list for f in aff.flags] == ["us-entity-list"]
+    assert _keys("wang@comac.cc") == {"comac"}

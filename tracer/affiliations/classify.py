@@ -597,7 +597,14 @@ class Classifier:
     def _domain_match(self, part: str, country: str | None) -> Affiliation | None:
         """The institution an e-mail or web domain in the string names: a listed one's own
         domain first, then a ROR record's (its `domains` and website links)."""
+        # The string's country, where its words say it (not the address's own top-level
+        # domain: "wang@comac.cc" says nothing of the Cocos Islands).
+        tlds = {self.detector._domain_country(d) for d in domains_in(part)}
+        written = country if country not in tlds else None
         entry = self.watchlist.for_domains(part)
+        if entry is not None and written and not entry.worldwide:
+            if not same_country(entry.country, written):
+                entry = None  # a domain of a listed body in a string of another country
         if entry is not None:
             aff = Affiliation(
                 raw=part,
@@ -619,6 +626,8 @@ class Classifier:
             implied = self.detector._domain_country(domain)
             if record is None or not same_country(record.country, implied):
                 continue  # ROR's own data can be wrong: a .edu domain on a Chinese record
+            if written and not same_country(record.country, written):
+                continue  # or a Brazilian company's domain on a Chinese record (cloudwalk.io)
             known = self._known(record)
             aff = _of_record(part, record, known, country, 0.8, "ror-exact")
             return self._finish(aff, known.entry, [record.name], "", known.military)
