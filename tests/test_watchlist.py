@@ -1382,3 +1382,14 @@ def test_a_domain_names_no_body_of_another_country_than_the_string_says() -> Non
     (aff,) = classifier.classify_text("Shenzhen, China (e-mail: chen.l@cloudwalk.io)")
     assert [f.list for f in aff.flags] == ["us-entity-list"]
     assert _keys("wang@comac.cc") == {"comac"}
+
+
+def test_fresh28s_misses_mended() -> None:
+    # Web of Science's "Cent S Univ", "Min" (Mining) and "Elect" (Electronic) in the tracker's
+    # civilian universities' names.
+    assert _keys("Cent S Univ, State Key Lab Powder Met, Changsha 410083, Hunan, Peoples R China") == {
+        "csu-changsha"
+    }
+    assert "aspi-cdut" in _flags(
+        "Univ Elect Sci & Technol China, Sch Informat & Commun Engn, Chengdu 611731, Peoples R China"
+    )
