@@ -50,6 +50,7 @@ FRESH25 = CASES.with_name("hard_affiliations_fresh25.yaml")
 FRESH26 = CASES.with_name("hard_affiliations_fresh26.yaml")
 FRESH27 = CASES.with_name("hard_affiliations_fresh27.yaml")
 FRESH28 = CASES.with_name("hard_affiliations_fresh28.yaml")
+FRESH29 = CASES.with_name("hard_affiliations_fresh29.yaml")
 ROR = "https://ror.org/"
 
 

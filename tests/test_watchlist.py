@@ -1393,3 +1393,11 @@ def test_fresh28s_misses_mended() -> None:
     assert "aspi-cdut" in _flags(
         "Univ Elect Sci & Technol China, Sch Informat & Commun Engn, Chengdu 611731, Peoples R China"
     )
+
+
+def test_fresh29s_false_flag_mended() -> None:
+    # Web of Science's "X Univ Engn Sci" is X University of Engineering Science, not X
+    # University; the listed university itself still counts.
+    assert _flags("Shanghai Univ Engn Sci, Sch Elect & Elect Engn, Shanghai 201620, Peoples R China") == set()
+    assert _flags("Shanghai Univ Sport, Sch Kinesiol, Shanghai 200438, Peoples R China") == set()
+    assert "aspi-cdut" in _flags("Shanghai Univ, Sch Commun & Informat Engn, Shanghai 200444, Peoples R China")

@@ -37,7 +37,8 @@ _OTHER_BODY = frozenset(
 # in its piece by one of these is the start of that longer name.
 _WOS_UNIVERSITY_OF = frozenset(
     "technology science information aeronautics posts petroleum mining electronic finance "
-    "economics chinese foreign political traditional police".split()
+    "economics chinese foreign political traditional police engineering sport sports commerce "
+    "chemical electric forestry agriculture agricultural architecture".split()
 )
 
 
