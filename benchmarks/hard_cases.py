@@ -51,6 +51,7 @@ FRESH26 = CASES.with_name("hard_affiliations_fresh26.yaml")
 FRESH27 = CASES.with_name("hard_affiliations_fresh27.yaml")
 FRESH28 = CASES.with_name("hard_affiliations_fresh28.yaml")
 FRESH29 = CASES.with_name("hard_affiliations_fresh29.yaml")
+FRESH30 = CASES.with_name("hard_affiliations_fresh30.yaml")
 ROR = "https://ror.org/"
 
 
@@ -134,7 +135,10 @@ def score_hard(classifier: Classifier, cases: list[dict[str, Any]] | None = None
             # "Southern Medical University, ...; Third Military Medical University, ..."), else
             # the first.
             flagged = next((a for a in affs if gold and gold <= {f.list for f in a.flags}), None)
-            answer = hit or flagged or (affs[0] if affs else None)
+            # else the first that names a body or a kind of body (an OpenAlex string may begin
+            # with its postcode and city: "266590 qingdao, china; college of ...")
+            named = next((a for a in affs if a.institution_name or a.sector != "unknown"), None)
+            answer = hit or flagged or named or (affs[0] if affs else None)
             sector = answer.sector if answer else "unknown"
             if sector == case["sector"]:
                 result.sector_ok += 1

@@ -15,6 +15,7 @@ import pytest
 
 from tests.affiliation_fixtures import ror_index  # noqa: F401
 from tests.helpers import run_cli
+from tracer.affiliations import gazetteer
 from tracer.affiliations.classify import Classifier, load_gazetteer
 from tracer.affiliations.gazetteer import Gazetteer, load_or_build
 from tracer.config import load_settings
@@ -70,6 +71,21 @@ def test_small_dump_index_and_cache(tmp_path: Path) -> None:
     hospital = classifier.classify_text("Example University Hospital, Auckland, New Zealand")[0]
     assert hospital.parent_name == "Example University" and hospital.sector == "healthcare"
     assert classifier.classify_text("Gone Institute, New Zealand")[0].institution_id is None
+
+
+def test_an_index_built_by_other_normalising_rules_is_built_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Names are normalised when the index is built (abbreviations expanded): after a change to
+    # those rules, a cached index would hold names no query is normalised to.
+    dump = write_zip(tmp_path / "small.zip", SMALL)
+    load_or_build(tmp_path / "data", dump)
+    (path,) = (tmp_path / "data" / "ror-index").glob("*.pickle")
+    assert Gazetteer.load(path) is not None
+    monkeypatch.setattr(gazetteer, "index_version", lambda: "15-other-rules")
+    assert Gazetteer.load(path) is None
+    rebuilt = load_or_build(tmp_path / "data", dump)
+    assert len(rebuilt) == 3 and Gazetteer.load(path) is not None
 
 
 def test_derived_tables_are_saved_with_the_index_and_built_again_for_other_rules(

@@ -1401,3 +1401,13 @@ def test_fresh29s_false_flag_mended() -> None:
     assert _flags("Shanghai Univ Engn Sci, Sch Elect & Elect Engn, Shanghai 201620, Peoples R China") == set()
     assert _flags("Shanghai Univ Sport, Sch Kinesiol, Shanghai 200438, Peoples R China") == set()
     assert "aspi-cdut" in _flags("Shanghai Univ, Sch Commun & Informat Engn, Shanghai 200444, Peoples R China")
+
+
+def test_fresh30s_misses_mended() -> None:
+    # Web of Science's "S China Univ Technol"; "Post" for "Posts" in a university's name.
+    assert _keys("S CHINA UNIV TECHNOL, SCH ELECT & INFORMAT ENGN, GUANGZHOU 510641, PEOPLES R CHINA") == {
+        "scut"
+    }
+    assert _keys("Nanjing University of Post and Telecommunications, Nanjing 210003, China") == {
+        "njupt"
+    }

@@ -23,12 +23,15 @@ import json
 import os
 import pickle
 import re
+import sys
 import tempfile
 import zipfile
 from array import array
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -280,7 +283,7 @@ class Gazetteer:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
         with os.fdopen(fd, "wb") as handle:
-            pickle.dump((INDEX_VERSION, self), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((index_version(), self), handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
         self._path, self._unsaved = path, False
 
@@ -312,8 +315,8 @@ class Gazetteer:
                 version, gaz = pickle.load(handle)
         except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
             return None
-        if version != INDEX_VERSION or not isinstance(gaz, cls):
-            return None
+        if version != index_version() or not isinstance(gaz, cls):
+            return None  # another version, or names normalised by other rules
         gaz._path = path
         return gaz
 
@@ -386,6 +389,18 @@ def read_dump(path: Path) -> list[dict[str, Any]]:
     if any("id" not in item or "names" not in item for item in data[:10]):
         raise DataError(f"ROR dump {path} is not in ROR schema v2.")
     return data
+
+
+@lru_cache(maxsize=1)
+def index_version() -> str:
+    """The index's version and a fingerprint of how it normalised its names (normalize.py and
+    the abbreviations it expands): an index built by other rules is built again, since a name
+    normalised one way is never found by a query normalised another."""
+    module = sys.modules[normalize.__module__]
+    code = Path(str(module.__file__)).read_bytes()
+    table = resources.files("tracer.affiliations").joinpath("data/abbreviations.yaml")
+    digest = hashlib.sha256(code + table.read_bytes()).hexdigest()[:16]
+    return f"{INDEX_VERSION}-{digest}"
 
 
 def cache_path(data_dir: Path, dump: Path) -> Path:

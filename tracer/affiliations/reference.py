@@ -487,7 +487,7 @@ def load_watchlist(
             gazetteer.source if gazetteer else "",
             str(len(gazetteer)) if gazetteer else "",
             hashlib.sha1(packaged.read_bytes()).hexdigest(),
-            str(gz.INDEX_VERSION),
+            gz.index_version(),
         )
     )
     cache = path.with_name("merged.pickle")
