@@ -52,6 +52,7 @@ FRESH27 = CASES.with_name("hard_affiliations_fresh27.yaml")
 FRESH28 = CASES.with_name("hard_affiliations_fresh28.yaml")
 FRESH29 = CASES.with_name("hard_affiliations_fresh29.yaml")
 FRESH30 = CASES.with_name("hard_affiliations_fresh30.yaml")
+FRESH31 = CASES.with_name("hard_affiliations_fresh31.yaml")
 ROR = "https://ror.org/"
 
 

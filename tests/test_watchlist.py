@@ -1411,3 +1411,9 @@ def test_fresh30s_misses_mended() -> None:
     assert _keys("Nanjing University of Post and Telecommunications, Nanjing 210003, China") == {
         "njupt"
     }
+
+
+def test_fresh31s_false_flag_mended() -> None:
+    # Web of Science's "X Univ Arts & Sci" is X University of Arts and Sciences.
+    assert _flags("Chongqing Univ Arts & Sci, Sch Artificial Intelligence, Yongchuan 402160, Peoples R China") == set()
+    assert "aspi-cdut" in _flags("Chongqing Univ, Coll Comp Sci, Chongqing 400044, Peoples R China")

@@ -38,7 +38,7 @@ _OTHER_BODY = frozenset(
 _WOS_UNIVERSITY_OF = frozenset(
     "technology science information aeronautics posts petroleum mining electronic finance "
     "economics chinese foreign political traditional police engineering sport sports commerce "
-    "chemical electric forestry agriculture agricultural architecture".split()
+    "chemical electric forestry agriculture agricultural architecture arts".split()
 )
 
 
