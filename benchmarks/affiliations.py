@@ -12,7 +12,7 @@ beside the published figures of other systems.
 
 It also scores the project's labelled hard cases (benchmarks/data/hard_affiliations.yaml:
 flags, institution, sector; and the held-out sets hard_affiliations_fresh.yaml and
-hard_affiliations_fresh2.yaml to _fresh31.yaml, each written before the matcher
+hard_affiliations_fresh2.yaml to _fresh32.yaml, each written before the matcher
 was run on it), once with the packaged watchlist alone and once with the official
 lists of ../shared/data/watchlists merged in, as `tracer data update` would.
 
@@ -76,6 +76,7 @@ from benchmarks.hard_cases import (  # noqa: E402
     FRESH29,
     FRESH30,
     FRESH31,
+    FRESH32,
     load_cases,
     official_listings,
     score_hard,
@@ -365,6 +366,7 @@ def main(argv: list[str] | None = None) -> int:
         ("hard cases, fresh29 (a realistic mix of author lines; written before scoring)", FRESH29),
         ("hard cases, fresh30 (a second realistic mix; written before scoring)", FRESH30),
         ("hard cases, fresh31 (precision: unlisted namesakes; written before scoring)", FRESH31),
+        ("hard cases, fresh32 (a third realistic mix; written before scoring)", FRESH32),
     ]
     for title, path in hard_sets:
         if not path.exists():
