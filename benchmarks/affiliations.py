@@ -12,7 +12,7 @@ beside the published figures of other systems.
 
 It also scores the project's labelled hard cases (benchmarks/data/hard_affiliations.yaml:
 flags, institution, sector; and the held-out sets hard_affiliations_fresh.yaml and
-hard_affiliations_fresh2.yaml to _fresh32.yaml, each written before the matcher
+hard_affiliations_fresh2.yaml to _fresh33.yaml, each written before the matcher
 was run on it), once with the packaged watchlist alone and once with the official
 lists of ../shared/data/watchlists merged in, as `tracer data update` would.
 
@@ -77,6 +77,7 @@ from benchmarks.hard_cases import (  # noqa: E402
     FRESH30,
     FRESH31,
     FRESH32,
+    FRESH33,
     load_cases,
     official_listings,
     score_hard,
@@ -367,6 +368,7 @@ def main(argv: list[str] | None = None) -> int:
         ("hard cases, fresh30 (a second realistic mix; written before scoring)", FRESH30),
         ("hard cases, fresh31 (precision: unlisted namesakes; written before scoring)", FRESH31),
         ("hard cases, fresh32 (a third realistic mix; written before scoring)", FRESH32),
+        ("hard cases, fresh33 (precision: a third set of namesakes; written before scoring)", FRESH33),
     ]
     for title, path in hard_sets:
         if not path.exists():

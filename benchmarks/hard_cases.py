@@ -54,6 +54,7 @@ FRESH29 = CASES.with_name("hard_affiliations_fresh29.yaml")
 FRESH30 = CASES.with_name("hard_affiliations_fresh30.yaml")
 FRESH31 = CASES.with_name("hard_affiliations_fresh31.yaml")
 FRESH32 = CASES.with_name("hard_affiliations_fresh32.yaml")
+FRESH33 = CASES.with_name("hard_affiliations_fresh33.yaml")
 ROR = "https://ror.org/"
 
 
