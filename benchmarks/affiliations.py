@@ -78,6 +78,7 @@ from benchmarks.hard_cases import (  # noqa: E402
     FRESH31,
     FRESH32,
     FRESH33,
+    FRESH35,
     load_cases,
     official_listings,
     score_hard,
@@ -369,6 +370,7 @@ def main(argv: list[str] | None = None) -> int:
         ("hard cases, fresh31 (precision: unlisted namesakes; written before scoring)", FRESH31),
         ("hard cases, fresh32 (a third realistic mix; written before scoring)", FRESH32),
         ("hard cases, fresh33 (precision: a third set of namesakes; written before scoring)", FRESH33),
+        ("hard cases, fresh35 (precision: namesakes abroad; written before scoring)", FRESH35),
     ]
     for title, path in hard_sets:
         if not path.exists():

@@ -1417,3 +1417,10 @@ def test_fresh31s_false_flag_mended() -> None:
     # Web of Science's "X Univ Arts & Sci" is X University of Arts and Sciences.
     assert _flags("Chongqing Univ Arts & Sci, Sch Artificial Intelligence, Yongchuan 402160, Peoples R China") == set()
     assert "aspi-cdut" in _flags("Chongqing Univ, Coll Comp Sci, Chongqing 400044, Peoples R China")
+
+
+def test_fresh35s_miss_mended() -> None:
+    # "National Defense University" is the PLA's only in a string that names China.
+    assert _keys("National Defense University, Beijing, China") == {"national-defense-university-pla"}
+    assert _flags("National Defense University, Washington, DC, USA") == set()
+    assert _flags("National Defense University, Islamabad, Pakistan") == set()
