@@ -12,7 +12,7 @@ beside the published figures of other systems.
 
 It also scores the project's labelled hard cases (benchmarks/data/hard_affiliations.yaml:
 flags, institution, sector; and the held-out sets hard_affiliations_fresh.yaml and
-hard_affiliations_fresh2.yaml to _fresh33.yaml, each written before the matcher
+hard_affiliations_fresh2.yaml to _fresh35.yaml, each written before the matcher
 was run on it), once with the packaged watchlist alone and once with the official
 lists of ../shared/data/watchlists merged in, as `tracer data update` would.
 
@@ -78,6 +78,7 @@ from benchmarks.hard_cases import (  # noqa: E402
     FRESH31,
     FRESH32,
     FRESH33,
+    FRESH34,
     FRESH35,
     load_cases,
     official_listings,
@@ -370,6 +371,7 @@ def main(argv: list[str] | None = None) -> int:
         ("hard cases, fresh31 (precision: unlisted namesakes; written before scoring)", FRESH31),
         ("hard cases, fresh32 (a third realistic mix; written before scoring)", FRESH32),
         ("hard cases, fresh33 (precision: a third set of namesakes; written before scoring)", FRESH33),
+        ("hard cases, fresh34 (a fourth realistic mix; written before scoring)", FRESH34),
         ("hard cases, fresh35 (precision: namesakes abroad; written before scoring)", FRESH35),
     ]
     for title, path in hard_sets:

@@ -55,6 +55,7 @@ FRESH30 = CASES.with_name("hard_affiliations_fresh30.yaml")
 FRESH31 = CASES.with_name("hard_affiliations_fresh31.yaml")
 FRESH32 = CASES.with_name("hard_affiliations_fresh32.yaml")
 FRESH33 = CASES.with_name("hard_affiliations_fresh33.yaml")
+FRESH34 = CASES.with_name("hard_affiliations_fresh34.yaml")
 FRESH35 = CASES.with_name("hard_affiliations_fresh35.yaml")
 ROR = "https://ror.org/"
 

@@ -1424,3 +1424,10 @@ def test_fresh35s_miss_mended() -> None:
     assert _keys("National Defense University, Beijing, China") == {"national-defense-university-pla"}
     assert _flags("National Defense University, Washington, DC, USA") == set()
     assert _flags("National Defense University, Islamabad, Pakistan") == set()
+
+
+def test_fresh34s_miss_mended() -> None:
+    # Web of Science shortens Intellifusion to "Intellifus".
+    assert _keys("Shenzhen Intellifus Technol Co Ltd, Shenzhen 518000, Peoples R China") == {
+        "intellifusion"
+    }
