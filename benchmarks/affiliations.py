@@ -80,6 +80,7 @@ from benchmarks.hard_cases import (  # noqa: E402
     FRESH33,
     FRESH34,
     FRESH35,
+    FRESH37,
     load_cases,
     official_listings,
     score_hard,
@@ -373,6 +374,7 @@ def main(argv: list[str] | None = None) -> int:
         ("hard cases, fresh33 (precision: a third set of namesakes; written before scoring)", FRESH33),
         ("hard cases, fresh34 (a fourth realistic mix; written before scoring)", FRESH34),
         ("hard cases, fresh35 (precision: namesakes abroad; written before scoring)", FRESH35),
+        ("hard cases, fresh37 (sectors of unlisted bodies; written before scoring)", FRESH37),
     ]
     for title, path in hard_sets:
         if not path.exists():
