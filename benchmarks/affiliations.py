@@ -12,7 +12,7 @@ beside the published figures of other systems.
 
 It also scores the project's labelled hard cases (benchmarks/data/hard_affiliations.yaml:
 flags, institution, sector; and the held-out sets hard_affiliations_fresh.yaml and
-hard_affiliations_fresh2.yaml to _fresh35.yaml, each written before the matcher
+hard_affiliations_fresh2.yaml to _fresh37.yaml, each written before the matcher
 was run on it), once with the packaged watchlist alone and once with the official
 lists of ../shared/data/watchlists merged in, as `tracer data update` would.
 
@@ -80,6 +80,7 @@ from benchmarks.hard_cases import (  # noqa: E402
     FRESH33,
     FRESH34,
     FRESH35,
+    FRESH36,
     FRESH37,
     load_cases,
     official_listings,
@@ -374,6 +375,7 @@ def main(argv: list[str] | None = None) -> int:
         ("hard cases, fresh33 (precision: a third set of namesakes; written before scoring)", FRESH33),
         ("hard cases, fresh34 (a fourth realistic mix; written before scoring)", FRESH34),
         ("hard cases, fresh35 (precision: namesakes abroad; written before scoring)", FRESH35),
+        ("hard cases, fresh36 (citers of face and person datasets; written before scoring)", FRESH36),
         ("hard cases, fresh37 (sectors of unlisted bodies; written before scoring)", FRESH37),
     ]
     for title, path in hard_sets:

@@ -57,6 +57,7 @@ FRESH32 = CASES.with_name("hard_affiliations_fresh32.yaml")
 FRESH33 = CASES.with_name("hard_affiliations_fresh33.yaml")
 FRESH34 = CASES.with_name("hard_affiliations_fresh34.yaml")
 FRESH35 = CASES.with_name("hard_affiliations_fresh35.yaml")
+FRESH36 = CASES.with_name("hard_affiliations_fresh36.yaml")
 FRESH37 = CASES.with_name("hard_affiliations_fresh37.yaml")
 ROR = "https://ror.org/"
 

@@ -1431,3 +1431,11 @@ def test_fresh34s_miss_mended() -> None:
     assert _keys("Shenzhen Intellifus Technol Co Ltd, Shenzhen 518000, Peoples R China") == {
         "intellifusion"
     }
+
+
+def test_fresh36s_miss_mended() -> None:
+    # Beihang is on the Entity List under its former name (the date not found here).
+    assert _listed("Beihang Univ, Sch Elect & Informat Engn, Beijing 100191, Peoples R China") == {
+        "aspi-cdut": None,
+        "us-entity-list": None,
+    }
