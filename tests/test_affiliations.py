@@ -953,6 +953,12 @@ UNKNOWN_NAMES = [
     ("Quillfeather Field Station, Boulder, CO 80305, USA", "unknown"),
     ("Vantorel Laboratory, Nijenborgh 4, 9747 AG Groningen, The Netherlands", "unknown"),
     ("Quillfeather Research Centre, S.A.S. Nagar, Punjab 160062, India", "unknown"),
+    # A hospital's piece is where its author works, before the university it teaches for; a
+    # foundation with no other kind of body is a nonprofit.
+    ("Department of Surgery, Wexmoor General Hospital, Lindqvist Medical University, Ontario", "healthcare"),
+    ("Quillfeather Provincial People's Hospital, Hangzhou, China", "healthcare"),
+    ("Vantorel Foundation, Hannover, Germany", "nonprofit"),
+    ("Vantorel Foundation Ltd., Leeds, UK", "commercial"),
 ]
 
 

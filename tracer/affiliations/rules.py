@@ -41,13 +41,15 @@ def _security() -> tuple[re.Pattern[str], list[str]]:
 
 
 @lru_cache(maxsize=1)
-def _unresolved() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+def _unresolved() -> tuple[re.Pattern[str], ...]:
     data = package_data("sectors.yaml")["unresolved"]
     return (
         re.compile(data["academic"]),
         re.compile(data["not"]),
         re.compile(data["commercial"]),
         re.compile(data["commercial_not"]),
+        re.compile(data["healthcare"]),
+        re.compile(data["nonprofit"]),
     )
 
 
@@ -55,9 +57,10 @@ def unresolved_sector(pieces: Iterable[str]) -> str:
     """The sector a string that names no known institution shows by its form: "academic" when
     one of its normalised pieces names a university or college and none names a company;
     "commercial" when a piece names a company by its legal form and no piece names a
-    university without being a company's name, or a hospital or health service; else
-    "unknown"."""
-    academic, company, legal_form, health = _unresolved()
+    university without being a company's name, or a hospital or health service; "healthcare"
+    when a piece names a hospital; "nonprofit" when one names a foundation and none names a
+    university; else "unknown"."""
+    academic, company, legal_form, health, hospital, foundation = _unresolved()
     texts = [p for p in pieces if p]
     schools = [t for t in texts if academic.search(t) and not company.search(t)]
     if (
@@ -66,9 +69,13 @@ def unresolved_sector(pieces: Iterable[str]) -> str:
         and not any(health.search(t) for t in texts)
     ):
         return "commercial"
+    if any(hospital.search(t) for t in texts):
+        return "healthcare"
     if any(company.search(t) for t in texts):
         return "unknown"
-    return "academic" if schools else "unknown"
+    if schools:
+        return "academic"
+    return "nonprofit" if any(foundation.search(t) for t in texts) else "unknown"
 
 
 @lru_cache(maxsize=1)
