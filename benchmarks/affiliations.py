@@ -12,7 +12,7 @@ beside the published figures of other systems.
 
 It also scores the project's labelled hard cases (benchmarks/data/hard_affiliations.yaml:
 flags, institution, sector; and the held-out sets hard_affiliations_fresh.yaml and
-hard_affiliations_fresh2.yaml to _fresh37.yaml, each written before the matcher
+hard_affiliations_fresh2.yaml and on, each written before the matcher
 was run on it), once with the packaged watchlist alone and once with the official
 lists of ../shared/data/watchlists merged in, as `tracer data update` would.
 
@@ -45,43 +45,7 @@ if str(ROOT) not in sys.path:
 
 from benchmarks.hard_cases import (  # noqa: E402
     CASES,
-    FRESH,
-    FRESH2,
-    FRESH3,
-    FRESH4,
-    FRESH5,
-    FRESH6,
-    FRESH7,
-    FRESH8,
-    FRESH9,
-    FRESH10,
-    FRESH11,
-    FRESH12,
-    FRESH13,
-    FRESH14,
-    FRESH15,
-    FRESH16,
-    FRESH17,
-    FRESH18,
-    FRESH19,
-    FRESH20,
-    FRESH21,
-    FRESH22,
-    FRESH23,
-    FRESH24,
-    FRESH25,
-    FRESH26,
-    FRESH27,
-    FRESH28,
-    FRESH29,
-    FRESH30,
-    FRESH31,
-    FRESH32,
-    FRESH33,
-    FRESH34,
-    FRESH35,
-    FRESH36,
-    FRESH37,
+    held_out_sets,
     load_cases,
     official_listings,
     score_hard,
@@ -338,45 +302,9 @@ def main(argv: list[str] | None = None) -> int:
         merged = merge(default_watchlist(), listings, gaz)
         setups.append((f"+ {len(listings)} official listings", Classifier(gaz, merged)))
     _freeze()
-    hard_sets = [
-        ("hard cases", CASES),
-        ("hard cases, fresh (written before scoring)", FRESH),
-        ("hard cases, fresh2 (written before scoring, after the fixes)", FRESH2),
-        ("hard cases, fresh3 (written before scoring, after the second fixes)", FRESH3),
-        ("hard cases, fresh4 (written before scoring, after the third fixes)", FRESH4),
-        ("hard cases, fresh5 (written before scoring, after the fourth fixes)", FRESH5),
-        ("hard cases, fresh6 (written before scoring, after the fifth fixes)", FRESH6),
-        ("hard cases, fresh7 (written before scoring, after the sixth fixes)", FRESH7),
-        ("hard cases, fresh8 (written before scoring, after the seventh fixes)", FRESH8),
-        ("hard cases, fresh9 (written before scoring, after the eighth fixes)", FRESH9),
-        ("hard cases, fresh10 (written before scoring, after the ninth fixes)", FRESH10),
-        ("hard cases, fresh11 (written before scoring, after the tenth fixes)", FRESH11),
-        ("hard cases, fresh12 (written before scoring, after the eleventh fixes)", FRESH12),
-        ("hard cases, fresh13 (written before scoring, after the twelfth fixes)", FRESH13),
-        ("hard cases, fresh14 (written before scoring, after the thirteenth fixes)", FRESH14),
-        ("hard cases, fresh15 (written before scoring, after the fourteenth fixes)", FRESH15),
-        ("hard cases, fresh16 (written before scoring, after the fifteenth fixes)", FRESH16),
-        ("hard cases, fresh17 (written before scoring, after the sixteenth fixes)", FRESH17),
-        ("hard cases, fresh18 (written before scoring, after the seventeenth fixes)", FRESH18),
-        ("hard cases, fresh19 (written before scoring, after the eighteenth fixes)", FRESH19),
-        ("hard cases, fresh20 (written before scoring, after the nineteenth fixes)", FRESH20),
-        ("hard cases, fresh21 (written before scoring, after the twentieth fixes)", FRESH21),
-        ("hard cases, fresh22 (written before scoring, after fresh21's fixes)", FRESH22),
-        ("hard cases, fresh23 (precision: lookalikes; written before scoring)", FRESH23),
-        ("hard cases, fresh24 (labs, subsidiaries, units; written before scoring)", FRESH24),
-        ("hard cases, fresh25 (Entity List rules of 2021 to 2025; written before scoring)", FRESH25),
-        ("hard cases, fresh26 (mail domains, police; written before scoring)", FRESH26),
-        ("hard cases, fresh27 (listed Chinese bodies abroad; written before scoring)", FRESH27),
-        ("hard cases, fresh28 (ASPI's civilian universities' units; written before scoring)", FRESH28),
-        ("hard cases, fresh29 (a realistic mix of author lines; written before scoring)", FRESH29),
-        ("hard cases, fresh30 (a second realistic mix; written before scoring)", FRESH30),
-        ("hard cases, fresh31 (precision: unlisted namesakes; written before scoring)", FRESH31),
-        ("hard cases, fresh32 (a third realistic mix; written before scoring)", FRESH32),
-        ("hard cases, fresh33 (precision: a third set of namesakes; written before scoring)", FRESH33),
-        ("hard cases, fresh34 (a fourth realistic mix; written before scoring)", FRESH34),
-        ("hard cases, fresh35 (precision: namesakes abroad; written before scoring)", FRESH35),
-        ("hard cases, fresh36 (citers of face and person datasets; written before scoring)", FRESH36),
-        ("hard cases, fresh37 (sectors of unlisted bodies; written before scoring)", FRESH37),
+    hard_sets = [("hard cases", CASES)] + [
+        (f"hard cases, {path.stem.removeprefix('hard_affiliations_')} (written before scoring)", path)
+        for path in held_out_sets()
     ]
     for title, path in hard_sets:
         if not path.exists():

@@ -10,6 +10,7 @@ answer's."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,44 +22,18 @@ from tracer.affiliations.model import Affiliation
 from tracer.affiliations.official import Listing, parse_1260h, parse_aspi, parse_csl, parse_fcc
 
 CASES = Path(__file__).resolve().parent / "data" / "hard_affiliations.yaml"
-# Held-out sets, each written from public facts before the matcher was run on it.
-FRESH = CASES.with_name("hard_affiliations_fresh.yaml")
-FRESH2 = CASES.with_name("hard_affiliations_fresh2.yaml")
-FRESH3 = CASES.with_name("hard_affiliations_fresh3.yaml")
-FRESH4 = CASES.with_name("hard_affiliations_fresh4.yaml")
-FRESH5 = CASES.with_name("hard_affiliations_fresh5.yaml")
-FRESH6 = CASES.with_name("hard_affiliations_fresh6.yaml")
-FRESH7 = CASES.with_name("hard_affiliations_fresh7.yaml")
-FRESH8 = CASES.with_name("hard_affiliations_fresh8.yaml")
-FRESH9 = CASES.with_name("hard_affiliations_fresh9.yaml")
-FRESH10 = CASES.with_name("hard_affiliations_fresh10.yaml")
-FRESH11 = CASES.with_name("hard_affiliations_fresh11.yaml")
-FRESH12 = CASES.with_name("hard_affiliations_fresh12.yaml")
-FRESH13 = CASES.with_name("hard_affiliations_fresh13.yaml")
-FRESH14 = CASES.with_name("hard_affiliations_fresh14.yaml")
-FRESH15 = CASES.with_name("hard_affiliations_fresh15.yaml")
-FRESH16 = CASES.with_name("hard_affiliations_fresh16.yaml")
-FRESH17 = CASES.with_name("hard_affiliations_fresh17.yaml")
-FRESH18 = CASES.with_name("hard_affiliations_fresh18.yaml")
-FRESH19 = CASES.with_name("hard_affiliations_fresh19.yaml")
-FRESH20 = CASES.with_name("hard_affiliations_fresh20.yaml")
-FRESH21 = CASES.with_name("hard_affiliations_fresh21.yaml")
-FRESH22 = CASES.with_name("hard_affiliations_fresh22.yaml")
-FRESH23 = CASES.with_name("hard_affiliations_fresh23.yaml")
-FRESH24 = CASES.with_name("hard_affiliations_fresh24.yaml")
-FRESH25 = CASES.with_name("hard_affiliations_fresh25.yaml")
-FRESH26 = CASES.with_name("hard_affiliations_fresh26.yaml")
-FRESH27 = CASES.with_name("hard_affiliations_fresh27.yaml")
-FRESH28 = CASES.with_name("hard_affiliations_fresh28.yaml")
-FRESH29 = CASES.with_name("hard_affiliations_fresh29.yaml")
-FRESH30 = CASES.with_name("hard_affiliations_fresh30.yaml")
-FRESH31 = CASES.with_name("hard_affiliations_fresh31.yaml")
-FRESH32 = CASES.with_name("hard_affiliations_fresh32.yaml")
-FRESH33 = CASES.with_name("hard_affiliations_fresh33.yaml")
-FRESH34 = CASES.with_name("hard_affiliations_fresh34.yaml")
-FRESH35 = CASES.with_name("hard_affiliations_fresh35.yaml")
-FRESH36 = CASES.with_name("hard_affiliations_fresh36.yaml")
-FRESH37 = CASES.with_name("hard_affiliations_fresh37.yaml")
+
+
+# Held-out sets, each written from public facts before the matcher was run on it: fresh, then
+# fresh2, fresh3, ... in the order they were written.
+def held_out_sets() -> list[Path]:
+    def number(path: Path) -> int:
+        found = re.search(r"fresh(\d*)$", path.stem)
+        return int(found.group(1) or 1) if found else 0
+
+    return sorted(CASES.parent.glob("hard_affiliations_fresh*.yaml"), key=number)
+
+
 ROR = "https://ror.org/"
 
 
