@@ -41,6 +41,7 @@ from tracer.affiliations.rules import (
     military_rule,
     military_rule_normalized,
     police_elsewhere,
+    police_elsewhere_normalized,
     qualified,
     sector_for,
     security_country,
@@ -456,7 +457,7 @@ class Classifier:
             listed = self._numbered_units(part, listed)
         picks = self._ror_matches(toks, frozen, country, part, cut) if self.gazetteer else []
         if listed:
-            listed, picks = self._without_groups_inside_units(toks, listed, picks)
+            listed, picks = self._without_groups_inside_units(listed, picks)
         if picks and listed:
             # A listed name written out exactly beats a loose match over the same words
             # ("Changsha Institute of Technology" is the NUDT's old name, not Changshu's).
@@ -511,7 +512,7 @@ class Classifier:
         if (
             not military_rule_normalized(joined)
             and not security_rule_normalized(joined)
-            and not police_elsewhere(joined)
+            and not police_elsewhere_normalized(joined)
         ):
             chunk_list = []  # no rule anywhere in the string: no chunk to try
         else:
@@ -669,37 +670,28 @@ class Classifier:
 
     def _without_groups_inside_units(
         self,
-        toks: list[str],
         listed: list[tuple[int, int, Entry]],
         picks: list[tuple[int, int, gz.Record, float]],
     ) -> tuple[list[tuple[int, int, Entry]], list[tuple[int, int, gz.Record, float]]]:
-        """Listed units and the group whose name is part of theirs ("CETC 16th Research
-        Institute", "The 41st Research Institute of China Electronics Technology Group
-        Corporation", "China Academy of Space Technology 502 Research Institute") or written
-        beside it in the same affiliation ("771 Research Institute, 9th Academy of CASC"): the
-        unit is the answer, the group its parent, not a second answer."""
+        """Listed units and their listed group, whose name is part of theirs ("CETC 16th
+        Research Institute", "The 41st Research Institute of China Electronics Technology
+        Group Corporation") or written beside it in the same affiliation ("771 Research
+        Institute, 9th Academy of CASC"): the unit is the answer, the group its parent, not a
+        second answer. ROR's record of the group is dropped only where its name is inside the
+        unit's ("China Academy of Space Technology 502 Research Institute"): written beside it,
+        it stays an answer (ROR's own labels name the university beside its laboratory)."""
         units = [(s, e, self.watchlist.by_key[u.parent]) for s, e, u in listed if u.parent and s >= 0]
         if not units:
             return listed, picks
-
-        def inside(start: int, end: int, group: Entry | None, ror: str | None) -> bool:
-            for s, e, g in units:
-                if not (g is group or (ror is not None and g.ror == ror)):
-                    continue
-                if start < 0:
-                    # An acronym, found without its place: inside when the unit's words hold it.
-                    words = toks[s:e]
-                    if any(a.isupper() and a.lower() in words for a in g.aliases):
-                        return True
-                elif s <= start and end <= e and (s, e) != (start, end):
-                    return True
-            return False
-
-        # The watchlist's group written beside its listed unit is the unit's parent too; ROR's
-        # record of it stays an answer there (ROR's own labels name the university beside its
-        # laboratory).
         parents = {id(g) for _s, _e, g in units}
         wl = self.watchlist
+
+        def inside(start: int, end: int, group: Entry | None, ror: str) -> bool:
+            return any(
+                (g is group or g.ror == ror) and s <= start and end <= e and (s, e) != (start, end)
+                for s, e, g in units
+            )
+
         return (
             [(s, e, x) for s, e, x in listed if id(x) not in parents],
             [
@@ -1650,7 +1642,7 @@ class Classifier:
             category is None
             and not security_country(aff.country)
             and aff.sector in {"unknown", "academic"}
-            and police_elsewhere(*names, norm)
+            and (police_elsewhere(*names) or (norm and police_elsewhere_normalized(norm)))
         ):
             aff.sector = "government"
         return aff

@@ -142,9 +142,14 @@ def _police_elsewhere() -> re.Pattern[str]:
     return re.compile(str(package_data("security_rules.yaml")["elsewhere"]))
 
 
+def police_elsewhere_normalized(norm: str) -> bool:
+    """Whether a normalised name is a police body's of a country whose police no rule here
+    flags (security_rules.yaml, `elsewhere`)."""
+    return _police_elsewhere().search(norm) is not None
+
+
 def police_elsewhere(*names: str | None) -> bool:
-    """Whether a name is a police body's in a country whose police no rule here flags."""
-    return any(name and _police_elsewhere().search(normalize(name)) for name in names)
+    return any(name and police_elsewhere_normalized(normalize(name)) for name in names)
 
 
 def security_country(country: str | None) -> bool:
