@@ -303,7 +303,7 @@ _CJK_PARENS = re.compile(r"\s*[(（][^()（）]*[\u2e80-\u9fff][^()（）]*[)）
 # Between two names of one body: "/", ", or", and a comma before a name ("CASC 10th Academy,
 # China Academy of Aerospace Aerodynamics"), not before a legal form ("Foo, Inc.").
 _SUBSIDIARY_SPLIT = re.compile(
-    r"\s*/\s*|,?\s+or\s+|,(?!\s*(?:ltd|limited|inc|llc|plc|co|corp|ag|gmbh)\b)\s*", re.IGNORECASE
+    rf"\s*/\s*|,?\s+or\s+|,(?!\s*(?:{_LEGAL_FORMS})\b)\s*", re.IGNORECASE
 )
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{2,}\b")
 _CJK_BODY = re.compile(r"[\u2e80-\u9fff]{2,}(?:公司|研究院|研究所|中心)")
@@ -314,22 +314,21 @@ _SUBSIDIARY_WORD = re.compile(r"[^\W\d_][\w'’&-]*")
 def _subsidiary_rules() -> tuple[frozenset[str], frozenset[str], re.Pattern[str]]:
     data = package_data("matching.yaml")
     bodies = frozenset(str(w).casefold() for w in data["subsidiary_body_words"])
-    generic = bodies | frozenset(str(w).casefold() for w in data["subsidiary_field_words"])
-    return generic, bodies, re.compile(data["subsidiary_never"], re.IGNORECASE)
+    fields = frozenset(str(w).casefold() for w in data["subsidiary_field_words"])
+    return bodies, fields, re.compile(data["subsidiary_never"], re.IGNORECASE)
 
 
 def _own_name(name: str, parent: str) -> bool:
     """Whether a subsidiary's English name is a name of its own (matching.yaml says how)."""
-    generic, bodies, never = _subsidiary_rules()
+    bodies, fields, never = _subsidiary_rules()
     parents = name.replace("’", "'").casefold().startswith(parent.replace("’", "'").casefold())
     if never.search(name) and not parents:
         return False
     if _LEGAL_FORM_WORD.search(name) or _ACRONYM.search(name):
         return True
     words = [w.casefold() for w in _SUBSIDIARY_WORD.findall(name)]
-    own = [w for w in words if w not in generic]
-    fields = [w for w in words if w in generic and w not in bodies]
-    return len(own) >= 2 or (len(own) == 1 and bool(fields))
+    own = [w for w in words if w not in bodies and w not in fields]
+    return len(own) >= 2 or (len(own) == 1 and any(w in fields for w in words))
 
 
 @lru_cache(maxsize=1)
@@ -340,7 +339,8 @@ def _countries_abroad() -> frozenset[str]:
     )
 
 
-def _abroad(text: str) -> bool:
+def _names_country_abroad(text: str) -> bool:
+    """Whether a text is the name of a country other than China ("Austria")."""
     return _clean(text).casefold() in _countries_abroad()
 
 
@@ -350,9 +350,9 @@ def _subsidiaries(meta: dict[str, Any], parent: str) -> list[str]:
     Technology (CAST)", "... now known as the Army Characteristic Medical Center", "X or Y",
     "First Affiliated Hospital/Southwest Hospital", with Chinese names in brackets; where the
     first is a name of its own, all of them are kept (the others are the same body's), save a
-    campus, a base or another university; where it is not, only the others that are. A place or an acronym in brackets at the end
-    ("(Shanghai)", "(CALT)") is dropped; a Chinese-only item is kept where it names a company
-    or an institute."""
+    campus, a base or another university; where it is not, only the others that are. A place
+    or an acronym in brackets at the end ("(Shanghai)", "(CALT)") is dropped; a Chinese-only
+    item is kept where it names a company or an institute."""
     never = _subsidiary_rules()[2]
     out: list[str] = []
     for entry in meta.get("subsidiaries") or ():
@@ -362,7 +362,7 @@ def _subsidiaries(meta: dict[str, Any], parent: str) -> list[str]:
         chinese = [c.strip() for c in _PARENS.findall(text) if _CJK.search(c)]
         english = _clean(_CJK_PARENS.sub("", text))
         tail = _PAREN_TAIL.search(english)
-        if tail and _abroad(tail.group(1)):
+        if tail and _names_country_abroad(tail.group(1)):
             continue  # "FACC AG (Austria)": a company of another country, not the parent
         while _PAREN_TAIL.search(english):
             english = _PAREN_TAIL.sub("", english)
