@@ -125,10 +125,13 @@ _NAMED_ABROAD = frozenset({"us-entity-list"})
 
 
 def carried(flag: Flag, abroad: bool = False) -> bool:
-    """Whether a listed unit carries this listing of its parent beside its own. A company
-    abroad that a listed group owns carries no Entity List listing of the group's: the rules
-    name each affiliate abroad they cover (Huawei's of 2019 and 2020 one by one), and none
-    covers a group's companies in the United States."""
+    """Whether a listed unit carries this listing of its parent beside its own. `abroad`: the
+    unit is a company in another country than its group (an entry with `parent:` and a
+    country of its own, such as Futurewei under Huawei), which carries no Entity List listing
+    of the group's: the rules name each affiliate abroad they cover (Huawei's of 2019 and 2020
+    one by one), and none covers a group's companies in the United States. ROR's records of a
+    listed body's units (classify.py) are not asked about: ROR's children of Huawei abroad are
+    the affiliates those rules name."""
     if abroad and flag.list in _NAMED_ABROAD:
         return False
     return flag.list not in _NAMED_ONLY
